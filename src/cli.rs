@@ -1,0 +1,364 @@
+//! The command line: clap definitions and dispatch. `main.rs` only calls [`main`].
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage error (clap), 78 configuration
+//! error (sysexits `EX_CONFIG`, which the systemd unit does not restart on).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::calendar::{NEW_YORK, NyseCalendar};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError};
+use crate::domain::Ticker;
+use crate::jobs::{self, JobContext, Providers};
+use crate::providers::alpha_vantage::client::AlphaVantageClient;
+use crate::providers::tradier::client::TradierClient;
+use crate::providers::unconfigured::Unconfigured;
+use crate::store::Store;
+use crate::{render, replay};
+
+/// Exit code for configuration errors (sysexits EX_CONFIG).
+pub const EXIT_CONFIG: u8 = 78;
+
+/// ivcd, the IV crush daemon: ranks pre-earnings option setups by the implied
+/// move against the stock's historical earnings moves.
+#[derive(Debug, Parser)]
+#[command(name = "ivcd", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: /etc/ivcd/ivcd.toml when it exists; IVCD_* environment variables override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the effective configuration with secrets redacted, or every problem found (exit 78).
+    CheckConfig {
+        /// The file to check (default: --config, else /etc/ivcd/ivcd.toml when it exists).
+        file: Option<PathBuf>,
+    },
+    /// Read upcoming earnings reports from the calendar provider into the database.
+    RefreshCalendar {
+        /// Run as of this instant: RFC 3339 (`2023-07-18T15:00:00-04:00`) or ET local (`2023-07-18T15:00`). Default: now.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
+    /// Fetch past report dates and daily bars, and compute historical moves.
+    Backfill {
+        /// Tickers to backfill (default: those reporting in the next `backfill.horizon_days`).
+        tickers: Vec<Ticker>,
+        /// Run as of this instant (see refresh-calendar). Default: now.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
+    /// Scan today's AMC and the next session's BMO reporters, rank and store the setups.
+    Scan {
+        /// Run as of this instant (see refresh-calendar). Default: now.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Print the stored scan as JSON (schema in docs/json.md) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a ticker's stored historical earnings moves.
+    Moves {
+        /// The ticker.
+        ticker: Ticker,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the jobs of a recorded market day against recorded files (e.g. tests/scenarios/cvna-2023q2.toml).
+    Replay {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The database to write (default: replay-<name>.db in the current directory; replaced if it exists).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// Where the recorded data lives (default: the `data_dir` setting, ../shared/data).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Print the scans as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List NYSE sessions with their open and close in ET.
+    Calendar {
+        /// First date (YYYY-MM-DD).
+        from: NaiveDate,
+        /// Last date (YYYY-MM-DD).
+        to: NaiveDate,
+        /// Print a JSON array of {date, open, close, early_close}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the arguments, runs the command, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ivcd: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(config) = e.downcast_ref::<ConfigError>() {
+                eprintln!("ivcd: {config}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            eprintln!("ivcd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Logs go to stderr so that `--json` output on stdout stays clean.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs one command.
+///
+/// # Errors
+/// A [`ConfigError`] (exit 78) or any other failure with context.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::CheckConfig { file } = &cli.command {
+        let file = file.as_deref().or(cli.config.as_deref());
+        return match Config::load(file) {
+            Ok(config) => {
+                print!("{}", config.to_redacted_toml());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(ExitCode::from(EXIT_CONFIG))
+            }
+        };
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    // A replay prints its own account of each step; its logs stay at warnings unless RUST_LOG says otherwise.
+    init_tracing(if matches!(cli.command, Command::Replay { .. }) { "warn" } else { &config.log.level });
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::CheckConfig { .. } => unreachable!("handled above"),
+        Command::Calendar { from, to, json } => {
+            if from > to {
+                bail!("FROM {from} is after TO {to}");
+            }
+            let sessions = NyseCalendar::new().sessions_between(from, to);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&sessions)?);
+            } else {
+                for s in &sessions {
+                    let early = if s.early_close { "  early close" } else { "" };
+                    println!(
+                        "{}  {}  {}{early}",
+                        s.date,
+                        s.open.format("%H:%M %Z"),
+                        s.close.format("%H:%M %Z")
+                    );
+                }
+            }
+        }
+        Command::Replay { scenario, db, data_dir, json } => {
+            let scenario_file = scenario;
+            let scenario = replay::Scenario::load(&scenario_file)?;
+            let data_dir = data_dir.unwrap_or_else(|| config.data_dir.clone());
+            let db = db.unwrap_or_else(|| PathBuf::from(format!("replay-{}.db", scenario.name)));
+            remove_database(&db)?;
+            let outcome = replay::run(&scenario, &data_dir, &db, &config).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome.scans)?);
+            } else {
+                println!("Replay {}: {}", scenario.name, scenario.description.trim());
+                for line in &outcome.log {
+                    println!("  {line}");
+                }
+                for report in &outcome.scans {
+                    println!();
+                    print!("{}", render::scan_table(report));
+                }
+                println!(
+                    "\nDatabase: {} (try: sqlite3 {} 'SELECT * FROM latest_scan_ranked')",
+                    db.display(),
+                    db.display()
+                );
+            }
+        }
+        Command::Moves { ticker, json } => {
+            let store = Store::open(&config.database)?;
+            let t = ticker.clone();
+            let moves = store.run(move |db| db.moves_for_ticker(&t)).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&moves)?);
+            } else {
+                print!("{}", render::moves_table(ticker.as_str(), &moves));
+            }
+        }
+        Command::RefreshCalendar { as_of } => {
+            let ctx = live_context(&config, clock.clone())?;
+            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let c = jobs::recorded_run(&ctx, "refresh-calendar", at, async {
+                let c = jobs::refresh::refresh_calendar(&ctx, at).await?;
+                Ok((c.clone(), serde_json::to_value(&c).unwrap_or_default()))
+            })
+            .await?;
+            println!(
+                "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed)",
+                c.events, c.from, c.to, c.with_timing, c.removed
+            );
+        }
+        Command::Backfill { tickers, as_of } => {
+            let ctx = live_context(&config, clock.clone())?;
+            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let c = jobs::recorded_run(&ctx, "backfill", at, async {
+                let tickers = if tickers.is_empty() {
+                    jobs::backfill::tickers_to_backfill(&ctx, at).await?
+                } else {
+                    tickers
+                };
+                let bar = progress_bar(tickers.len() as u64);
+                let c = jobs::backfill::backfill(&ctx, at, &tickers, &|t| {
+                    bar.set_message(t.to_string());
+                    bar.inc(1);
+                })
+                .await?;
+                bar.finish_and_clear();
+                Ok((c.clone(), serde_json::to_value(&c).unwrap_or_default()))
+            })
+            .await?;
+            println!(
+                "{} tickers: {} bars in {} requests, {} moves measured, {} events lack bars",
+                c.tickers, c.bars, c.bar_requests, c.moves, c.moves_missing_bars
+            );
+            for (ticker, reason) in &c.failures {
+                println!("  {ticker}: {reason}");
+            }
+        }
+        Command::Scan { as_of, json } => {
+            let ctx = live_context(&config, clock.clone())?;
+            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let report = jobs::recorded_run(&ctx, "scan", at, async {
+                let report = jobs::scan::scan(&ctx, at, at, None).await?;
+                let counts =
+                    serde_json::json!({ "scan_id": report.scan_id, "candidates": report.candidates.len() });
+                Ok((report, counts))
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", render::scan_table(&report));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A terminal progress bar, hidden when stderr is not a terminal.
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Deletes a replay database and its WAL files so a replay starts clean.
+fn remove_database(db: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", db.display()));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot replace {}", path.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Parses `--as-of`: RFC 3339 with an offset, or a local ET date-time
+/// (`2023-07-18T15:00` or `2023-07-18 15:00`). Defaults to the clock's now.
+///
+/// # Errors
+/// A message naming the text when it is neither form, or an ET time that
+/// does not exist (a daylight-saving gap).
+pub fn as_of_or_now(text: Option<&str>, clock: &dyn Clock) -> Result<DateTime<Utc>> {
+    let Some(text) = text else { return Ok(clock.now()) };
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(text, format) {
+            return local.and_local_timezone(NEW_YORK).single().map(|t| t.with_timezone(&Utc)).with_context(
+                || {
+                    format!(
+                        "--as-of {text}: not a single instant in America/New_York (daylight-saving change)"
+                    )
+                },
+            );
+        }
+    }
+    bail!(
+        "--as-of {text:?}: expected RFC 3339 (2023-07-18T15:00:00-04:00) or ET local time (2023-07-18T15:00)"
+    )
+}
+
+/// Composes the live providers from the configuration: Alpha Vantage for the
+/// earnings calendar and history, Tradier for quotes, chains and bars
+/// (Alpha Vantage bars when Tradier is not configured).
+///
+/// # Errors
+/// When a configured client cannot be built, or the database cannot be opened.
+pub fn live_context(config: &Config, clock: Arc<dyn Clock>) -> Result<JobContext> {
+    let tradier = if config.tradier.token.is_set() {
+        Some(Arc::new(TradierClient::new(&config.tradier, clock.clone()).map_err(anyhow::Error::msg)?))
+    } else {
+        None
+    };
+    let alpha = if config.alpha_vantage.api_key.is_set() {
+        Some(Arc::new(AlphaVantageClient::new(&config.alpha_vantage).map_err(anyhow::Error::msg)?))
+    } else {
+        None
+    };
+    let missing_av = Arc::new(Unconfigured { setting: "alpha_vantage.api_key" });
+    let missing_tradier = Arc::new(Unconfigured { setting: "tradier.token" });
+    let providers = Providers {
+        calendar: alpha.clone().map_or_else(|| missing_av.clone() as _, |a| a as _),
+        calendar_source: crate::providers::alpha_vantage::wire::SOURCE_EARNINGS_CALENDAR.to_owned(),
+        history: alpha.clone().map(|a| a as _),
+        history_source: "alpha_vantage:EARNINGS".to_owned(),
+        bars: match (&tradier, &alpha) {
+            (Some(t), _) => t.clone() as _,
+            (None, Some(a)) => a.clone() as _,
+            (None, None) => missing_tradier.clone() as _,
+        },
+        bars_source: if tradier.is_some() { "tradier:history" } else { "alpha_vantage:TIME_SERIES_DAILY" }
+            .to_owned(),
+        quotes: tradier.clone().map_or_else(|| missing_tradier.clone() as _, |t| t as _),
+        chains: tradier.map_or_else(|| missing_tradier as _, |t| t as _),
+    };
+    Ok(JobContext {
+        store: Store::open(&config.database)?,
+        providers,
+        calendar: NyseCalendar::new(),
+        config: Arc::new(config.clone()),
+        clock,
+    })
+}

@@ -1,0 +1,392 @@
+//! Configuration: one typed struct, layered once with figment (built-in
+//! defaults, then a TOML file, then `IVCD_*` environment variables with `__`
+//! between nested keys), validated once.
+//!
+//! Unknown keys are errors that name the key and the file. Secrets (tokens,
+//! API keys) are [`Secret`]s: they serialize as `"<redacted>"`, so printing
+//! the configuration can never leak them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::analysis::AnalysisParams;
+
+/// The configuration file read when `--config` is not given and it exists.
+pub const SYSTEM_CONFIG: &str = "/etc/ivcd/ivcd.toml";
+
+/// A secret value (token, API key, password). Never printed: `Debug` and
+/// `Serialize` show `<redacted>`.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(Option<SecretString>);
+
+impl Secret {
+    /// The secret's text, for the one place that sends it (a request header or query).
+    pub fn expose(&self) -> Option<&str> {
+        self.0.as_ref().map(ExposeSecret::expose_secret).filter(|s| !s.is_empty())
+    }
+
+    /// Whether a non-empty value is set.
+    pub fn is_set(&self) -> bool {
+        self.expose().is_some()
+    }
+
+    /// A secret holding `value` (for tests and programmatic configuration).
+    pub fn new(value: &str) -> Self {
+        Self(Some(SecretString::from(value.to_owned())))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_set() { "<redacted>" } else { "<unset>" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.is_set() { "<redacted>" } else { "" })
+    }
+}
+
+/// The whole configuration. Every key is documented in `config/ivcd.example.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The SQLite database file (default `./ivcd.db`; the systemd unit sets
+    /// `/var/lib/ivcd/ivcd.db`).
+    pub database: PathBuf,
+    /// Where recorded market data lives, for replays (default `../shared/data`).
+    pub data_dir: PathBuf,
+    /// The Tradier market-data provider.
+    pub tradier: TradierConfig,
+    /// The Alpha Vantage provider.
+    pub alpha_vantage: AlphaVantageConfig,
+    /// The analysis settings.
+    pub analysis: AnalysisParams,
+    /// The earnings-calendar refresh.
+    pub calendar: CalendarConfig,
+    /// The backfill of past events and daily bars.
+    pub backfill: BackfillConfig,
+    /// The pre-earnings scan.
+    pub scan: ScanConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database: PathBuf::from("ivcd.db"),
+            data_dir: PathBuf::from("../shared/data"),
+            tradier: TradierConfig::default(),
+            alpha_vantage: AlphaVantageConfig::default(),
+            analysis: AnalysisParams::default(),
+            calendar: CalendarConfig::default(),
+            backfill: BackfillConfig::default(),
+            scan: ScanConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// `[tradier]`: quotes, option chains with greeks, expirations, daily history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TradierConfig {
+    /// API base URL (default `https://api.tradier.com`; the sandbox is `https://sandbox.tradier.com`).
+    pub base_url: String,
+    /// The access token (secret). Without it Tradier is not used.
+    pub token: Secret,
+    /// Market-data requests per minute (default 120; the sandbox allows 60).
+    pub requests_per_minute: u32,
+    /// Per-request timeout in seconds (default 10).
+    pub timeout_seconds: u64,
+}
+
+impl Default for TradierConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.tradier.com".into(),
+            token: Secret::default(),
+            requests_per_minute: 120,
+            timeout_seconds: 10,
+        }
+    }
+}
+
+/// `[alpha_vantage]`: earnings calendar and history, daily prices, historical chains.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlphaVantageConfig {
+    /// API base URL (default `https://www.alphavantage.co`).
+    pub base_url: String,
+    /// The API key (secret). Without it Alpha Vantage is not used.
+    pub api_key: Secret,
+    /// Requests per minute (default 75, the smallest premium plan; the free tier allows about 25 a day).
+    pub requests_per_minute: u32,
+    /// Per-request timeout in seconds (default 30).
+    pub timeout_seconds: u64,
+}
+
+impl Default for AlphaVantageConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://www.alphavantage.co".into(),
+            api_key: Secret::default(),
+            requests_per_minute: 75,
+            timeout_seconds: 30,
+        }
+    }
+}
+
+/// `[calendar]`: which upcoming reports are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalendarConfig {
+    /// How many calendar days ahead the refresh reads (default 14).
+    pub horizon_days: u32,
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        Self { horizon_days: 14 }
+    }
+}
+
+/// `[backfill]`: past events and daily bars.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackfillConfig {
+    /// How many calendar days of daily bars before the as-of date are kept (default 1,500, about 4 years: 12+ quarters).
+    pub lookback_days: u32,
+    /// How many calendar days ahead of the as-of date the backfill looks for reporters (default 7).
+    pub horizon_days: u32,
+}
+
+impl Default for BackfillConfig {
+    fn default() -> Self {
+        Self { lookback_days: 1500, horizon_days: 7 }
+    }
+}
+
+/// `[scan]`: the pre-earnings scan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScanConfig {
+    /// How many tickers are analysed at once (default 8); the rate limiters bound the request rate.
+    pub concurrency: usize,
+    /// A chain older than this at the scan carries a warning, in minutes (default 15).
+    pub max_chain_age_minutes: u32,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self { concurrency: 8, max_chain_age_minutes: 15 }
+    }
+}
+
+/// `[log]`: tracing output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter, e.g. `info` or `info,ivcd::providers=debug` (default `info`).
+    /// `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".into() }
+    }
+}
+
+/// Every problem found in a configuration; `Display` lists them one a line.
+#[derive(Debug)]
+pub struct ConfigError {
+    /// Where the configuration came from (file path or "built-in defaults").
+    pub origin: String,
+    /// One message per problem, each naming the key.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({}):", self.origin)?;
+        for p in &self.problems {
+            writeln!(f, "  - {p}")?;
+        }
+        write!(f, "fix the file or the IVCD_* environment variables; see config/ivcd.example.toml")
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Loads the layered configuration: defaults, then `file` (or
+    /// [`SYSTEM_CONFIG`] when `file` is `None` and it exists), then the
+    /// `IVCD_*` environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] listing every problem: a missing or unreadable file,
+    /// TOML syntax, unknown keys, wrong types, and values that
+    /// [`Config::validate`] rejects.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from(SYSTEM_CONFIG)).filter(|p| p.exists()),
+        };
+        let origin = path
+            .as_ref()
+            .map_or_else(|| "built-in defaults and environment".to_owned(), |p| p.display().to_string());
+        let mut figment = Figment::new();
+        if let Some(p) = &path {
+            if !p.is_file() {
+                return Err(ConfigError {
+                    origin,
+                    problems: vec![format!(
+                        "configuration file {} does not exist or is not a file",
+                        p.display()
+                    )],
+                });
+            }
+            figment = figment.merge(Toml::file_exact(p));
+        }
+        figment = figment.merge(Env::prefixed("IVCD_").split("__"));
+        Self::from_figment(&figment, origin)
+    }
+
+    /// Extracts and validates a configuration from a prepared figment (used by
+    /// [`Config::load`] and by tests).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn from_figment(figment: &Figment, origin: String) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| ConfigError {
+            origin: origin.clone(),
+            problems: e.into_iter().map(|e| e.to_string()).collect(),
+        })?;
+        let problems = config.validate();
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError { origin, problems }) }
+    }
+
+    /// Checks the values that types alone do not; returns one message per problem.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, url) in [
+            ("tradier.base_url", &self.tradier.base_url),
+            ("alpha_vantage.base_url", &self.alpha_vantage.base_url),
+        ] {
+            if reqwest::Url::parse(url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+                problems.push(format!("{key} = {url:?} is not an http(s) URL"));
+            }
+        }
+        let mut check = |ok: bool, msg: &str| {
+            if !ok {
+                problems.push(msg.to_owned());
+            }
+        };
+        check(self.tradier.requests_per_minute > 0, "tradier.requests_per_minute must be positive");
+        check(
+            self.alpha_vantage.requests_per_minute > 0,
+            "alpha_vantage.requests_per_minute must be positive",
+        );
+        check(self.tradier.timeout_seconds > 0, "tradier.timeout_seconds must be positive");
+        check(self.alpha_vantage.timeout_seconds > 0, "alpha_vantage.timeout_seconds must be positive");
+        let a = &self.analysis;
+        check(a.min_events >= 1, "analysis.min_events must be at least 1");
+        check(a.window_events >= a.min_events, "analysis.window_events must be at least analysis.min_events");
+        let t = &a.tiers;
+        check(
+            t.excellent > t.good && t.good > t.marginal && t.marginal > 0.0,
+            "analysis.tiers must satisfy excellent > good > marginal > 0",
+        );
+        check(
+            a.tail_risk_warning > 1.0,
+            "analysis.tail_risk_warning must be above 1 (max/mean is at least 1)",
+        );
+        check(self.calendar.horizon_days > 0, "calendar.horizon_days must be positive");
+        check(self.backfill.lookback_days >= 90, "backfill.lookback_days must be at least 90");
+        check((1..=64).contains(&self.scan.concurrency), "scan.concurrency must be between 1 and 64");
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            problems
+                .push(format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.log.level));
+        }
+        problems
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render configuration: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn layers_file_then_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "ivcd.toml",
+                "database = \"/tmp/x.db\"\n[tradier]\ntoken = \"file-token\"\nrequests_per_minute = 60\n",
+            )?;
+            jail.set_env("IVCD_TRADIER__REQUESTS_PER_MINUTE", "30");
+            let c = Config::load(Some(Path::new("ivcd.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.database, PathBuf::from("/tmp/x.db"));
+            assert_eq!(c.tradier.requests_per_minute, 30, "environment wins over the file");
+            assert_eq!(c.tradier.token.expose(), Some("file-token"));
+            assert_eq!(c.alpha_vantage.requests_per_minute, 75, "default kept");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_the_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[tradier]\ntokn = \"x\"\n")?;
+            let e = Config::load(Some(Path::new("bad.toml"))).unwrap_err().to_string();
+            assert!(e.contains("tokn"), "{e}");
+            assert!(e.contains("bad.toml"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_invalid_value_is_reported() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "bad.toml",
+                "[tradier]\nbase_url = \"ftp://x\"\nrequests_per_minute = 0\n[analysis]\nmin_events = 0\n",
+            )?;
+            let e = Config::load(Some(Path::new("bad.toml"))).unwrap_err();
+            assert_eq!(e.problems.len(), 3, "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        Jail::expect_with(|jail| {
+            jail.set_env("IVCD_ALPHA_VANTAGE__API_KEY", "sekrit-av");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            let shown = format!("{}\n{:?}", c.to_redacted_toml(), c);
+            assert!(!shown.contains("sekrit-av"), "{shown}");
+            assert!(shown.contains("<redacted>"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_file_is_a_clear_error() {
+        let e = Config::load(Some(Path::new("/nonexistent/ivcd.toml"))).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/ivcd.toml"), "{e}");
+    }
+}

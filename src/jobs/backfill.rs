@@ -1,0 +1,235 @@
+//! `backfill`: past report dates, daily bars, and the historical moves
+//! computed from them, for the tickers that report soon (or those named).
+//!
+//! Incremental: a date range of bars already requested is never requested
+//! again (`bar_fetches`), a ticker's past earnings are re-read at most once a
+//! week, and only bars of completed sessions are asked for, so a replay never
+//! sees the future.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::{JobContext, JobError, et_date, last_completed_session};
+use crate::analysis::moves::{self, HistoricalMove};
+use crate::domain::{Ticker, Timing};
+
+/// How often a ticker's past earnings are re-read from the history provider.
+const HISTORY_REFRESH: TimeDelta = TimeDelta::days(7);
+
+/// What a backfill did, in total and per failing ticker.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BackfillCounts {
+    /// Tickers processed.
+    pub tickers: usize,
+    /// Past events read from the history provider.
+    pub history_events: usize,
+    /// Bar requests sent (ranges not fetched before).
+    pub bar_requests: usize,
+    /// Bars stored.
+    pub bars: usize,
+    /// Moves measured (recomputed from stored bars).
+    pub moves: usize,
+    /// Past events with a timing whose bars are missing.
+    pub moves_missing_bars: usize,
+    /// Tickers that failed, with the reason.
+    pub failures: Vec<(String, String)>,
+}
+
+/// Which tickers a backfill covers: the ones named, else every ticker with a
+/// stored report from the as-of date through `backfill.horizon_days` ahead.
+///
+/// # Errors
+/// Store errors.
+pub async fn tickers_to_backfill(ctx: &JobContext, as_of: DateTime<Utc>) -> Result<Vec<Ticker>, JobError> {
+    let from = et_date(as_of);
+    let to = from + Days::new(u64::from(ctx.config.backfill.horizon_days));
+    let events = ctx.store.run(move |db| db.events_between(from, to)).await?;
+    let set: BTreeSet<Ticker> = events.into_iter().map(|e| e.ticker).collect();
+    Ok(set.into_iter().collect())
+}
+
+/// Backfills `tickers` as of `as_of`. `progress` is told after each ticker.
+///
+/// # Errors
+/// Only store failures that hit every ticker are raised; a provider failure
+/// is recorded for its ticker in [`BackfillCounts::failures`].
+pub async fn backfill(
+    ctx: &JobContext,
+    as_of: DateTime<Utc>,
+    tickers: &[Ticker],
+    progress: &(dyn Fn(&Ticker) + Sync),
+) -> Result<BackfillCounts, JobError> {
+    let mut counts = BackfillCounts { tickers: tickers.len(), ..BackfillCounts::default() };
+    let concurrency = ctx.config.scan.concurrency;
+    let mut results = futures::stream::iter(tickers.iter().cloned())
+        .map(|ticker| async move {
+            let result = backfill_ticker(ctx, as_of, &ticker).await;
+            (ticker, result)
+        })
+        .buffer_unordered(concurrency);
+    while let Some((ticker, result)) = results.next().await {
+        progress(&ticker);
+        match result {
+            Ok(c) => {
+                counts.history_events += c.history_events;
+                counts.bar_requests += c.bar_requests;
+                counts.bars += c.bars;
+                counts.moves += c.moves;
+                counts.moves_missing_bars += c.moves_missing_bars;
+            }
+            Err(e) => {
+                tracing::warn!(ticker = %ticker, error = %e, "backfill failed for ticker");
+                counts.failures.push((ticker.to_string(), e.to_string()));
+            }
+        }
+    }
+    counts.failures.sort();
+    tracing::info!(
+        tickers = counts.tickers,
+        bars = counts.bars,
+        moves = counts.moves,
+        failures = counts.failures.len(),
+        "backfill finished"
+    );
+    Ok(counts)
+}
+
+async fn backfill_ticker(
+    ctx: &JobContext,
+    as_of: DateTime<Utc>,
+    ticker: &Ticker,
+) -> Result<BackfillCounts, JobError> {
+    let mut counts = BackfillCounts::default();
+    let today = et_date(as_of);
+
+    // 1. Past report dates, at most once a week per source.
+    if let Some(history) = &ctx.providers.history {
+        let source = ctx.providers.history_source.clone();
+        let t = ticker.clone();
+        let s = source.clone();
+        let last = ctx.store.run(move |db| db.history_fetched_at(&t, &s)).await?;
+        if last.is_none_or(|at| as_of - at >= HISTORY_REFRESH || at > as_of) {
+            let events: Vec<_> =
+                history.past_earnings(ticker).await?.into_iter().filter(|e| e.report_date <= today).collect();
+            counts.history_events = events.len();
+            let t = ticker.clone();
+            ctx.store
+                .run(move |db| {
+                    db.transaction(|db| {
+                        db.upsert_events(&events, as_of)?;
+                        db.record_history_fetch(&t, &source, events.len(), as_of)
+                    })
+                })
+                .await?;
+        }
+    }
+
+    // 2. Bars of completed sessions within the lookback, minus ranges fetched before.
+    let last_session = last_completed_session(&ctx.calendar, as_of);
+    let first = today - Days::new(u64::from(ctx.config.backfill.lookback_days));
+    let t = ticker.clone();
+    let fetched = ctx.store.run(move |db| db.bar_fetches(&t)).await?;
+    for (from, to) in missing_ranges(first, last_session, &fetched) {
+        let bars = ctx.providers.bars.daily_bars(ticker, from, to).await?;
+        counts.bar_requests += 1;
+        counts.bars += bars.len();
+        let (t, source) = (ticker.clone(), ctx.providers.bars_source.clone());
+        ctx.store
+            .run(move |db| {
+                db.transaction(|db| {
+                    db.upsert_bars(&t, &bars, &source, as_of)?;
+                    db.record_bar_fetch(&t, &source, from, to, bars.len(), as_of)
+                })
+            })
+            .await?;
+    }
+
+    // 3. Moves of every stored past event whose reaction session has completed.
+    let t = ticker.clone();
+    let calendar = ctx.calendar.clone();
+    let (measured, missing) = ctx
+        .store
+        .run(move |db| {
+            let events = db.events_for_ticker(&t)?;
+            let bars = db.bars(&t, NaiveDate::MIN, last_session)?;
+            let mut measured: Vec<HistoricalMove> = Vec::new();
+            let mut missing = 0;
+            for e in events.iter().filter(|e| matches!(e.timing, Timing::Bmo | Timing::Amc)) {
+                let Some(sessions) = moves::event_sessions(&calendar, e.report_date, e.timing) else {
+                    continue;
+                };
+                if sessions.reaction_session > last_session {
+                    continue;
+                }
+                match moves::measure_move(&calendar, e.report_date, e.timing, &bars) {
+                    Ok(m) => measured.push(m),
+                    Err(gap) => {
+                        tracing::debug!(ticker = %t, report_date = %e.report_date, reason = %gap, "no move");
+                        missing += 1;
+                    }
+                }
+            }
+            db.transaction(|db| {
+                db.prune_orphan_moves(&t)?;
+                db.upsert_moves(&t, &measured, as_of)
+            })?;
+            Ok((measured.len(), missing))
+        })
+        .await?;
+    counts.moves = measured;
+    counts.moves_missing_bars = missing;
+    Ok(counts)
+}
+
+/// The parts of `first..=last` not covered by any of `fetched` (inclusive
+/// ranges), as inclusive ranges in ascending order.
+pub fn missing_ranges(
+    first: NaiveDate,
+    last: NaiveDate,
+    fetched: &[(NaiveDate, NaiveDate)],
+) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut covered: Vec<(NaiveDate, NaiveDate)> = fetched.to_vec();
+    covered.sort();
+    let mut out = Vec::new();
+    let mut cursor = first;
+    for (a, b) in covered {
+        if cursor > last {
+            break;
+        }
+        if b < cursor {
+            continue;
+        }
+        if a > cursor {
+            out.push((cursor, (a - Days::new(1)).min(last)));
+        }
+        cursor = cursor.max(b + Days::new(1));
+    }
+    if cursor <= last {
+        out.push((cursor, last));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2023, m, day).unwrap()
+    }
+
+    #[test]
+    fn missing_ranges_skip_what_was_fetched() {
+        assert_eq!(missing_ranges(d(1, 1), d(1, 31), &[]), vec![(d(1, 1), d(1, 31))]);
+        assert_eq!(missing_ranges(d(1, 1), d(1, 31), &[(d(1, 1), d(1, 31))]), vec![]);
+        assert_eq!(missing_ranges(d(1, 1), d(2, 10), &[(d(1, 1), d(1, 31))]), vec![(d(2, 1), d(2, 10))]);
+        assert_eq!(
+            missing_ranges(d(1, 1), d(1, 31), &[(d(1, 10), d(1, 12)), (d(1, 11), d(1, 20))]),
+            vec![(d(1, 1), d(1, 9)), (d(1, 21), d(1, 31))]
+        );
+        assert_eq!(missing_ranges(d(1, 5), d(1, 6), &[(d(1, 7), d(1, 9))]), vec![(d(1, 5), d(1, 6))]);
+    }
+}

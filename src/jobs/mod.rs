@@ -1,0 +1,133 @@
+//! The jobs: refresh the earnings calendar, backfill past events and bars
+//! (and the historical moves computed from them), and scan.
+//!
+//! Every job takes the instant it runs "as of" as an argument: nothing here
+//! reads the wall clock, which is what lets a replay step a simulated clock
+//! through a recorded day. Jobs do the I/O (providers, store) and call the
+//! pure [`crate::analysis`] functions. A failure for one ticker is recorded
+//! with that ticker and never stops the others.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::calendar::{NEW_YORK, NyseCalendar};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, OptionChains, Quotes};
+use crate::store::{Outcome, Store, StoreError};
+
+pub mod backfill;
+pub mod refresh;
+pub mod scan;
+
+/// The providers a job may use, by capability. Which vendor serves each is
+/// decided once, when the daemon or the replay is composed.
+#[derive(Clone)]
+pub struct Providers {
+    /// Upcoming earnings reports.
+    pub calendar: Arc<dyn EarningsCalendar>,
+    /// The `source` the calendar's events carry (a refresh replaces that source's window).
+    pub calendar_source: String,
+    /// Past earnings of one ticker, when a provider serves them.
+    pub history: Option<Arc<dyn EarningsHistory>>,
+    /// A name for the history source (recorded in `history_fetches`).
+    pub history_source: String,
+    /// Daily bars.
+    pub bars: Arc<dyn DailyBars>,
+    /// A name for the bars source (recorded with each bar).
+    pub bars_source: String,
+    /// Underlying quotes.
+    pub quotes: Arc<dyn Quotes>,
+    /// Option expirations and chains.
+    pub chains: Arc<dyn OptionChains>,
+}
+
+/// What a job needs: the store, the providers, the session calendar and the configuration.
+#[derive(Clone)]
+pub struct JobContext {
+    /// The database.
+    pub store: Store,
+    /// The providers.
+    pub providers: Providers,
+    /// The NYSE session calendar.
+    pub calendar: NyseCalendar,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The clock that stamps job runs (the system clock, or a replay's simulated one).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A job's failure as a whole (per-ticker failures are counted, not raised).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The store failed; nothing of the job's current transaction was kept.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The job's main provider request failed.
+    #[error(transparent)]
+    Provider(#[from] crate::providers::ProviderError),
+    /// The job cannot run at this instant (e.g. a scan on a non-session day).
+    #[error("{0}")]
+    NotApplicable(String),
+}
+
+/// The ET calendar date of an instant.
+pub fn et_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&NEW_YORK).date_naive()
+}
+
+/// The instant in ET, for display.
+pub fn et(at: DateTime<Utc>) -> DateTime<Tz> {
+    at.with_timezone(&NEW_YORK)
+}
+
+/// The last session whose daily bar is complete at `as_of`: today's session
+/// once it has closed, else the previous session.
+pub fn last_completed_session(calendar: &NyseCalendar, as_of: DateTime<Utc>) -> NaiveDate {
+    let today = et_date(as_of);
+    match calendar.session(today) {
+        Some(s) if as_of >= s.close.with_timezone(&Utc) => today,
+        _ => calendar.previous_session(today),
+    }
+}
+
+/// Runs `work` as a recorded job run of `job` for `slot`: a `job_runs` row
+/// marked running, then ok (with the counts it returns) or failed (with the
+/// error).
+///
+/// # Errors
+/// The job's error, after it was recorded.
+pub async fn recorded_run<T, F>(
+    ctx: &JobContext,
+    job: &'static str,
+    slot: DateTime<Utc>,
+    work: F,
+) -> Result<T, JobError>
+where
+    F: std::future::Future<Output = Result<(T, serde_json::Value), JobError>>,
+{
+    let store = &ctx.store;
+    let started_at = ctx.clock.now();
+    let slot_text = crate::store::instant_text(slot);
+    let run_id = store.run(move |db| db.start_job_run(job, &slot_text, started_at)).await?;
+    let span = tracing::info_span!("job", job, run_id);
+    let _entered = span.enter();
+    tracing::info!(slot = %slot, "job started");
+    let result = work.await;
+    let (outcome, error, counts) = match &result {
+        Ok((_, counts)) => (Outcome::Ok, None, counts.clone()),
+        Err(e) => (Outcome::Failed, Some(e.to_string()), serde_json::Value::Null),
+    };
+    let finished_at = ctx.clock.now();
+    let err_text = error.clone();
+    store
+        .run(move |db| db.finish_job_run(run_id, outcome, err_text.as_deref(), &counts, finished_at))
+        .await?;
+    match &error {
+        None => tracing::info!(outcome = outcome.code(), "job finished"),
+        Some(e) => tracing::error!(error = %e, "job failed"),
+    }
+    result.map(|(value, _)| value)
+}

@@ -1,0 +1,153 @@
+//! The Alpha Vantage client: EARNINGS_CALENDAR, EARNINGS, TIME_SERIES_DAILY
+//! and HISTORICAL_OPTIONS.
+//!
+//! The API key travels as the `apikey` query parameter; it is never part of
+//! the request descriptions used in errors and logs. Alpha Vantage answers a
+//! throttle with HTTP 200 and a JSON `Note`/`Information` body: that is a
+//! [`ProviderError::RateLimited`], never data.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use reqwest::header::HeaderMap;
+
+use super::wire::{self, AvNotice};
+use crate::config::AlphaVantageConfig;
+use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
+use crate::providers::http::HttpClient;
+use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, ProviderError};
+
+const PROVIDER: &str = "alpha_vantage";
+
+/// The Alpha Vantage client.
+#[derive(Debug, Clone)]
+pub struct AlphaVantageClient {
+    http: HttpClient,
+    api_key: String,
+}
+
+impl AlphaVantageClient {
+    /// A client from the `[alpha_vantage]` configuration.
+    ///
+    /// # Errors
+    /// A message when no API key is configured or the HTTP client cannot be built.
+    pub fn new(config: &AlphaVantageConfig) -> Result<Self, String> {
+        let api_key = config.api_key.expose().ok_or("alpha_vantage.api_key is not set")?.to_owned();
+        let http = HttpClient::new(
+            PROVIDER,
+            &config.base_url,
+            config.requests_per_minute,
+            Duration::from_secs(config.timeout_seconds),
+            HeaderMap::new(),
+        )?;
+        Ok(Self { http, api_key })
+    }
+
+    /// Requests sent so far.
+    pub fn requests_sent(&self) -> u64 {
+        self.http.requests_sent()
+    }
+
+    /// GETs `/query` with `params` plus the key, and turns a notice body into an error.
+    async fn query(&self, params: &[(&str, &str)], shown: &str) -> Result<String, ProviderError> {
+        let mut query: Vec<(&str, &str)> = params.to_vec();
+        query.push(("apikey", &self.api_key));
+        let body = self.http.get_text("/query", &query, shown).await?;
+        match wire::classify_json_notice(&body) {
+            None => Ok(body),
+            Some(AvNotice::Throttled(message)) => Err(ProviderError::RateLimited {
+                provider: PROVIDER,
+                request: shown.to_owned(),
+                message,
+                retry_after: None,
+            }),
+            Some(notice @ (AvNotice::Information(_) | AvNotice::Error(_))) => Err(ProviderError::Status {
+                provider: PROVIDER,
+                request: shown.to_owned(),
+                status: 200,
+                body: notice.to_string(),
+            }),
+        }
+    }
+
+    /// The end-of-day chain of `ticker` on `date` (HISTORICAL_OPTIONS, CSV).
+    ///
+    /// # Errors
+    /// [`ProviderError`] for transport, notice or parse failures.
+    pub async fn historical_options(
+        &self,
+        ticker: &Ticker,
+        date: NaiveDate,
+    ) -> Result<ChainSnapshot, ProviderError> {
+        let shown = format!("alpha_vantage HISTORICAL_OPTIONS {ticker} {date}");
+        let d = date.to_string();
+        let body = self
+            .query(
+                &[
+                    ("function", "HISTORICAL_OPTIONS"),
+                    ("symbol", ticker.as_str()),
+                    ("date", &d),
+                    ("datatype", "csv"),
+                ],
+                &shown,
+            )
+            .await?;
+        Ok(wire::parse_historical_options_csv(&body, &shown, ticker)?)
+    }
+}
+
+#[async_trait]
+impl EarningsCalendar for AlphaVantageClient {
+    /// Reads the 3-month calendar and keeps the window asked for. Rows with
+    /// symbols that are not tickers are logged and left out.
+    async fn earnings_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<EarningsEvent>, ProviderError> {
+        let shown = "alpha_vantage EARNINGS_CALENDAR 3month";
+        let body = self.query(&[("function", "EARNINGS_CALENDAR"), ("horizon", "3month")], shown).await?;
+        let rows = wire::parse_earnings_calendar_csv(&body, shown)?;
+        if !rows.skipped.is_empty() {
+            tracing::warn!(skipped = rows.skipped.len(), first = ?rows.skipped.first(), "calendar rows left out");
+        }
+        Ok(rows.events.into_iter().filter(|e| (from..=to).contains(&e.report_date)).collect())
+    }
+}
+
+#[async_trait]
+impl EarningsHistory for AlphaVantageClient {
+    async fn past_earnings(&self, ticker: &Ticker) -> Result<Vec<EarningsEvent>, ProviderError> {
+        let shown = format!("alpha_vantage EARNINGS {ticker}");
+        let body = self.query(&[("function", "EARNINGS"), ("symbol", ticker.as_str())], &shown).await?;
+        let events = wire::parse_earnings_json(&body, &shown)?;
+        // EARNINGS answers for the symbol asked; keep only that ticker's rows.
+        Ok(events.into_iter().filter(|e| &e.ticker == ticker).collect())
+    }
+}
+
+#[async_trait]
+impl DailyBars for AlphaVantageClient {
+    async fn daily_bars(
+        &self,
+        ticker: &Ticker,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyBar>, ProviderError> {
+        let shown = format!("alpha_vantage TIME_SERIES_DAILY {ticker}");
+        let body = self
+            .query(
+                &[
+                    ("function", "TIME_SERIES_DAILY"),
+                    ("symbol", ticker.as_str()),
+                    ("outputsize", "full"),
+                    ("datatype", "csv"),
+                ],
+                &shown,
+            )
+            .await?;
+        let bars = wire::parse_daily_csv(&body, &shown)?;
+        Ok(bars.into_iter().filter(|b| (from..=to).contains(&b.date)).collect())
+    }
+}

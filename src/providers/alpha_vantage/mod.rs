@@ -1,0 +1,5 @@
+//! Alpha Vantage: notice detection and parsers from response bodies (JSON
+//! and CSV) to domain types.
+
+pub mod client;
+pub mod wire;

@@ -1,0 +1,205 @@
+//! Market-data providers behind traits, so jobs never know which one serves them.
+//!
+//! One folder per vendor: `tradier/` and `alpha_vantage/` hold the wire types,
+//! the parsers from response bodies to domain types, and the HTTP client (with
+//! its timeouts and its governor rate limiter inside, so no caller can bypass
+//! them). `files/` implements the same traits over recorded files on disk for
+//! replays. Parsers are pure functions of the body text: they never panic and
+//! every error names its input.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker, UnderlyingQuote};
+
+pub mod alpha_vantage;
+mod decimal;
+pub mod files;
+pub mod http;
+pub mod tradier;
+pub mod unconfigured;
+
+pub use decimal::decimal_from_f64;
+
+/// A response body or file that could not be read as what it should be.
+///
+/// `input` names what was being parsed (a file path, or a provider request
+/// such as `tradier /v1/markets/options/chains CVNA 2023-07-21`), `message`
+/// says what was wrong and where (line, field).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot parse {input}: {message}")]
+pub struct ParseError {
+    /// The input: file path or provider request, never including secrets.
+    pub input: String,
+    /// What was wrong, with the line or field when known.
+    pub message: String,
+}
+
+impl ParseError {
+    /// A parse error for `input` saying `message`.
+    pub fn new(input: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { input: input.into(), message: message.into() }
+    }
+}
+
+/// Why a provider call produced no data.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The request did not complete (connect error, timeout, reset).
+    #[error("{provider}: request {request} failed: {message}")]
+    Transport {
+        /// `tradier`, `alpha_vantage`, `files`.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// The transport error.
+        message: String,
+        /// Whether the error was a timeout.
+        timeout: bool,
+    },
+    /// The provider answered with an error status.
+    #[error("{provider}: request {request} answered HTTP {status}: {body}")]
+    Status {
+        /// Provider name.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the body (at most 200 characters).
+        body: String,
+    },
+    /// The provider says we are over its rate limit (HTTP 429, or Alpha
+    /// Vantage's HTTP 200 with a `Note`/`Information` field).
+    #[error("{provider}: rate limited on {request}: {message}")]
+    RateLimited {
+        /// Provider name.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// The provider's words.
+        message: String,
+        /// How long the provider asked us to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The credentials were refused (HTTP 401/403): retrying will not help.
+    #[error(
+        "{provider}: credentials refused on {request} (HTTP {status}); check the token in the configuration"
+    )]
+    Unauthorized {
+        /// Provider name.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// The response arrived but was not what it should be.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The provider has nothing for this request (unknown symbol, no file recorded).
+    #[error("{provider}: no data for {what}")]
+    NoData {
+        /// Provider name.
+        provider: &'static str,
+        /// What was asked for.
+        what: String,
+    },
+    /// A recorded file could not be read.
+    #[error("cannot read {path}: {source}; check the data directory setting (data_dir)")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No provider is configured for this data.
+    #[error("no provider configured: set {setting} in the configuration (or the IVCD_* environment)")]
+    NotConfigured {
+        /// The configuration key that would enable one.
+        setting: &'static str,
+    },
+    /// This provider does not serve this kind of data.
+    #[error("{provider} does not provide {what}")]
+    Unsupported {
+        /// Provider name.
+        provider: &'static str,
+        /// The capability asked for.
+        what: &'static str,
+    },
+}
+
+impl ProviderError {
+    /// Whether retrying the same request later may succeed (transport errors,
+    /// rate limits, 5xx). Parse errors, refused credentials and missing data
+    /// are permanent.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProviderError::Transport { .. } | ProviderError::RateLimited { .. } => true,
+            ProviderError::Status { status, .. } => *status >= 500 || *status == 408,
+            _ => false,
+        }
+    }
+}
+
+/// Upcoming (or past) earnings reports for the whole market, by date range.
+#[async_trait]
+pub trait EarningsCalendar: Send + Sync {
+    /// Every event with `from <= report_date <= to` (ET dates).
+    async fn earnings_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<EarningsEvent>, ProviderError>;
+}
+
+/// One ticker's past earnings reports, with their timing where known.
+#[async_trait]
+pub trait EarningsHistory: Send + Sync {
+    /// All known past events of `ticker`, any order.
+    async fn past_earnings(&self, ticker: &Ticker) -> Result<Vec<EarningsEvent>, ProviderError>;
+}
+
+/// Daily OHLCV bars.
+#[async_trait]
+pub trait DailyBars: Send + Sync {
+    /// Bars with `from <= date <= to`, ascending by date.
+    async fn daily_bars(
+        &self,
+        ticker: &Ticker,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyBar>, ProviderError>;
+}
+
+/// Underlying quotes, many symbols per request where the vendor allows.
+#[async_trait]
+pub trait Quotes: Send + Sync {
+    /// The latest quote of each ticker the provider knows; unknown tickers
+    /// are left out rather than failing the batch.
+    async fn quotes(&self, tickers: &[Ticker]) -> Result<Vec<UnderlyingQuote>, ProviderError>;
+}
+
+/// Option expirations and chains.
+#[async_trait]
+pub trait OptionChains: Send + Sync {
+    /// Listed expirations of `ticker` as seen at `as_of`, ascending.
+    async fn expirations(
+        &self,
+        ticker: &Ticker,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<NaiveDate>, ProviderError>;
+
+    /// The chain of one expiration as seen at `as_of` (a live provider
+    /// returns its current quotes; a recorded one its latest snapshot taken
+    /// at or before `as_of`).
+    async fn chain(
+        &self,
+        ticker: &Ticker,
+        expiration: NaiveDate,
+        as_of: DateTime<Utc>,
+    ) -> Result<ChainSnapshot, ProviderError>;
+}

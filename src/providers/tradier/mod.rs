@@ -1,0 +1,5 @@
+//! Tradier market data: wire types and parsers from response bodies to
+//! domain types.
+
+pub mod client;
+pub mod wire;

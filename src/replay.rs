@@ -1,0 +1,256 @@
+//! Replays: run the jobs of a recorded market day against recorded files.
+//!
+//! A scenario is a TOML file (see `tests/scenarios/`) naming the recorded
+//! inputs (paths relative to the data directory) and the steps: which job
+//! runs as of which instant. The replay steps a [`FixedClock`] through them
+//! and writes a real SQLite database.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+
+use crate::calendar::NyseCalendar;
+use crate::clock::FixedClock;
+use crate::config::Config;
+use crate::domain::Ticker;
+use crate::jobs::{self, JobContext, JobError, Providers};
+use crate::providers::files::recorded::{self, CalendarFormat, ChainFormat, RecordedProvider};
+use crate::report::ScanReport;
+use crate::store::Store;
+
+/// A replay scenario, as written in its TOML file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A short name, e.g. `cvna-2023q2`.
+    pub name: String,
+    /// What the scenario shows and where its data comes from.
+    pub description: String,
+    /// The recorded inputs.
+    pub inputs: Inputs,
+    /// The jobs to run, in order.
+    pub steps: Vec<Step>,
+}
+
+/// The recorded inputs of a scenario; paths are relative to the data directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    /// The earnings calendar file (also serves past report dates).
+    pub earnings_calendar: CalendarInput,
+    /// A directory of `{TICKER}.csv` daily OHLCV files.
+    pub daily_bars_dir: PathBuf,
+    /// Recorded option chains.
+    #[serde(default)]
+    pub chains: Vec<ChainInput>,
+}
+
+/// A recorded earnings calendar.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarInput {
+    /// The file, relative to the data directory.
+    pub path: PathBuf,
+    /// Its layout.
+    pub format: CalendarFormat,
+}
+
+/// A recorded option chain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainInput {
+    /// The file, relative to the data directory.
+    pub path: PathBuf,
+    /// Its layout.
+    pub format: ChainFormat,
+    /// The underlying, for formats that do not name it.
+    pub ticker: Option<Ticker>,
+    /// When the quotes were taken, for formats that do not say.
+    pub as_of: Option<DateTime<FixedOffset>>,
+}
+
+/// One job of a scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// `refresh-calendar`, `backfill` or `scan`.
+    pub job: StepJob,
+    /// The instant the job runs as of (RFC 3339 with offset, e.g. `2023-07-18T15:00:00-04:00`).
+    pub at: DateTime<FixedOffset>,
+    /// For `backfill`: the tickers (default: those reporting soon).
+    #[serde(default)]
+    pub tickers: Vec<Ticker>,
+}
+
+/// The jobs a scenario can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepJob {
+    /// The earnings calendar refresh.
+    RefreshCalendar,
+    /// The backfill of past events, bars and moves.
+    Backfill,
+    /// The pre-earnings scan.
+    Scan,
+}
+
+/// Why a replay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The scenario file is missing or malformed.
+    #[error("scenario {path}: {message}")]
+    Scenario {
+        /// The scenario file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A recorded input could not be loaded.
+    #[error("scenario input: {0}")]
+    Input(#[from] crate::providers::ProviderError),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A job failed.
+    #[error("step {step} ({job:?} at {at}): {source}")]
+    Job {
+        /// 1-based step number.
+        step: usize,
+        /// The job.
+        job: StepJob,
+        /// Its as-of instant.
+        at: DateTime<FixedOffset>,
+        /// The job's error.
+        #[source]
+        source: JobError,
+    },
+}
+
+impl Scenario {
+    /// Reads a scenario file.
+    ///
+    /// # Errors
+    /// [`ReplayError::Scenario`] naming the file for I/O and TOML errors.
+    pub fn load(path: &Path) -> Result<Self, ReplayError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ReplayError::Scenario { path: shown.clone(), message: e.to_string() })?;
+        toml::from_str(&text).map_err(|e| ReplayError::Scenario { path: shown, message: e.to_string() })
+    }
+}
+
+/// What a replay produced: the database and every scan's stored report.
+#[derive(Debug)]
+pub struct ReplayOutcome {
+    /// The database written.
+    pub database: PathBuf,
+    /// The stored reports of the scan steps, in order.
+    pub scans: Vec<ScanReport>,
+    /// One line per step, for people.
+    pub log: Vec<String>,
+}
+
+/// Runs `scenario` with recorded data under `data_dir`, writing `database`.
+///
+/// # Errors
+/// [`ReplayError`] for unreadable inputs, the store, or a failed job.
+pub async fn run(
+    scenario: &Scenario,
+    data_dir: &Path,
+    database: &Path,
+    config: &Config,
+) -> Result<ReplayOutcome, ReplayError> {
+    let inputs = &scenario.inputs;
+    let events =
+        recorded::load_calendar(data_dir, &inputs.earnings_calendar.path, inputs.earnings_calendar.format)?;
+    let calendar_source = events.first().map_or_else(|| "files".to_owned(), |e| e.source.clone());
+    let mut chains = Vec::new();
+    for c in &inputs.chains {
+        chains.push(recorded::load_chain(
+            data_dir,
+            &c.path,
+            c.format,
+            c.ticker.as_ref(),
+            c.as_of.map(|t| t.with_timezone(&Utc)),
+        )?);
+    }
+    let bars_dir = data_dir.join(&inputs.daily_bars_dir);
+    let provider = Arc::new(RecordedProvider::new(events, Some(bars_dir.clone()), chains));
+    let first_at = scenario.steps.first().map_or_else(Utc::now, |s| s.at.with_timezone(&Utc));
+    let clock = Arc::new(FixedClock::new(first_at));
+    let ctx = JobContext {
+        store: Store::open(database)?,
+        providers: Providers {
+            calendar: provider.clone(),
+            calendar_source,
+            history: Some(provider.clone()),
+            history_source: format!("files:{}", inputs.earnings_calendar.path.display()),
+            bars: provider.clone(),
+            bars_source: format!("files:{}", inputs.daily_bars_dir.display()),
+            quotes: provider.clone(),
+            chains: provider,
+        },
+        calendar: NyseCalendar::new(),
+        config: Arc::new(config.clone()),
+        clock: clock.clone(),
+    };
+    let mut scans = Vec::new();
+    let mut log = Vec::new();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let at = step.at.with_timezone(&Utc);
+        clock.set(at);
+        let fail = |source| ReplayError::Job { step: i + 1, job: step.job, at: step.at, source };
+        match step.job {
+            StepJob::RefreshCalendar => {
+                let c = jobs::recorded_run(&ctx, "refresh-calendar", at, async {
+                    let c = jobs::refresh::refresh_calendar(&ctx, at).await?;
+                    let json = serde_json::to_value(&c).unwrap_or_default();
+                    Ok((c, json))
+                })
+                .await
+                .map_err(fail)?;
+                log.push(format!(
+                    "{}  refresh-calendar: {} events {}..{} ({} with timing)",
+                    step.at, c.events, c.from, c.to, c.with_timing
+                ));
+            }
+            StepJob::Backfill => {
+                let c = jobs::recorded_run(&ctx, "backfill", at, async {
+                    let tickers = if step.tickers.is_empty() {
+                        jobs::backfill::tickers_to_backfill(&ctx, at).await?
+                    } else {
+                        step.tickers.clone()
+                    };
+                    let c = jobs::backfill::backfill(&ctx, at, &tickers, &|_| {}).await?;
+                    let json = serde_json::to_value(&c).unwrap_or_default();
+                    Ok((c, json))
+                })
+                .await
+                .map_err(fail)?;
+                log.push(format!(
+                    "{}  backfill: {} tickers, {} bars, {} moves ({} events lack bars, {} tickers failed)",
+                    step.at,
+                    c.tickers,
+                    c.bars,
+                    c.moves,
+                    c.moves_missing_bars,
+                    c.failures.len()
+                ));
+            }
+            StepJob::Scan => {
+                let report = jobs::recorded_run(&ctx, "scan", at, async {
+                    let report = jobs::scan::scan(&ctx, at, at, None).await?;
+                    let json = serde_json::json!({ "scan_id": report.scan_id, "candidates": report.candidates.len() });
+                    Ok((report, json))
+                })
+                .await
+                .map_err(fail)?;
+                log.push(format!("{}  scan: {} candidates", step.at, report.candidates.len()));
+                scans.push(report);
+            }
+        }
+    }
+    Ok(ReplayOutcome { database: database.to_path_buf(), scans, log })
+}

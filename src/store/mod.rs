@@ -1,0 +1,259 @@
+//! The store: the only module that runs SQL.
+//!
+//! One SQLite file in WAL mode with foreign keys and a busy timeout. The
+//! schema lives in `migrations/` as plain SQL, applied in order on open by
+//! refinery and recorded in `refinery_schema_history`. Money is stored as
+//! decimal TEXT (exact round trip), moves as REAL fractions, dates as
+//! `YYYY-MM-DD`, instants as RFC 3339 UTC.
+//!
+//! SQLite work is blocking: async callers go through [`Store::run`], which
+//! moves it off the async workers.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rusqlite::Connection;
+use rust_decimal::Decimal;
+
+mod bars;
+mod events;
+mod jobs;
+mod moves;
+mod scans;
+
+pub use jobs::Outcome;
+pub use scans::NewScan;
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// A store failure, naming the database file and what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("database {path}: {context}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// What was being done.
+        context: String,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A migration failed; the database is left at the last applied version.
+    #[error("database {path}: migration failed: {message}")]
+    Migration {
+        /// The database file.
+        path: String,
+        /// refinery's message.
+        message: String,
+    },
+    /// A stored value could not be read back (a row edited by hand?).
+    #[error("database {path}: corrupt value in {table}.{column}: {value:?}")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The text found.
+        value: String,
+    },
+    /// The blocking task running the query panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, sets WAL, foreign
+    /// keys and a 5 s busy timeout, and applies pending migrations.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the file cannot be opened or a migration fails.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(StoreError::Migration {
+                    path: shown,
+                    message: format!(
+                        "directory {} does not exist; create it or set `database`",
+                        parent.display()
+                    ),
+                });
+            }
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            context: "open".into(),
+            source,
+        })?;
+        Self::prepare(conn, path.to_path_buf())
+    }
+
+    /// An in-memory database with the full schema, for tests.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            context: "open".into(),
+            source,
+        })?;
+        Self::prepare(conn, PathBuf::from(":memory:"))
+    }
+
+    fn prepare(mut conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        let sql_err = |context: &str| {
+            let shown = shown.clone();
+            let context = context.to_owned();
+            move |source| StoreError::Sqlite { path: shown, context, source }
+        };
+        conn.busy_timeout(Duration::from_secs(5)).map_err(sql_err("set busy timeout"))?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+            .map_err(sql_err("enable WAL"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err("enable foreign keys"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err("set synchronous"))?;
+        embedded::migrations::runner()
+            .run(&mut conn)
+            .map_err(|e| StoreError::Migration { path: shown.clone(), message: e.to_string() })?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or [`StoreError::Task`] if the thread panicked.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Db<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.run_blocking(f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` with the connection on the current thread (for synchronous callers).
+    ///
+    /// # Errors
+    /// Whatever `f` returns.
+    pub fn run_blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Db<'_>) -> Result<T, StoreError>,
+    {
+        let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if !guard.is_autocommit() {
+            // A caller panicked inside a transaction: undo its half-done work.
+            let _ = guard.execute_batch("ROLLBACK");
+        }
+        let mut db = Db { conn: &mut guard, path: &self.path };
+        f(&mut db)
+    }
+}
+
+/// The connection lent to one [`Store::run`] call. Its methods (in the
+/// submodules) are the store's whole SQL vocabulary.
+pub struct Db<'a> {
+    conn: &'a mut Connection,
+    path: &'a Path,
+}
+
+impl Db<'_> {
+    /// Wraps a rusqlite error with the database path and `context`.
+    fn err(&self, context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+        let context = context.into();
+        move |source| StoreError::Sqlite { path: self.path.display().to_string(), context, source }
+    }
+
+    fn corrupt(&self, table: &'static str, column: &'static str, value: &str) -> StoreError {
+        StoreError::Corrupt { path: self.path.display().to_string(), table, column, value: value.to_owned() }
+    }
+
+    /// Runs `f` inside one transaction (`BEGIN IMMEDIATE`): all of it is
+    /// stored or none. Transactions do not nest.
+    ///
+    /// # Errors
+    /// `f`'s error (after rolling back) or a failed commit.
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Db<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(self.err("begin transaction"))?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT").map_err(self.err("commit"))?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback) = self.conn.execute_batch("ROLLBACK") {
+                    tracing::error!(error = %rollback, "rollback failed after: {e}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `PRAGMA integrity_check`: `ok` when the file is sound.
+    ///
+    /// # Errors
+    /// When the pragma cannot run.
+    pub fn integrity_check(&mut self) -> Result<String, StoreError> {
+        self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(self.err("integrity check"))
+    }
+}
+
+/// Formats an instant as stored: RFC 3339 UTC with seconds, e.g. `2023-07-18T19:00:00Z`.
+pub fn instant_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub(crate) fn parse_instant(
+    db: &Db<'_>,
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| db.corrupt(table, column, text))
+}
+
+pub(crate) fn parse_date(
+    db: &Db<'_>,
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+) -> Result<NaiveDate, StoreError> {
+    NaiveDate::from_str(text).map_err(|_| db.corrupt(table, column, text))
+}
+
+pub(crate) fn parse_decimal(
+    db: &Db<'_>,
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+) -> Result<Decimal, StoreError> {
+    Decimal::from_str(text).map_err(|_| db.corrupt(table, column, text))
+}

@@ -1,0 +1,326 @@
+//! Scans, their candidates and the chain snapshots they used.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::params;
+use rust_decimal::Decimal;
+
+use super::{Db, StoreError, instant_text, parse_date, parse_instant};
+use crate::analysis::vrp::Tier;
+use crate::domain::{ChainSnapshot, Ticker, Timing};
+use crate::report::{Candidate, PastMove, ScanReport};
+
+/// The header of a scan being stored.
+#[derive(Debug, Clone)]
+pub struct NewScan {
+    /// The slot (the scheduled instant) the scan is for; one stored scan per slot.
+    pub slot: DateTime<Utc>,
+    /// The as-of instant.
+    pub as_of: DateTime<Utc>,
+    /// The session whose AMC reporters were scanned.
+    pub session_date: NaiveDate,
+    /// The next session (BMO reporters).
+    pub next_session: NaiveDate,
+    /// When the scan started (wall clock or simulated).
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+    /// The job run that produced it.
+    pub job_run_id: Option<i64>,
+}
+
+fn opt_text<T: ToString>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(ToString::to_string)
+}
+
+impl Db<'_> {
+    /// Stores a chain snapshot with all its contracts; returns its id.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn insert_chain_snapshot(
+        &mut self,
+        snapshot: &ChainSnapshot,
+        stored_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let u = snapshot.underlying.as_ref();
+        self.conn
+            .execute(
+                "INSERT INTO chain_snapshots (ticker, as_of, source, underlying_bid, underlying_ask, underlying_last, stored_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    snapshot.ticker.as_str(),
+                    instant_text(snapshot.as_of),
+                    snapshot.source,
+                    u.and_then(|u| opt_text(&u.bid)),
+                    u.and_then(|u| opt_text(&u.ask)),
+                    u.and_then(|u| opt_text(&u.last)),
+                    instant_text(stored_at),
+                ],
+            )
+            .map_err(self.err(format!("store chain snapshot {}", snapshot.ticker)))?;
+        let id = self.conn.last_insert_rowid();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO option_quotes (snapshot_id, expiration, strike, option_right, symbol, bid, ask, last,
+                     volume, open_interest, iv, delta, contract_size)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .map_err(self.err("prepare option_quotes"))?;
+        for c in &snapshot.contracts {
+            stmt.execute(params![
+                id,
+                c.expiration.to_string(),
+                c.strike.to_string(),
+                c.right.code(),
+                c.symbol,
+                opt_text(&c.bid),
+                opt_text(&c.ask),
+                opt_text(&c.last),
+                c.volume.map(|v| v as i64),
+                c.open_interest.map(|v| v as i64),
+                c.iv,
+                c.delta,
+                c.contract_size,
+            ])
+            .map_err(self.err(format!("store option quote {}", c.symbol.as_deref().unwrap_or("?"))))?;
+        }
+        Ok(id)
+    }
+
+    /// Stores a scan and its candidates, replacing any scan stored for the
+    /// same slot (with its candidates and the chain snapshots they used), so
+    /// re-running a slot leaves one set of candidates. Each candidate's
+    /// snapshot (if any) is stored first and its id recorded. Call inside
+    /// [`Db::transaction`]. Returns the scan's id.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn replace_scan(
+        &mut self,
+        scan: &NewScan,
+        candidates: &[(Candidate, Option<&ChainSnapshot>)],
+    ) -> Result<i64, StoreError> {
+        let slot = instant_text(scan.slot);
+        self.conn
+            .execute(
+                "DELETE FROM chain_snapshots WHERE id IN (
+                     SELECT c.chain_snapshot_id FROM candidates c JOIN scans s ON s.id = c.scan_id WHERE s.slot = ?1)",
+                [&slot],
+            )
+            .map_err(self.err("delete replaced snapshots"))?;
+        // Candidates go with their scan (ON DELETE CASCADE).
+        self.conn
+            .execute("DELETE FROM scans WHERE slot = ?1", [&slot])
+            .map_err(self.err("delete replaced scan"))?;
+        let n_ranked = candidates.iter().filter(|(c, _)| c.rank.is_some()).count();
+        self.conn
+            .execute(
+                "INSERT INTO scans (slot, as_of, session_date, next_session, started_at, finished_at, n_candidates, n_ranked, job_run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    slot,
+                    instant_text(scan.as_of),
+                    scan.session_date.to_string(),
+                    scan.next_session.to_string(),
+                    instant_text(scan.started_at),
+                    instant_text(scan.finished_at),
+                    candidates.len() as i64,
+                    n_ranked as i64,
+                    scan.job_run_id,
+                ],
+            )
+            .map_err(self.err("store scan"))?;
+        let scan_id = self.conn.last_insert_rowid();
+        for (candidate, snapshot) in candidates {
+            let snapshot_id = match snapshot {
+                Some(s) => Some(self.insert_chain_snapshot(s, scan.finished_at)?),
+                None => None,
+            };
+            self.insert_candidate(scan_id, candidate, snapshot_id)?;
+        }
+        Ok(scan_id)
+    }
+
+    fn insert_candidate(
+        &mut self,
+        scan_id: i64,
+        c: &Candidate,
+        snapshot_id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let past = serde_json::to_string(&c.past_moves).unwrap_or_else(|_| "[]".into());
+        let warnings = serde_json::to_string(&c.warnings).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .execute(
+                "INSERT INTO candidates (scan_id, rank, ticker, report_date, timing, reference_session, reaction_session,
+                     expiration, spot, spot_source, straddle, straddle_method, lower_strike, lower_straddle, upper_strike,
+                     upper_straddle, implied_move, historical_mean_move, historical_median_move, mad, relative_mad,
+                     max_move, tail_risk_ratio, n_events, past_moves, vrp, tier, edge_score, chain_snapshot_id,
+                     chain_as_of, chain_age_seconds, reason, warnings)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)",
+                params![
+                    scan_id,
+                    c.rank,
+                    c.ticker.as_str(),
+                    c.report_date.to_string(),
+                    c.timing.code(),
+                    opt_text(&c.reference_session),
+                    opt_text(&c.reaction_session),
+                    opt_text(&c.expiration),
+                    opt_text(&c.spot),
+                    c.spot_source,
+                    opt_text(&c.straddle),
+                    c.straddle_method,
+                    opt_text(&c.lower_strike),
+                    opt_text(&c.lower_straddle),
+                    opt_text(&c.upper_strike),
+                    opt_text(&c.upper_straddle),
+                    c.implied_move,
+                    c.historical_mean_move,
+                    c.historical_median_move,
+                    c.mad,
+                    c.relative_mad,
+                    c.max_move,
+                    c.tail_risk_ratio,
+                    c.n_events as i64,
+                    past,
+                    c.vrp,
+                    c.tier.map(Tier::code),
+                    c.edge_score,
+                    snapshot_id,
+                    c.chain_as_of.map(instant_text),
+                    c.chain_age_seconds,
+                    c.reason,
+                    warnings,
+                ],
+            )
+            .map_err(self.err(format!("store candidate {}", c.ticker)))?;
+        Ok(())
+    }
+
+    /// The most recent scan (by as-of instant), if any.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn latest_scan(&mut self) -> Result<Option<ScanReport>, StoreError> {
+        let id: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM scans ORDER BY as_of DESC, id DESC LIMIT 1", [], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .map_err(self.err("find latest scan"))?;
+        id.map(|id| self.scan_report(id)).transpose()
+    }
+
+    /// A stored scan with its candidates in rank order.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn scan_report(&mut self, scan_id: i64) -> Result<ScanReport, StoreError> {
+        let (slot, as_of, session, next): (String, String, String, String) = self
+            .conn
+            .query_row(
+                "SELECT slot, as_of, session_date, next_session FROM scans WHERE id = ?1",
+                [scan_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .map_err(self.err(format!("read scan {scan_id}")))?;
+        let candidates = self.candidates(scan_id)?;
+        Ok(ScanReport {
+            scan_id,
+            slot: parse_instant(self, "scans", "slot", &slot)?,
+            as_of: parse_instant(self, "scans", "as_of", &as_of)?,
+            session_date: parse_date(self, "scans", "session_date", &session)?,
+            next_session: parse_date(self, "scans", "next_session", &next)?,
+            candidates,
+        })
+    }
+
+    fn candidates(&mut self, scan_id: i64) -> Result<Vec<Candidate>, StoreError> {
+        let rows: Vec<Vec<rusqlite::types::Value>> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT rank, ticker, report_date, timing, reference_session, reaction_session, expiration, spot,
+                            spot_source, straddle, straddle_method, lower_strike, lower_straddle, upper_strike,
+                            upper_straddle, implied_move, historical_mean_move, historical_median_move, mad,
+                            relative_mad, max_move, tail_risk_ratio, n_events, past_moves, vrp, tier, edge_score,
+                            chain_snapshot_id, chain_as_of, chain_age_seconds, reason, warnings
+                     FROM candidates WHERE scan_id = ?1 ORDER BY rank IS NULL, rank, ticker",
+                )
+                .map_err(self.err("prepare candidates"))?;
+            stmt.query_map([scan_id], |r| (0..32).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect())
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read candidates"))?
+        };
+        rows.iter().map(|row| self.candidate_from_row(row)).collect()
+    }
+
+    fn candidate_from_row(&self, row: &[rusqlite::types::Value]) -> Result<Candidate, StoreError> {
+        use rusqlite::types::Value;
+        const T: &str = "candidates";
+        let text = |i: usize| match &row[i] {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        };
+        let real = |i: usize| match row[i] {
+            Value::Real(x) => Some(x),
+            Value::Integer(x) => Some(x as f64),
+            _ => None,
+        };
+        let int = |i: usize| match row[i] {
+            Value::Integer(x) => Some(x),
+            _ => None,
+        };
+        let date = |i: usize, col: &'static str| -> Result<Option<NaiveDate>, StoreError> {
+            text(i).map(|s| parse_date(self, T, col, &s)).transpose()
+        };
+        let dec = |i: usize, col: &'static str| -> Result<Option<Decimal>, StoreError> {
+            text(i).map(|s| Decimal::from_str(&s).map_err(|_| self.corrupt(T, col, &s))).transpose()
+        };
+        let ticker = text(1).unwrap_or_default();
+        let timing = text(3).unwrap_or_default();
+        let past = text(23).unwrap_or_default();
+        let warnings = text(31).unwrap_or_default();
+        Ok(Candidate {
+            rank: int(0).and_then(|r| u32::try_from(r).ok()),
+            ticker: Ticker::new(&ticker).map_err(|_| self.corrupt(T, "ticker", &ticker))?,
+            report_date: date(2, "report_date")?.ok_or_else(|| self.corrupt(T, "report_date", ""))?,
+            timing: Timing::parse_vendor(&timing).ok_or_else(|| self.corrupt(T, "timing", &timing))?,
+            reference_session: date(4, "reference_session")?,
+            reaction_session: date(5, "reaction_session")?,
+            expiration: date(6, "expiration")?,
+            spot: dec(7, "spot")?,
+            spot_source: text(8),
+            straddle: dec(9, "straddle")?,
+            straddle_method: text(10),
+            lower_strike: dec(11, "lower_strike")?,
+            lower_straddle: dec(12, "lower_straddle")?,
+            upper_strike: dec(13, "upper_strike")?,
+            upper_straddle: dec(14, "upper_straddle")?,
+            implied_move: real(15),
+            historical_mean_move: real(16),
+            historical_median_move: real(17),
+            mad: real(18),
+            relative_mad: real(19),
+            max_move: real(20),
+            tail_risk_ratio: real(21),
+            n_events: int(22).and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
+            past_moves: serde_json::from_str::<Vec<PastMove>>(&past)
+                .map_err(|_| self.corrupt(T, "past_moves", &past))?,
+            vrp: real(24),
+            tier: text(25)
+                .map(|t| Tier::from_code(&t).ok_or_else(|| self.corrupt(T, "tier", &t)))
+                .transpose()?,
+            edge_score: real(26),
+            chain_snapshot_id: int(27),
+            chain_as_of: text(28).map(|s| parse_instant(self, T, "chain_as_of", &s)).transpose()?,
+            chain_age_seconds: int(29),
+            reason: text(30),
+            warnings: serde_json::from_str(&warnings).map_err(|_| self.corrupt(T, "warnings", &warnings))?,
+        })
+    }
+}
