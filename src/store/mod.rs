@@ -215,6 +215,33 @@ impl Db<'_> {
         }
     }
 
+    /// Row counts of the main tables, by table name.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn table_counts(&mut self) -> Result<std::collections::BTreeMap<&'static str, i64>, StoreError> {
+        const TABLES: [&str; 8] = [
+            "earnings_events",
+            "daily_bars",
+            "historical_moves",
+            "chain_snapshots",
+            "option_quotes",
+            "scans",
+            "candidates",
+            "job_runs",
+        ];
+        let mut out = std::collections::BTreeMap::new();
+        for table in TABLES {
+            // Table names come from the constant list above, never from input.
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(self.err(format!("count {table}")))?;
+            out.insert(table, n);
+        }
+        Ok(out)
+    }
+
     /// `PRAGMA integrity_check`: `ok` when the file is sound.
     ///
     /// # Errors

@@ -104,17 +104,28 @@ impl Db<'_> {
         candidates: &[(Candidate, Option<&ChainSnapshot>)],
     ) -> Result<i64, StoreError> {
         let slot = instant_text(scan.slot);
-        self.conn
-            .execute(
-                "DELETE FROM chain_snapshots WHERE id IN (
-                     SELECT c.chain_snapshot_id FROM candidates c JOIN scans s ON s.id = c.scan_id WHERE s.slot = ?1)",
-                [&slot],
-            )
-            .map_err(self.err("delete replaced snapshots"))?;
-        // Candidates go with their scan (ON DELETE CASCADE).
+        // The replaced scan's snapshots: collected first, deleted after the
+        // candidates that reference them (which go with their scan).
+        let replaced: Vec<i64> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT c.chain_snapshot_id FROM candidates c JOIN scans s ON s.id = c.scan_id
+                     WHERE s.slot = ?1 AND c.chain_snapshot_id IS NOT NULL",
+                )
+                .map_err(self.err("prepare replaced snapshots"))?;
+            stmt.query_map([&slot], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("find replaced snapshots"))?
+        };
         self.conn
             .execute("DELETE FROM scans WHERE slot = ?1", [&slot])
             .map_err(self.err("delete replaced scan"))?;
+        for id in replaced {
+            self.conn
+                .execute("DELETE FROM chain_snapshots WHERE id = ?1", [id])
+                .map_err(self.err("delete replaced snapshot"))?;
+        }
         let n_ranked = candidates.iter().filter(|(c, _)| c.rank.is_some()).count();
         self.conn
             .execute(

@@ -2,5 +2,9 @@
 //! Integration Tests"), one module per capability, helpers in `support`.
 
 mod calendar;
+mod cli;
+mod config_files;
 mod parsers;
+mod replay;
+mod scan_http;
 mod support;

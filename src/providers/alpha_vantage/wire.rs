@@ -26,7 +26,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, OptionQuote, OptionRight, Ticker, Timing};
 use crate::providers::ParseError;
 use crate::providers::files::cboe::{is_nonstandard_root, parse_occ_symbol, same_expiration};
-use crate::providers::files::ohlcv::parse_ohlcv_csv;
+use crate::providers::files::ohlcv::{describe_csv_error, parse_ohlcv_csv, record_line};
 
 /// `source` of events from `EARNINGS_CALENDAR`.
 pub const SOURCE_EARNINGS_CALENDAR: &str = "alpha_vantage:EARNINGS_CALENDAR";
@@ -124,8 +124,8 @@ pub fn parse_earnings_calendar_csv(body: &str, input: &str) -> Result<EarningsCa
     let mut rows = EarningsCalendarRows { events: Vec::new(), skipped: Vec::new() };
     let mut seen = HashSet::new();
     for record in reader.records() {
-        let record = record.map_err(|e| err(e.to_string()))?;
-        let line = record.position().map_or(0, csv::Position::line);
+        let record = record.map_err(|e| err(describe_csv_error(&e)))?;
+        let line = record_line(&record, body);
         let cell = |col: usize| record.get(col).unwrap_or("");
         let symbol = cell(symbol_col);
         let ticker = match Ticker::new(symbol) {
@@ -330,8 +330,8 @@ pub fn parse_historical_options_csv(
 
     let mut chain = ChainBuilder::new(ticker);
     for record in reader.records() {
-        let record = record.map_err(|e| err(e.to_string()))?;
-        let line = record.position().map_or(0, csv::Position::line);
+        let record = record.map_err(|e| err(describe_csv_error(&e)))?;
+        let line = record_line(&record, body);
         let cell = |col: usize| record.get(col);
         let [contract_id, symbol, expiration, strike, kind, date] = cols.map(|c| cell(c).unwrap_or(""));
         let [last, volume, open_interest, implied_volatility, delta] = optional.map(|c| c.and_then(cell));

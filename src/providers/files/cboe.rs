@@ -29,6 +29,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::{ChainSnapshot, OptionQuote, OptionRight, Ticker, UnderlyingQuote};
 use crate::providers::ParseError;
+use crate::providers::files::ohlcv::{describe_csv_error, record_line};
 
 /// The `source` of every snapshot this module produces.
 pub const SOURCE: &str = "cboe_csv";
@@ -158,24 +159,25 @@ pub fn parse_cboe_chain_csv(body: &str, input: &str) -> Result<ChainSnapshot, Pa
     let mut next_record = |what: &str| -> Result<csv::StringRecord, ParseError> {
         match records.next() {
             Some(Ok(record)) => Ok(record),
-            Some(Err(e)) => Err(err(format!("{what}: {e}"))),
+            Some(Err(e)) => Err(err(format!("{what}: {}", describe_csv_error(&e)))),
             None => Err(err(format!("ends before the {what}"))),
         }
     };
 
     let name_line = next_record("name line (`<name>,Last: <price>,Change: <change>`)")?;
-    let name_line_no = line_of(&name_line);
+    let name_line_no = record_line(&name_line, body);
     let last = labelled(&name_line, "Last:")
         .ok_or_else(|| err(format!("line {name_line_no}: no `Last:` field in the name line")))
         .and_then(|text| header_price(text, "Last", name_line_no, input))?;
 
     let date_line = next_record("`Date:` line")?;
-    let date_line_no = line_of(&date_line);
+    let date_line_no = record_line(&date_line, body);
     let date_text = date_line
         .get(0)
         .and_then(|field| strip_prefix_ignore_case(field, "Date:"))
+        .map(str::trim)
         .ok_or_else(|| err(format!("line {date_line_no}: expected the `Date: ...` field first")))?;
-    let as_of = parse_cboe_timestamp(date_text.trim())
+    let as_of = parse_cboe_timestamp(date_text)
         .map_err(|why| err(format!("line {date_line_no}: time stamp {date_text:?}: {why}")))?;
     let bid = match labelled(&date_line, "Bid:") {
         Some(text) => header_price(text, "Bid", date_line_no, input)?,
@@ -194,13 +196,13 @@ pub fn parse_cboe_chain_csv(body: &str, input: &str) -> Result<ChainSnapshot, Pa
         };
 
     let header = next_record("column header line")?;
-    let layout =
-        Layout::from_header(&header).map_err(|why| err(format!("line {}: {why}", line_of(&header))))?;
+    let layout = Layout::from_header(&header)
+        .map_err(|why| err(format!("line {}: {why}", record_line(&header, body))))?;
 
     let mut rows = Vec::new();
     for record in records {
-        let record = record.map_err(|e| err(e.to_string()))?;
-        let line = line_of(&record);
+        let record = record.map_err(|e| err(describe_csv_error(&e)))?;
+        let line = record_line(&record, body);
         if record.len() != header.len() {
             return Err(err(format!(
                 "line {line}: {} fields, but the header has {}",
@@ -508,10 +510,6 @@ fn strip_grouping(text: &str) -> String {
 fn strip_prefix_ignore_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then(|| text.get(prefix.len()..)).flatten()
-}
-
-fn line_of(record: &csv::StringRecord) -> u64 {
-    record.position().map_or(0, csv::Position::line)
 }
 
 /// A decimal written as `-?digits[.digits]`, read exactly (never through `f64`).

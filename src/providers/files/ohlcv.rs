@@ -76,8 +76,8 @@ pub fn parse_ohlcv_csv(body: &str, input: &str) -> Result<Vec<DailyBar>, ParseEr
     let mut ticker: Option<String> = None;
     let mut bars: Vec<(NaiveDate, u64, DailyBar)> = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| err(e.to_string()))?;
-        let line = record.position().map_or(0, csv::Position::line);
+        let record = record.map_err(|e| err(describe_csv_error(&e)))?;
+        let line = record_line(&record, body);
         let cell = |col: usize| record.get(col).unwrap_or("");
 
         if let Some(col) = ticker_col {
@@ -131,6 +131,31 @@ pub fn parse_ohlcv_csv(body: &str, input: &str) -> Result<Vec<DailyBar>, ParseEr
         )));
     }
     Ok(bars.into_iter().map(|(_, _, bar)| bar).collect())
+}
+
+/// The 1-based line where `record` starts in `body`. The CSV reader reports
+/// the line where it began reading, which is a blank line skipped before the
+/// record when there is one (Cboe files start with a blank line).
+pub(crate) fn record_line(record: &csv::StringRecord, body: &str) -> u64 {
+    let Some(position) = record.position() else {
+        return 0;
+    };
+    let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+    let skipped = body.get(start..).map_or(0, |rest| {
+        rest.bytes().take_while(|b| matches!(b, b'\n' | b'\r')).filter(|b| *b == b'\n').count()
+    });
+    position.line() + u64::try_from(skipped).unwrap_or(0)
+}
+
+/// A CSV reader error as `line N: what`, the way every parser here words it.
+pub(crate) fn describe_csv_error(error: &csv::Error) -> String {
+    match (error.kind(), error.position()) {
+        (csv::ErrorKind::UnequalLengths { expected_len, len, .. }, Some(pos)) => {
+            format!("line {}: {len} fields, but the header has {expected_len}", pos.line())
+        }
+        (_, Some(pos)) => format!("line {}: {error}", pos.line()),
+        _ => error.to_string(),
+    }
 }
 
 /// A non-negative price written as `digits[.digits]`, read exactly.

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use crate::domain::{EarningsEvent, Ticker, Timing};
 use crate::providers::ParseError;
+use crate::providers::files::ohlcv::{describe_csv_error, record_line};
 
 /// The `source` of every event this module produces.
 pub const SOURCE: &str = "trading_desk:earnings_calendar.csv";
@@ -49,8 +50,8 @@ pub fn parse_trading_desk_calendar(body: &str, input: &str) -> Result<Vec<Earnin
 
     let mut events = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| err(e.to_string()))?;
-        let line = record.position().map_or(0, csv::Position::line);
+        let record = record.map_err(|e| err(describe_csv_error(&e)))?;
+        let line = record_line(&record, body);
         let cell = |col: usize| record.get(col).unwrap_or("");
         let ticker =
             Ticker::new(cell(ticker_col)).map_err(|e| err(format!("line {line}: column `ticker`: {e}")))?;

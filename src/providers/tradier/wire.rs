@@ -174,10 +174,10 @@ pub fn parse_chain(
     for (index, option) in options.into_iter().enumerate() {
         let at = |field: &str| format!("options.option[{index}] ({}).{field}", option.symbol);
         let fail = |field: &str, why: String| ParseError::new(input, format!("{}: {why}", at(field)));
-        if let Some(underlying) = &option.underlying {
-            if Ticker::new(underlying).ok().as_ref() != Some(ticker) {
-                return Err(fail("underlying", format!("{underlying:?} is not the requested {ticker}")));
-            }
+        if let Some(underlying) = &option.underlying
+            && Ticker::new(underlying).ok().as_ref() != Some(ticker)
+        {
+            return Err(fail("underlying", format!("{underlying:?} is not the requested {ticker}")));
         }
         let occ = parse_occ_symbol(&option.symbol);
         let root = option.root_symbol.clone().or_else(|| occ.as_ref().map(|o| o.root.clone()));

@@ -1,0 +1,179 @@
+//! The replays of recorded market days, end to end: scenario file, recorded
+//! files, jobs on a simulated clock, and a real SQLite database.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use ivcd::analysis::vrp::Tier;
+use ivcd::config::Config;
+use ivcd::replay::{self, Scenario};
+use ivcd::store::Store;
+use rust_decimal_macros::dec;
+
+use crate::support::data_dir;
+
+fn scenario(name: &str) -> Scenario {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name);
+    Scenario::load(&path).expect("scenario loads")
+}
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+async fn replay(name: &str, db: &Path) -> replay::ReplayOutcome {
+    replay::run(&scenario(name), &data_dir(), db, &Config::default()).await.expect("replay runs")
+}
+
+/// The figures below are worked by hand from the recorded files, not copied
+/// from a run:
+/// - spot = (36.80 + 36.86) / 2 = 36.83 (Cboe header, 2023-07-18 07:51 ET);
+/// - expiration: first on or after the reaction session 2023-07-19 = Fri 2023-07-21;
+/// - straddle at 36.5 = 2.355 + 2.37 = 4.725, at 37 = 2.165 + 2.635 = 4.80,
+///   interpolated at w = 0.33 / 0.5 = 0.66: 4.7745; implied = 4.7745 / 36.83;
+/// - the six AMC events 2022-02-24 .. 2023-05-04 with Yahoo bars give gaps
+///   +7.116%, -7.016%, +3.488%, -9.129%, -11.806%, +39.306%: mean |gap| 12.977%.
+#[tokio::test]
+async fn cvna_replay_reproduces_the_hand_worked_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cvna.db");
+    let outcome = replay("cvna-2023q2.toml", &db).await;
+    assert_eq!(outcome.scans.len(), 1);
+    let scan = &outcome.scans[0];
+    assert_eq!(scan.session_date, date("2023-07-18"));
+    assert_eq!(scan.next_session, date("2023-07-19"));
+
+    let cvna = scan.candidates.iter().find(|c| c.ticker.as_str() == "CVNA").expect("CVNA is a candidate");
+    assert_eq!(cvna.rank, Some(1));
+    assert_eq!(cvna.timing, ivcd::domain::Timing::Bmo);
+    assert_eq!(cvna.reference_session, Some(date("2023-07-18")));
+    assert_eq!(cvna.reaction_session, Some(date("2023-07-19")));
+    assert_eq!(cvna.expiration, Some(date("2023-07-21")));
+    assert_eq!(cvna.spot, Some(dec!(36.83)));
+    assert_eq!(cvna.spot_source.as_deref(), Some("chain"));
+    assert_eq!(cvna.straddle, Some(dec!(4.7745)));
+    assert_eq!((cvna.lower_strike, cvna.upper_strike), (Some(dec!(36.5)), Some(dec!(37))));
+    let implied = cvna.implied_move.unwrap();
+    assert!((implied - 4.7745 / 36.83).abs() < 1e-9, "{implied}");
+
+    assert_eq!(cvna.n_events, 6);
+    let reported: Vec<NaiveDate> = cvna.past_moves.iter().map(|m| m.report_date).collect();
+    let expected: Vec<NaiveDate> =
+        ["2023-05-04", "2023-02-23", "2022-11-03", "2022-08-04", "2022-04-20", "2022-02-24"]
+            .map(date)
+            .to_vec();
+    assert_eq!(
+        reported, expected,
+        "the six AMC events before the report, newest first; never the event itself"
+    );
+    let mean = cvna.historical_mean_move.unwrap();
+    assert!((mean - 0.129_77).abs() < 5e-5, "{mean}");
+    let vrp = cvna.vrp.unwrap();
+    assert!((vrp - implied / mean).abs() < 1e-12 && (vrp - 1.00).abs() < 0.005, "{vrp}");
+    assert_eq!(cvna.tier, Some(Tier::Skip));
+    assert_eq!(cvna.chain_age_seconds, Some(7 * 3600 + 9 * 60), "07:51 to 15:00 ET");
+    assert!(cvna.warnings.iter().any(|w| w.contains("7h 09m")), "{:?}", cvna.warnings);
+    assert!(cvna.reason.is_none());
+
+    // Every other candidate has no recorded chain: a reason, never a figure.
+    for c in scan.candidates.iter().filter(|c| c.ticker.as_str() != "CVNA") {
+        assert_eq!(c.rank, None, "{}", c.ticker);
+        assert!(c.implied_move.is_none() && c.vrp.is_none() && c.tier.is_none(), "{}", c.ticker);
+        assert!(c.reason.as_deref().unwrap_or("").starts_with("no chain"), "{}: {:?}", c.ticker, c.reason);
+    }
+}
+
+#[tokio::test]
+async fn cvna_replay_leaves_a_readable_consistent_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cvna.db");
+    replay("cvna-2023q2.toml", &db).await;
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let (ticker, rank, tier, implied_pct): (String, i64, String, f64) = conn
+        .query_row("SELECT ticker, rank, tier, implied_move_pct FROM latest_scan_ranked LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!((ticker.as_str(), rank, tier.as_str()), ("CVNA", 1, "skip"));
+    assert!((implied_pct - 12.96).abs() < 1e-9);
+    let gap_pct: f64 = conn
+        .query_row(
+            "SELECT gap_move_pct FROM ticker_moves WHERE ticker = 'CVNA' AND report_date = '2023-05-04'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!((gap_pct - 39.31).abs() < 1e-9, "{gap_pct}");
+    // The chain the scan used is kept, with every contract as recorded.
+    let (n_quotes, straddle_leg): (i64, String) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM option_quotes q WHERE q.snapshot_id = c.chain_snapshot_id),
+                    (SELECT bid FROM option_quotes q WHERE q.snapshot_id = c.chain_snapshot_id
+                        AND strike = '36.50' AND option_right = 'call')
+             FROM candidates c WHERE ticker = 'CVNA'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(n_quotes > 0);
+    assert_eq!(straddle_leg, "2.31");
+    let runs: Vec<(String, String)> = conn
+        .prepare("SELECT job, outcome FROM job_runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let jobs: Vec<(&str, &str)> = runs.iter().map(|(j, o)| (j.as_str(), o.as_str())).collect();
+    assert_eq!(jobs, [("refresh-calendar", "ok"), ("backfill", "ok"), ("scan", "ok")]);
+}
+
+#[tokio::test]
+async fn replaying_a_slot_twice_leaves_one_set_of_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cvna.db");
+    let first = replay("cvna-2023q2.toml", &db).await;
+    let second = replay("cvna-2023q2.toml", &db).await;
+    assert_eq!(first.scans[0].candidates, second.scans[0].candidates);
+    let store = Store::open(&db).unwrap();
+    let (scans, candidates, snapshots) = store
+        .run_blocking(|db| db.table_counts())
+        .map(|c| (c["scans"], c["candidates"], c["chain_snapshots"]))
+        .unwrap();
+    assert_eq!(scans, 1);
+    assert_eq!(candidates as usize, first.scans[0].candidates.len());
+    assert_eq!(snapshots, 1, "the replaced scan's snapshot went with it");
+}
+
+#[tokio::test]
+async fn busy_week_ranks_nothing_it_has_no_chain_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("week.db");
+    let outcome = replay("busy-week-2025-10-27.toml", &db).await;
+    assert_eq!(outcome.scans.len(), 5);
+    let all: Vec<_> = outcome.scans.iter().flat_map(|s| &s.candidates).collect();
+    assert!(all.len() >= 100, "{} candidates over the week", all.len());
+    for c in &all {
+        assert!(c.rank.is_none() && c.implied_move.is_none() && c.vrp.is_none(), "{}", c.ticker);
+        assert!(c.reason.as_deref().unwrap_or("").starts_with("no chain"), "{}: {:?}", c.ticker, c.reason);
+    }
+    // Where the prices exist, the history is measured: most S&P names carry 4+ events.
+    let with_history = all.iter().filter(|c| c.n_events >= 4).count();
+    assert!(with_history * 2 > all.len(), "{with_history} of {} have 4+ past events", all.len());
+    for c in all.iter().filter(|c| c.n_events >= 4) {
+        assert_eq!(c.reason.as_deref(), Some("no chain"), "{}", c.ticker);
+        // No look-ahead: the backfill ran before the 2025-10-27 open, so every
+        // measured reaction session is on or before Fri 2025-10-24.
+        assert!(c.past_moves.iter().all(|m| m.reaction_session <= date("2025-10-24")), "{}", c.ticker);
+    }
+    // Each scan covers AMC on its session and BMO on the next one only.
+    for s in &outcome.scans {
+        for c in &s.candidates {
+            let ok = (c.timing == ivcd::domain::Timing::Amc && c.report_date == s.session_date)
+                || (c.timing == ivcd::domain::Timing::Bmo && c.report_date == s.next_session);
+            assert!(ok, "{} {} {} in the scan of {}", c.ticker, c.timing, c.report_date, s.session_date);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The live clients and the scan pipeline over HTTP, against local fakes
+//! (wiremock) that serve real recorded Tradier and Alpha Vantage responses.
+//!
+//! No recorded Tradier chain belongs to a reporter in a recorded Alpha
+//! Vantage calendar, so the end-to-end scan asserts that every candidate
+//! without a chain is stored with its reason and no figure; the Tradier
+//! client is checked separately on the recorded PLTR responses.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ivcd::clock::{Clock, FixedClock};
+use ivcd::config::{Config, Secret};
+use ivcd::domain::{Ticker, Timing};
+use ivcd::jobs::{self, JobContext};
+use ivcd::providers::alpha_vantage::client::AlphaVantageClient;
+use ivcd::providers::tradier::client::TradierClient;
+use ivcd::providers::{EarningsCalendar, EarningsHistory, OptionChains, ProviderError, Quotes};
+use rust_decimal_macros::dec;
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::read_data;
+
+const TRADIER: &str =
+    "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
+const AV_CALENDAR: &str =
+    "portfoliotree__alphavantage/specification/testdata/examples/fundamental/EARNINGS_CALENDAR_c674ae28.csv";
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn config(tradier: &MockServer, alpha: &MockServer, db: &std::path::Path) -> Config {
+    let mut c = Config::default();
+    c.database = db.to_path_buf();
+    c.tradier.base_url = tradier.uri();
+    c.tradier.token = Secret::new("test-token");
+    c.tradier.requests_per_minute = 6000;
+    c.alpha_vantage.base_url = alpha.uri();
+    c.alpha_vantage.api_key = Secret::new("test-key");
+    c.alpha_vantage.requests_per_minute = 6000;
+    c
+}
+
+#[tokio::test]
+async fn tradier_client_reads_the_recorded_pltr_responses() {
+    let server = MockServer::start().await;
+    for (endpoint, file) in [
+        ("/v1/markets/quotes", "quotes_PLTR_2024-06-28.json"),
+        ("/v1/markets/options/expirations", "expirations_PLTR_2024-06-28.json"),
+        ("/v1/markets/options/chains", "chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(endpoint))
+            .and(header("authorization", "Bearer test-token"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(read_data(&format!("{TRADIER}/{file}"))))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let mut c = Config::default();
+    c.tradier.base_url = server.uri();
+    c.tradier.token = Secret::new("test-token");
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(at("2024-06-28T19:00:00Z")));
+    let client = TradierClient::new(&c.tradier, clock).unwrap();
+    let pltr = Ticker::new("PLTR").unwrap();
+
+    let quotes = client.quotes(std::slice::from_ref(&pltr)).await.unwrap();
+    assert_eq!(quotes.len(), 1);
+    // quotes_PLTR_2024-06-28.json: "bid":25.49,"ask":25.5
+    assert_eq!(quotes[0].spot(), Some(dec!(25.495)));
+
+    let expirations = client.expirations(&pltr, at("2024-06-28T19:00:00Z")).await.unwrap();
+    let june_2026 = NaiveDate::from_ymd_opt(2026, 6, 18).unwrap();
+    assert!(expirations.contains(&june_2026), "{expirations:?}");
+
+    let chain = client.chain(&pltr, june_2026, at("2024-06-28T19:00:00Z")).await.unwrap();
+    assert_eq!(chain.as_of, at("2024-06-28T19:00:00Z"), "live chains are stamped when they arrive");
+    assert!(chain.contracts.iter().all(|c| c.expiration == june_2026));
+    // The first contract of the file: the 13 put, "bid":0.0,"ask":1.41, mid_iv 0.590685.
+    let put13 = chain
+        .contracts
+        .iter()
+        .find(|c| c.strike == dec!(13) && c.right == ivcd::domain::OptionRight::Put)
+        .unwrap();
+    assert_eq!((put13.bid, put13.ask), (Some(dec!(0)), Some(dec!(1.41))));
+    assert_eq!(put13.mid(), None, "a zero bid is not a usable quote");
+    assert_eq!(client.requests_sent(), 3);
+}
+
+#[tokio::test]
+async fn scan_over_http_stores_every_candidate_with_a_reason() {
+    let tradier = MockServer::start().await; // knows no chain: answers 404 to everything
+    let alpha = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/query"))
+        .and(query_param("function", "EARNINGS_CALENDAR"))
+        .and(query_param("apikey", "test-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
+        .expect(1)
+        .mount(&alpha)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&tradier, &alpha, &dir.path().join("ivcd.db"));
+    // The calendar was recorded on Sun 2026-05-17; scan on Mon 2026-05-18 at 15:00 ET.
+    let clock = Arc::new(FixedClock::new(at("2026-05-17T22:00:00Z")));
+    let ctx = ivcd::cli::live_context(&config, clock.clone()).unwrap();
+
+    let refreshed = jobs::refresh::refresh_calendar(&ctx, at("2026-05-17T22:00:00Z")).await.unwrap();
+    assert!(refreshed.events > 0);
+
+    let scan_at = at("2026-05-18T19:00:00Z");
+    clock.set(scan_at);
+    let report = jobs::scan::scan(&ctx, scan_at, scan_at, None).await.unwrap();
+    // From the CSV: 4 post-market reports on 2026-05-18 and 20 pre-market on 2026-05-19.
+    let amc = report.candidates.iter().filter(|c| c.timing == Timing::Amc).count();
+    let bmo = report.candidates.iter().filter(|c| c.timing == Timing::Bmo).count();
+    assert_eq!((amc, bmo), (4, 20));
+    for c in &report.candidates {
+        assert!(c.implied_move.is_none() && c.vrp.is_none() && c.rank.is_none(), "{}", c.ticker);
+        let reason = c.reason.as_deref().unwrap_or("");
+        assert!(reason.starts_with("no chain: tradier: request") && reason.contains("HTTP 404"), "{reason}");
+        assert!(!reason.contains("test-token"));
+    }
+    let stored = ctx.store.run(|db| db.latest_scan()).await.unwrap().unwrap();
+    assert_eq!(stored, report);
+}
+
+#[tokio::test]
+async fn alpha_vantage_throttle_is_a_rate_limit_not_data() {
+    let alpha = MockServer::start().await;
+    // The shape Alpha Vantage answers when throttled: HTTP 200 and a JSON note.
+    Mock::given(method("GET"))
+        .and(path("/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            r#"{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}"#,
+        ))
+        .mount(&alpha)
+        .await;
+    let mut c = Config::default();
+    c.alpha_vantage.base_url = alpha.uri();
+    c.alpha_vantage.api_key = Secret::new("sekrit-key");
+    let client = AlphaVantageClient::new(&c.alpha_vantage).unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 5, 18).unwrap();
+    let err = client.earnings_between(day, day).await.unwrap_err();
+    assert!(matches!(err, ProviderError::RateLimited { .. }), "{err}");
+    assert!(err.is_transient());
+    assert!(!err.to_string().contains("sekrit-key"), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_provider_names_the_request_and_hides_the_key() {
+    let mut c = Config::default();
+    // Nothing listens on port 9 of localhost (discard): the connection is refused.
+    c.alpha_vantage.base_url = "http://127.0.0.1:9".into();
+    c.alpha_vantage.api_key = Secret::new("sekrit-key");
+    let client = AlphaVantageClient::new(&c.alpha_vantage).unwrap();
+    let err = client.past_earnings(&Ticker::new("IBM").unwrap()).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Transport { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("EARNINGS IBM"), "{text}");
+    assert!(!text.contains("sekrit-key"), "{text}");
+}
+
+#[test]
+fn live_context_without_credentials_says_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::default();
+    c.database = dir.path().join("x.db");
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(at("2026-05-18T19:00:00Z")));
+    let ctx: JobContext = ivcd::cli::live_context(&c, clock).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let err = rt.block_on(ctx.providers.calendar.earnings_between(
+        NaiveDate::from_ymd_opt(2026, 5, 18).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 5, 19).unwrap(),
+    ));
+    assert!(err.unwrap_err().to_string().contains("alpha_vantage.api_key"));
+}
