@@ -327,6 +327,8 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment::Jail closures return figment::Error, whose size is figment's choice.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;

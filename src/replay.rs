@@ -124,7 +124,7 @@ pub enum ReplayError {
         at: DateTime<FixedOffset>,
         /// The job's error.
         #[source]
-        source: JobError,
+        source: Box<JobError>,
     },
 }
 
@@ -201,7 +201,8 @@ pub async fn run(
     for (i, step) in scenario.steps.iter().enumerate() {
         let at = step.at.with_timezone(&Utc);
         clock.set(at);
-        let fail = |source| ReplayError::Job { step: i + 1, job: step.job, at: step.at, source };
+        let fail =
+            |source| ReplayError::Job { step: i + 1, job: step.job, at: step.at, source: Box::new(source) };
         match step.job {
             StepJob::RefreshCalendar => {
                 let c = jobs::recorded_run(&ctx, "refresh-calendar", at, async {

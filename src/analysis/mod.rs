@@ -49,7 +49,7 @@ impl HistoryWindow {
     pub fn select(all: &[HistoricalMove], report_date: NaiveDate, window_events: usize) -> Self {
         let mut moves: Vec<HistoricalMove> =
             all.iter().filter(|m| m.report_date < report_date).cloned().collect();
-        moves.sort_by(|a, b| b.report_date.cmp(&a.report_date));
+        moves.sort_by_key(|m| std::cmp::Reverse(m.report_date));
         moves.truncate(window_events);
         let gaps: Vec<f64> = moves.iter().map(|m| m.gap_move).collect();
         Self { stats: MoveStats::from_moves(&gaps), moves }
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn ranking_puts_better_tiers_then_higher_edges_first() {
-        let mut rows = vec![
+        let mut rows = [
             (None, None, "ZZZ"),
             (Some(Tier::Good), Some(1.4), "AAA"),
             (Some(Tier::Excellent), Some(1.1), "BBB"),

@@ -112,7 +112,7 @@ impl Tier {
 
 /// VRP thresholds of the tiers (dimensionless ratios).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct TierThresholds {
     /// Lowest VRP rated excellent (default 2.0).
     pub excellent: f64,

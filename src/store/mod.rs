@@ -53,6 +53,14 @@ pub enum StoreError {
         /// refinery's message.
         message: String,
     },
+    /// The database's directory does not exist.
+    #[error(
+        "database {path}: its directory does not exist; create it or set `database` in the configuration"
+    )]
+    NoDirectory {
+        /// The database file.
+        path: String,
+    },
     /// A stored value could not be read back (a row edited by hand?).
     #[error("database {path}: corrupt value in {table}.{column}: {value:?}")]
     Corrupt {
@@ -85,16 +93,10 @@ impl Store {
     /// [`StoreError`] when the file cannot be opened or a migration fails.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                return Err(StoreError::Migration {
-                    path: shown,
-                    message: format!(
-                        "directory {} does not exist; create it or set `database`",
-                        parent.display()
-                    ),
-                });
-            }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(StoreError::NoDirectory { path: shown });
         }
         let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
             path: shown.clone(),

@@ -127,9 +127,10 @@ pub(crate) fn same_expiration(listed: NaiveDate, in_symbol: NaiveDate) -> bool {
 /// - `ticker` is the OCC root of the contract symbols. Rows may mix the
 ///   standard root with adjusted roots that add digits (`AMD` and `AMD1`);
 ///   the ticker is the standard root and the adjusted contracts are left out
-///   (see [`is_nonstandard_root`]). Roots of different underlyings, or only
-///   adjusted roots, are an error. For class shares the root has no separator
-///   (`BRKB`), so neither has the ticker.
+///   (see [`is_nonstandard_root`]). A file with one root only takes it as
+///   the ticker, digits and all. Roots of different underlyings, or several
+///   adjusted roots without the standard one, are an error. For class shares
+///   the root has no separator (`BRKB`), so neither has the ticker.
 /// - `underlying`: bid and ask from the `Date:` line (0 means no quote:
 ///   `None`), last from the name line, volume from `Volume:` (thousands
 ///   separators `,`, U+202F, U+00A0 removed), `as_of` as above.
