@@ -10,17 +10,18 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use ivcd::domain::{ChainSnapshot, DailyBar, OptionQuote, OptionRight, Ticker, Timing};
+use ivcd::providers::ParseError;
 use ivcd::providers::alpha_vantage::wire as av;
 use ivcd::providers::files::{cboe, ohlcv, trading_desk};
 use ivcd::providers::tradier::wire as tradier;
-use ivcd::providers::ParseError;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 use crate::support::{data_dir, read_data};
 
-const TRADIER_OPENBB: &str = "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
+const TRADIER_OPENBB: &str =
+    "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
 const TRADIER_RB: &str = "tradier__tradier.rb/spec/fixtures";
 const AV: &str = "portfoliotree__alphavantage/specification/testdata/examples";
 const AV_2025: &str = "portfoliotree__alphavantage/specification/testdata/examples/_versions_2025-11-08";
@@ -157,9 +158,8 @@ fn tradier_expirations() {
     assert_eq!(dates.len(), 12);
     assert_eq!((dates[0], dates[11]), (date("2013-06-07"), date("2015-01-17")));
 
-    // expirations_with_strikes.json: 12 `expiration` objects with strikes,
-    // the first 2014-02-22 (line 6), the last 2016-01-15; not in date order
-    // in the file? They are; the parser sorts anyway.
+    // expirations_with_strikes.json: 12 `expiration` objects with strikes
+    // (and strike adjustments), the first 2014-02-22 (line 6), the last 2016-01-15.
     let path = format!("{TRADIER_RB}/expirations_with_strikes.json");
     let dates = tradier::parse_expirations(&read_data(&path), &path).unwrap();
     assert_eq!(dates.len(), 12);
@@ -179,7 +179,10 @@ fn tradier_chain_current_format_with_greeks() {
 
     // Line 2: the 13 put, bid 0.0 (kept as Some(0)), bid_iv 0.0, mid_iv 0.590685.
     let put13 = contract(&chain, "PLTR260618P00013000");
-    assert_eq!((put13.right, put13.strike, put13.expiration), (OptionRight::Put, dec!(13), date("2026-06-18")));
+    assert_eq!(
+        (put13.right, put13.strike, put13.expiration),
+        (OptionRight::Put, dec!(13), date("2026-06-18"))
+    );
     assert_eq!((put13.bid, put13.ask, put13.last), (Some(Decimal::ZERO), Some(dec!(1.41)), Some(dec!(1.31))));
     assert_eq!((put13.volume, put13.open_interest, put13.contract_size), (Some(1), Some(10), Some(100)));
     assert_eq!(put13.iv, Some(0.590685));
@@ -230,7 +233,10 @@ fn tradier_history() {
     assert_eq!(bars.len(), 20);
     assert_ascending_unique(&bars, &path);
     let feb1 = bar_on(&bars, "2024-02-01");
-    assert_eq!((feb1.open, feb1.high, feb1.low, feb1.close), (dec!(183.985), dec!(186.95), dec!(183.82), dec!(186.86)));
+    assert_eq!(
+        (feb1.open, feb1.high, feb1.low, feb1.close),
+        (dec!(183.985), dec!(186.95), dec!(183.82), dec!(186.86))
+    );
     assert_eq!(feb1.volume, Some(64_885_408));
     assert_eq!(bar_on(&bars, "2024-02-02").open, dec!(179.86));
     assert_eq!(bar_on(&bars, "2024-02-06").low, dec!(186.7695));
@@ -243,7 +249,10 @@ fn tradier_history() {
     assert_ascending_unique(&bars, &path);
     let first = &bars[0];
     assert_eq!(first.date, date("2012-05-25"));
-    assert_eq!((first.open, first.high, first.low, first.close), (dec!(564.59), dec!(565.85), dec!(558.472), dec!(562.29)));
+    assert_eq!(
+        (first.open, first.high, first.low, first.close),
+        (dec!(564.59), dec!(565.85), dec!(558.472), dec!(562.29))
+    );
     assert_eq!(bars[259].date, date("2013-06-10"));
     assert_eq!(bars[259].close, dec!(438.89));
 }
@@ -284,19 +293,59 @@ fn tradier_malformed_bodies_are_clear_errors() {
         "HTML",
     );
     assert_rejects(
-        tradier::parse_history(r#"{"history":{"day":[{"date":"2024-02-01","open":"183.985","high":1,"low":1,"close":1}]}}"#, name),
+        tradier::parse_history(
+            r#"{"history":{"day":[{"date":"2024-02-01","open":"183.985","high":1,"low":1,"close":1}]}}"#,
+            name,
+        ),
         name,
         "invalid type: string",
     );
-    assert_rejects(tradier::parse_history(r#"{"history":{"day":[{"open":1,"high":1,"low":1,"close":1}]}}"#, name), name, "missing field `date`");
-    assert_rejects(tradier::parse_history(r#"{"history":{"day":[{"date":"02/01/2024","open":1,"high":1,"low":1,"close":1}]}}"#, name), name, "YYYY-MM-DD");
-    assert_rejects(tradier::parse_history(r#"{"history":{"day":[{"date":"2024-02-01","open":1,"high":null,"low":1,"close":1}]}}"#, name), name, "high");
-    assert_rejects(tradier::parse_history(r#"{"history":{"day":42}}"#, name), name, "an array, a single element");
+    assert_rejects(
+        tradier::parse_history(r#"{"history":{"day":[{"open":1,"high":1,"low":1,"close":1}]}}"#, name),
+        name,
+        "missing field `date`",
+    );
+    assert_rejects(
+        tradier::parse_history(
+            r#"{"history":{"day":[{"date":"02/01/2024","open":1,"high":1,"low":1,"close":1}]}}"#,
+            name,
+        ),
+        name,
+        "YYYY-MM-DD",
+    );
+    assert_rejects(
+        tradier::parse_history(
+            r#"{"history":{"day":[{"date":"2024-02-01","open":1,"high":null,"low":1,"close":1}]}}"#,
+            name,
+        ),
+        name,
+        "high",
+    );
+    assert_rejects(
+        tradier::parse_history(r#"{"history":{"day":42}}"#, name),
+        name,
+        "an array, a single element",
+    );
     assert_rejects(tradier::parse_history(r#"{"hist":{}}"#, name), name, "missing field `history`");
-    assert_rejects(tradier::parse_history(r#"{"fault":{"faultstring":"Invalid Access Token","detail":{"errorcode":"keymanagement.service.invalid_access_token"}}}"#, name), name, "Invalid Access Token");
-    assert_rejects(tradier::parse_history(r#"{"errors":{"error":["Invalid Parameter: symbol"]}}"#, name), name, "Invalid Parameter");
+    assert_rejects(
+        tradier::parse_history(
+            r#"{"fault":{"faultstring":"Invalid Access Token","detail":{"errorcode":"keymanagement.service.invalid_access_token"}}}"#,
+            name,
+        ),
+        name,
+        "Invalid Access Token",
+    );
+    assert_rejects(
+        tradier::parse_history(r#"{"errors":{"error":["Invalid Parameter: symbol"]}}"#, name),
+        name,
+        "Invalid Parameter",
+    );
     // An Alpha Vantage throttle note is not a Tradier answer.
-    assert_rejects(tradier::parse_history(r#"{"Note":"Thank you for using Alpha Vantage!"}"#, name), name, "missing field `history`");
+    assert_rejects(
+        tradier::parse_history(r#"{"Note":"Thank you for using Alpha Vantage!"}"#, name),
+        name,
+        "missing field `history`",
+    );
     // A body of another endpoint: the real strikes fixture.
     let strikes = read_data(&format!("{TRADIER_RB}/strikes.json"));
     assert_rejects(tradier::parse_expirations(&strikes, name), name, "missing field `expirations`");
@@ -308,36 +357,106 @@ fn tradier_malformed_bodies_are_clear_errors() {
     let chain_path = format!("{TRADIER_OPENBB}/chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json");
     let chain = read_data(&chain_path);
     let at = utc("2024-06-28T16:06:00Z");
-    assert_rejects(tradier::parse_chain(chain.get(..chain.len() - 10).unwrap_or(""), chain_name, &ticker("PLTR"), at), chain_name, "EOF");
-    assert_rejects(tradier::parse_chain(&chain, chain_name, &ticker("CVNA"), at), chain_name, "not the requested CVNA");
     assert_rejects(
-        tradier::parse_chain(&chain.replace("\"strike\":13.0", "\"strike\":\"13\""), chain_name, &ticker("PLTR"), at),
+        tradier::parse_chain(chain.get(..chain.len() - 10).unwrap_or(""), chain_name, &ticker("PLTR"), at),
+        chain_name,
+        "EOF",
+    );
+    assert_rejects(
+        tradier::parse_chain(&chain, chain_name, &ticker("CVNA"), at),
+        chain_name,
+        "not the requested CVNA",
+    );
+    assert_rejects(
+        tradier::parse_chain(
+            &chain.replace("\"strike\":13.0", "\"strike\":\"13\""),
+            chain_name,
+            &ticker("PLTR"),
+            at,
+        ),
         chain_name,
         "invalid type: string",
     );
     assert_rejects(
-        tradier::parse_chain(&chain.replacen("\"option_type\":\"put\"", "\"option_type\":\"straddle\"", 1), chain_name, &ticker("PLTR"), at),
+        tradier::parse_chain(
+            &chain.replacen("\"option_type\":\"put\"", "\"option_type\":\"straddle\"", 1),
+            chain_name,
+            &ticker("PLTR"),
+            at,
+        ),
         chain_name,
         "neither call nor put",
     );
     assert_rejects(
-        tradier::parse_chain(r#"{"options":{"option":{"symbol":"WEIRD","strike":1.0,"bid":1,"ask":1}}}"#, chain_name, &ticker("PLTR"), at),
+        tradier::parse_chain(
+            r#"{"options":{"option":{"symbol":"WEIRD","strike":1.0,"bid":1,"ask":1}}}"#,
+            chain_name,
+            &ticker("PLTR"),
+            at,
+        ),
         chain_name,
         "expiration_date",
     );
 
     let quotes_name = "tradier /v1/markets/quotes";
-    assert_rejects(tradier::parse_quotes(r#"{"quotes":{"quote":{"symbol":"NOT A TICKER","type":"stock"}}}"#, quotes_name), quotes_name, "invalid ticker");
-    assert_rejects(tradier::parse_quotes(r#"{"quotes":{"quote":{"symbol":"X","trade_date":"yesterday"}}}"#, quotes_name), quotes_name, "epoch milliseconds");
-    assert_rejects(tradier::parse_quotes(r#"{"quotes":"none"}"#, quotes_name), quotes_name, "an object, null");
+    assert_rejects(
+        tradier::parse_quotes(
+            r#"{"quotes":{"quote":{"symbol":"NOT A TICKER","type":"stock"}}}"#,
+            quotes_name,
+        ),
+        quotes_name,
+        "invalid ticker",
+    );
+    assert_rejects(
+        tradier::parse_quotes(r#"{"quotes":{"quote":{"symbol":"X","trade_date":"yesterday"}}}"#, quotes_name),
+        quotes_name,
+        "epoch milliseconds",
+    );
+    assert_rejects(
+        tradier::parse_quotes(r#"{"quotes":"none"}"#, quotes_name),
+        quotes_name,
+        "an object, null",
+    );
 
     let calendar_name = "tradier /v1/markets/calendar";
-    assert_rejects(tradier::parse_market_calendar(r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"open"}}}}"#, calendar_name), calendar_name, "without an `open` window");
-    assert_rejects(tradier::parse_market_calendar(r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"maybe"}}}}"#, calendar_name), calendar_name, "unknown status");
-    assert_rejects(tradier::parse_market_calendar(r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"open","open":{"start":"9.30","end":"16:00"}}}}}"#, calendar_name), calendar_name, "HH:MM");
+    assert_rejects(
+        tradier::parse_market_calendar(
+            r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"open"}}}}"#,
+            calendar_name,
+        ),
+        calendar_name,
+        "without an `open` window",
+    );
+    assert_rejects(
+        tradier::parse_market_calendar(
+            r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"maybe"}}}}"#,
+            calendar_name,
+        ),
+        calendar_name,
+        "unknown status",
+    );
+    assert_rejects(
+        tradier::parse_market_calendar(
+            r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"open","open":{"start":"9.30","end":"16:00"}}}}}"#,
+            calendar_name,
+        ),
+        calendar_name,
+        "HH:MM",
+    );
     let clock_name = "tradier /v1/markets/clock";
-    assert_rejects(tradier::parse_clock(r#"{"clock":{"date":"2013-06-11","state":"closed","next_change":"8am"}}"#, clock_name), clock_name, "HH:MM");
-    assert_rejects(tradier::parse_clock(r#"{"clock":{"date":"2013-06-11"}}"#, clock_name), clock_name, "missing field `state`");
+    assert_rejects(
+        tradier::parse_clock(
+            r#"{"clock":{"date":"2013-06-11","state":"closed","next_change":"8am"}}"#,
+            clock_name,
+        ),
+        clock_name,
+        "HH:MM",
+    );
+    assert_rejects(
+        tradier::parse_clock(r#"{"clock":{"date":"2013-06-11"}}"#, clock_name),
+        clock_name,
+        "missing field `state`",
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -355,7 +474,10 @@ fn av_earnings_calendar_with_timing_column() {
     assert_eq!((count(Timing::Bmo), count(Timing::Amc), count(Timing::Unknown)), (142, 101, 4283));
     // Line 2: ONFO 2026-05-17 post-market; line 3: OZFRY blank; line 5: AGPU pre-market.
     let first = &rows.events[0];
-    assert_eq!((first.ticker.as_str(), first.report_date, first.timing), ("ONFO", date("2026-05-17"), Timing::Amc));
+    assert_eq!(
+        (first.ticker.as_str(), first.report_date, first.timing),
+        ("ONFO", date("2026-05-17"), Timing::Amc)
+    );
     assert_eq!((rows.events[1].ticker.as_str(), rows.events[1].timing), ("OZFRY", Timing::Unknown));
     assert_eq!((rows.events[3].ticker.as_str(), rows.events[3].timing), ("AGPU", Timing::Bmo));
     // Line 2535: IBM 2026-07-22, blank timing.
@@ -411,7 +533,11 @@ fn av_daily_csv() {
         (format!("{AV}/time_series/TIME_SERIES_DAILY_42a08190.csv"), "2025-12-22", "2026-05-15"),
         (format!("{AV}/time_series/TIME_SERIES_DAILY_ADJUSTED_572d0539.csv"), "2025-12-22", "2026-05-15"),
         (format!("{AV_2025}/time_series/TIME_SERIES_DAILY_42a08190.csv"), "2025-06-18", "2025-11-07"),
-        (format!("{AV_2025}/time_series/TIME_SERIES_DAILY_ADJUSTED_572d0539.csv"), "2025-06-18", "2025-11-07"),
+        (
+            format!("{AV_2025}/time_series/TIME_SERIES_DAILY_ADJUSTED_572d0539.csv"),
+            "2025-06-18",
+            "2025-11-07",
+        ),
     ] {
         let bars = av::parse_daily_csv(&read_data(&path), &path).unwrap();
         assert_eq!(bars.len(), 100, "{path}");
@@ -422,7 +548,10 @@ fn av_daily_csv() {
     let path = format!("{AV}/time_series/TIME_SERIES_DAILY_42a08190.csv");
     let bars = av::parse_daily_csv(&read_data(&path), &path).unwrap();
     let last = &bars[99];
-    assert_eq!((last.open, last.high, last.low, last.close), (dec!(218.2), dec!(220.91), dec!(217.615), dec!(219.3)));
+    assert_eq!(
+        (last.open, last.high, last.low, last.close),
+        (dec!(218.2), dec!(220.91), dec!(217.615), dec!(219.3))
+    );
     assert_eq!(last.close.to_string(), "219.3000", "written digits kept");
     assert_eq!(last.volume, Some(6_154_450));
     // The adjusted file, line 101: raw close 302.79 (adjusted_close 298.858... is ignored).
@@ -453,7 +582,8 @@ fn av_json_forms_agree_with_the_recorded_csv() {
             serde_json::json!({"1. open": fields[1], "2. high": fields[2], "3. low": fields[3], "4. close": fields[4], "5. volume": fields[5]}),
         );
     }
-    let body = serde_json::json!({"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": series}).to_string();
+    let body =
+        serde_json::json!({"Meta Data": {"2. Symbol": "IBM"}, "Time Series (Daily)": series}).to_string();
     let from_json = av::parse_daily_json(&body, "daily json").unwrap();
     assert_eq!(from_json, av::parse_daily_csv(&csv_text, &path).unwrap());
 
@@ -471,7 +601,8 @@ fn av_json_forms_agree_with_the_recorded_csv() {
             serde_json::Value::Object(row)
         })
         .collect();
-    let body = serde_json::json!({"endpoint": "Historical Options", "message": "success", "data": data}).to_string();
+    let body =
+        serde_json::json!({"endpoint": "Historical Options", "message": "success", "data": data}).to_string();
     let ibm = ticker("IBM");
     let from_json = av::parse_historical_options_json(&body, "options json", &ibm).unwrap();
     assert_eq!(from_json, av::parse_historical_options_csv(&csv_text, &path, &ibm).unwrap());
@@ -484,12 +615,18 @@ fn av_historical_options_csv() {
     let chain = av::parse_historical_options_csv(&read_data(&path), &path, &ibm).unwrap();
     assert_eq!(chain.contracts.len(), 2064);
     assert_eq!(chain.expirations().len(), 20);
-    assert_eq!((chain.source.as_str(), chain.underlying.as_ref()), ("alpha_vantage:HISTORICAL_OPTIONS", None));
+    assert_eq!(
+        (chain.source.as_str(), chain.underlying.as_ref()),
+        ("alpha_vantage:HISTORICAL_OPTIONS", None)
+    );
     // date 2026-05-15 (EDT): 16:00 ET is 20:00 UTC.
     assert_eq!(chain.as_of, utc("2026-05-15T20:00:00Z"));
     // Line 202: IBM260522C00220000 last 3.75 bid 3.35 ask 4.00 volume 430 OI 1813 IV 0.32707 delta 0.48710.
     let call = contract(&chain, "IBM260522C00220000");
-    assert_eq!((call.right, call.strike, call.expiration), (OptionRight::Call, dec!(220), date("2026-05-22")));
+    assert_eq!(
+        (call.right, call.strike, call.expiration),
+        (OptionRight::Call, dec!(220), date("2026-05-22"))
+    );
     assert_eq!((call.bid, call.ask, call.last), (Some(dec!(3.35)), Some(dec!(4.00)), Some(dec!(3.75))));
     assert_eq!((call.volume, call.open_interest), (Some(430), Some(1813)));
     assert_eq!((call.iv, call.delta, call.contract_size), (Some(0.32707), Some(0.4871), None));
@@ -509,7 +646,11 @@ fn av_historical_options_csv() {
     let call = contract(&chain, "IBM251114C00305000");
     assert_eq!((call.bid, call.ask, call.iv), (Some(dec!(4.85)), Some(dec!(5.35)), Some(0.2539)));
 
-    assert_rejects(av::parse_historical_options_csv(&read_data(&path), "hist", &ticker("AAPL")), "hist", "not the requested AAPL");
+    assert_rejects(
+        av::parse_historical_options_csv(&read_data(&path), "hist", &ticker("AAPL")),
+        "hist",
+        "not the requested AAPL",
+    );
 }
 
 #[test]
@@ -522,13 +663,12 @@ fn av_notices_and_malformed_bodies() {
     assert!(matches!(av::classify_json_notice(note), Some(av::AvNotice::Throttled(_))));
     assert!(matches!(av::classify_json_notice(information), Some(av::AvNotice::Throttled(_))));
     assert!(matches!(av::classify_json_notice(error), Some(av::AvNotice::Error(_))));
-    // Real data bodies are not notices.
-    for path in [
-        format!("{AV}/fundamental/EARNINGS_d56c999e.json"),
-        format!("{AV}/fundamental/EARNINGS_CALENDAR_c674ae28.csv"),
-        format!("{AV_2025}/time_series/MARKET_STATUS_b3880d61.json"),
-    ] {
-        assert_eq!(av::classify_json_notice(&read_data(&path)), None, "{path}");
+    // No recorded Alpha Vantage body (JSON or CSV, every endpoint) is a notice.
+    let recorded = walk(&data_dir().join("portfoliotree__alphavantage"));
+    assert!(recorded.len() > 20);
+    for path in recorded {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(av::classify_json_notice(&text), None, "{}", path.display());
     }
 
     let ibm = ticker("IBM");
@@ -539,15 +679,23 @@ fn av_notices_and_malformed_bodies() {
         ("EARNINGS", |b, i| av::parse_earnings_json(b, i).map(drop)),
         ("daily csv", |b, i| av::parse_daily_csv(b, i).map(drop)),
         ("daily json", |b, i| av::parse_daily_json(b, i).map(drop)),
-        ("options csv", |b, i| av::parse_historical_options_csv(b, i, &Ticker::new("IBM").unwrap()).map(drop)),
-        ("options json", |b, i| av::parse_historical_options_json(b, i, &Ticker::new("IBM").unwrap()).map(drop)),
+        ("options csv", |b, i| {
+            av::parse_historical_options_csv(b, i, &Ticker::new("IBM").unwrap()).map(drop)
+        }),
+        ("options json", |b, i| {
+            av::parse_historical_options_json(b, i, &Ticker::new("IBM").unwrap()).map(drop)
+        }),
     ];
     for (label, parse) in parsers {
         assert_rejects(parse(note, name), name, "rate limited");
         assert_rejects(parse(information, name), name, "rate limited");
         assert_rejects(parse(error, name), name, "Invalid API call");
         assert_rejects(parse("", name), name, "empty body");
-        assert_rejects(parse("<!DOCTYPE html><html><body>Service Unavailable</body></html>", name), name, "HTML");
+        assert_rejects(
+            parse("<!DOCTYPE html><html><body>Service Unavailable</body></html>", name),
+            name,
+            "HTML",
+        );
         assert!(parse("{\"foo\": [1, 2", name).is_err(), "{label}: truncated JSON");
     }
 
@@ -557,31 +705,94 @@ fn av_notices_and_malformed_bodies() {
     let mut truncated: String = calendar.lines().take(10).collect::<Vec<_>>().join("\n");
     truncated.push_str("\nZZZ,ZZZ INC,2026-05");
     assert_rejects(av::parse_earnings_calendar_csv(&truncated, name), name, "line 11");
-    assert_rejects(av::parse_earnings_calendar_csv("symbol,name\nIBM,IBM\n", name), name, "no `reportDate` column");
     assert_rejects(
-        av::parse_earnings_calendar_csv("symbol,name,reportDate,fiscalDateEnding,estimate,currency,timeOfTheDay\nIBM,IBM,2026-07-22,2026-06-30,3.03,USD,,extra\n", name),
+        av::parse_earnings_calendar_csv("symbol,name\nIBM,IBM\n", name),
+        name,
+        "no `reportDate` column",
+    );
+    assert_rejects(
+        av::parse_earnings_calendar_csv(
+            "symbol,name,reportDate,fiscalDateEnding,estimate,currency,timeOfTheDay\nIBM,IBM,2026-07-22,2026-06-30,3.03,USD,,extra\n",
+            name,
+        ),
         name,
         "fields",
     );
     assert_rejects(
-        av::parse_earnings_calendar_csv("symbol,name,reportDate,fiscalDateEnding,estimate,currency,timeOfTheDay\nIBM,IBM,2026-07-22,2026-06-30,3.03,USD,lunchtime\n", name),
+        av::parse_earnings_calendar_csv(
+            "symbol,name,reportDate,fiscalDateEnding,estimate,currency,timeOfTheDay\nIBM,IBM,2026-07-22,2026-06-30,3.03,USD,lunchtime\n",
+            name,
+        ),
         name,
         "line 2",
     );
-    assert_rejects(av::parse_earnings_json(r#"{"symbol":"IBM","quarterlyEarnings":[{"reportedDate":20190717}]}"#, name), name, "invalid type");
-    assert_rejects(av::parse_earnings_json(r#"{"symbol":"IBM","quarterlyEarnings":[{"reportedDate":"None","reportTime":"post-market"}]}"#, name), name, "quarterlyEarnings[0]");
-    assert_rejects(av::parse_earnings_json(r#"{"symbol":"IBM","quarterlyEarnings":[{"reportTime":"post-market"}]}"#, name), name, "missing field `reportedDate`");
+    assert_rejects(
+        av::parse_earnings_json(r#"{"symbol":"IBM","quarterlyEarnings":[{"reportedDate":20190717}]}"#, name),
+        name,
+        "invalid type",
+    );
+    assert_rejects(
+        av::parse_earnings_json(
+            r#"{"symbol":"IBM","quarterlyEarnings":[{"reportedDate":"None","reportTime":"post-market"}]}"#,
+            name,
+        ),
+        name,
+        "quarterlyEarnings[0]",
+    );
+    assert_rejects(
+        av::parse_earnings_json(
+            r#"{"symbol":"IBM","quarterlyEarnings":[{"reportTime":"post-market"}]}"#,
+            name,
+        ),
+        name,
+        "missing field `reportedDate`",
+    );
     assert_rejects(av::parse_earnings_json(r#"{"symbol":"IBM"}"#, name), name, "quarterlyEarnings");
     assert_eq!(av::parse_earnings_json("{}", name).unwrap(), vec![], "AV's answer for an unknown symbol");
     assert_rejects(av::parse_daily_json(r#"{"Meta Data":{}}"#, name), name, "Time Series (Daily)");
-    assert_rejects(av::parse_daily_json(r#"{"Time Series (Daily)":{"2026-05-15":{"1. open":"1","2. high":"1","3. low":"1"}}}"#, name), name, "4. close");
-    assert_rejects(av::parse_daily_json(r#"{"Time Series (Daily)":{"2026-05-15":{"1. open":1.0}}}"#, name), name, "invalid type");
-    assert_rejects(av::parse_historical_options_json(r#"{"endpoint":"Historical Options","message":"No data for symbol IBM on date 2030-01-01","data":[]}"#, name, &ibm), name, "No data for symbol");
+    assert_rejects(
+        av::parse_daily_json(
+            r#"{"Time Series (Daily)":{"2026-05-15":{"1. open":"1","2. high":"1","3. low":"1"}}}"#,
+            name,
+        ),
+        name,
+        "4. close",
+    );
+    assert_rejects(
+        av::parse_daily_json(r#"{"Time Series (Daily)":{"2026-05-15":{"1. open":1.0}}}"#, name),
+        name,
+        "invalid type",
+    );
+    assert_rejects(
+        av::parse_historical_options_json(
+            r#"{"endpoint":"Historical Options","message":"No data for symbol IBM on date 2030-01-01","data":[]}"#,
+            name,
+            &ibm,
+        ),
+        name,
+        "No data for symbol",
+    );
     let options_path = format!("{AV}/options/HISTORICAL_OPTIONS_6c0b1a36.csv");
     let options: String = read_data(&options_path).lines().take(4).collect::<Vec<_>>().join("\n");
-    assert_rejects(av::parse_historical_options_csv(&options.replace("IBM260515C00120000", "IBM260515C00125000"), name, &ibm), name, "does not match its row");
-    assert_rejects(av::parse_historical_options_csv(&options.replacen(",call,", ",kall,", 1), name, &ibm), name, "neither call nor put");
-    assert_rejects(av::parse_historical_options_csv(&options.replacen("98.62", "9.8.62", 1), name, &ibm), name, "line 2");
+    assert_rejects(
+        av::parse_historical_options_csv(
+            &options.replace("IBM260515C00120000", "IBM260515C00125000"),
+            name,
+            &ibm,
+        ),
+        name,
+        "does not match its row",
+    );
+    assert_rejects(
+        av::parse_historical_options_csv(&options.replacen(",call,", ",kall,", 1), name, &ibm),
+        name,
+        "neither call nor put",
+    );
+    assert_rejects(
+        av::parse_historical_options_csv(&options.replacen("98.62", "9.8.62", 1), name, &ibm),
+        name,
+        "line 2",
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -597,7 +808,10 @@ fn cboe_cvna_chain_before_the_2023_07_19_report() {
     assert_eq!(chain.as_of, utc("2023-07-18T11:51:00Z"));
     let underlying = chain.underlying.as_ref().unwrap();
     // Line 2: Last: 36.8; line 3: Bid: 36.8, Ask: 36.86, "Volume: 21,041,228".
-    assert_eq!((underlying.bid, underlying.ask, underlying.last), (Some(dec!(36.8)), Some(dec!(36.86)), Some(dec!(36.8))));
+    assert_eq!(
+        (underlying.bid, underlying.ask, underlying.last),
+        (Some(dec!(36.8)), Some(dec!(36.86)), Some(dec!(36.8)))
+    );
     assert_eq!((underlying.volume, underlying.as_of), (Some(21_041_228), Some(chain.as_of)));
     // 585 rows (lines 5-589), a call and a put each; 15 expirations.
     assert_eq!(chain.contracts.len(), 1170);
@@ -606,11 +820,17 @@ fn cboe_cvna_chain_before_the_2023_07_19_report() {
     assert_eq!((expirations[0], expirations[14]), (date("2023-07-21"), date("2025-01-17")));
     // Line 57: the 36.5 strike of 2023-07-21.
     let call = contract(&chain, "CVNA230721C00036500");
-    assert_eq!((call.right, call.strike, call.expiration), (OptionRight::Call, dec!(36.5), date("2023-07-21")));
+    assert_eq!(
+        (call.right, call.strike, call.expiration),
+        (OptionRight::Call, dec!(36.5), date("2023-07-21"))
+    );
     assert_eq!((call.bid, call.ask, call.last), (Some(dec!(2.31)), Some(dec!(2.40)), Some(dec!(2.35))));
-    assert_eq!((call.volume, call.open_interest, call.iv, call.delta), (Some(554), Some(716), Some(1.5432), Some(0.5321)));
+    assert_eq!(
+        (call.volume, call.open_interest, call.iv, call.delta),
+        (Some(554), Some(716), Some(1.5432), Some(0.5321))
+    );
     let put = contract(&chain, "CVNA230721P00036500");
-    assert_eq!((put.bid, put.ask), (Some(dec!(2.33)), Some(dec!(2.41)));
+    assert_eq!((put.bid, put.ask), (Some(dec!(2.33)), Some(dec!(2.41))));
     // Line 58: the 37 strike; the call's IV column says 1.5664 (156.64%).
     let call = contract(&chain, "CVNA230721C00037000");
     assert_eq!((call.bid, call.ask, call.iv), (Some(dec!(2.13)), Some(dec!(2.20)), Some(1.5664)));
@@ -638,14 +858,20 @@ fn cboe_other_recorded_chains() {
     assert_eq!(amd.contracts.len(), (869 - 40) * 2);
     assert!(amd.contracts.iter().all(|c| c.symbol.as_deref().is_some_and(|s| !s.starts_with("AMD1"))));
     let underlying = amd.underlying.as_ref().unwrap();
-    assert_eq!((underlying.bid, underlying.ask, underlying.last), (Some(dec!(105.55)), Some(dec!(105.7)), Some(dec!(105.6))));
+    assert_eq!(
+        (underlying.bid, underlying.ask, underlying.last),
+        (Some(dec!(105.55)), Some(dec!(105.7)), Some(dec!(105.6)))
+    );
     // Line 254: the 105 call of 2023-09-15, bid 5.55 ask 5.65.
     let call = contract(&amd, "AMD230915C00105000");
     assert_eq!((call.bid, call.ask), (Some(dec!(5.55)), Some(dec!(5.65))));
 
     // TSLA, line 3: "August 20, 2023 at 10:38 PM EDT", 118 rows.
     let tsla = cboe::parse_cboe_chain_csv(&read_data(TSLA_CBOE_AUG), TSLA_CBOE_AUG).unwrap();
-    assert_eq!((tsla.ticker.as_str(), tsla.as_of, tsla.contracts.len()), ("TSLA", utc("2023-08-21T02:38:00Z"), 236));
+    assert_eq!(
+        (tsla.ticker.as_str(), tsla.as_of, tsla.contracts.len()),
+        ("TSLA", utc("2023-08-21T02:38:00Z"), 236)
+    );
 
     // TSLA, French locale, line 3: "Date: 10 novembre 2023 à 18:55 UTC−5",
     // "Volume: 130 859 611" grouped with U+202F; 340 rows.
@@ -653,12 +879,18 @@ fn cboe_other_recorded_chains() {
     assert_eq!(french.as_of, utc("2023-11-10T23:55:00Z"));
     assert_eq!(french.contracts.len(), 680);
     let underlying = french.underlying.as_ref().unwrap();
-    assert_eq!((underlying.bid, underlying.ask, underlying.last), (Some(dec!(213.87)), Some(dec!(213.9)), Some(dec!(213.88))));
+    assert_eq!(
+        (underlying.bid, underlying.ask, underlying.last),
+        (Some(dec!(213.87)), Some(dec!(213.9)), Some(dec!(213.88)))
+    );
     assert_eq!(underlying.volume, Some(130_859_611));
 
     // NVDA, line 3: "January 6, 2025 at 9:30 PM EST" = 02:30 UTC next day; Last: 150.2802.
     let nvda = cboe::parse_cboe_chain_csv(&read_data(NVDA_CBOE), NVDA_CBOE).unwrap();
-    assert_eq!((nvda.ticker.as_str(), nvda.as_of, nvda.contracts.len()), ("NVDA", utc("2025-01-07T02:30:00Z"), 1086));
+    assert_eq!(
+        (nvda.ticker.as_str(), nvda.as_of, nvda.contracts.len()),
+        ("NVDA", utc("2025-01-07T02:30:00Z"), 1086)
+    );
     assert_eq!(nvda.underlying.as_ref().unwrap().last, Some(dec!(150.2802)));
 }
 
@@ -682,15 +914,47 @@ fn cboe_malformed_files_are_clear_errors() {
     let row = six[4];
     let truncated = row.rsplit_once(',').map_or(row, |(head, _)| head);
     assert_rejects(cboe::parse_cboe_chain_csv(&with(4, truncated), name), name, "line 5: 21 fields");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(4, &format!("{row},1")), name), name, "line 5: 23 fields");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(4, &row.replacen(",33.7,", ",abc,", 1)), name), name, "line 5: call Bid");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(4, &row.replacen("Fri Jul 21 2023", "2023-07-21", 1)), name), name, "line 5: expiration");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(4, &row.replacen(",2.50,", ",3.50,", 1)), name), name, "does not match its row");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(2, "\"Date: July 18, 2023 at 7:51 AM PDT\",Bid: 36.8"), name), name, "unknown time zone");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(2, "\"Date: January 18, 2023 at 7:51 AM EDT\",Bid: 36.8"), name), name, "not New York's offset");
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(4, &format!("{row},1")), name),
+        name,
+        "line 5: 23 fields",
+    );
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(4, &row.replacen(",33.7,", ",abc,", 1)), name),
+        name,
+        "line 5: call Bid",
+    );
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(4, &row.replacen("Fri Jul 21 2023", "2023-07-21", 1)), name),
+        name,
+        "line 5: expiration",
+    );
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(4, &row.replacen(",2.50,", ",3.50,", 1)), name),
+        name,
+        "does not match its row",
+    );
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(2, "\"Date: July 18, 2023 at 7:51 AM PDT\",Bid: 36.8"), name),
+        name,
+        "unknown time zone",
+    );
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(2, "\"Date: January 18, 2023 at 7:51 AM EDT\",Bid: 36.8"), name),
+        name,
+        "not New York's offset",
+    );
     assert_rejects(cboe::parse_cboe_chain_csv(&with(2, "Bid: 36.8,Ask: 36.86"), name), name, "line 3");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(1, "Carvana Co,Change: 0.29"), name), name, "no `Last:`");
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(3, "Expiration Date,Calls,Bid,Ask,Strike"), name), name, "puts");
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(1, "Carvana Co,Change: 0.29"), name),
+        name,
+        "line 2: no `Last:`",
+    );
+    assert_rejects(
+        cboe::parse_cboe_chain_csv(&with(3, "Expiration Date,Calls,Bid,Ask,Strike"), name),
+        name,
+        "puts",
+    );
     let mixed = with(5, &six[5].replace("CVNA230721", "CVNB230721"));
     assert_rejects(cboe::parse_cboe_chain_csv(&mixed, name), name, "several underlyings");
 }
@@ -757,7 +1021,10 @@ fn ohlcv_unadjusted_cvna_and_alpha_vantage_layout() {
     assert_ascending_unique(&bars, CVNA_UNADJUSTED);
     // Line 1566: CVNA,2023-07-18,36.6,42.27,36.32,39.8; line 1567: CVNA,2023-07-19,53.99,...
     let before = bar_on(&bars, "2023-07-18");
-    assert_eq!((before.open, before.high, before.low, before.close, before.volume), (dec!(36.6), dec!(42.27), dec!(36.32), dec!(39.8), None));
+    assert_eq!(
+        (before.open, before.high, before.low, before.close, before.volume),
+        (dec!(36.6), dec!(42.27), dec!(36.32), dec!(39.8), None)
+    );
     assert_eq!(bar_on(&bars, "2023-07-19").open, dec!(53.99));
     // Line 2: the first bar, 2017-04-28.
     assert_eq!((bars[0].date, bars[0].close), (date("2017-04-28"), dec!(11.1)));
@@ -777,7 +1044,10 @@ fn ohlcv_unadjusted_cvna_and_alpha_vantage_layout() {
     // last line: 1998-01-02 close 16.25 (adjusted_close 0.5084 ignored).
     let path = format!("{AV_STOCK_DIR}/AAPL.csv");
     let bars = ohlcv::parse_ohlcv_csv(&read_data(&path), &path).unwrap();
-    assert_eq!((bars[0].date, bars[0].close, bars[0].volume), (date("1998-01-02"), dec!(16.25), Some(6_411_700)));
+    assert_eq!(
+        (bars[0].date, bars[0].close, bars[0].volume),
+        (date("1998-01-02"), dec!(16.25), Some(6_411_700))
+    );
     assert_eq!(bar_on(&bars, "2019-07-25").close, dec!(207.02));
 }
 
@@ -795,13 +1065,37 @@ fn ohlcv_malformed_files_are_clear_errors() {
     assert_rejects(ohlcv::parse_ohlcv_csv("", name), name, "empty body");
     assert_rejects(ohlcv::parse_ohlcv_csv("<html>404</html>", name), name, "not a CSV");
     assert_rejects(ohlcv::parse_ohlcv_csv(r#"{"Note": "throttled"}"#, name), name, "not a CSV");
-    assert_rejects(ohlcv::parse_ohlcv_csv("Date,Open,High,Low\n2021-02-26,1,2,3\n", name), name, "no `close` column");
-    assert_rejects(ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,289.1199951171875,312.19000244140625"), name), name, "line 3");
+    assert_rejects(
+        ohlcv::parse_ohlcv_csv("Date,Open,High,Low\n2021-02-26,1,2,3\n", name),
+        name,
+        "no `close` column",
+    );
+    assert_rejects(
+        ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,289.1199951171875,312.19000244140625"), name),
+        name,
+        "line 3",
+    );
     assert_rejects(ohlcv::parse_ohlcv_csv(&with(2, &format!("{},7", lines[2])), name), name, "line 3");
-    assert_rejects(ohlcv::parse_ohlcv_csv(&with(2, &lines[2].replacen(",289.", ",abc.", 1)), name), name, "line 3: column `open`");
-    assert_rejects(ohlcv::parse_ohlcv_csv(&with(2, &lines[2].replacen("2021-03-01", "03/01/2021", 1)), name), name, "line 3: date");
-    assert_rejects(ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,null,1,1,1,1"), name), name, "line 3: column `open` is empty");
-    assert_rejects(ohlcv::parse_ohlcv_csv(&with(3, &lines[3].replacen("2021-03-02", "2021-03-01", 1)), name), name, "listed twice (lines 3 and 4)");
+    assert_rejects(
+        ohlcv::parse_ohlcv_csv(&with(2, &lines[2].replacen(",289.", ",abc.", 1)), name),
+        name,
+        "line 3: column `open`",
+    );
+    assert_rejects(
+        ohlcv::parse_ohlcv_csv(&with(2, &lines[2].replacen("2021-03-01", "03/01/2021", 1)), name),
+        name,
+        "line 3: date",
+    );
+    assert_rejects(
+        ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,null,1,1,1,1"), name),
+        name,
+        "line 3: column `open` is empty",
+    );
+    assert_rejects(
+        ohlcv::parse_ohlcv_csv(&with(3, &lines[3].replacen("2021-03-02", "2021-03-01", 1)), name),
+        name,
+        "listed twice (lines 3 and 4)",
+    );
     // A row of nulls is skipped, not an error.
     let bars = ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,null,null,null,null,null"), name).unwrap();
     assert_eq!(bars.len(), 3);
@@ -822,23 +1116,45 @@ fn trading_desk_calendar() {
     assert_eq!(tickers.len(), 472);
     assert!(events.iter().all(|e| e.source == "trading_desk:earnings_calendar.csv"));
     let count = |timing| events.iter().filter(|e| e.timing == timing).count();
-    assert_eq!((count(Timing::Bmo), count(Timing::Amc), count(Timing::Dmh), count(Timing::Unknown)), (2681, 2660, 24, 85));
+    assert_eq!(
+        (count(Timing::Bmo), count(Timing::Amc), count(Timing::Dmh), count(Timing::Unknown)),
+        (2681, 2660, 24, 85)
+    );
     // Line 1283: CVNA,2023-07-19,BMO; line 1889: CVNA,2023-11-02,AMC (known to be wrong in the source).
     let cvna: Vec<_> = events.iter().filter(|e| e.ticker.as_str() == "CVNA").collect();
     assert_eq!(cvna.len(), 16);
     assert!(cvna.iter().any(|e| e.report_date == date("2023-07-19") && e.timing == Timing::Bmo));
     assert!(cvna.iter().any(|e| e.report_date == date("2023-11-02") && e.timing == Timing::Amc));
     // Line 2: BLK,2007-07-18,BMO.
-    assert_eq!((events[0].ticker.as_str(), events[0].report_date, events[0].timing), ("BLK", date("2007-07-18"), Timing::Bmo));
+    assert_eq!(
+        (events[0].ticker.as_str(), events[0].report_date, events[0].timing),
+        ("BLK", date("2007-07-18"), Timing::Bmo)
+    );
 
     let name = "earnings_calendar.csv";
     let head: String = read_data(TRADING_DESK).lines().take(3).collect::<Vec<_>>().join("\n");
     assert_rejects(trading_desk::parse_trading_desk_calendar("", name), name, "empty body");
     assert_rejects(trading_desk::parse_trading_desk_calendar("<html></html>", name), name, "not a CSV");
-    assert_rejects(trading_desk::parse_trading_desk_calendar("ticker,timing\nBLK,BMO\n", name), name, "no `earnings_date`");
-    assert_rejects(trading_desk::parse_trading_desk_calendar(&head.replacen(",BMO,", ",NOON,", 1), name), name, "line 2: column `timing`");
-    assert_rejects(trading_desk::parse_trading_desk_calendar(&head.replacen("BLK,", "BL K,", 1), name), name, "line 2: column `ticker`");
-    assert_rejects(trading_desk::parse_trading_desk_calendar(&head.replacen("2007-07-18", "2007-13-18", 1), name), name, "line 2: column `earnings_date`");
+    assert_rejects(
+        trading_desk::parse_trading_desk_calendar("ticker,timing\nBLK,BMO\n", name),
+        name,
+        "no `earnings_date`",
+    );
+    assert_rejects(
+        trading_desk::parse_trading_desk_calendar(&head.replacen(",BMO,", ",NOON,", 1), name),
+        name,
+        "line 2: column `timing`",
+    );
+    assert_rejects(
+        trading_desk::parse_trading_desk_calendar(&head.replacen("BLK,", "BL K,", 1), name),
+        name,
+        "line 2: column `ticker`",
+    );
+    assert_rejects(
+        trading_desk::parse_trading_desk_calendar(&head.replacen("2007-07-18", "2007-13-18", 1), name),
+        name,
+        "line 2: column `earnings_date`",
+    );
     assert_rejects(trading_desk::parse_trading_desk_calendar(&format!("{head},extra"), name), name, "fields");
 }
 
@@ -897,11 +1213,7 @@ fn samples() -> &'static [String] {
             .iter()
             .map(|path| {
                 let text = read_data(path);
-                if text.len() > 16_000 {
-                    text.split_inclusive('\n').take(40).collect()
-                } else {
-                    text
-                }
+                if text.len() > 16_000 { text.split_inclusive('\n').take(40).collect() } else { text }
             })
             .collect()
     })
@@ -922,8 +1234,27 @@ enum Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     let tokens = prop::sample::select(vec![
-        ",", "\n", "\r\n", "\"", "{", "}", "[", "]", ":", "null", "\"null\"", "0", "-1", "1e999", "é", "\u{2212}",
-        "Last:", "Date:", " at ", "Note", "9999999999999999999999999999999",
+        ",",
+        "\n",
+        "\r\n",
+        "\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        "null",
+        "\"null\"",
+        "0",
+        "-1",
+        "1e999",
+        "é",
+        "\u{2212}",
+        "Last:",
+        "Date:",
+        " at ",
+        "Note",
+        "9999999999999999999999999999999",
     ]);
     prop_oneof![
         (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Replace(i, b)),
@@ -985,7 +1316,16 @@ proptest! {
 #[test]
 fn every_recorded_file_through_every_parser_never_panics() {
     let mut count = 0;
-    for folder in [TRADIER_OPENBB, TRADIER_RB, AV, AV_2025, "upstar7__Gamma-Ex", "aryamanwastaken__gamma-exposure", "hicham712__SABR_Implied_Vol", "DorelRoata__Option-Gamma-Exposure--zero-gamma-level"] {
+    for folder in [
+        TRADIER_OPENBB,
+        TRADIER_RB,
+        AV,
+        AV_2025,
+        "upstar7__Gamma-Ex",
+        "aryamanwastaken__gamma-exposure",
+        "hicham712__SABR_Implied_Vol",
+        "DorelRoata__Option-Gamma-Exposure--zero-gamma-level",
+    ] {
         let dir = data_dir().join(folder);
         for path in walk(&dir) {
             let Ok(text) = std::fs::read_to_string(&path) else { continue };

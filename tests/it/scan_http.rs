@@ -32,8 +32,7 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn config(tradier: &MockServer, alpha: &MockServer, db: &std::path::Path) -> Config {
-    let mut c = Config::default();
-    c.database = db.to_path_buf();
+    let mut c = Config { database: db.to_path_buf(), ..Config::default() };
     c.tradier.base_url = tradier.uri();
     c.tradier.token = Secret::new("test-token");
     c.tradier.requests_per_minute = 6000;
@@ -166,8 +165,7 @@ async fn unreachable_provider_names_the_request_and_hides_the_key() {
 #[test]
 fn live_context_without_credentials_says_what_to_set() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Config::default();
-    c.database = dir.path().join("x.db");
+    let c = Config { database: dir.path().join("x.db"), ..Config::default() };
     let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(at("2026-05-18T19:00:00Z")));
     let ctx: JobContext = ivcd::cli::live_context(&c, clock).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
