@@ -20,6 +20,23 @@ pub fn decimal_from_f64(value: f64) -> Option<Decimal> {
     Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)).ok()
 }
 
+/// A decimal written plainly as `-?digits[.digits]` (no exponent, no
+/// grouping, no spaces), read exactly, never through `f64`. `None` otherwise.
+pub fn plain_decimal(text: &str) -> Option<Decimal> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let plain = !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    if plain { Decimal::from_str(text).ok() } else { None }
+}
+
+/// A non-negative [`plain_decimal`]: a price as `digits[.digits]`.
+pub fn plain_price(text: &str) -> Option<Decimal> {
+    if text.starts_with('-') { None } else { plain_decimal(text) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +49,16 @@ mod tests {
         assert_eq!(decimal_from_f64(0.0), Some(dec!(0)));
         assert_eq!(decimal_from_f64(f64::NAN), None);
         assert_eq!(decimal_from_f64(1e300), None);
+    }
+
+    #[test]
+    fn plain_text_is_read_exactly_and_nothing_else() {
+        assert_eq!(plain_decimal("39.79999923706055"), Some(dec!(39.79999923706055)));
+        assert_eq!(plain_decimal("-0.525"), Some(dec!(-0.525)));
+        assert_eq!(plain_price("-0.525"), None);
+        assert_eq!(plain_price("12"), Some(dec!(12)));
+        for bad in ["", ".", "1.", ".5", "1e3", "1,000.5", " 1", "NaN", "--1"] {
+            assert_eq!(plain_decimal(bad), None, "{bad:?}");
+        }
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker, UnderlyingQuote};
 
 pub mod alpha_vantage;
-mod decimal;
+pub mod decimal;
 pub mod files;
 pub mod http;
 pub mod tradier;

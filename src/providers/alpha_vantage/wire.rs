@@ -15,7 +15,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -25,6 +24,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, OptionQuote, OptionRight, Ticker, Timing};
 use crate::providers::ParseError;
+use crate::providers::decimal::plain_price;
 use crate::providers::files::cboe::{is_nonstandard_root, parse_occ_symbol, same_expiration};
 use crate::providers::files::ohlcv::{describe_csv_error, parse_ohlcv_csv, record_line};
 
@@ -262,7 +262,7 @@ pub fn parse_daily_json(body: &str, input: &str) -> Result<Vec<DailyBar>, ParseE
         let date = date_text(&date_key).ok_or_else(|| at("the key is not a YYYY-MM-DD date".to_owned()))?;
         let price = |name: &str, text: &Option<String>| -> Result<Decimal, ParseError> {
             let text = text.as_deref().ok_or_else(|| at(format!("no `{name}`")))?;
-            price_text(text).ok_or_else(|| at(format!("`{name}` {text:?} is not a price")))
+            price_text_trimmed(text).ok_or_else(|| at(format!("`{name}` {text:?} is not a price")))
         };
         let volume_text = day.volume.as_ref().or(day.volume_adjusted.as_ref());
         let volume = match volume_text {
@@ -473,8 +473,8 @@ impl<'t> ChainBuilder<'t> {
         }
         let expiration = date_text(row.expiration)
             .ok_or_else(|| format!("expiration {:?} is not YYYY-MM-DD", row.expiration))?;
-        let strike =
-            price_text(row.strike).ok_or_else(|| format!("strike {:?} is not a price", row.strike))?;
+        let strike = price_text_trimmed(row.strike)
+            .ok_or_else(|| format!("strike {:?} is not a price", row.strike))?;
         let right = match row.kind.to_ascii_lowercase().as_str() {
             "call" => OptionRight::Call,
             "put" => OptionRight::Put,
@@ -493,7 +493,7 @@ impl<'t> ChainBuilder<'t> {
             return Ok(());
         }
         let price = |text: Option<&str>, name: &str| -> Result<Option<Decimal>, String> {
-            optional(text, price_text).map_err(|t| format!("{name} {t:?} is not a price"))
+            optional(text, price_text_trimmed).map_err(|t| format!("{name} {t:?} is not a price"))
         };
         let count = |text: Option<&str>, name: &str| -> Result<Option<u64>, String> {
             optional(text, |t| t.parse::<u64>().ok())
@@ -600,20 +600,6 @@ fn optional<T>(text: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<
 
 fn date_text(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
-}
-
-/// A non-negative price written as `digits[.digits]`, read exactly.
-fn price_text(text: &str) -> Option<Decimal> {
-    let text = text.trim();
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
-    let plain = !whole.is_empty()
-        && !fraction.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.bytes().all(|b| b.is_ascii_digit());
-    if !plain {
-        return None;
-    }
-    Decimal::from_str(text).ok()
 }
 
 // ---------------------------------------------------------------------------
@@ -744,6 +730,11 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
         }
         deserializer.deserialize_map(EntriesVisitor(std::marker::PhantomData))
     }
+}
+
+/// A non-negative price as `digits[.digits]`, surrounding spaces allowed.
+fn price_text_trimmed(text: &str) -> Option<Decimal> {
+    plain_price(text.trim())
 }
 
 #[cfg(test)]

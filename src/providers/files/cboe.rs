@@ -19,7 +19,6 @@
 //! with U+202F; both forms are read.
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
 use chrono::{
     DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc, Weekday,
@@ -29,6 +28,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::{ChainSnapshot, OptionQuote, OptionRight, Ticker, UnderlyingQuote};
 use crate::providers::ParseError;
+use crate::providers::decimal::plain_decimal;
 use crate::providers::files::ohlcv::{describe_csv_error, record_line};
 
 /// The `source` of every snapshot this module produces.
@@ -326,7 +326,7 @@ impl Layout {
             format!("line {line}: expiration {expiration_text:?} is not like `Fri Jul 21 2023`")
         })?;
         let strike_text = field(self.strike);
-        let strike = decimal_text(strike_text)
+        let strike = plain_decimal(strike_text)
             .ok_or_else(|| format!("line {line}: strike {strike_text:?} is not a number"))?;
         let mut contracts = Vec::with_capacity(2);
         for (side, right) in [(&self.calls, OptionRight::Call), (&self.puts, OptionRight::Put)] {
@@ -343,7 +343,7 @@ impl Layout {
                 ));
             }
             let price = |col: Option<usize>, name: &str| -> Result<Option<Decimal>, String> {
-                optional(col.map(field), |t| decimal_text(t).filter(|d| !d.is_sign_negative()))
+                optional(col.map(field), |t| plain_decimal(t).filter(|d| !d.is_sign_negative()))
                     .map_err(|t| format!("line {line}: {} {name} {t:?} is not a price", right.code()))
             };
             let count = |col: Option<usize>, name: &str| -> Result<Option<u64>, String> {
@@ -489,7 +489,7 @@ fn header_price(text: &str, name: &str, line: u64, input: &str) -> Result<Option
         return Ok(None);
     }
     let plain = strip_grouping(text);
-    decimal_text(&plain)
+    plain_decimal(&plain)
         .filter(|d| !d.is_sign_negative())
         .map(Some)
         .ok_or_else(|| ParseError::new(input, format!("line {line}: `{name}:` {text:?} is not a price")))
@@ -511,20 +511,6 @@ fn strip_grouping(text: &str) -> String {
 fn strip_prefix_ignore_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then(|| text.get(prefix.len()..)).flatten()
-}
-
-/// A decimal written as `-?digits[.digits]`, read exactly (never through `f64`).
-fn decimal_text(text: &str) -> Option<Decimal> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
-    let plain = !whole.is_empty()
-        && !fraction.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.bytes().all(|b| b.is_ascii_digit());
-    if !plain {
-        return None;
-    }
-    Decimal::from_str(text).ok()
 }
 
 /// Rejects an empty body or an HTML page before any CSV parsing.

@@ -16,13 +16,12 @@
 //! Prices are read from their text with [`Decimal::from_str`], never through
 //! `f64`, so `39.79999923706055` stays exactly that.
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::domain::DailyBar;
 use crate::providers::ParseError;
+use crate::providers::decimal::plain_price;
 
 /// Parses a daily OHLCV CSV into bars, ascending by date.
 ///
@@ -109,7 +108,7 @@ pub fn parse_ohlcv_csv(body: &str, input: &str) -> Result<Vec<DailyBar>, ParseEr
                     "line {line}: column `{name}` is empty while other prices are present"
                 )));
             }
-            *slot = price_text(text)
+            *slot = plain_price(text)
                 .ok_or_else(|| err(format!("line {line}: column `{name}`: {text:?} is not a price")))?;
         }
         let volume = match volume_col.map(cell) {
@@ -156,19 +155,6 @@ pub(crate) fn describe_csv_error(error: &csv::Error) -> String {
         (_, Some(pos)) => format!("line {}: {error}", pos.line()),
         _ => error.to_string(),
     }
-}
-
-/// A non-negative price written as `digits[.digits]`, read exactly.
-fn price_text(text: &str) -> Option<Decimal> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
-    let plain = !whole.is_empty()
-        && !fraction.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.bytes().all(|b| b.is_ascii_digit());
-    if !plain {
-        return None;
-    }
-    Decimal::from_str(text).ok()
 }
 
 /// A whole number, also as `123.0` (yfinance prints some volumes as floats);
