@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use tracing::Instrument;
 
 use crate::calendar::{NEW_YORK, NyseCalendar};
 use crate::clock::Clock;
@@ -113,21 +114,24 @@ where
     let slot_text = crate::store::instant_text(slot);
     let run_id = store.run(move |db| db.start_job_run(job, &slot_text, started_at)).await?;
     let span = tracing::info_span!("job", job, run_id);
-    let _entered = span.enter();
-    tracing::info!(slot = %slot, "job started");
-    let result = work.await;
-    let (outcome, error, counts) = match &result {
-        Ok((_, counts)) => (Outcome::Ok, None, counts.clone()),
-        Err(e) => (Outcome::Failed, Some(e.to_string()), serde_json::Value::Null),
-    };
-    let finished_at = ctx.clock.now();
-    let err_text = error.clone();
-    store
-        .run(move |db| db.finish_job_run(run_id, outcome, err_text.as_deref(), &counts, finished_at))
-        .await?;
-    match &error {
-        None => tracing::info!(outcome = outcome.code(), "job finished"),
-        Some(e) => tracing::error!(error = %e, "job failed"),
+    async {
+        tracing::info!(slot = %slot, "job started");
+        let result = work.await;
+        let (outcome, error, counts) = match &result {
+            Ok((_, counts)) => (Outcome::Ok, None, counts.clone()),
+            Err(e) => (Outcome::Failed, Some(e.to_string()), serde_json::Value::Null),
+        };
+        let finished_at = ctx.clock.now();
+        let err_text = error.clone();
+        store
+            .run(move |db| db.finish_job_run(run_id, outcome, err_text.as_deref(), &counts, finished_at))
+            .await?;
+        match &error {
+            None => tracing::info!(outcome = outcome.code(), "job finished"),
+            Some(e) => tracing::error!(error = %e, "job failed"),
+        }
+        result.map(|(value, _)| value)
     }
-    result.map(|(value, _)| value)
+    .instrument(span)
+    .await
 }
