@@ -214,11 +214,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::RefreshCalendar { as_of } => {
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
-            let c = jobs::recorded_run(&ctx, "refresh-calendar", at, async {
-                let c = jobs::refresh::refresh_calendar(&ctx, at).await?;
-                Ok((c.clone(), serde_json::to_value(&c).unwrap_or_default()))
-            })
-            .await?;
+            let c = jobs::run_refresh(&ctx, at).await?;
             println!(
                 "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed)",
                 c.events, c.from, c.to, c.with_timing, c.removed
@@ -227,22 +223,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Backfill { tickers, as_of } => {
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
-            let c = jobs::recorded_run(&ctx, "backfill", at, async {
-                let tickers = if tickers.is_empty() {
-                    jobs::backfill::tickers_to_backfill(&ctx, at).await?
-                } else {
-                    tickers
-                };
-                let bar = progress_bar(tickers.len() as u64);
-                let c = jobs::backfill::backfill(&ctx, at, &tickers, &|t| {
-                    bar.set_message(t.to_string());
-                    bar.inc(1);
-                })
-                .await?;
-                bar.finish_and_clear();
-                Ok((c.clone(), serde_json::to_value(&c).unwrap_or_default()))
+            let bar = progress_bar();
+            let c = jobs::run_backfill(&ctx, at, tickers, &|t, done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(t.to_string());
             })
-            .await?;
+            .await;
+            bar.finish_and_clear();
+            let c = c?;
             println!(
                 "{} tickers: {} bars in {} requests, {} moves measured, {} events lack bars",
                 c.tickers, c.bars, c.bar_requests, c.moves, c.moves_missing_bars
@@ -254,13 +243,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan { as_of, json } => {
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
-            let report = jobs::recorded_run(&ctx, "scan", at, async {
-                let report = jobs::scan::scan(&ctx, at, at, None).await?;
-                let counts =
-                    serde_json::json!({ "scan_id": report.scan_id, "candidates": report.candidates.len() });
-                Ok((report, counts))
-            })
-            .await?;
+            let report = jobs::run_scan(&ctx, at).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -272,8 +255,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// A terminal progress bar, hidden when stderr is not a terminal.
-fn progress_bar(len: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(len);
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
         bar.set_style(style);
     }

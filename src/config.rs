@@ -179,7 +179,7 @@ impl Default for BackfillConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScanConfig {
-    /// How many tickers are analysed at once (default 8); the rate limiters bound the request rate.
+    /// How many tickers a scan (and a backfill) works on at once (default 8); the rate limiters bound the request rate.
     pub concurrency: usize,
     /// A chain older than this at the scan carries a warning, in minutes (default 15).
     pub max_chain_age_minutes: u32,

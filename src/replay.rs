@@ -205,31 +205,15 @@ pub async fn run(
             |source| ReplayError::Job { step: i + 1, job: step.job, at: step.at, source: Box::new(source) };
         match step.job {
             StepJob::RefreshCalendar => {
-                let c = jobs::recorded_run(&ctx, "refresh-calendar", at, async {
-                    let c = jobs::refresh::refresh_calendar(&ctx, at).await?;
-                    let json = serde_json::to_value(&c).unwrap_or_default();
-                    Ok((c, json))
-                })
-                .await
-                .map_err(fail)?;
+                let c = jobs::run_refresh(&ctx, at).await.map_err(fail)?;
                 log.push(format!(
                     "{}  refresh-calendar: {} events {}..{} ({} with timing)",
                     step.at, c.events, c.from, c.to, c.with_timing
                 ));
             }
             StepJob::Backfill => {
-                let c = jobs::recorded_run(&ctx, "backfill", at, async {
-                    let tickers = if step.tickers.is_empty() {
-                        jobs::backfill::tickers_to_backfill(&ctx, at).await?
-                    } else {
-                        step.tickers.clone()
-                    };
-                    let c = jobs::backfill::backfill(&ctx, at, &tickers, &|_| {}).await?;
-                    let json = serde_json::to_value(&c).unwrap_or_default();
-                    Ok((c, json))
-                })
-                .await
-                .map_err(fail)?;
+                let c =
+                    jobs::run_backfill(&ctx, at, step.tickers.clone(), &|_, _, _| {}).await.map_err(fail)?;
                 log.push(format!(
                     "{}  backfill: {} tickers, {} bars, {} moves ({} events lack bars, {} tickers failed)",
                     step.at,
@@ -241,13 +225,7 @@ pub async fn run(
                 ));
             }
             StepJob::Scan => {
-                let report = jobs::recorded_run(&ctx, "scan", at, async {
-                    let report = jobs::scan::scan(&ctx, at, at, None).await?;
-                    let json = serde_json::json!({ "scan_id": report.scan_id, "candidates": report.candidates.len() });
-                    Ok((report, json))
-                })
-                .await
-                .map_err(fail)?;
+                let report = jobs::run_scan(&ctx, at).await.map_err(fail)?;
                 log.push(format!("{}  scan: {} candidates", step.at, report.candidates.len()));
                 scans.push(report);
             }

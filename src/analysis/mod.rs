@@ -9,7 +9,7 @@ pub mod implied;
 pub mod moves;
 pub mod vrp;
 
-use implied::{ImpliedMove, NoImpliedMove};
+use implied::ImpliedMove;
 use moves::HistoricalMove;
 use vrp::{MoveStats, Tier, TierThresholds};
 
@@ -133,11 +133,6 @@ pub fn judge(
         reason: None,
         warnings,
     }
-}
-
-/// The text of a missing implied move, for [`judge`].
-pub fn implied_reason(e: &NoImpliedMove) -> String {
-    e.to_string()
 }
 
 /// Sort key that ranks candidates: analysable ones first, by tier (best

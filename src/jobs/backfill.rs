@@ -51,7 +51,8 @@ pub async fn tickers_to_backfill(ctx: &JobContext, as_of: DateTime<Utc>) -> Resu
     Ok(set.into_iter().collect())
 }
 
-/// Backfills `tickers` as of `as_of`. `progress` is told after each ticker.
+/// Backfills `tickers` as of `as_of`. `progress` is told after each ticker,
+/// with the count done and the total.
 ///
 /// # Errors
 /// Only store failures that hit every ticker are raised; a provider failure
@@ -60,7 +61,7 @@ pub async fn backfill(
     ctx: &JobContext,
     as_of: DateTime<Utc>,
     tickers: &[Ticker],
-    progress: &(dyn Fn(&Ticker) + Sync),
+    progress: &(dyn Fn(&Ticker, usize, usize) + Sync),
 ) -> Result<BackfillCounts, JobError> {
     let mut counts = BackfillCounts { tickers: tickers.len(), ..BackfillCounts::default() };
     let concurrency = ctx.config.scan.concurrency;
@@ -70,8 +71,10 @@ pub async fn backfill(
             (ticker, result)
         })
         .buffer_unordered(concurrency);
+    let mut done = 0;
     while let Some((ticker, result)) = results.next().await {
-        progress(&ticker);
+        done += 1;
+        progress(&ticker, done, tickers.len());
         match result {
             Ok(c) => {
                 counts.history_events += c.history_events;

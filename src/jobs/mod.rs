@@ -96,17 +96,18 @@ pub fn last_completed_session(calendar: &NyseCalendar, as_of: DateTime<Utc>) -> 
 
 /// Runs `work` as a recorded job run of `job` for `slot`: a `job_runs` row
 /// marked running, then ok (with the counts it returns) or failed (with the
-/// error).
+/// error). `work` is given the run's id.
 ///
 /// # Errors
 /// The job's error, after it was recorded.
-pub async fn recorded_run<T, F>(
+pub async fn recorded_run<T, W, F>(
     ctx: &JobContext,
     job: &'static str,
     slot: DateTime<Utc>,
-    work: F,
+    work: W,
 ) -> Result<T, JobError>
 where
+    W: FnOnce(i64) -> F,
     F: std::future::Future<Output = Result<(T, serde_json::Value), JobError>>,
 {
     let store = &ctx.store;
@@ -116,7 +117,7 @@ where
     let span = tracing::info_span!("job", job, run_id);
     async {
         tracing::info!(slot = %slot, "job started");
-        let result = work.await;
+        let result = work(run_id).await;
         let (outcome, error, counts) = match &result {
             Ok((_, counts)) => (Outcome::Ok, None, counts.clone()),
             Err(e) => (Outcome::Failed, Some(e.to_string()), serde_json::Value::Null),
@@ -133,5 +134,54 @@ where
         result.map(|(value, _)| value)
     }
     .instrument(span)
+    .await
+}
+
+/// `refresh-calendar` as a recorded job run for `slot`.
+///
+/// # Errors
+/// As [`refresh::refresh_calendar`]; the failure is recorded first.
+pub async fn run_refresh(ctx: &JobContext, slot: DateTime<Utc>) -> Result<refresh::RefreshCounts, JobError> {
+    recorded_run(ctx, "refresh-calendar", slot, |_| async {
+        let counts = refresh::refresh_calendar(ctx, slot).await?;
+        let json = serde_json::to_value(&counts).unwrap_or_default();
+        Ok((counts, json))
+    })
+    .await
+}
+
+/// `backfill` as a recorded job run for `slot`, of `tickers` (or, when
+/// empty, of those reporting soon). `progress` is told each ticker done,
+/// with the count done and the total.
+///
+/// # Errors
+/// As [`backfill::backfill`]; the failure is recorded first.
+pub async fn run_backfill(
+    ctx: &JobContext,
+    slot: DateTime<Utc>,
+    tickers: Vec<crate::domain::Ticker>,
+    progress: &(dyn Fn(&crate::domain::Ticker, usize, usize) + Sync),
+) -> Result<backfill::BackfillCounts, JobError> {
+    recorded_run(ctx, "backfill", slot, |_| async {
+        let tickers =
+            if tickers.is_empty() { backfill::tickers_to_backfill(ctx, slot).await? } else { tickers };
+        let counts = backfill::backfill(ctx, slot, &tickers, progress).await?;
+        let json = serde_json::to_value(&counts).unwrap_or_default();
+        Ok((counts, json))
+    })
+    .await
+}
+
+/// `scan` as a recorded job run for `slot` (scanning as of the slot), the
+/// stored scan linked to its run.
+///
+/// # Errors
+/// As [`scan::scan`]; the failure is recorded first.
+pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::report::ScanReport, JobError> {
+    recorded_run(ctx, "scan", slot, |run_id| async move {
+        let report = scan::scan(ctx, slot, slot, Some(run_id)).await?;
+        let json = serde_json::json!({ "scan_id": report.scan_id, "candidates": report.candidates.len() });
+        Ok((report, json))
+    })
     .await
 }

@@ -149,9 +149,7 @@ async fn analyse_event(
             };
             let implied = match spot {
                 None => Err("no usable spot price (no underlying quote)".to_owned()),
-                Some(spot) => {
-                    implied::implied_move(&snapshot.contracts, spot).map_err(|e| core::implied_reason(&e))
-                }
+                Some(spot) => implied::implied_move(&snapshot.contracts, spot).map_err(|e| e.to_string()),
             };
             (Some(expiration), Some(snapshot), implied, spot.map(|_| source.to_owned()))
         }

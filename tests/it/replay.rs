@@ -128,6 +128,14 @@ async fn cvna_replay_leaves_a_readable_consistent_database() {
         .unwrap();
     let jobs: Vec<(&str, &str)> = runs.iter().map(|(j, o)| (j.as_str(), o.as_str())).collect();
     assert_eq!(jobs, [("refresh-calendar", "ok"), ("backfill", "ok"), ("scan", "ok")]);
+    let linked: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM scans s JOIN job_runs r ON r.id = s.job_run_id WHERE r.job = 'scan'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(linked, 1, "the stored scan names the job run that produced it");
 }
 
 #[tokio::test]
