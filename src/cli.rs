@@ -91,6 +91,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the daemon: the timetable of refreshes, backfills, scans, reviews and housekeeping (systemd Type=notify).
+    Run {
+        /// Start the daemon's clock at this instant instead of now, then let it run at real speed: a
+        /// rehearsal of a past day against recorded responses. RFC 3339 or ET local (see refresh-calendar).
+        /// Never in production.
+        #[arg(long, value_name = "TIME")]
+        simulate_from: Option<String>,
+    },
+    /// Show the daemon's state: running or not, the market, each job's next and last run, the
+    /// database's counts, provider health and open problems. Exit 0 healthy, 1 problems, 3 not running.
+    Status {
+        /// Print JSON (documented in docs/json.md).
+        #[arg(long)]
+        json: bool,
+    },
     /// List NYSE sessions with their open and close in ET.
     Calendar {
         /// First date (YYYY-MM-DD).
@@ -126,11 +141,49 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    // Logs go to stderr so that `--json` output on stdout stays clean.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+/// Sets up logging: `level` is a tracing filter (`RUST_LOG` wins). The
+/// daemon logs to stdout (journald reads it); other commands to stderr, so
+/// `--json` output stays clean. With `[log] directory`, also to daily files
+/// (rotated at midnight UTC, `retention_days` kept); the returned guard
+/// flushes them and must live until exit.
+fn init_tracing(
+    level: &str,
+    to_stdout: bool,
+    log: Option<&crate::config::LogConfig>,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+    };
+    let console = if to_stdout {
+        tracing_subscriber::fmt::layer().with_writer(std::io::stdout).boxed()
+    } else {
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed()
+    };
+    let mut guard = None;
+    let files = match log.and_then(|l| l.directory.as_ref().map(|d| (d, l.retention_days))) {
+        Some((dir, keep)) => {
+            // tracing-appender complains on first start when the directory is missing.
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("log.directory {}: cannot create it", dir.display()))?;
+            let appender = tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("ivcd")
+                .filename_suffix("log")
+                .max_log_files(keep as usize)
+                .build(dir)
+                .with_context(|| format!("log.directory {}: cannot open a log file there", dir.display()))?;
+            let (writer, g) = tracing_appender::non_blocking(appender);
+            guard = Some(g);
+            Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter()))
+        }
+        None => None,
+    };
+    let _ = tracing_subscriber::registry().with(console.with_filter(filter())).with(files).try_init();
+    Ok(guard)
 }
 
 /// Runs one command.
@@ -152,11 +205,30 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         };
     }
     let config = Config::load(cli.config.as_deref())?;
-    // A replay prints its own account of each step; its logs stay at warnings unless RUST_LOG says otherwise.
-    init_tracing(if matches!(cli.command, Command::Replay { .. }) { "warn" } else { &config.log.level });
+    let daemon = matches!(cli.command, Command::Run { .. });
+    // A replay prints its own account of each step, and `status` a report:
+    // their logs stay at warnings unless RUST_LOG says otherwise.
+    let level = if matches!(cli.command, Command::Replay { .. } | Command::Status { .. }) {
+        "warn"
+    } else {
+        &config.log.level
+    };
+    let _log_guard = init_tracing(level, daemon, daemon.then_some(&config.log))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::CheckConfig { .. } => unreachable!("handled above"),
+        Command::Run { simulate_from } => {
+            let clock: Arc<dyn Clock> = match simulate_from {
+                Some(text) => {
+                    let start = as_of_or_now(Some(&text), clock.as_ref())?;
+                    tracing::warn!(start = %start, "simulated clock: the daemon's time starts at {text} and runs at real speed");
+                    Arc::new(crate::clock::SimulatedClock::starting_at(start))
+                }
+                None => clock,
+            };
+            return run_daemon(cli.config, config, clock).await;
+        }
+        Command::Status { json } => return show_status(&config, json).await,
         Command::Calendar { from, to, json } => {
             if from > to {
                 bail!("FROM {from} is after TO {to}");
@@ -303,6 +375,70 @@ pub fn as_of_or_now(text: Option<&str>, clock: &dyn Clock) -> Result<DateTime<Ut
     )
 }
 
+/// `ivcd run`: the daemon, fed by signal-hook, until SIGTERM or SIGINT.
+async fn run_daemon(config_file: Option<PathBuf>, config: Config, clock: Arc<dyn Clock>) -> Result<ExitCode> {
+    let (controls, receiver) = tokio::sync::mpsc::unbounded_channel();
+    crate::daemon::signals::forward_signals(controls).context("cannot install the signal handlers")?;
+    let reload_file = config_file.clone();
+    let options = crate::daemon::Options {
+        config,
+        config_file: config_file
+            .clone()
+            .or_else(|| Some(PathBuf::from(crate::config::SYSTEM_CONFIG)).filter(|p| p.exists())),
+        reload: Box::new(move || Config::load(reload_file.as_deref())),
+        compose: Box::new(compose_live),
+        clock,
+        alarms: crate::daemon::alarms::AlarmKind::Cron,
+        systemd: crate::daemon::notify::Systemd::from_env(),
+    };
+    crate::daemon::run(options, receiver).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivcd status`: the daemon's snapshot from its socket, or, when no daemon
+/// answers, what the database knows (read-only), with exit code 3.
+async fn show_status(config: &Config, json: bool) -> Result<ExitCode> {
+    let clock = SystemClock;
+    let report = match crate::status::fetch(&config.daemon.status_socket).await? {
+        Some(report) => report,
+        None => {
+            let (store, error) = if config.database.exists() {
+                match Store::open_read_only(&config.database) {
+                    Ok(s) => (Some(s), None),
+                    Err(e) => (None, Some(e.to_string())),
+                }
+            } else {
+                (
+                    None,
+                    Some(format!(
+                        "{} does not exist (the daemon creates it on first start)",
+                        config.database.display()
+                    )),
+                )
+            };
+            let calendar = match &store {
+                Some(s) => {
+                    let overrides = s.run(|db| db.calendar_overrides()).await.unwrap_or_default();
+                    let mut c = NyseCalendar::new();
+                    for o in overrides {
+                        let _ = c.with_override(o.date, o.exchange);
+                    }
+                    c
+                }
+                None => NyseCalendar::new(),
+            };
+            let timetable = crate::timetable::Timetable::new(config.timetable.clone(), calendar);
+            crate::status::build(store.as_ref(), &config.database, error, &timetable, clock.now(), None).await
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::status::render_text(&report));
+    }
+    Ok(ExitCode::from(report.state.exit_code()))
+}
+
 /// Composes the live providers from the configuration: Alpha Vantage for the
 /// earnings calendar and history, Tradier for quotes, chains and bars
 /// (Alpha Vantage bars when Tradier is not configured).
@@ -310,13 +446,24 @@ pub fn as_of_or_now(text: Option<&str>, clock: &dyn Clock) -> Result<DateTime<Ut
 /// # Errors
 /// When a configured client cannot be built, or the database cannot be opened.
 pub fn live_context(config: &Config, clock: Arc<dyn Clock>) -> Result<JobContext> {
+    compose_live(config, clock).map(|c| c.context)
+}
+
+/// As [`live_context`], also handing out the Tradier client (the daemon
+/// reads the exchange's calendar from it).
+///
+/// # Errors
+/// As [`live_context`].
+pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::daemon::Composed> {
     let tradier = if config.tradier.token.is_set() {
         Some(Arc::new(TradierClient::new(&config.tradier, clock.clone()).map_err(anyhow::Error::msg)?))
     } else {
         None
     };
     let alpha = if config.alpha_vantage.api_key.is_set() {
-        Some(Arc::new(AlphaVantageClient::new(&config.alpha_vantage).map_err(anyhow::Error::msg)?))
+        Some(Arc::new(
+            AlphaVantageClient::new(&config.alpha_vantage, clock.clone()).map_err(anyhow::Error::msg)?,
+        ))
     } else {
         None
     };
@@ -335,13 +482,16 @@ pub fn live_context(config: &Config, clock: Arc<dyn Clock>) -> Result<JobContext
         bars_source: if tradier.is_some() { "tradier:history" } else { "alpha_vantage:TIME_SERIES_DAILY" }
             .to_owned(),
         quotes: tradier.clone().map_or_else(|| missing_tradier.clone() as _, |t| t as _),
-        chains: tradier.map_or_else(|| missing_tradier as _, |t| t as _),
+        chains: tradier.clone().map_or_else(|| missing_tradier as _, |t| t as _),
+        health: tradier.iter().map(|t| t.health()).chain(alpha.iter().map(|a| a.health())).collect(),
     };
-    Ok(JobContext {
+    let context = JobContext {
         store: Store::open(&config.database)?,
         providers,
         calendar: NyseCalendar::new(),
         config: Arc::new(config.clone()),
         clock,
-    })
+        cancel: tokio_util::sync::CancellationToken::new(),
+    };
+    Ok(crate::daemon::Composed { context, tradier })
 }

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use chrono::{NaiveTime, Weekday};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
@@ -77,6 +78,12 @@ pub struct Config {
     pub scan: ScanConfig,
     /// Logging.
     pub log: LogConfig,
+    /// When the daemon's jobs run (America/New_York).
+    pub timetable: TimetableConfig,
+    /// The daemon process: control socket and shutdown.
+    pub daemon: DaemonConfig,
+    /// The weekly housekeeping job.
+    pub housekeeping: HousekeepingConfig,
 }
 
 impl Default for Config {
@@ -91,6 +98,9 @@ impl Default for Config {
             backfill: BackfillConfig::default(),
             scan: ScanConfig::default(),
             log: LogConfig::default(),
+            timetable: TimetableConfig::default(),
+            daemon: DaemonConfig::default(),
+            housekeeping: HousekeepingConfig::default(),
         }
     }
 }
@@ -198,11 +208,131 @@ pub struct LogConfig {
     /// A tracing filter, e.g. `info` or `info,ivcd::providers=debug` (default `info`).
     /// `RUST_LOG` overrides it.
     pub level: String,
+    /// A directory for daily rolling log files (rotated at midnight UTC), in
+    /// addition to stdout; unset (the default) logs to stdout only, which
+    /// journald captures under systemd.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<PathBuf>,
+    /// How many daily log files are kept in `directory` (default 14).
+    pub retention_days: u32,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "info".into() }
+        Self { level: "info".into(), directory: None, retention_days: 14 }
+    }
+}
+
+/// A wall-clock time of day in America/New_York, written `"HH:MM"` in the
+/// configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EtTime(pub NaiveTime);
+
+impl EtTime {
+    /// `hour:minute` ET. Panics on an impossible time (constants only).
+    pub const fn hm(hour: u32, minute: u32) -> Self {
+        match NaiveTime::from_hms_opt(hour, minute, 0) {
+            Some(t) => Self(t),
+            None => panic!("impossible time of day"),
+        }
+    }
+}
+
+impl fmt::Display for EtTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%H:%M"))
+    }
+}
+
+impl Serialize for EtTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EtTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        NaiveTime::parse_from_str(&text, "%H:%M")
+            .map(Self)
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a time of day \"HH:MM\" (ET)")))
+    }
+}
+
+/// `[timetable]`: when the daemon's jobs run. Every time is America/New_York
+/// wall-clock time; the NYSE calendar decides which days are sessions and
+/// when they open and close.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimetableConfig {
+    /// Earnings-calendar refreshes, every day (default 06:00 and 18:00 ET).
+    pub refresh_times: Vec<EtTime>,
+    /// The backfill, on session days (default 20:00 ET).
+    pub backfill_time: EtTime,
+    /// The scan runs this many minutes before each session's close: 15:00 ET
+    /// on a regular day, 12:00 ET on a 13:00 early close (default 60).
+    pub scan_minutes_before_close: u32,
+    /// The post-crush review runs this many minutes after each session's open (default 1).
+    pub review_minutes_after_open: u32,
+    /// A missed review is still caught up until this time on its day (default 10:30 ET).
+    pub review_deadline: EtTime,
+    /// The weekly housekeeping's day (default `Sun`).
+    pub housekeeping_day: Weekday,
+    /// The weekly housekeeping's time (default 03:00 ET).
+    pub housekeeping_time: EtTime,
+    /// Whether the daemon catches up missed slots on start (default true).
+    pub catch_up: bool,
+    /// How far back, in days, the daemon looks for missed slots on start (default 7).
+    pub catch_up_lookback_days: u32,
+}
+
+impl Default for TimetableConfig {
+    fn default() -> Self {
+        Self {
+            refresh_times: vec![EtTime::hm(6, 0), EtTime::hm(18, 0)],
+            backfill_time: EtTime::hm(20, 0),
+            scan_minutes_before_close: 60,
+            review_minutes_after_open: 1,
+            review_deadline: EtTime::hm(10, 30),
+            housekeeping_day: Weekday::Sun,
+            housekeeping_time: EtTime::hm(3, 0),
+            catch_up: true,
+            catch_up_lookback_days: 7,
+        }
+    }
+}
+
+/// `[daemon]`: the `ivcd run` process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// The Unix socket on which the daemon serves its read-only status
+    /// snapshot, and which `ivcd status` reads (default `ivcd.sock`; the
+    /// systemd setup uses `/run/ivcd/status.sock`).
+    pub status_socket: PathBuf,
+    /// On SIGTERM, how long running jobs get to reach a safe point, in
+    /// seconds (default 20; keep it below the unit's `TimeoutStopSec`).
+    pub drain_timeout_seconds: u64,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        Self { status_socket: PathBuf::from("ivcd.sock"), drain_timeout_seconds: 20 }
+    }
+}
+
+/// `[housekeeping]`: the weekly maintenance job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HousekeepingConfig {
+    /// Job runs older than this many days are deleted, except those a stored
+    /// scan refers to (default 400).
+    pub job_run_retention_days: u32,
+}
+
+impl Default for HousekeepingConfig {
+    fn default() -> Self {
+        Self { job_run_retention_days: 400 }
     }
 }
 
@@ -313,6 +443,27 @@ impl Config {
         check(self.calendar.horizon_days > 0, "calendar.horizon_days must be positive");
         check(self.backfill.lookback_days >= 90, "backfill.lookback_days must be at least 90");
         check((1..=64).contains(&self.scan.concurrency), "scan.concurrency must be between 1 and 64");
+        let tt = &self.timetable;
+        check(!tt.refresh_times.is_empty(), "timetable.refresh_times must list at least one time");
+        check(
+            (1..=360).contains(&tt.scan_minutes_before_close),
+            "timetable.scan_minutes_before_close must be between 1 and 360",
+        );
+        check(tt.review_minutes_after_open <= 360, "timetable.review_minutes_after_open must be at most 360");
+        check(
+            (1..=60).contains(&tt.catch_up_lookback_days),
+            "timetable.catch_up_lookback_days must be between 1 and 60",
+        );
+        check(
+            (1..=600).contains(&self.daemon.drain_timeout_seconds),
+            "daemon.drain_timeout_seconds must be between 1 and 600",
+        );
+        check(!self.daemon.status_socket.as_os_str().is_empty(), "daemon.status_socket must be a path");
+        check(
+            self.housekeeping.job_run_retention_days >= 7,
+            "housekeeping.job_run_retention_days must be at least 7",
+        );
+        check(self.log.retention_days >= 1, "log.retention_days must be at least 1");
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             problems
                 .push(format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.log.level));

@@ -191,10 +191,12 @@ pub async fn run(
             bars_source: format!("files:{}", inputs.daily_bars_dir.display()),
             quotes: provider.clone(),
             chains: provider,
+            health: Vec::new(),
         },
         calendar: NyseCalendar::new(),
         config: Arc::new(config.clone()),
         clock: clock.clone(),
+        cancel: tokio_util::sync::CancellationToken::new(),
     };
     let mut scans = Vec::new();
     let mut log = Vec::new();

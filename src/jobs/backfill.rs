@@ -72,7 +72,17 @@ pub async fn backfill(
         })
         .buffer_unordered(concurrency);
     let mut done = 0;
-    while let Some((ticker, result)) = results.next().await {
+    loop {
+        // A shutdown drops the tickers in flight; every write already made
+        // was its own transaction, so what they stored is whole.
+        let next = tokio::select! {
+            biased;
+            () = ctx.cancel.cancelled() => {
+                return Err(JobError::Interrupted { done, total: tickers.len() });
+            }
+            next = results.next() => next,
+        };
+        let Some((ticker, result)) = next else { break };
         done += 1;
         progress(&ticker, done, tickers.len());
         match result {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::calendar::{NEW_YORK, NyseCalendar};
@@ -43,6 +44,8 @@ pub struct Providers {
     pub quotes: Arc<dyn Quotes>,
     /// Option expirations and chains.
     pub chains: Arc<dyn OptionChains>,
+    /// The HTTP providers' health records (empty for recorded files).
+    pub health: Vec<crate::providers::http::ProviderHealth>,
 }
 
 /// What a job needs: the store, the providers, the session calendar and the configuration.
@@ -58,6 +61,9 @@ pub struct JobContext {
     pub config: Arc<Config>,
     /// The clock that stamps job runs (the system clock, or a replay's simulated one).
     pub clock: Arc<dyn Clock>,
+    /// Cancelled when the daemon shuts down: scan and backfill stop at the
+    /// next ticker boundary and return [`JobError::Interrupted`].
+    pub cancel: CancellationToken,
 }
 
 /// A job's failure as a whole (per-ticker failures are counted, not raised).
@@ -72,6 +78,16 @@ pub enum JobError {
     /// The job cannot run at this instant (e.g. a scan on a non-session day).
     #[error("{0}")]
     NotApplicable(String),
+    /// A shutdown stopped the job at a ticker boundary after `done` of
+    /// `total` tickers. What those tickers stored is kept (a backfill) or
+    /// nothing is (a scan stores its result in one transaction at the end).
+    #[error("stopped by shutdown after {done} of {total} tickers")]
+    Interrupted {
+        /// Tickers finished.
+        done: usize,
+        /// Tickers the run had to do.
+        total: usize,
+    },
 }
 
 /// The ET calendar date of an instant.
@@ -120,6 +136,11 @@ where
         let result = work(run_id).await;
         let (outcome, error, counts) = match &result {
             Ok((_, counts)) => (Outcome::Ok, None, counts.clone()),
+            Err(e @ JobError::Interrupted { done, total }) => (
+                Outcome::Interrupted,
+                Some(e.to_string()),
+                serde_json::json!({ "done": done, "total": total }),
+            ),
             Err(e) => (Outcome::Failed, Some(e.to_string()), serde_json::Value::Null),
         };
         let finished_at = ctx.clock.now();
@@ -127,9 +148,10 @@ where
         store
             .run(move |db| db.finish_job_run(run_id, outcome, err_text.as_deref(), &counts, finished_at))
             .await?;
-        match &error {
-            None => tracing::info!(outcome = outcome.code(), "job finished"),
-            Some(e) => tracing::error!(error = %e, "job failed"),
+        match (&error, outcome) {
+            (None, _) => tracing::info!(outcome = outcome.code(), "job finished"),
+            (Some(e), Outcome::Interrupted) => tracing::warn!(error = %e, "job interrupted"),
+            (Some(e), _) => tracing::error!(error = %e, "job failed"),
         }
         result.map(|(value, _)| value)
     }
@@ -182,6 +204,41 @@ pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::re
         let report = scan::scan(ctx, slot, slot, Some(run_id)).await?;
         let json = serde_json::json!({ "scan_id": report.scan_id, "candidates": report.candidates.len() });
         Ok((report, json))
+    })
+    .await
+}
+
+/// The post-crush review's slot as a recorded job run: counts the candidates
+/// whose reaction session is `slot`'s ET date. The review itself (opening
+/// prices, exit values, P&L) is not built yet; the run records what is due.
+///
+/// # Errors
+/// Store failures, recorded first.
+pub async fn run_review(ctx: &JobContext, slot: DateTime<Utc>) -> Result<usize, JobError> {
+    recorded_run(ctx, "review", slot, |_| async {
+        let today = et_date(slot);
+        let due = ctx.store.run(move |db| db.candidates_reacting_on(today)).await?;
+        tracing::info!(candidates_due = due, "review slot: candidates whose reaction session is today");
+        Ok((due, serde_json::json!({ "candidates_due": due })))
+    })
+    .await
+}
+
+/// The weekly housekeeping as a recorded job run: job-run retention,
+/// `PRAGMA optimize`, WAL checkpoint.
+///
+/// # Errors
+/// Store failures, recorded first.
+pub async fn run_housekeeping(
+    ctx: &JobContext,
+    slot: DateTime<Utc>,
+) -> Result<crate::store::HousekeepingCounts, JobError> {
+    recorded_run(ctx, "housekeeping", slot, |_| async {
+        let days = i64::from(ctx.config.housekeeping.job_run_retention_days);
+        let retain_after = slot - chrono::Duration::days(days);
+        let counts = ctx.store.run(move |db| db.housekeep(retain_after)).await?;
+        let json = serde_json::to_value(&counts).unwrap_or_default();
+        Ok((counts, json))
     })
     .await
 }

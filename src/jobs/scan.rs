@@ -70,14 +70,28 @@ pub async fn scan(
     };
 
     let quotes = &quotes;
-    let mut analysed: Vec<(Candidate, Option<ChainSnapshot>)> = futures::stream::iter(events)
+    let total = events.len();
+    let mut analyses = futures::stream::iter(events)
         .map(|event| async move {
             let quote = quotes.get(&event.ticker);
             analyse_event(ctx, &event, as_of, quote).await
         })
-        .buffer_unordered(ctx.config.scan.concurrency)
-        .collect()
-        .await;
+        .buffer_unordered(ctx.config.scan.concurrency);
+    let mut analysed: Vec<(Candidate, Option<ChainSnapshot>)> = Vec::with_capacity(total);
+    loop {
+        // A shutdown drops the tickers in flight (they have stored nothing)
+        // and stores nothing of this scan: a partial ranking would mislead.
+        let next = tokio::select! {
+            biased;
+            () = ctx.cancel.cancelled() => return Err(JobError::Interrupted { done: analysed.len(), total }),
+            next = analyses.next() => next,
+        };
+        match next {
+            Some(one) => analysed.push(one),
+            None => break,
+        }
+    }
+    drop(analyses);
 
     analysed.sort_by_key(|(c, _)| core::rank_key(c.tier, c.edge_score, c.ticker.as_str()));
     let mut rank = 0;

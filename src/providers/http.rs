@@ -2,15 +2,103 @@
 //! timeouts, one governor rate limiter per provider, and the mapping of
 //! transport failures and HTTP statuses to [`ProviderError`].
 
+use std::collections::VecDeque;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::ProviderError;
+use crate::clock::Clock;
+
+/// A provider's health as `ivcd status` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HealthSnapshot {
+    /// The provider (`tradier`, `alpha_vantage`).
+    pub provider: String,
+    /// Requests sent since the daemon started.
+    pub requests_sent: u64,
+    /// Requests sent in the last 60 seconds.
+    pub requests_last_minute: usize,
+    /// The configured limit, requests per minute.
+    pub requests_per_minute: u32,
+    /// When the last request succeeded (UTC).
+    pub last_success: Option<DateTime<Utc>>,
+    /// When the last request failed (UTC), and why.
+    pub last_error: Option<HealthError>,
+}
+
+/// A provider's most recent failure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HealthError {
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// The error, as logged (never with credentials).
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+struct HealthState {
+    last_success: Option<DateTime<Utc>>,
+    last_error: Option<HealthError>,
+    recent: VecDeque<DateTime<Utc>>,
+}
+
+/// A provider's request record, shared by its client and `ivcd status`; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ProviderHealth {
+    provider: &'static str,
+    requests_per_minute: u32,
+    requests: Arc<AtomicU64>,
+    state: Arc<Mutex<HealthState>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ProviderHealth {
+    fn state(&self) -> std::sync::MutexGuard<'_, HealthState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let now = self.clock.now();
+        let mut state = self.state();
+        state.recent.push_back(now);
+        let horizon = now - chrono::Duration::seconds(60);
+        while state.recent.front().is_some_and(|t| *t <= horizon) {
+            state.recent.pop_front();
+        }
+    }
+
+    fn record(&self, result: Result<(), &ProviderError>) {
+        let now = self.clock.now();
+        let mut state = self.state();
+        match result {
+            Ok(()) => state.last_success = Some(now),
+            Err(e) => state.last_error = Some(HealthError { at: now, message: e.to_string() }),
+        }
+    }
+
+    /// The provider's health now.
+    pub fn snapshot(&self) -> HealthSnapshot {
+        let now = self.clock.now();
+        let state = self.state();
+        let horizon = now - chrono::Duration::seconds(60);
+        HealthSnapshot {
+            provider: self.provider.to_owned(),
+            requests_sent: self.requests.load(Ordering::Relaxed),
+            requests_last_minute: state.recent.iter().filter(|t| **t > horizon).count(),
+            requests_per_minute: self.requests_per_minute,
+            last_success: state.last_success,
+            last_error: state.last_error.clone(),
+        }
+    }
+}
 
 /// A rate-limited HTTP client for one provider.
 #[derive(Debug, Clone)]
@@ -19,13 +107,14 @@ pub struct HttpClient {
     client: reqwest::Client,
     base_url: reqwest::Url,
     limiter: Arc<DefaultDirectRateLimiter>,
-    requests: Arc<AtomicU64>,
+    health: ProviderHealth,
 }
 
 impl HttpClient {
     /// A client for `provider` at `base_url`, sending at most
     /// `requests_per_minute` requests in any 60-second window (one request
-    /// every 60/N seconds, no burst), each with `timeout`.
+    /// every 60/N seconds, no burst), each with `timeout`. `clock` stamps
+    /// the health record.
     ///
     /// # Errors
     /// A message when the base URL does not parse or the TLS backend fails.
@@ -35,6 +124,7 @@ impl HttpClient {
         requests_per_minute: u32,
         timeout: Duration,
         default_headers: HeaderMap,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
         let base_url =
             reqwest::Url::parse(base_url).map_err(|e| format!("{provider}.base_url {base_url:?}: {e}"))?;
@@ -55,13 +145,24 @@ impl HttpClient {
             client,
             base_url,
             limiter: Arc::new(RateLimiter::direct(quota)),
-            requests: Arc::new(AtomicU64::new(0)),
+            health: ProviderHealth {
+                provider,
+                requests_per_minute: per_minute.get(),
+                requests: Arc::new(AtomicU64::new(0)),
+                state: Arc::default(),
+                clock,
+            },
         })
     }
 
     /// How many requests this client has sent.
     pub fn requests_sent(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.health.requests.load(Ordering::Relaxed)
+    }
+
+    /// The client's health record.
+    pub fn health(&self) -> ProviderHealth {
+        self.health.clone()
     }
 
     /// GETs `path` with `query`, waiting for the rate limiter first, and
@@ -79,6 +180,34 @@ impl HttpClient {
         query: &[(&str, &str)],
         shown: &str,
     ) -> Result<String, ProviderError> {
+        self.get_checked(path, query, shown, |_| Ok(())).await
+    }
+
+    /// As [`HttpClient::get_text`], with `check` turning a 2xx body that is
+    /// really an error (a vendor's throttle notice) into one; the health
+    /// record counts the request as failed then.
+    ///
+    /// # Errors
+    /// As [`HttpClient::get_text`], or `check`'s error.
+    pub async fn get_checked(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        shown: &str,
+        check: impl FnOnce(&str) -> Result<(), ProviderError>,
+    ) -> Result<String, ProviderError> {
+        let result =
+            self.get_unrecorded(path, query, shown).await.and_then(|body| check(&body).map(|()| body));
+        self.health.record(result.as_ref().map(|_| ()));
+        result
+    }
+
+    async fn get_unrecorded(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        shown: &str,
+    ) -> Result<String, ProviderError> {
         let url = self.base_url.join(path).map_err(|e| ProviderError::Transport {
             provider: self.provider,
             request: shown.to_owned(),
@@ -86,7 +215,7 @@ impl HttpClient {
             timeout: false,
         })?;
         self.limiter.until_ready().await;
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.health.record_request();
         tracing::debug!(provider = self.provider, request = shown, "request");
         let response =
             self.client.get(url).query(query).send().await.map_err(|e| self.transport(shown, e))?;

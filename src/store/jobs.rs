@@ -6,7 +6,7 @@ use rusqlite::params;
 use super::{Db, StoreError, instant_text};
 
 /// How a job run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Still running (or the process died: a later start marks it interrupted).
@@ -73,5 +73,180 @@ impl Db<'_> {
             )
             .map_err(self.err("finish job run"))?;
         Ok(())
+    }
+}
+
+/// One stored job run, as `ivcd status` and the daemon read it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JobRun {
+    /// The row id.
+    pub id: i64,
+    /// The job's name (`scan`, `backfill`, ...).
+    pub job: String,
+    /// The slot the run was for (UTC).
+    pub slot: DateTime<Utc>,
+    /// When the run started (UTC; for a skipped slot, when it was skipped).
+    pub started_at: DateTime<Utc>,
+    /// When it ended (UTC), unless still running.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The error, or why the slot was skipped or interrupted.
+    pub error: Option<String>,
+    /// The job's counts (JSON object), when it reported any.
+    pub counts: Option<serde_json::Value>,
+}
+
+impl JobRun {
+    /// The run's duration in seconds, once finished.
+    pub fn duration_seconds(&self) -> Option<f64> {
+        self.finished_at.map(|f| (f - self.started_at).num_milliseconds() as f64 / 1000.0)
+    }
+}
+
+const JOB_RUN_COLUMNS: &str = "id, job, slot, started_at, finished_at, outcome, error, counts";
+
+impl Outcome {
+    /// The outcome stored as `code`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Outcome::Running, Outcome::Ok, Outcome::Failed, Outcome::Interrupted, Outcome::Skipped]
+            .into_iter()
+            .find(|o| o.code() == code)
+    }
+}
+
+impl Db<'_> {
+    fn job_run_row(&self, row: &rusqlite::Row<'_>) -> Result<JobRun, StoreError> {
+        let text = |i: usize| row.get::<_, String>(i).map_err(self.err("read job run"));
+        let opt = |i: usize| row.get::<_, Option<String>>(i).map_err(self.err("read job run"));
+        let outcome_text = text(5)?;
+        Ok(JobRun {
+            id: row.get(0).map_err(self.err("read job run"))?,
+            job: text(1)?,
+            slot: super::parse_instant(self, "job_runs", "slot", &text(2)?)?,
+            started_at: super::parse_instant(self, "job_runs", "started_at", &text(3)?)?,
+            finished_at: opt(4)?
+                .map(|t| super::parse_instant(self, "job_runs", "finished_at", &t))
+                .transpose()?,
+            outcome: Outcome::from_code(&outcome_text)
+                .ok_or_else(|| self.corrupt("job_runs", "outcome", &outcome_text))?,
+            error: opt(6)?,
+            counts: opt(7)?
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .filter(|c: &serde_json::Value| !c.is_null()),
+        })
+    }
+
+    fn job_runs_where(
+        &mut self,
+        clause: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<JobRun>, StoreError> {
+        let sql = format!("SELECT {JOB_RUN_COLUMNS} FROM job_runs WHERE {clause}");
+        let mut stmt = self.conn.prepare(&sql).map_err(self.err("query job runs"))?;
+        let mut rows = stmt.query(args).map_err(self.err("query job runs"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(self.err("query job runs"))? {
+            out.push(self.job_run_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// Marks every run still `running` as interrupted (the process that ran
+    /// it is gone: a crash, a kill, a drain timeout). Returns how many.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn interrupt_stale_runs(&mut self, at: DateTime<Utc>, reason: &str) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE job_runs SET outcome = 'interrupted', error = ?1, finished_at = ?2 WHERE outcome = 'running'",
+                params![reason, instant_text(at)],
+            )
+            .map_err(self.err("mark stale job runs interrupted"))
+    }
+
+    /// Records that the slot `job`/`slot` was not run, and why.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn record_skipped(
+        &mut self,
+        job: &str,
+        slot: DateTime<Utc>,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let at = instant_text(at);
+        self.conn
+            .execute(
+                "INSERT INTO job_runs (job, slot, started_at, finished_at, outcome, error)
+                 VALUES (?1, ?2, ?3, ?3, 'skipped', ?4)",
+                params![job, instant_text(slot), at, reason],
+            )
+            .map_err(self.err("record skipped slot"))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Whether `job`'s `slot` is settled: run to the end (`ok`) or
+    /// deliberately skipped. Failed and interrupted runs are not settled: a
+    /// catch-up may run the slot again.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn slot_settled(&mut self, job: &str, slot: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM job_runs WHERE job = ?1 AND slot = ?2 AND outcome IN ('ok', 'skipped'))",
+                params![job, instant_text(slot)],
+                |r| r.get(0),
+            )
+            .map_err(self.err("look up slot"))
+    }
+
+    /// The latest slot for which `job` has any recorded run.
+    ///
+    /// # Errors
+    /// SQLite errors, or a stored slot that is not an instant.
+    pub fn last_recorded_slot(&mut self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT max(slot) FROM job_runs WHERE job = ?1", [job], |r| r.get(0))
+            .map_err(self.err("look up last slot"))?;
+        text.map(|t| super::parse_instant(self, "job_runs", "slot", &t)).transpose()
+    }
+
+    /// The most recent run of each job (by start), in job-name order.
+    ///
+    /// # Errors
+    /// SQLite errors or corrupt rows.
+    pub fn last_runs(&mut self) -> Result<Vec<JobRun>, StoreError> {
+        self.job_runs_where("id IN (SELECT max(id) FROM job_runs GROUP BY job) ORDER BY job", &[])
+    }
+
+    /// The most recent run of `job` that was not skipped.
+    ///
+    /// # Errors
+    /// SQLite errors or corrupt rows.
+    pub fn last_attempt(&mut self, job: &str) -> Result<Option<JobRun>, StoreError> {
+        Ok(self.job_runs_where("job = ?1 AND outcome != 'skipped' ORDER BY id DESC LIMIT 1", &[&job])?.pop())
+    }
+
+    /// Every run whose slot is at or after `since`, oldest slot first.
+    ///
+    /// # Errors
+    /// SQLite errors or corrupt rows.
+    pub fn job_runs_since(&mut self, since: DateTime<Utc>) -> Result<Vec<JobRun>, StoreError> {
+        let since = instant_text(since);
+        self.job_runs_where("slot >= ?1 ORDER BY slot, id", &[&since])
+    }
+
+    /// Skipped slots recorded at or after `since` (the daemon's catch-up reports them).
+    ///
+    /// # Errors
+    /// SQLite errors or corrupt rows.
+    pub fn skipped_since(&mut self, since: DateTime<Utc>) -> Result<Vec<JobRun>, StoreError> {
+        let since = instant_text(since);
+        self.job_runs_where("outcome = 'skipped' AND started_at >= ?1 ORDER BY slot, id", &[&since])
     }
 }

@@ -19,12 +19,14 @@ use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 mod bars;
+mod daemon;
 mod events;
 mod jobs;
 mod moves;
 mod scans;
 
-pub use jobs::Outcome;
+pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
+pub use jobs::{JobRun, Outcome};
 pub use scans::NewScan;
 
 mod embedded {
@@ -104,6 +106,31 @@ impl Store {
             source,
         })?;
         Self::prepare(conn, path.to_path_buf())
+    }
+
+    /// Opens an existing database read-only, without applying migrations
+    /// (for `ivcd status` when the daemon is down: it must change nothing).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] when the file does not exist or cannot be read.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let shown = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Sqlite {
+            path: shown.clone(),
+            context: "open read-only".into(),
+            source,
+        })?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(|source| StoreError::Sqlite {
+            path: shown,
+            context: "set busy timeout".into(),
+            source,
+        })?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
     }
 
     /// An in-memory database with the full schema, for tests.

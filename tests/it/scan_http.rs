@@ -140,7 +140,7 @@ async fn alpha_vantage_throttle_is_a_rate_limit_not_data() {
     let mut c = Config::default();
     c.alpha_vantage.base_url = alpha.uri();
     c.alpha_vantage.api_key = Secret::new("sekrit-key");
-    let client = AlphaVantageClient::new(&c.alpha_vantage).unwrap();
+    let client = AlphaVantageClient::new(&c.alpha_vantage, Arc::new(ivcd::clock::SystemClock)).unwrap();
     let day = NaiveDate::from_ymd_opt(2026, 5, 18).unwrap();
     let err = client.earnings_between(day, day).await.unwrap_err();
     assert!(matches!(err, ProviderError::RateLimited { .. }), "{err}");
@@ -154,7 +154,7 @@ async fn unreachable_provider_names_the_request_and_hides_the_key() {
     // Nothing listens on port 9 of localhost (discard): the connection is refused.
     c.alpha_vantage.base_url = "http://127.0.0.1:9".into();
     c.alpha_vantage.api_key = Secret::new("sekrit-key");
-    let client = AlphaVantageClient::new(&c.alpha_vantage).unwrap();
+    let client = AlphaVantageClient::new(&c.alpha_vantage, Arc::new(ivcd::clock::SystemClock)).unwrap();
     let err = client.past_earnings(&Ticker::new("IBM").unwrap()).await.unwrap_err();
     assert!(matches!(err, ProviderError::Transport { .. }), "{err}");
     let text = err.to_string();

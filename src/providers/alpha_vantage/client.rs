@@ -6,6 +6,7 @@
 //! throttle with HTTP 200 and a JSON `Note`/`Information` body: that is a
 //! [`ProviderError::RateLimited`], never data.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use chrono::NaiveDate;
 use reqwest::header::HeaderMap;
 
 use super::wire::{self, AvNotice};
+use crate::clock::Clock;
 use crate::config::AlphaVantageConfig;
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
 use crate::providers::http::HttpClient;
@@ -32,7 +34,7 @@ impl AlphaVantageClient {
     ///
     /// # Errors
     /// A message when no API key is configured or the HTTP client cannot be built.
-    pub fn new(config: &AlphaVantageConfig) -> Result<Self, String> {
+    pub fn new(config: &AlphaVantageConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
         let api_key = config.api_key.expose().ok_or("alpha_vantage.api_key is not set")?.to_owned();
         let http = HttpClient::new(
             PROVIDER,
@@ -40,6 +42,7 @@ impl AlphaVantageClient {
             config.requests_per_minute,
             Duration::from_secs(config.timeout_seconds),
             HeaderMap::new(),
+            clock,
         )?;
         Ok(Self { http, api_key })
     }
@@ -49,26 +52,34 @@ impl AlphaVantageClient {
         self.http.requests_sent()
     }
 
+    /// The client's health record, for `ivcd status`.
+    pub fn health(&self) -> crate::providers::http::ProviderHealth {
+        self.http.health()
+    }
+
     /// GETs `/query` with `params` plus the key, and turns a notice body into an error.
     async fn query(&self, params: &[(&str, &str)], shown: &str) -> Result<String, ProviderError> {
         let mut query: Vec<(&str, &str)> = params.to_vec();
         query.push(("apikey", &self.api_key));
-        let body = self.http.get_text("/query", &query, shown).await?;
-        match wire::classify_json_notice(&body) {
-            None => Ok(body),
-            Some(AvNotice::Throttled(message)) => Err(ProviderError::RateLimited {
-                provider: PROVIDER,
-                request: shown.to_owned(),
-                message,
-                retry_after: None,
-            }),
-            Some(notice @ (AvNotice::Information(_) | AvNotice::Error(_))) => Err(ProviderError::Status {
-                provider: PROVIDER,
-                request: shown.to_owned(),
-                status: 200,
-                body: notice.to_string(),
-            }),
-        }
+        self.http
+            .get_checked("/query", &query, shown, |body| match wire::classify_json_notice(body) {
+                None => Ok(()),
+                Some(AvNotice::Throttled(message)) => Err(ProviderError::RateLimited {
+                    provider: PROVIDER,
+                    request: shown.to_owned(),
+                    message,
+                    retry_after: None,
+                }),
+                Some(notice @ (AvNotice::Information(_) | AvNotice::Error(_))) => {
+                    Err(ProviderError::Status {
+                        provider: PROVIDER,
+                        request: shown.to_owned(),
+                        status: 200,
+                        body: notice.to_string(),
+                    })
+                }
+            })
+            .await
     }
 
     /// The end-of-day chain of `ticker` on `date` (HISTORICAL_OPTIONS, CSV).

@@ -47,6 +47,7 @@ impl TradierClient {
             config.requests_per_minute,
             Duration::from_secs(config.timeout_seconds),
             headers,
+            clock.clone(),
         )?;
         Ok(Self { http, clock })
     }
@@ -54,6 +55,11 @@ impl TradierClient {
     /// Requests sent so far.
     pub fn requests_sent(&self) -> u64 {
         self.http.requests_sent()
+    }
+
+    /// The client's health record, for `ivcd status`.
+    pub fn health(&self) -> crate::providers::http::ProviderHealth {
+        self.http.health()
     }
 
     /// The exchange's calendar of one month (`/v1/markets/calendar`).

@@ -1,0 +1,640 @@
+//! `ivcd run`: the daemon. It keeps the timetable (see [`crate::timetable`])
+//! armed, runs each slot's job, catches up missed slots on start, serves
+//! `ivcd status`, reloads its configuration on SIGHUP and drains on SIGTERM.
+//!
+//! The composition root is [`run`]: it takes its controls (shutdown,
+//! reload) as a channel, so `main` feeds it signals and the tests feed it
+//! messages; the tests run this same function in-process on a simulated
+//! clock.
+//!
+//! One loop owns all the daemon's state; job runs are tasks in a `JoinSet`
+//! that the loop joins. Per job, one run at a time: a slot that fires while
+//! its job still runs is recorded as skipped. A slot is settled once a run
+//! of it finished `ok` (or it was deliberately skipped): re-running it does
+//! nothing, and the jobs themselves replace what an earlier run of the same
+//! slot stored, so nothing is ever duplicated.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::calendar::NyseCalendar;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::jobs::{self, JobContext};
+use crate::providers::tradier::client::TradierClient;
+use crate::status::{self, DaemonInfo, Live, Reload, SkippedSlot};
+use crate::store::Store;
+use crate::timetable::{Job, Slot, Timetable};
+
+pub mod alarms;
+pub mod notify;
+pub mod signals;
+
+use alarms::{AlarmKind, Alarms};
+use notify::Systemd;
+
+/// How far ahead the daemon arms alarms. Every day has refresh slots at
+/// most about 13 hours apart, and the daemon re-arms after every slot, so
+/// 36 hours always covers the next slots.
+const ARM_HORIZON: chrono::Duration = chrono::Duration::hours(36);
+
+/// A message to the daemon's loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Stop: no new job starts, running jobs drain; a second one stops at once.
+    Shutdown,
+    /// Re-read the configuration file; keep the old one if the new is invalid.
+    Reload,
+}
+
+/// Builds a job context (store, providers, clock) from a configuration;
+/// the daemon calls it on start and on every reload.
+pub type Compose = dyn Fn(&Config, Arc<dyn Clock>) -> Result<Composed> + Send + Sync;
+
+/// What [`Compose`] builds.
+pub struct Composed {
+    /// The job context (its calendar is replaced by the daemon's).
+    pub context: JobContext,
+    /// The Tradier client, when configured: the exchange's calendar comes from it.
+    pub tradier: Option<Arc<TradierClient>>,
+}
+
+/// Everything the daemon is started with.
+pub struct Options {
+    /// The configuration in force at start.
+    pub config: Config,
+    /// The file it came from (re-read on reload), if any.
+    pub config_file: Option<PathBuf>,
+    /// Loads the configuration again (on SIGHUP).
+    pub reload: Box<dyn Fn() -> Result<Config, crate::config::ConfigError> + Send + Sync>,
+    /// Builds the job context from a configuration.
+    pub compose: Box<Compose>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The alarm backend.
+    pub alarms: AlarmKind,
+    /// systemd's notification socket.
+    pub systemd: Systemd,
+}
+
+/// What the status server reads; only the daemon's loop writes it.
+struct Shared {
+    info: DaemonInfo,
+    timetable: Timetable,
+    context: Arc<JobContext>,
+}
+
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The calendar: the rules with the stored exchange overrides applied.
+async fn calendar_from_store(store: &Store) -> Result<NyseCalendar> {
+    let overrides = store.run(|db| db.calendar_overrides()).await?;
+    let mut calendar = NyseCalendar::new();
+    for o in overrides {
+        if let Err(e) = calendar.with_override(o.date, o.exchange) {
+            tracing::warn!(error = %e, "ignoring a stored calendar override");
+        }
+    }
+    Ok(calendar)
+}
+
+/// Reads the exchange's calendar (Tradier `/v1/markets/calendar`) for this
+/// month and the next two, stores the days that disagree with the rules,
+/// and logs each. A month that cannot be read keeps what was stored for it.
+pub async fn check_exchange_calendar(tradier: &TradierClient, store: &Store, now: DateTime<Utc>) {
+    let today = jobs::et_date(now);
+    let mut month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
+    for _ in 0..3 {
+        let days = match tradier.market_calendar(month.year(), month.month()).await {
+            Ok(days) => days,
+            Err(e) => {
+                tracing::warn!(error = %e, month = %month.format("%Y-%m"), "cannot read the exchange's calendar; the rules are used for that month");
+                month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(month);
+                continue;
+            }
+        };
+        let rows: Vec<_> = days
+            .iter()
+            .filter_map(|d| {
+                let rules = NyseCalendar::rule_based_session(d.date).map(|s| (s.open.time(), s.close.time()));
+                (rules != d.open).then_some((d.date, d.open, rules))
+            })
+            .collect();
+        for (date, exchange, rules) in &rows {
+            tracing::warn!(%date, exchange = ?exchange, rules = ?rules, "the exchange's calendar disagrees with the rules; the exchange's answer is used");
+        }
+        if let (Some(first), Some(last)) =
+            (days.iter().map(|d| d.date).min(), days.iter().map(|d| d.date).max())
+            && let Err(e) = store
+                .run(move |db| {
+                    db.replace_calendar_overrides(first, last, &rows, "tradier:/v1/markets/calendar", now)
+                })
+                .await
+        {
+            tracing::error!(error = %e, "cannot store the exchange's calendar");
+        }
+        month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(month);
+    }
+}
+
+/// The outcome of one task (a slot, or the catch-up's slots), for the loop.
+struct Finished {
+    slots: Vec<Slot>,
+    /// Whether the run changed the calendar (a refresh re-reads the exchange's).
+    calendar_checked: bool,
+}
+
+/// Runs one slot: waits for its exact instant (an alarm may ring a little
+/// early), skips it if already settled, then runs its job as a recorded run.
+async fn run_slot(ctx: Arc<JobContext>, tradier: Option<Arc<TradierClient>>, slot: Slot) -> Finished {
+    tokio::select! {
+        () = ctx.cancel.cancelled() => return Finished { slots: vec![slot], calendar_checked: false },
+        () = ctx.clock.sleep_until(slot.at) => {}
+    }
+    let name = slot.job.name();
+    match ctx.store.run(move |db| db.slot_settled(name, slot.at)).await {
+        Ok(true) => {
+            tracing::info!(job = name, slot = %slot.at, "slot already done; not run again");
+            return Finished { slots: vec![slot], calendar_checked: false };
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot look up the slot; running it"),
+    }
+    let ctx = ctx.as_ref();
+    // Each job records its own failure; the daemon only keeps going.
+    let mut calendar_checked = false;
+    match slot.job {
+        Job::RefreshCalendar => {
+            let _ = jobs::run_refresh(ctx, slot.at).await;
+            if let Some(t) = &tradier
+                && !ctx.cancel.is_cancelled()
+            {
+                check_exchange_calendar(t, &ctx.store, ctx.clock.now()).await;
+                calendar_checked = true;
+            }
+        }
+        Job::Backfill => {
+            let _ = jobs::run_backfill(ctx, slot.at, Vec::new(), &|_, _, _| {}).await;
+        }
+        Job::Scan => {
+            let _ = jobs::run_scan(ctx, slot.at).await;
+        }
+        Job::Review => {
+            let _ = jobs::run_review(ctx, slot.at).await;
+        }
+        Job::Housekeeping => {
+            let _ = jobs::run_housekeeping(ctx, slot.at).await;
+        }
+    }
+    Finished { slots: vec![slot], calendar_checked }
+}
+
+/// The catch-up plan at start: per job, the missed slots since its last
+/// recorded slot (at most `lookback_days` back). The latest missed slot of
+/// each job runs if its window is still open; the others are recorded as
+/// skipped. A job that never ran only considers its latest slot, and records
+/// nothing when that slot's window has closed (a fresh install is not a
+/// problem).
+async fn plan_catch_up(
+    store: &Store,
+    timetable: &Timetable,
+    now: DateTime<Utc>,
+    lookback_days: u32,
+) -> Result<(Vec<Slot>, Vec<SkippedSlot>)> {
+    let mut to_run = Vec::new();
+    let mut skipped = Vec::new();
+    let lookback = now - chrono::Duration::days(i64::from(lookback_days));
+    for job in Job::ALL {
+        let name = job.name();
+        let last = store.run(move |db| db.last_recorded_slot(name)).await?;
+        let since = last.map_or(lookback, |l| l.max(lookback));
+        let mut missed = Vec::new();
+        // `since` itself is included: its run may have failed or been interrupted.
+        for slot in timetable
+            .slots_between(since - chrono::Duration::seconds(1), now)
+            .into_iter()
+            .filter(|s| s.job == job)
+        {
+            let at = slot.at;
+            if !store.run(move |db| db.slot_settled(name, at)).await? {
+                missed.push(slot);
+            }
+        }
+        if last.is_none() {
+            missed = missed.split_off(missed.len().saturating_sub(1));
+        }
+        let Some(latest) = missed.pop() else { continue };
+        for slot in missed {
+            skipped.push(SkippedSlot {
+                slot,
+                reason: format!(
+                    "missed while the daemon was down; superseded by the {} slot",
+                    crate::jobs::et(latest.at).format("%a %m-%d %H:%M %Z")
+                ),
+            });
+        }
+        match timetable.catch_up_deadline(&latest) {
+            Some(deadline) if now >= deadline => {
+                if last.is_some() {
+                    skipped.push(SkippedSlot {
+                        slot: latest,
+                        reason: format!(
+                            "missed while the daemon was down; its window closed at {}",
+                            crate::jobs::et(deadline).format("%H:%M %Z")
+                        ),
+                    });
+                }
+            }
+            _ => to_run.push(latest),
+        }
+    }
+    to_run.sort();
+    Ok((to_run, skipped))
+}
+
+/// The daemon's loop and its state.
+struct Daemon {
+    options: Options,
+    shared: Arc<Mutex<Shared>>,
+    alarms: Alarms,
+    armed: HashSet<Slot>,
+    /// Slots handed to a task (so a re-arm never runs one twice).
+    dispatched: HashSet<Slot>,
+    running: BTreeMap<Job, Slot>,
+    tasks: JoinSet<Finished>,
+    tradier: Option<Arc<TradierClient>>,
+    cancel: CancellationToken,
+}
+
+impl Daemon {
+    fn context(&self) -> Arc<JobContext> {
+        lock(&self.shared).context.clone()
+    }
+
+    fn timetable(&self) -> Timetable {
+        lock(&self.shared).timetable.clone()
+    }
+
+    /// Arms every slot due within the horizon that is not armed yet.
+    async fn arm(&mut self) {
+        let now = self.options.clock.now();
+        let timetable = self.timetable();
+        for slot in timetable.slots_between(now, now + ARM_HORIZON) {
+            if self.armed.contains(&slot) || self.dispatched.contains(&slot) {
+                continue;
+            }
+            match self.alarms.arm(slot).await {
+                Ok(()) => {
+                    self.armed.insert(slot);
+                }
+                Err(e) => tracing::error!(error = %e, %slot, "cannot arm the slot"),
+            }
+        }
+        // Forget what is long past.
+        let horizon = now - chrono::Duration::days(2);
+        self.dispatched.retain(|s| s.at > horizon);
+        self.armed.retain(|s| s.at > horizon);
+        self.announce();
+    }
+
+    async fn rearm(&mut self) {
+        self.alarms.disarm_all().await;
+        self.armed.clear();
+        self.arm().await;
+    }
+
+    /// STATUS= for systemctl: the next slot.
+    fn announce(&self) {
+        let now = self.options.clock.now();
+        let next = self.timetable().slots_between(now, now + ARM_HORIZON).into_iter().next();
+        let running: Vec<&str> = self.running.keys().map(|j| j.name()).collect();
+        let mut line = match next {
+            Some(s) => format!("next: {s}"),
+            None => "no slot in the next 36 hours".to_owned(),
+        };
+        if !running.is_empty() {
+            line = format!("running: {}; {line}", running.join(", "));
+        }
+        self.options.systemd.status(&line);
+    }
+
+    async fn skip(&mut self, slot: Slot, reason: String) {
+        tracing::warn!(job = slot.job.name(), slot = %slot.at, reason = %reason, "slot skipped");
+        let store = self.context().store.clone();
+        let now = self.options.clock.now();
+        let (name, at, text) = (slot.job.name(), slot.at, reason.clone());
+        if let Err(e) = store.run(move |db| db.record_skipped(name, at, &text, now)).await {
+            tracing::error!(error = %e, "cannot record the skipped slot");
+        }
+        lock(&self.shared).info.skipped_slots.push(SkippedSlot { slot, reason });
+    }
+
+    /// Starts `slot`'s job unless that job is already running.
+    async fn dispatch(&mut self, slot: Slot) {
+        self.armed.remove(&slot);
+        if !self.dispatched.insert(slot) || self.cancel.is_cancelled() {
+            return;
+        }
+        if let Some(previous) = self.running.get(&slot.job) {
+            let reason = format!(
+                "the {} run of this job was still running",
+                crate::jobs::et(previous.at).format("%a %m-%d %H:%M %Z")
+            );
+            self.skip(slot, reason).await;
+            return;
+        }
+        self.running.insert(slot.job, slot);
+        let ctx = self.context();
+        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot));
+        self.announce();
+    }
+
+    async fn finished(&mut self, finished: Finished) {
+        for slot in &finished.slots {
+            if self.running.get(&slot.job) == Some(slot) {
+                self.running.remove(&slot.job);
+            }
+        }
+        if finished.calendar_checked {
+            self.apply_calendar().await;
+        }
+        self.arm().await;
+    }
+
+    /// Re-reads the stored exchange overrides into the timetable; re-arms when they changed.
+    async fn apply_calendar(&mut self) {
+        let store = self.context().store.clone();
+        match calendar_from_store(&store).await {
+            Ok(calendar) => {
+                let changed = {
+                    let mut shared = lock(&self.shared);
+                    let changed = shared.timetable.calendar().overrides() != calendar.overrides();
+                    if changed {
+                        let config = shared.context.config.timetable.clone();
+                        shared.timetable = Timetable::new(config, calendar.clone());
+                        let mut ctx = (*shared.context).clone();
+                        ctx.calendar = calendar;
+                        shared.context = Arc::new(ctx);
+                    }
+                    changed
+                };
+                if changed {
+                    tracing::info!("the exchange's calendar changed the timetable; re-arming");
+                    self.rearm().await;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the calendar overrides"),
+        }
+    }
+
+    /// SIGHUP: load the file again; apply it whole, or keep the old configuration.
+    async fn reload(&mut self) {
+        let now = self.options.clock.now();
+        let result = (self.options.reload)().map_err(|e| e.to_string()).and_then(|config| {
+            (self.options.compose)(&config, self.options.clock.clone())
+                .map(|c| (config, c))
+                .map_err(|e| format!("{e:#}"))
+        });
+        match result {
+            Ok((config, composed)) => {
+                {
+                    let mut shared = lock(&self.shared);
+                    let calendar = shared.timetable.calendar().clone();
+                    let mut ctx = composed.context;
+                    ctx.calendar = calendar.clone();
+                    ctx.cancel = self.cancel.clone();
+                    shared.timetable = Timetable::new(config.timetable.clone(), calendar);
+                    shared.context = Arc::new(ctx);
+                    shared.info.last_reload = Some(Reload { at: now, error: None });
+                }
+                self.tradier = composed.tradier;
+                tracing::info!("configuration reloaded");
+                self.rearm().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the new configuration was rejected; the previous one stays in force");
+                lock(&self.shared).info.last_reload = Some(Reload { at: now, error: Some(e) });
+            }
+        }
+    }
+
+    /// Runs the caught-up slots one after another, oldest first, as one task.
+    fn spawn_catch_up(&mut self, slots: Vec<Slot>) {
+        if slots.is_empty() {
+            return;
+        }
+        for s in &slots {
+            self.dispatched.insert(*s);
+            tracing::info!(job = s.job.name(), slot = %s.at, "catching up a missed slot");
+        }
+        let ctx = self.context();
+        let tradier = self.tradier.clone();
+        // Marks the catch-up's jobs as running so a firing slot of the same job is not run beside it.
+        for s in &slots {
+            self.running.insert(s.job, *s);
+        }
+        self.tasks.spawn(async move {
+            let mut calendar_checked = false;
+            for slot in slots.iter().copied() {
+                if ctx.cancel.is_cancelled() {
+                    break;
+                }
+                calendar_checked |= run_slot(ctx.clone(), tradier.clone(), slot).await.calendar_checked;
+            }
+            Finished { slots, calendar_checked }
+        });
+    }
+}
+
+/// Runs the daemon until a [`Control::Shutdown`] (or the controls channel
+/// closes): arms the timetable, catches up, serves the status socket, runs
+/// the slots, and drains on shutdown.
+///
+/// # Errors
+/// Start-up failures only: the store cannot be opened, the status socket
+/// is taken, the alarm scheduler does not start. Once running, job failures
+/// are recorded and logged, never returned.
+pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control>) -> Result<()> {
+    let clock = options.clock.clone();
+    let started_at = clock.now();
+    let composed = (options.compose)(&options.config, clock.clone())?;
+    let mut context = composed.context;
+    let cancel = CancellationToken::new();
+    context.cancel = cancel.clone();
+    let store = context.store.clone();
+
+    let stale = store
+        .run(move |db| db.interrupt_stale_runs(started_at, "the daemon stopped before the run finished"))
+        .await?;
+    if stale > 0 {
+        tracing::warn!(runs = stale, "runs left unfinished by the previous process were marked interrupted");
+    }
+    if let Some(t) = &composed.tradier {
+        check_exchange_calendar(t, &store, started_at).await;
+    }
+    let calendar = calendar_from_store(&store).await?;
+    context.calendar = calendar.clone();
+    let timetable = Timetable::new(options.config.timetable.clone(), calendar);
+
+    let listener = status::bind(&options.config.daemon.status_socket).await?;
+    let (ring_tx, mut ring) = mpsc::unbounded_channel();
+    let alarms = Alarms::new(options.alarms, clock.clone(), ring_tx)
+        .await
+        .context("cannot start the alarm scheduler")?;
+
+    let shared = Arc::new(Mutex::new(Shared {
+        info: DaemonInfo {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at,
+            config_file: options.config_file.as_ref().map(|p| p.display().to_string()),
+            last_reload: None,
+            stopping: false,
+            skipped_slots: Vec::new(),
+        },
+        timetable: timetable.clone(),
+        context: Arc::new(context),
+    }));
+    let server = tokio::spawn(serve_status(listener, shared.clone(), clock.clone(), cancel.clone()));
+
+    let drain = Duration::from_secs(options.config.daemon.drain_timeout_seconds);
+    let socket_path = options.config.daemon.status_socket.clone();
+    let mut daemon = Daemon {
+        options,
+        shared,
+        alarms,
+        armed: HashSet::new(),
+        dispatched: HashSet::new(),
+        running: BTreeMap::new(),
+        tasks: JoinSet::new(),
+        tradier: composed.tradier,
+        cancel: cancel.clone(),
+    };
+
+    // Catch-up is planned before the first alarm is armed, so no slot is both.
+    let plan = match timetable.catch_up() {
+        Some(days) => plan_catch_up(&store, &timetable, started_at, days).await?,
+        None => (Vec::new(), Vec::new()),
+    };
+    for s in &plan.0 {
+        daemon.dispatched.insert(*s);
+    }
+    daemon.arm().await;
+    let first = timetable.slots_between(started_at, started_at + ARM_HORIZON).into_iter().next();
+    daemon.options.systemd.ready(&first.map_or_else(|| "ready".to_owned(), |s| format!("next: {s}")));
+    tracing::info!(slots_armed = daemon.armed.len(), next = ?first.map(|s| s.to_string()), "timetable armed");
+    for s in plan.1 {
+        daemon.skip(s.slot, s.reason).await;
+    }
+    for s in &plan.0 {
+        daemon.dispatched.remove(s);
+    }
+    daemon.spawn_catch_up(plan.0);
+
+    let mut watchdog = daemon.options.systemd.watchdog_interval().map(tokio::time::interval);
+    loop {
+        tokio::select! {
+            control = controls.recv() => match control {
+                Some(Control::Reload) => daemon.reload().await,
+                Some(Control::Shutdown) | None => break,
+            },
+            Some(slot) = ring.recv() => daemon.dispatch(slot).await,
+            Some(done) = daemon.tasks.join_next() => match done {
+                Ok(finished) => daemon.finished(finished).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "a job task panicked");
+                    daemon.running.clear();
+                    daemon.arm().await;
+                }
+            },
+            _ = async { watchdog.as_mut().expect("guarded").tick().await }, if watchdog.is_some() => {
+                daemon.options.systemd.watchdog();
+            }
+        }
+    }
+
+    // Shutdown: no new job; running jobs stop at their next ticker boundary.
+    tracing::info!(running = daemon.tasks.len(), "shutting down");
+    daemon.options.systemd.stopping();
+    lock(&daemon.shared).info.stopping = true;
+    cancel.cancel();
+    daemon.alarms.disarm_all().await;
+    let deadline = tokio::time::sleep(drain);
+    tokio::pin!(deadline);
+    let mut forced = None;
+    while !daemon.tasks.is_empty() {
+        tokio::select! {
+            _ = daemon.tasks.join_next() => {}
+            () = &mut deadline => { forced = Some("the drain timeout passed"); break; }
+            Some(Control::Shutdown) = controls.recv() => { forced = Some("a second stop signal came"); break; }
+        }
+    }
+    if let Some(why) = forced {
+        tracing::warn!(
+            reason = why,
+            running = daemon.tasks.len(),
+            "stopping the running jobs without waiting"
+        );
+        daemon.tasks.abort_all();
+        while daemon.tasks.join_next().await.is_some() {}
+        let now = clock.now();
+        let reason = format!("stopped before reaching a safe point ({why})");
+        if let Err(e) = store.run(move |db| db.interrupt_stale_runs(now, &reason)).await {
+            tracing::error!(error = %e, "cannot mark the stopped runs interrupted; the next start will");
+        }
+    }
+    daemon.alarms.shutdown().await;
+    server.abort();
+    let _ = std::fs::remove_file(&socket_path);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves the status snapshot to every client that connects, until cancelled.
+async fn serve_status(
+    listener: tokio::net::UnixListener,
+    shared: Arc<Mutex<Shared>>,
+    clock: Arc<dyn Clock>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let stream = tokio::select! {
+            () = cancel.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "status socket: accept failed");
+                    continue;
+                }
+            },
+        };
+        let shared = shared.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            let report = snapshot(&shared, clock.now()).await;
+            if let Err(e) = status::send(stream, &report).await {
+                tracing::debug!(error = %e, "status socket: client went away");
+            }
+        });
+    }
+}
+
+/// The daemon's status report now.
+async fn snapshot(shared: &Mutex<Shared>, now: DateTime<Utc>) -> status::StatusReport {
+    let (info, timetable, ctx) = {
+        let s = lock(shared);
+        (s.info.clone(), s.timetable.clone(), s.context.clone())
+    };
+    let live = Live { daemon: info, providers: ctx.providers.health.iter().map(|h| h.snapshot()).collect() };
+    status::build(Some(&ctx.store), ctx.store.path(), None, &timetable, now, Some(live)).await
+}

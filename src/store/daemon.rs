@@ -1,0 +1,269 @@
+//! What the daemon and `ivcd status` read and maintain beyond the jobs'
+//! own tables: store counts, the exchange's calendar overrides, and the
+//! weekly housekeeping.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use super::{Db, StoreError, instant_text};
+
+/// A session's (open, close), ET wall-clock times.
+pub type Hours = (NaiveTime, NaiveTime);
+
+/// A day of the exchange's calendar that disagrees with the rules: the
+/// date, the exchange's hours and the rules' hours (`None` = closed).
+pub type OverrideRow = (NaiveDate, Option<Hours>, Option<Hours>);
+
+/// What the database holds, for `ivcd status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreCounts {
+    /// Earnings events stored with a report date in `[from, to]` (the next sessions).
+    pub upcoming_events: usize,
+    /// The first date of that window (ET).
+    pub upcoming_from: NaiveDate,
+    /// The last date of that window (ET).
+    pub upcoming_to: NaiveDate,
+    /// Distinct tickers with at least one measured historical move.
+    pub tickers_with_history: usize,
+    /// The latest scan, if any.
+    pub last_scan: Option<ScanSummary>,
+}
+
+/// A scan in a line: when, and its candidates by tier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    /// The scan's id.
+    pub scan_id: i64,
+    /// Its slot (UTC).
+    pub slot: DateTime<Utc>,
+    /// The session whose AMC reporters it scanned (ET date).
+    pub session_date: NaiveDate,
+    /// All candidates.
+    pub candidates: usize,
+    /// Ranked candidates by tier (`excellent`, `good`, `marginal`, `skip`);
+    /// candidates without figures are counted under `unanalysed`.
+    pub by_tier: BTreeMap<String, usize>,
+}
+
+/// A day on which the exchange's calendar overrides the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarOverride {
+    /// The date (ET).
+    pub date: NaiveDate,
+    /// The exchange's hours (ET open, close), `None` when closed all day.
+    pub exchange: Option<(NaiveTime, NaiveTime)>,
+    /// What the rules said, `None` when closed.
+    pub rules: Option<(NaiveTime, NaiveTime)>,
+    /// Where the exchange's answer came from, e.g. `tradier:/v1/markets/calendar`.
+    pub source: String,
+    /// When it was read (UTC).
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// What a housekeeping run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HousekeepingCounts {
+    /// Job runs deleted by the retention rule.
+    pub job_runs_deleted: usize,
+    /// WAL frames checkpointed into the database file.
+    pub wal_frames_checkpointed: i64,
+}
+
+fn hours_text(hours: Option<(NaiveTime, NaiveTime)>) -> (Option<String>, Option<String>) {
+    match hours {
+        Some((open, close)) => {
+            (Some(open.format("%H:%M").to_string()), Some(close.format("%H:%M").to_string()))
+        }
+        None => (None, None),
+    }
+}
+
+impl Db<'_> {
+    /// The counts `ivcd status` shows; `from..=to` is the window of upcoming report dates.
+    ///
+    /// # Errors
+    /// SQLite errors or corrupt rows.
+    pub fn store_counts(&mut self, from: NaiveDate, to: NaiveDate) -> Result<StoreCounts, StoreError> {
+        let upcoming_events: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM earnings_events WHERE report_date BETWEEN ?1 AND ?2",
+                params![from.to_string(), to.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(self.err("count upcoming events"))?;
+        let tickers_with_history: i64 = self
+            .conn
+            .query_row("SELECT count(DISTINCT ticker) FROM historical_moves", [], |r| r.get(0))
+            .map_err(self.err("count tickers with history"))?;
+        let last: Option<(i64, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, slot, session_date FROM scans ORDER BY as_of DESC, id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .map_err(self.err("find latest scan"))?;
+        let last_scan = match last {
+            None => None,
+            Some((scan_id, slot, session)) => {
+                let mut by_tier = BTreeMap::new();
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT coalesce(tier, 'unanalysed'), count(*) FROM candidates WHERE scan_id = ?1 GROUP BY 1")
+                    .map_err(self.err("count candidates by tier"))?;
+                let rows = stmt
+                    .query_map([scan_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                    .map_err(self.err("count candidates by tier"))?;
+                for row in rows {
+                    let (tier, n) = row.map_err(self.err("count candidates by tier"))?;
+                    by_tier.insert(tier, usize::try_from(n).unwrap_or(0));
+                }
+                drop(stmt);
+                Some(ScanSummary {
+                    scan_id,
+                    slot: super::parse_instant(self, "scans", "slot", &slot)?,
+                    session_date: super::parse_date(self, "scans", "session_date", &session)?,
+                    candidates: by_tier.values().sum(),
+                    by_tier,
+                })
+            }
+        };
+        Ok(StoreCounts {
+            upcoming_events: usize::try_from(upcoming_events).unwrap_or(0),
+            upcoming_from: from,
+            upcoming_to: to,
+            tickers_with_history: usize::try_from(tickers_with_history).unwrap_or(0),
+            last_scan,
+        })
+    }
+
+    /// How many candidates of stored scans have `date` as their reaction
+    /// session (what the review at that session's open is about).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn candidates_reacting_on(&mut self, date: NaiveDate) -> Result<usize, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM candidates c JOIN scans s ON s.id = c.scan_id
+                 WHERE c.reaction_session = ?1
+                   AND s.id = (SELECT id FROM scans s2 WHERE s2.session_date = s.session_date
+                               ORDER BY as_of DESC, id DESC LIMIT 1)",
+                [date.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(self.err("count candidates reacting"))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Replaces the overrides read for `from..=to` with `rows` (date, the
+    /// exchange's hours, the rules' hours), in one transaction.
+    ///
+    /// # Errors
+    /// SQLite errors; nothing is changed then.
+    pub fn replace_calendar_overrides(
+        &mut self,
+        from: NaiveDate,
+        to: NaiveDate,
+        rows: &[OverrideRow],
+        source: &str,
+        fetched_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.transaction(|db| {
+            db.conn
+                .execute(
+                    "DELETE FROM calendar_overrides WHERE date BETWEEN ?1 AND ?2",
+                    params![from.to_string(), to.to_string()],
+                )
+                .map_err(db.err("clear calendar overrides"))?;
+            for (date, exchange, rules) in rows {
+                let (open, close) = hours_text(*exchange);
+                let (rule_open, rule_close) = hours_text(*rules);
+                db.conn
+                    .execute(
+                        "INSERT INTO calendar_overrides (date, open, close, rule_open, rule_close, source, fetched_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![date.to_string(), open, close, rule_open, rule_close, source, instant_text(fetched_at)],
+                    )
+                    .map_err(db.err(format!("store calendar override {date}")))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every stored calendar override, by date.
+    ///
+    /// # Errors
+    /// SQLite errors or corrupt rows.
+    pub fn calendar_overrides(&mut self) -> Result<Vec<CalendarOverride>, StoreError> {
+        type Row = (String, Option<String>, Option<String>, Option<String>, Option<String>, String, String);
+        let rows: Vec<Row> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT date, open, close, rule_open, rule_close, source, fetched_at
+                     FROM calendar_overrides ORDER BY date",
+                )
+                .map_err(self.err("read calendar overrides"))?;
+            stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })
+            .map_err(self.err("read calendar overrides"))?
+            .collect::<Result<_, _>>()
+            .map_err(self.err("read calendar overrides"))?
+        };
+        let time = |db: &Db<'_>,
+                    column: &'static str,
+                    text: Option<String>|
+         -> Result<Option<NaiveTime>, StoreError> {
+            text.map(|t| {
+                NaiveTime::parse_from_str(&t, "%H:%M")
+                    .map_err(|_| db.corrupt("calendar_overrides", column, &t))
+            })
+            .transpose()
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (date, open, close, rule_open, rule_close, source, fetched_at) in rows {
+            let pair = |a: Option<NaiveTime>, b: Option<NaiveTime>| a.zip(b);
+            out.push(CalendarOverride {
+                date: super::parse_date(self, "calendar_overrides", "date", &date)?,
+                exchange: pair(time(self, "open", open)?, time(self, "close", close)?),
+                rules: pair(time(self, "rule_open", rule_open)?, time(self, "rule_close", rule_close)?),
+                source,
+                fetched_at: super::parse_instant(self, "calendar_overrides", "fetched_at", &fetched_at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The weekly housekeeping: deletes job runs that started before
+    /// `retain_after` and that no stored scan refers to, then runs
+    /// `PRAGMA optimize` and a WAL checkpoint (`TRUNCATE`).
+    ///
+    /// # Errors
+    /// SQLite errors; a failed deletion changes nothing.
+    pub fn housekeep(&mut self, retain_after: DateTime<Utc>) -> Result<HousekeepingCounts, StoreError> {
+        let deleted = self.transaction(|db| {
+            db.conn
+                .execute(
+                    "DELETE FROM job_runs WHERE started_at < ?1 AND outcome != 'running'
+                       AND id NOT IN (SELECT job_run_id FROM scans WHERE job_run_id IS NOT NULL)",
+                    [instant_text(retain_after)],
+                )
+                .map_err(db.err("delete old job runs"))
+        })?;
+        self.conn.execute_batch("PRAGMA optimize").map_err(self.err("PRAGMA optimize"))?;
+        let checkpointed: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(2))
+            .map_err(self.err("WAL checkpoint"))?;
+        Ok(HousekeepingCounts { job_runs_deleted: deleted, wal_frames_checkpointed: checkpointed })
+    }
+}
