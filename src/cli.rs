@@ -158,10 +158,18 @@ fn init_tracing(
         tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
     };
+    use std::io::IsTerminal;
+    // Colours only on a terminal: journald and files get plain text.
     let console = if to_stdout {
-        tracing_subscriber::fmt::layer().with_writer(std::io::stdout).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stdout().is_terminal())
+            .with_writer(std::io::stdout)
+            .boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .boxed()
     };
     let mut guard = None;
     let files = match log.and_then(|l| l.directory.as_ref().map(|d| (d, l.retention_days))) {

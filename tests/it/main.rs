@@ -4,6 +4,7 @@
 mod calendar;
 mod cli;
 mod config_files;
+mod daemon;
 mod parsers;
 mod replay;
 mod scan_http;

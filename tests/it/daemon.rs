@@ -1,0 +1,306 @@
+//! The daemon, run in-process on a simulated clock (tokio's paused time:
+//! a month passes in milliseconds, nothing sleeps), and its alarm backend.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::America::New_York;
+use ivcd::clock::{Clock, SimulatedClock};
+use ivcd::config::Config;
+use ivcd::daemon::alarms::AlarmKind;
+use ivcd::daemon::notify::Systemd;
+use ivcd::daemon::{Control, Options};
+use ivcd::store::{JobRun, Outcome, Store};
+use tokio::sync::mpsc;
+
+fn et(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+    New_York.with_ymd_and_hms(y, m, d, hour, minute, 0).single().unwrap().with_timezone(&Utc)
+}
+
+/// A configuration in `dir`, with no provider configured (the jobs still
+/// run and record their outcome; a refresh fails for want of a key).
+fn test_config(dir: &Path, catch_up: bool) -> Config {
+    let mut c = Config { database: dir.join("ivcd.db"), ..Config::default() };
+    c.daemon.status_socket = dir.join("status.sock");
+    c.timetable.catch_up = catch_up;
+    c
+}
+
+fn options(config: Config, clock: Arc<dyn Clock>) -> Options {
+    let reloaded = config.clone();
+    Options {
+        config,
+        config_file: None,
+        reload: Box::new(move || Ok(reloaded.clone())),
+        compose: Box::new(ivcd::cli::compose_live),
+        clock,
+        alarms: AlarmKind::Clock,
+        systemd: Systemd::disabled(),
+    }
+}
+
+/// Runs the daemon from `start` until `end` (simulated), then stops it.
+async fn run_between(config: &Config, start: DateTime<Utc>, end: DateTime<Utc>) {
+    let clock = Arc::new(SimulatedClock::starting_at(start));
+    let (controls, receiver) = mpsc::unbounded_channel();
+    let daemon = tokio::spawn(ivcd::daemon::run(options(config.clone(), clock.clone()), receiver));
+    clock.sleep_until(end).await;
+    controls.send(Control::Shutdown).unwrap();
+    daemon.await.unwrap().unwrap();
+}
+
+fn runs(config: &Config, since: DateTime<Utc>) -> Vec<JobRun> {
+    let store = Store::open(&config.database).unwrap();
+    store.run_blocking(|db| db.job_runs_since(since)).unwrap()
+}
+
+/// The timetable of November 2025 written out by hand from the exchange's
+/// published schedule, independently of `ivcd::timetable`: refreshes at
+/// 06:00 and 18:00 every day; on sessions the review at 09:31, the scan at
+/// 15:00 (12:00 on the 13:00 early close of Fri 11-28) and the backfill at
+/// 20:00; Thanksgiving (Thu 11-27) closed; housekeeping Sundays at 03:00.
+fn expected_slots(from: DateTime<Utc>, to: DateTime<Utc>) -> BTreeSet<(String, DateTime<Utc>)> {
+    let thanksgiving = NaiveDate::from_ymd_opt(2025, 11, 27).unwrap();
+    let early_close = NaiveDate::from_ymd_opt(2025, 11, 28).unwrap();
+    let mut out = BTreeSet::new();
+    let first = from.with_timezone(&New_York).date_naive();
+    for date in first.iter_days().take(40) {
+        let (y, m, d) = (date.year(), date.month(), date.day());
+        out.insert(("refresh-calendar".to_owned(), et(y, m, d, 6, 0)));
+        out.insert(("refresh-calendar".to_owned(), et(y, m, d, 18, 0)));
+        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        if !weekend && date != thanksgiving {
+            out.insert(("review".to_owned(), et(y, m, d, 9, 31)));
+            let scan_hour = if date == early_close { 12 } else { 15 };
+            out.insert(("scan".to_owned(), et(y, m, d, scan_hour, 0)));
+            out.insert(("backfill".to_owned(), et(y, m, d, 20, 0)));
+        }
+        if date.weekday() == Weekday::Sun {
+            out.insert(("housekeeping".to_owned(), et(y, m, d, 3, 0)));
+        }
+    }
+    out.into_iter().filter(|(_, at)| *at > from && *at <= to).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_month_with_a_dst_change_a_holiday_and_an_early_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path(), false);
+    // Mon 2025-10-27 00:00 EDT to Mon 2025-12-01 00:00 EST: the fall-back
+    // change (Sun 11-02), Thanksgiving, the early close after it, 5 weekends.
+    let (start, end) = (et(2025, 10, 27, 0, 0), et(2025, 12, 1, 0, 0));
+    run_between(&config, start, end).await;
+
+    let runs = runs(&config, start);
+    let fired: BTreeSet<(String, DateTime<Utc>)> = runs.iter().map(|r| (r.job.clone(), r.slot)).collect();
+    let expected = expected_slots(start, end);
+    assert_eq!(fired.len(), runs.len(), "one run per slot");
+    let missing: Vec<_> = expected.difference(&fired).collect();
+    let extra: Vec<_> = fired.difference(&expected).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+    for r in &runs {
+        assert!(
+            (r.started_at - r.slot).abs() < Duration::seconds(1),
+            "{} for {} started at {}",
+            r.job,
+            r.slot,
+            r.started_at
+        );
+        assert_ne!(r.outcome, Outcome::Skipped, "{r:?}");
+        assert_ne!(r.outcome, Outcome::Running, "{r:?}");
+    }
+    // Spot checks in UTC, across the change: 15:00 EDT is 19:00Z, 15:00 EST is 20:00Z.
+    assert!(fired.contains(&("scan".to_owned(), "2025-10-31T19:00:00Z".parse().unwrap())));
+    assert!(fired.contains(&("scan".to_owned(), "2025-11-03T20:00:00Z".parse().unwrap())));
+    assert!(fired.contains(&("scan".to_owned(), "2025-11-28T17:00:00Z".parse().unwrap())));
+    assert!(
+        !runs
+            .iter()
+            .any(|r| r.job == "scan" && r.slot.with_timezone(&New_York).day() == 27 && r.slot.month() == 11)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn catch_up_runs_what_is_still_open_and_records_what_was_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path(), true);
+
+    // A fresh install started Mon 2025-11-17 at 09:00 ET: the latest refresh,
+    // backfill and housekeeping slots run at once; Friday's scan and review
+    // windows have closed, and a fresh install records nothing for them.
+    run_between(&config, et(2025, 11, 17, 9, 0), et(2025, 11, 17, 14, 30)).await;
+    let first = runs(&config, et(2025, 11, 1, 0, 0));
+    let at_start: Vec<(&str, DateTime<Utc>)> = first
+        .iter()
+        .filter(|r| r.started_at == et(2025, 11, 17, 9, 0))
+        .map(|r| (r.job.as_str(), r.slot))
+        .collect();
+    assert_eq!(
+        at_start,
+        [
+            ("backfill", et(2025, 11, 14, 20, 0)),
+            ("housekeeping", et(2025, 11, 16, 3, 0)),
+            ("refresh-calendar", et(2025, 11, 17, 6, 0)),
+        ]
+    );
+    assert!(first.iter().any(|r| r.job == "review" && r.slot == et(2025, 11, 17, 9, 31)), "the review fired");
+
+    // Down from 14:30 to 15:30: the 15:00 scan's window is open until the close.
+    run_between(&config, et(2025, 11, 17, 15, 30), et(2025, 11, 17, 15, 45)).await;
+    let scans: Vec<JobRun> =
+        runs(&config, et(2025, 11, 17, 0, 0)).into_iter().filter(|r| r.job == "scan").collect();
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    assert_eq!(scans[0].slot, et(2025, 11, 17, 15, 0));
+    assert_eq!(scans[0].started_at, et(2025, 11, 17, 15, 30));
+    assert_eq!(scans[0].outcome, Outcome::Ok);
+
+    // Down overnight until Tue 11:00: the 18:00 refresh is superseded by
+    // 06:00 (which runs), the 20:00 backfill runs, the 09:31 review's
+    // window closed at 10:30.
+    run_between(&config, et(2025, 11, 18, 11, 0), et(2025, 11, 18, 11, 5)).await;
+    let later = runs(&config, et(2025, 11, 17, 15, 46));
+    let summary: Vec<(&str, DateTime<Utc>, Outcome)> =
+        later.iter().map(|r| (r.job.as_str(), r.slot, r.outcome)).collect();
+    assert!(
+        summary.contains(&("refresh-calendar", et(2025, 11, 17, 18, 0), Outcome::Skipped)),
+        "{summary:?}"
+    );
+    assert!(summary.contains(&("review", et(2025, 11, 18, 9, 31), Outcome::Skipped)), "{summary:?}");
+    assert!(summary.contains(&("backfill", et(2025, 11, 17, 20, 0), Outcome::Ok)), "{summary:?}");
+    assert!(
+        later.iter().any(|r| r.job == "refresh-calendar"
+            && r.slot == et(2025, 11, 18, 6, 0)
+            && r.started_at == et(2025, 11, 18, 11, 0)
+            && r.outcome != Outcome::Skipped),
+        "{summary:?}"
+    );
+    let review = later.iter().find(|r| r.job == "review").unwrap();
+    assert!(review.error.as_deref().unwrap_or("").contains("window closed at 10:30 EST"), "{review:?}");
+    assert_eq!(later.len(), 4, "nothing else ran or was recorded: {summary:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn reload_applies_a_valid_file_and_keeps_the_old_one_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path(), false);
+    let start = et(2025, 11, 17, 8, 0);
+    let clock = Arc::new(SimulatedClock::starting_at(start));
+    let (controls, receiver) = mpsc::unbounded_channel();
+    let attempt = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut opts = options(config.clone(), clock.clone());
+    let (seen, base) = (attempt.clone(), config.clone());
+    opts.reload = Box::new(move || {
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            // What Config::load returns for a broken file.
+            Err(ivcd::config::ConfigError { origin: "ivcd.toml".into(), problems: vec!["bad key".into()] })
+        } else {
+            let mut c = base.clone();
+            c.timetable.scan_minutes_before_close = 30;
+            Ok(c)
+        }
+    });
+    let daemon = tokio::spawn(ivcd::daemon::run(opts, receiver));
+
+    clock.sleep_until(et(2025, 11, 17, 10, 0)).await;
+    controls.send(Control::Reload).unwrap(); // rejected: Monday's scan stays at 15:00
+    clock.sleep_until(et(2025, 11, 17, 16, 0)).await;
+    controls.send(Control::Reload).unwrap(); // applied: Tuesday's scan moves to 15:30
+    clock.sleep_until(et(2025, 11, 18, 16, 30)).await;
+    controls.send(Control::Shutdown).unwrap();
+    daemon.await.unwrap().unwrap();
+
+    let scans: Vec<DateTime<Utc>> =
+        runs(&config, start).into_iter().filter(|r| r.job == "scan").map(|r| r.slot).collect();
+    assert_eq!(scans, [et(2025, 11, 17, 15, 0), et(2025, 11, 18, 15, 30)]);
+}
+
+#[tokio::test]
+async fn the_status_socket_serves_a_snapshot_and_is_removed_on_stop() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path(), false);
+    // A Sunday morning: the market is closed, the next slot is the housekeeping.
+    let start = et(2025, 11, 16, 2, 0);
+    let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::starting_at(start));
+    let (controls, receiver) = mpsc::unbounded_channel();
+    let socket = config.daemon.status_socket.clone();
+    let daemon = tokio::spawn(ivcd::daemon::run(options(config.clone(), clock), receiver));
+
+    // The socket exists once the daemon has bound it; connect until it answers.
+    let report = loop {
+        if let Some(report) = ivcd::status::fetch(&socket).await.unwrap() {
+            break report;
+        }
+        tokio::task::yield_now().await;
+    };
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660);
+    assert_eq!(report.state, ivcd::status::State::Healthy, "{:?}", report.problems);
+    let daemon_info = report.daemon.as_ref().unwrap();
+    assert_eq!(daemon_info.pid, std::process::id());
+    assert!(!report.market.open);
+    assert_eq!(report.market.next_open, et(2025, 11, 17, 9, 30));
+    let next: Vec<(ivcd::timetable::Job, Option<DateTime<Utc>>)> =
+        report.jobs.iter().map(|j| (j.job, j.next_run)).collect();
+    assert!(next.contains(&(ivcd::timetable::Job::Housekeeping, Some(et(2025, 11, 16, 3, 0)))), "{next:?}");
+    assert!(next.contains(&(ivcd::timetable::Job::Scan, Some(et(2025, 11, 17, 15, 0)))), "{next:?}");
+
+    controls.send(Control::Shutdown).unwrap();
+    daemon.await.unwrap().unwrap();
+    assert!(!socket.exists(), "the socket is removed on stop");
+    assert!(ivcd::status::fetch(&socket).await.unwrap().is_none(), "nothing answers after stop");
+}
+
+#[tokio::test]
+async fn a_second_daemon_does_not_steal_the_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path(), false);
+    let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::starting_at(et(2025, 11, 16, 2, 0)));
+    let (controls, receiver) = mpsc::unbounded_channel();
+    let first = tokio::spawn(ivcd::daemon::run(options(config.clone(), clock.clone()), receiver));
+    while ivcd::status::fetch(&config.daemon.status_socket).await.unwrap().is_none() {
+        tokio::task::yield_now().await;
+    }
+    let (_controls2, receiver2) = mpsc::unbounded_channel();
+    let err = ivcd::daemon::run(options(config.clone(), clock), receiver2).await.unwrap_err();
+    assert!(format!("{err:#}").contains("another ivcd daemon is answering"), "{err:#}");
+    controls.send(Control::Shutdown).unwrap();
+    first.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn cron_alarms_are_one_shot_jobs_at_the_computed_instants() {
+    use ivcd::daemon::alarms::CronAlarms;
+    use ivcd::timetable::{Job, Slot};
+    // The slots of the week across the spring-forward change, armed from a
+    // clock that reads the Friday before. tokio-cron-scheduler works on the
+    // wall clock in whole seconds: each job must be held at the wall-clock
+    // moment that is as far ahead as the slot is ahead of the daemon's clock.
+    let now = et(2026, 3, 6, 12, 0);
+    let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::starting_at(now));
+    let (ring, _rung) = mpsc::unbounded_channel();
+    let alarms = CronAlarms::start(clock, ring).await.unwrap();
+    let slots = [
+        Slot { job: Job::Scan, at: et(2026, 3, 6, 15, 0) },
+        Slot { job: Job::Housekeeping, at: et(2026, 3, 8, 3, 0) },
+        Slot { job: Job::Review, at: et(2026, 3, 9, 9, 31) },
+    ];
+    let before = Utc::now();
+    for slot in slots {
+        alarms.arm(slot).await.unwrap();
+    }
+    let after = Utc::now();
+    for slot in slots {
+        let tick = alarms.next_tick(&slot).await.expect("armed");
+        let ahead = slot.at - now;
+        assert!(
+            tick >= before + ahead - Duration::seconds(2) && tick <= after + ahead + Duration::seconds(1),
+            "{slot}: held at {tick}, expected {ahead} after {before}"
+        );
+    }
+    // 2026-03-09 09:31 EDT is 13:31Z: 68 h 31 min after Friday 12:00 EST
+    // (17:00Z), not the 69 h 31 min that a fixed EST offset would give.
+    assert_eq!(slots[2].at - now, Duration::minutes(68 * 60 + 31));
+}
