@@ -61,7 +61,13 @@ pub async fn scan(
     tracing::info!(%session, %next_session, candidates = events.len(), "scan started");
 
     let tickers: Vec<Ticker> = events.iter().map(|e| e.ticker.clone()).collect();
-    let quotes: HashMap<Ticker, UnderlyingQuote> = match ctx.providers.quotes.quotes(&tickers).await {
+    let total = events.len();
+    let fetched = tokio::select! {
+        biased;
+        () = ctx.cancel.cancelled() => return Err(JobError::Interrupted { done: 0, total }),
+        fetched = ctx.providers.quotes.quotes(&tickers) => fetched,
+    };
+    let quotes: HashMap<Ticker, UnderlyingQuote> = match fetched {
         Ok(quotes) => quotes.into_iter().map(|q| (q.ticker.clone(), q)).collect(),
         Err(e) => {
             tracing::warn!(error = %e, "underlying quotes unavailable; using the chains' own quotes where they have one");
@@ -70,7 +76,6 @@ pub async fn scan(
     };
 
     let quotes = &quotes;
-    let total = events.len();
     let mut analyses = futures::stream::iter(events)
         .map(|event| async move {
             let quote = quotes.get(&event.ticker);

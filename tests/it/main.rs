@@ -8,4 +8,6 @@ mod daemon;
 mod parsers;
 mod replay;
 mod scan_http;
+mod shutdown;
+mod status;
 mod support;

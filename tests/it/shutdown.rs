@@ -1,0 +1,182 @@
+//! The built binary as systemd runs it: SIGTERM in the middle of a scan, a
+//! clean exit within the drain timeout, and a restart that catches the slot
+//! up. The providers are local fakes: the real Alpha Vantage earnings
+//! calendar recorded on 2026-05-17, and a slow Tradier that knows no chain.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::read_data;
+
+const AV_CALENDAR: &str =
+    "portfoliotree__alphavantage/specification/testdata/examples/fundamental/EARNINGS_CALENDAR_c674ae28.csv";
+
+/// Mon 2026-05-18, five seconds after the 15:00 ET scan slot: its window is
+/// open until the 16:00 close.
+const START: &str = "2026-05-18T15:00:05-04:00";
+const SCAN_SLOT: &str = "2026-05-18T19:00:00Z";
+
+struct Daemon {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    fn start(config: &Path) -> Self {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("ivcd"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("IVCD_") || key == "NOTIFY_SOCKET" {
+                cmd.env_remove(key);
+            }
+        }
+        let mut child = cmd
+            .env("RUST_LOG", "info")
+            .arg("--config")
+            .arg(config)
+            .args(["run", "--simulate-from", START])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start ivcd run");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Waits for a log line containing all of `parts` (the daemon logs to stdout).
+    fn wait_for(&self, parts: &[&str]) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(120)) {
+                Ok(line) if parts.iter().all(|p| line.contains(p)) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no log line with {parts:?}: {e}"),
+            }
+        }
+    }
+
+    fn terminate(&self) {
+        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits for the exit, failing after `limit`.
+    fn exit_within(mut self, limit: Duration) -> std::process::ExitStatus {
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            let status = self.child.wait();
+            let _ = tx.send(());
+            (self.child, status)
+        });
+        if rx.recv_timeout(limit).is_err() {
+            let (mut child, _) = handle.join().unwrap();
+            let _ = child.kill();
+            panic!("ivcd did not exit within {limit:?}");
+        }
+        handle.join().unwrap().1.unwrap()
+    }
+}
+
+fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |row| {
+        (0..n)
+            .map(|i| {
+                row.get_ref(i).map(|v| match v {
+                    rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                    rusqlite::types::ValueRef::Real(f) => f.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    rusqlite::types::ValueRef::Blob(_) => "<blob>".to_owned(),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
+    let tradier = MockServer::start().await;
+    // Knows no chain, and answers slowly, so the scan is still running when the signal comes.
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404).set_delay(Duration::from_millis(700)))
+        .mount(&tradier)
+        .await;
+    let alpha = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/query"))
+        .and(query_param("function", "EARNINGS_CALENDAR"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
+        .mount(&alpha)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let config = dir.path().join("ivcd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = {db:?}\n[daemon]\nstatus_socket = {:?}\ndrain_timeout_seconds = 20\n\
+             [tradier]\nbase_url = {:?}\ntoken = \"test-token\"\n\
+             [alpha_vantage]\nbase_url = {:?}\napi_key = \"test-key\"\n",
+            dir.path().join("status.sock"),
+            tradier.uri(),
+            alpha.uri()
+        ),
+    )
+    .unwrap();
+
+    // First run: catch-up refreshes the calendar, then scans; SIGTERM mid-scan.
+    let daemon = Daemon::start(&config);
+    daemon.wait_for(&["scan started"]);
+    daemon.terminate();
+    let status = daemon.exit_within(Duration::from_secs(25));
+    assert!(status.success(), "exit status {status:?}");
+
+    assert_eq!(query(&db, "PRAGMA integrity_check"), [["ok"]]);
+    let scan_runs = query(&db, &format!("SELECT outcome, error FROM job_runs WHERE job = 'scan' AND slot = '{SCAN_SLOT}'"));
+    assert_eq!(scan_runs.len(), 1, "{scan_runs:?}");
+    assert_eq!(scan_runs[0][0], "interrupted");
+    assert!(scan_runs[0][1].starts_with("stopped by shutdown after"), "{scan_runs:?}");
+    assert_eq!(query(&db, "SELECT count(*) FROM scans"), [["0"]], "an interrupted scan stores nothing");
+    assert_eq!(query(&db, "SELECT count(*) FROM job_runs WHERE outcome = 'running'"), [["0"]]);
+
+    // Restart inside the window: the interrupted slot runs again, once.
+    let daemon = Daemon::start(&config);
+    daemon.wait_for(&["scan stored"]);
+    daemon.terminate();
+    let status = daemon.exit_within(Duration::from_secs(25));
+    assert!(status.success(), "exit status {status:?}");
+
+    let outcomes = query(&db, &format!("SELECT outcome FROM job_runs WHERE job = 'scan' AND slot = '{SCAN_SLOT}' ORDER BY id"));
+    assert_eq!(outcomes, [["interrupted"], ["ok"]]);
+    assert_eq!(
+        query(&db, "SELECT count(*), count(DISTINCT slot) FROM scans"),
+        [["1", "1"]],
+        "one scan for the slot"
+    );
+    // From the recorded calendar: 4 AMC reporters on 05-18 and 20 BMO on 05-19, each once.
+    assert_eq!(query(&db, "SELECT count(*), count(DISTINCT ticker) FROM candidates"), [["24", "24"]]);
+    assert_eq!(
+        query(&db, "SELECT count(*) FROM job_runs WHERE job = 'refresh-calendar' AND outcome = 'ok'"),
+        [["1"]],
+        "the refresh was settled by the first run and not repeated"
+    );
+    assert_eq!(query(&db, "PRAGMA integrity_check"), [["ok"]]);
+}
