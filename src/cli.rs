@@ -241,7 +241,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if from > to {
                 bail!("FROM {from} is after TO {to}");
             }
-            let sessions = NyseCalendar::new().sessions_between(from, to);
+            let calendar = stored_calendar(&config).await;
+            if !calendar.overrides().is_empty() {
+                eprintln!(
+                    "ivcd: {} day(s) follow the exchange's own calendar (stored by the daemon from Tradier), not the rules",
+                    calendar.overrides().len()
+                );
+            }
+            let sessions = calendar.sessions_between(from, to);
             if json {
                 println!("{}", serde_json::to_string_pretty(&sessions)?);
             } else {
@@ -403,6 +410,29 @@ async fn run_daemon(config_file: Option<PathBuf>, config: Config, clock: Arc<dyn
     Ok(ExitCode::SUCCESS)
 }
 
+/// The rules plus the exchange's overrides stored in `store` (none when they cannot be read).
+async fn with_overrides(store: &Store) -> NyseCalendar {
+    let overrides = store.run(|db| db.calendar_overrides()).await.unwrap_or_default();
+    let mut calendar = NyseCalendar::new();
+    for o in overrides {
+        // Stored overrides were validated when stored; one that no longer applies is skipped.
+        let _ = calendar.with_override(o.date, o.exchange);
+    }
+    calendar
+}
+
+/// The calendar `ivcd calendar` lists: the rules, plus the exchange's
+/// overrides when the configured database exists (read-only; never created).
+async fn stored_calendar(config: &Config) -> NyseCalendar {
+    if !config.database.exists() {
+        return NyseCalendar::new();
+    }
+    match Store::open_read_only(&config.database) {
+        Ok(store) => with_overrides(&store).await,
+        Err(_) => NyseCalendar::new(),
+    }
+}
+
 /// `ivcd status`: the daemon's snapshot from its socket, or, when no daemon
 /// answers, what the database knows (read-only), with exit code 3.
 async fn show_status(config: &Config, json: bool) -> Result<ExitCode> {
@@ -425,14 +455,7 @@ async fn show_status(config: &Config, json: bool) -> Result<ExitCode> {
                 )
             };
             let calendar = match &store {
-                Some(s) => {
-                    let overrides = s.run(|db| db.calendar_overrides()).await.unwrap_or_default();
-                    let mut c = NyseCalendar::new();
-                    for o in overrides {
-                        let _ = c.with_override(o.date, o.exchange);
-                    }
-                    c
-                }
+                Some(s) => with_overrides(s).await,
                 None => NyseCalendar::new(),
             };
             let timetable = crate::timetable::Timetable::new(config.timetable.clone(), calendar);

@@ -304,3 +304,37 @@ async fn cron_alarms_are_one_shot_jobs_at_the_computed_instants() {
     // (17:00Z), not the 69 h 31 min that a fixed EST offset would give.
     assert_eq!(slots[2].at - now, Duration::minutes(68 * 60 + 31));
 }
+
+#[tokio::test]
+async fn the_exchange_calendar_of_june_2013_agrees_with_the_rules() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // Tradier's own calendar for June 2013 (tradier.rb's recorded fixture);
+    // July and August were not recorded, so the fake answers 404 for them.
+    let tradier = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/markets/calendar"))
+        .and(query_param("month", "06"))
+        .and(query_param("year", "2013"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(crate::support::read_data(
+                "tradier__tradier.rb/spec/fixtures/calendar.json",
+            )),
+        )
+        .expect(1)
+        .mount(&tradier)
+        .await;
+    let mut c = Config::default();
+    c.tradier.base_url = tradier.uri();
+    c.tradier.token = ivcd::config::Secret::new("test-token");
+    let now = et(2013, 6, 11, 9, 0);
+    let clock: Arc<dyn Clock> = Arc::new(SimulatedClock::starting_at(now));
+    let client = ivcd::providers::tradier::client::TradierClient::new(&c.tradier, clock).unwrap();
+    let store = Store::open_in_memory().unwrap();
+    ivcd::daemon::check_exchange_calendar(&client, &store, now).await;
+    let overrides = store.run(|db| db.calendar_overrides()).await.unwrap();
+    assert!(overrides.is_empty(), "the rules and the exchange disagree on {overrides:?}");
+    assert_eq!(client.requests_sent(), 3, "June, July and August asked for");
+    let health = client.health().snapshot();
+    assert!(health.last_error.is_some_and(|e| e.message.contains("404")), "the unrecorded months failed");
+}

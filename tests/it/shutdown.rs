@@ -150,7 +150,10 @@ async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
     assert!(status.success(), "exit status {status:?}");
 
     assert_eq!(query(&db, "PRAGMA integrity_check"), [["ok"]]);
-    let scan_runs = query(&db, &format!("SELECT outcome, error FROM job_runs WHERE job = 'scan' AND slot = '{SCAN_SLOT}'"));
+    let scan_runs = query(
+        &db,
+        &format!("SELECT outcome, error FROM job_runs WHERE job = 'scan' AND slot = '{SCAN_SLOT}'"),
+    );
     assert_eq!(scan_runs.len(), 1, "{scan_runs:?}");
     assert_eq!(scan_runs[0][0], "interrupted");
     assert!(scan_runs[0][1].starts_with("stopped by shutdown after"), "{scan_runs:?}");
@@ -164,7 +167,10 @@ async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
     let status = daemon.exit_within(Duration::from_secs(25));
     assert!(status.success(), "exit status {status:?}");
 
-    let outcomes = query(&db, &format!("SELECT outcome FROM job_runs WHERE job = 'scan' AND slot = '{SCAN_SLOT}' ORDER BY id"));
+    let outcomes = query(
+        &db,
+        &format!("SELECT outcome FROM job_runs WHERE job = 'scan' AND slot = '{SCAN_SLOT}' ORDER BY id"),
+    );
     assert_eq!(outcomes, [["interrupted"], ["ok"]]);
     assert_eq!(
         query(&db, "SELECT count(*), count(DISTINCT slot) FROM scans"),

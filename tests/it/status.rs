@@ -101,7 +101,8 @@ async fn degraded() {
         last_success: Some(at("2023-07-18T06:00:02-04:00")),
         last_error: Some(HealthError {
             at: at("2023-07-18T15:29:40-04:00"),
-            message: "alpha_vantage: request EARNINGS CVNA: rate limited: Thank you for using Alpha Vantage!".into(),
+            message: "alpha_vantage: request EARNINGS CVNA: rate limited: Thank you for using Alpha Vantage!"
+                .into(),
         }),
     };
     let (report, dir) = report(Some(Live { daemon: info, providers: vec![alpha] })).await;
@@ -119,7 +120,10 @@ async fn stopped() {
     let (report, dir) = report(None).await;
     assert_eq!(report.state, State::Down);
     assert_eq!(report.state.exit_code(), 3);
-    assert!(report.jobs.iter().all(|j| j.next_run.is_none() && j.running.is_none()), "only a daemon has a plan");
+    assert!(
+        report.jobs.iter().all(|j| j.next_run.is_none() && j.running.is_none()),
+        "only a daemon has a plan"
+    );
     assert!(report.jobs.iter().any(|j| j.last_run.is_some()), "the database still tells the last runs");
     insta::assert_snapshot!("status_stopped_text", stable(&status::render_text(&report), dir.path()));
     let json = serde_json::to_string_pretty(&report).unwrap();
