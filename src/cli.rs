@@ -155,8 +155,17 @@ fn init_tracing(
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = || {
-        tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            let mut filter = tracing_subscriber::EnvFilter::new(level);
+            // tokio-cron-scheduler logs every one-shot job it creates at INFO:
+            // noise, unless the configured filter asks for it by name.
+            if !level.contains("tokio_cron_scheduler")
+                && let Ok(quiet) = "tokio_cron_scheduler=warn".parse()
+            {
+                filter = filter.add_directive(quiet);
+            }
+            filter
+        })
     };
     use std::io::IsTerminal;
     // Colours only on a terminal: journald and files get plain text.

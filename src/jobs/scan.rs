@@ -65,7 +65,9 @@ pub async fn scan(
     let fetched = tokio::select! {
         biased;
         () = ctx.cancel.cancelled() => return Err(JobError::Interrupted { done: 0, total }),
-        fetched = ctx.providers.quotes.quotes(&tickers) => fetched,
+        fetched = async {
+            if tickers.is_empty() { Ok(Vec::new()) } else { ctx.providers.quotes.quotes(&tickers).await }
+        } => fetched,
     };
     let quotes: HashMap<Ticker, UnderlyingQuote> = match fetched {
         Ok(quotes) => quotes.into_iter().map(|q| (q.ticker.clone(), q)).collect(),
