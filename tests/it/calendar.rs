@@ -180,3 +180,41 @@ fn rules_agree_with_tradiers_june_2013_calendar() {
     }
     assert_eq!(overridden.overrides().len(), 30);
 }
+
+/// The command a user runs, `ivcd calendar 1990-01-01 2035-12-31 --json`,
+/// against the exchange's sessions 1990-2023 (dates, open and close).
+#[test]
+fn the_calendar_command_agrees_with_exchange_calendars() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ivcd.toml");
+    // No database: the rules alone (no stored exchange overrides).
+    std::fs::write(&config, format!("database = {:?}\n", dir.path().join("none.db"))).unwrap();
+    let mut cmd = assert_cmd::Command::cargo_bin("ivcd").unwrap();
+    for (key, _) in std::env::vars() {
+        if key.starts_with("IVCD_") {
+            cmd.env_remove(key);
+        }
+    }
+    let out = cmd
+        .arg("--config")
+        .arg(&config)
+        .args(["calendar", "1990-01-01", "2035-12-31", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.path().join("none.db").exists(), "listing the calendar creates no database");
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = xnys_sessions();
+    let last_expected = *expected.keys().next_back().unwrap();
+    let instant = |v: &serde_json::Value| {
+        DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&Utc)
+    };
+    let got: BTreeMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> = listed
+        .iter()
+        .map(|s| (date(s["date"].as_str().unwrap()), (instant(&s["open"]), instant(&s["close"]))))
+        .filter(|(d, _)| *d <= last_expected)
+        .collect();
+    assert_eq!(got, expected);
+    let last = listed.last().unwrap();
+    assert_eq!(last["date"], "2035-12-31", "the list runs through 2035");
+}
