@@ -419,17 +419,6 @@ async fn run_daemon(config_file: Option<PathBuf>, config: Config, clock: Arc<dyn
     Ok(ExitCode::SUCCESS)
 }
 
-/// The rules plus the exchange's overrides stored in `store` (none when they cannot be read).
-async fn with_overrides(store: &Store) -> NyseCalendar {
-    let overrides = store.run(|db| db.calendar_overrides()).await.unwrap_or_default();
-    let mut calendar = NyseCalendar::new();
-    for o in overrides {
-        // Stored overrides were validated when stored; one that no longer applies is skipped.
-        let _ = calendar.with_override(o.date, o.exchange);
-    }
-    calendar
-}
-
 /// The calendar `ivcd calendar` lists: the rules, plus the exchange's
 /// overrides when the configured database exists (read-only; never created).
 async fn stored_calendar(config: &Config) -> NyseCalendar {
@@ -437,7 +426,7 @@ async fn stored_calendar(config: &Config) -> NyseCalendar {
         return NyseCalendar::new();
     }
     match Store::open_read_only(&config.database) {
-        Ok(store) => with_overrides(&store).await,
+        Ok(store) => crate::daemon::calendar_from_store(&store).await.unwrap_or_default(),
         Err(_) => NyseCalendar::new(),
     }
 }
@@ -464,7 +453,7 @@ async fn show_status(config: &Config, json: bool) -> Result<ExitCode> {
                 )
             };
             let calendar = match &store {
-                Some(s) => with_overrides(s).await,
+                Some(s) => crate::daemon::calendar_from_store(s).await.unwrap_or_default(),
                 None => NyseCalendar::new(),
             };
             let timetable = crate::timetable::Timetable::new(config.timetable.clone(), calendar);

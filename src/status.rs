@@ -203,18 +203,10 @@ pub fn market_now(timetable: &Timetable, now: DateTime<Utc>) -> MarketNow {
     let today = now.with_timezone(&NEW_YORK).date_naive();
     let session = calendar.session(today);
     let open = session.as_ref().is_some_and(|s| now >= s.open && now < s.close);
-    let after = |pick: fn(&Session) -> DateTime<Utc>| {
-        let mut date = today;
-        // At most a couple of weeks without a session; the calendar guarantees fewer.
-        for _ in 0..30 {
-            if let Some(s) = calendar.session(date)
-                && pick(&s) > now
-            {
-                return pick(&s);
-            }
-            date = calendar.next_session(date);
-        }
-        now
+    // Today's bell when it is still ahead, else the next session's.
+    let following = calendar.session(calendar.next_session(today));
+    let after = |bell: fn(&Session) -> DateTime<Utc>| {
+        session.iter().chain(following.iter()).map(bell).find(|t| *t > now).unwrap_or(now)
     };
     MarketNow {
         open,
@@ -226,8 +218,8 @@ pub fn market_now(timetable: &Timetable, now: DateTime<Utc>) -> MarketNow {
 
 /// Builds the report from the database (`store`, or `None` when it cannot
 /// be opened, with `store_error`), the timetable, and what only a running
-/// daemon knows (`live`; `None` when it is down). `running` lists the runs
-/// in progress (from the daemon; empty when down).
+/// daemon knows (`live`; `None` when it is down). The runs in progress are
+/// the `running` rows of the database, shown only while a daemon runs.
 pub async fn build(
     store: Option<&Store>,
     database: &Path,

@@ -54,11 +54,6 @@ impl Job {
             Job::Housekeeping => "housekeeping",
         }
     }
-
-    /// The job stored under `name`, if any.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|j| j.name() == name)
-    }
 }
 
 impl fmt::Display for Job {
@@ -159,11 +154,6 @@ impl Timetable {
     /// (the weekly housekeeping and the longest run of closed days fit).
     pub fn next_of(&self, job: Job, after: DateTime<Utc>) -> Option<Slot> {
         self.slots_between(after, after + Duration::days(15)).into_iter().find(|s| s.job == job)
-    }
-
-    /// The last slot of `job` at or before `at`, looking up to 15 days back.
-    pub fn last_of(&self, job: Job, at: DateTime<Utc>) -> Option<Slot> {
-        self.slots_between(at - Duration::days(15), at).into_iter().rev().find(|s| s.job == job)
     }
 
     /// Until when a missed `slot` may still be caught up: a scan until its
@@ -280,7 +270,6 @@ mod tests {
         );
         assert_eq!(slots.last().map(|s| (s.job, s.at)), Some((Job::Scan, utc("2025-10-31T19:00:00Z"))));
         assert_eq!(t.next_of(Job::Housekeeping, from).map(|s| s.at), Some(utc("2025-11-02T08:00:00Z")));
-        assert_eq!(t.last_of(Job::Scan, from).map(|s| s.at), Some(from), "inclusive");
     }
 
     #[test]

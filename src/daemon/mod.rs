@@ -88,16 +88,24 @@ pub struct Options {
 /// What the status server reads; only the daemon's loop writes it.
 struct Shared {
     info: DaemonInfo,
-    timetable: Timetable,
+    /// The jobs' context; its configuration and calendar make the timetable.
     context: Arc<JobContext>,
+}
+
+/// The timetable of a job context: its `[timetable]` over its calendar.
+fn timetable_of(ctx: &JobContext) -> Timetable {
+    Timetable::new(ctx.config.timetable.clone(), ctx.calendar.clone())
 }
 
 fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The calendar: the rules with the stored exchange overrides applied.
-async fn calendar_from_store(store: &Store) -> Result<NyseCalendar> {
+/// The calendar: the rules with the exchange's overrides stored in `store` applied.
+///
+/// # Errors
+/// When the overrides cannot be read.
+pub async fn calendar_from_store(store: &Store) -> Result<NyseCalendar> {
     let overrides = store.run(|db| db.calendar_overrides()).await?;
     let mut calendar = NyseCalendar::new();
     for o in overrides {
@@ -113,13 +121,12 @@ async fn calendar_from_store(store: &Store) -> Result<NyseCalendar> {
 /// and logs each. A month that cannot be read keeps what was stored for it.
 pub async fn check_exchange_calendar(tradier: &TradierClient, store: &Store, now: DateTime<Utc>) {
     let today = jobs::et_date(now);
-    let mut month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
-    for _ in 0..3 {
+    let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
+    for month in (0..3).filter_map(|i| first.checked_add_months(chrono::Months::new(i))) {
         let days = match tradier.market_calendar(month.year(), month.month()).await {
             Ok(days) => days,
             Err(e) => {
                 tracing::warn!(error = %e, month = %month.format("%Y-%m"), "cannot read the exchange's calendar; the rules are used for that month");
-                month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(month);
                 continue;
             }
         };
@@ -143,7 +150,6 @@ pub async fn check_exchange_calendar(tradier: &TradierClient, store: &Store, now
         {
             tracing::error!(error = %e, "cannot store the exchange's calendar");
         }
-        month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(month);
     }
 }
 
@@ -282,7 +288,7 @@ impl Daemon {
     }
 
     fn timetable(&self) -> Timetable {
-        lock(&self.shared).timetable.clone()
+        timetable_of(&self.context())
     }
 
     /// Arms every slot due within the horizon that is not armed yet.
@@ -313,19 +319,21 @@ impl Daemon {
         self.arm().await;
     }
 
-    /// STATUS= for systemctl: the next slot.
-    fn announce(&self) {
+    /// What the daemon is doing, in a line: the jobs running and the next slot.
+    fn status_line(&self) -> String {
         let now = self.options.clock.now();
         let next = self.timetable().slots_between(now, now + ARM_HORIZON).into_iter().next();
         let running: Vec<&str> = self.running.keys().map(|j| j.name()).collect();
-        let mut line = match next {
+        let line = match next {
             Some(s) => format!("next: {s}"),
             None => "no slot in the next 36 hours".to_owned(),
         };
-        if !running.is_empty() {
-            line = format!("running: {}; {line}", running.join(", "));
-        }
-        self.options.systemd.status(&line);
+        if running.is_empty() { line } else { format!("running: {}; {line}", running.join(", ")) }
+    }
+
+    /// STATUS= for systemctl.
+    fn announce(&self) {
+        self.options.systemd.status(&self.status_line());
     }
 
     async fn skip(&mut self, slot: Slot, reason: String) {
@@ -378,10 +386,8 @@ impl Daemon {
             Ok(calendar) => {
                 let changed = {
                     let mut shared = lock(&self.shared);
-                    let changed = shared.timetable.calendar().overrides() != calendar.overrides();
+                    let changed = shared.context.calendar.overrides() != calendar.overrides();
                     if changed {
-                        let config = shared.context.config.timetable.clone();
-                        shared.timetable = Timetable::new(config, calendar.clone());
                         let mut ctx = (*shared.context).clone();
                         ctx.calendar = calendar;
                         shared.context = Arc::new(ctx);
@@ -401,19 +407,15 @@ impl Daemon {
     async fn reload(&mut self) {
         let now = self.options.clock.now();
         let result = (self.options.reload)().map_err(|e| e.to_string()).and_then(|config| {
-            (self.options.compose)(&config, self.options.clock.clone())
-                .map(|c| (config, c))
-                .map_err(|e| format!("{e:#}"))
+            (self.options.compose)(&config, self.options.clock.clone()).map_err(|e| format!("{e:#}"))
         });
         match result {
-            Ok((config, composed)) => {
+            Ok(composed) => {
                 {
                     let mut shared = lock(&self.shared);
-                    let calendar = shared.timetable.calendar().clone();
                     let mut ctx = composed.context;
-                    ctx.calendar = calendar.clone();
+                    ctx.calendar = shared.context.calendar.clone();
                     ctx.cancel = self.cancel.clone();
-                    shared.timetable = Timetable::new(config.timetable.clone(), calendar);
                     shared.context = Arc::new(ctx);
                     shared.info.last_reload = Some(Reload { at: now, error: None });
                 }
@@ -434,7 +436,6 @@ impl Daemon {
             return;
         }
         for s in &slots {
-            self.dispatched.insert(*s);
             tracing::info!(job = s.job.name(), slot = %s.at, "catching up a missed slot");
         }
         let ctx = self.context();
@@ -482,9 +483,8 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     if let Some(t) = &composed.tradier {
         check_exchange_calendar(t, &store, started_at).await;
     }
-    let calendar = calendar_from_store(&store).await?;
-    context.calendar = calendar.clone();
-    let timetable = Timetable::new(options.config.timetable.clone(), calendar);
+    context.calendar = calendar_from_store(&store).await?;
+    let timetable = timetable_of(&context);
 
     let listener = status::bind(&options.config.daemon.status_socket).await?;
     let (ring_tx, mut ring) = mpsc::unbounded_channel();
@@ -502,7 +502,6 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
             stopping: false,
             skipped_slots: Vec::new(),
         },
-        timetable: timetable.clone(),
         context: Arc::new(context),
     }));
     let server = tokio::spawn(serve_status(listener, shared.clone(), clock.clone(), cancel.clone()));
@@ -521,25 +520,20 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
         cancel: cancel.clone(),
     };
 
-    // Catch-up is planned before the first alarm is armed, so no slot is both.
-    let plan = match timetable.catch_up() {
+    // Missed slots are all at or before the start and the alarms all after
+    // it, so no slot is both caught up and armed.
+    let (catch_up, skipped) = match timetable.catch_up() {
         Some(days) => plan_catch_up(&store, &timetable, started_at, days).await?,
         None => (Vec::new(), Vec::new()),
     };
-    for s in &plan.0 {
-        daemon.dispatched.insert(*s);
-    }
     daemon.arm().await;
-    let first = timetable.slots_between(started_at, started_at + ARM_HORIZON).into_iter().next();
-    daemon.options.systemd.ready(&first.map_or_else(|| "ready".to_owned(), |s| format!("next: {s}")));
-    tracing::info!(slots_armed = daemon.armed.len(), next = ?first.map(|s| s.to_string()), "timetable armed");
-    for s in plan.1 {
+    let line = daemon.status_line();
+    daemon.options.systemd.ready(&line);
+    tracing::info!(slots_armed = daemon.armed.len(), status = %line, "timetable armed");
+    for s in skipped {
         daemon.skip(s.slot, s.reason).await;
     }
-    for s in &plan.0 {
-        daemon.dispatched.remove(s);
-    }
-    daemon.spawn_catch_up(plan.0);
+    daemon.spawn_catch_up(catch_up);
 
     let mut watchdog = daemon.options.systemd.watchdog_interval().map(tokio::time::interval);
     loop {
@@ -631,10 +625,11 @@ async fn serve_status(
 
 /// The daemon's status report now.
 async fn snapshot(shared: &Mutex<Shared>, now: DateTime<Utc>) -> status::StatusReport {
-    let (info, timetable, ctx) = {
+    let (info, ctx) = {
         let s = lock(shared);
-        (s.info.clone(), s.timetable.clone(), s.context.clone())
+        (s.info.clone(), s.context.clone())
     };
+    let timetable = timetable_of(&ctx);
     let live = Live { daemon: info, providers: ctx.providers.health.iter().map(|h| h.snapshot()).collect() };
     status::build(Some(&ctx.store), ctx.store.path(), None, &timetable, now, Some(live)).await
 }

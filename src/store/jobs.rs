@@ -224,14 +224,6 @@ impl Db<'_> {
         self.job_runs_where("id IN (SELECT max(id) FROM job_runs GROUP BY job) ORDER BY job", &[])
     }
 
-    /// The most recent run of `job` that was not skipped.
-    ///
-    /// # Errors
-    /// SQLite errors or corrupt rows.
-    pub fn last_attempt(&mut self, job: &str) -> Result<Option<JobRun>, StoreError> {
-        Ok(self.job_runs_where("job = ?1 AND outcome != 'skipped' ORDER BY id DESC LIMIT 1", &[&job])?.pop())
-    }
-
     /// Every run whose slot is at or after `since`, oldest slot first.
     ///
     /// # Errors
@@ -239,14 +231,5 @@ impl Db<'_> {
     pub fn job_runs_since(&mut self, since: DateTime<Utc>) -> Result<Vec<JobRun>, StoreError> {
         let since = instant_text(since);
         self.job_runs_where("slot >= ?1 ORDER BY slot, id", &[&since])
-    }
-
-    /// Skipped slots recorded at or after `since` (the daemon's catch-up reports them).
-    ///
-    /// # Errors
-    /// SQLite errors or corrupt rows.
-    pub fn skipped_since(&mut self, since: DateTime<Utc>) -> Result<Vec<JobRun>, StoreError> {
-        let since = instant_text(since);
-        self.job_runs_where("outcome = 'skipped' AND started_at >= ?1 ORDER BY slot, id", &[&since])
     }
 }
