@@ -216,12 +216,18 @@ impl Db<'_> {
         text.map(|t| super::parse_instant(self, "job_runs", "slot", &t)).transpose()
     }
 
-    /// The most recent run of each job (by start), in job-name order.
+    /// Per job, its most recent run and its most recent run that is not
+    /// still running (one row when they are the same), by job name, newest first.
     ///
     /// # Errors
     /// SQLite errors or corrupt rows.
     pub fn last_runs(&mut self) -> Result<Vec<JobRun>, StoreError> {
-        self.job_runs_where("id IN (SELECT max(id) FROM job_runs GROUP BY job) ORDER BY job", &[])
+        self.job_runs_where(
+            "id IN (SELECT max(id) FROM job_runs GROUP BY job
+                    UNION SELECT max(id) FROM job_runs WHERE outcome != 'running' GROUP BY job)
+             ORDER BY job, id DESC",
+            &[],
+        )
     }
 
     /// Every run whose slot is at or after `since`, oldest slot first.

@@ -158,3 +158,17 @@ fn the_binary_exits_3_and_still_reports_the_database_when_no_daemon_runs() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stdout).contains("not running"));
 }
+
+#[tokio::test]
+async fn a_running_job_still_shows_its_last_finished_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, db) = cvna_store(dir.path()).await;
+    let started = at("2023-07-18T15:29:00-04:00");
+    store.run(move |db| db.start_job_run("backfill", "2023-07-18T19:29:00Z", started)).await.unwrap();
+    let live = Live { daemon: daemon_info(), providers: Vec::new() };
+    let report = status::build(Some(&store), &db, None, &timetable(), at(NOW), Some(live)).await;
+    let backfill = report.jobs.iter().find(|j| j.job == Job::Backfill).unwrap();
+    assert_eq!(backfill.running.as_ref().map(|r| r.started_at), Some(started));
+    let last = backfill.last_run.as_ref().expect("the replay's backfill");
+    assert_eq!(last.slot, at("2023-07-18T06:05:00-04:00"));
+}
