@@ -11,6 +11,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand};
 
+use crate::alert::channels::Channel;
+use crate::alert::outbox::{AttemptOutcome, Outbox};
 use crate::calendar::{NEW_YORK, NyseCalendar};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
@@ -68,6 +70,10 @@ pub enum Command {
         /// Print the stored scan as JSON (schema in docs/json.md) instead of a table.
         #[arg(long)]
         json: bool,
+        /// Queue the scan's alert for the configured channels and try to send it now
+        /// (what is not delivered stays in the outbox for the daemon).
+        #[arg(long)]
+        notify: bool,
     },
     /// Show a ticker's stored historical earnings moves.
     Moves {
@@ -90,6 +96,14 @@ pub enum Command {
         /// Print the scans as JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// Queue each scan's alert for the configured channels and try to send them now.
+        #[arg(long)]
+        notify: bool,
+    },
+    /// Alerts: send a test message to each channel, or list the outbox.
+    Notify {
+        #[command(subcommand)]
+        action: NotifyCommand,
     },
     /// Run the daemon: the timetable of refreshes, backfills, scans, reviews and housekeeping (systemd Type=notify).
     Run {
@@ -203,6 +217,26 @@ fn init_tracing(
     Ok(guard)
 }
 
+/// `ivcd notify` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message to each configured channel (or one) and report success or the exact failure.
+    Test {
+        /// Only this channel: email, slack, webhook or discord.
+        #[arg(long, value_name = "NAME")]
+        channel: Option<String>,
+    },
+    /// List the outbox: deliveries not yet sent, and those finished in the last days.
+    Pending {
+        /// Also list deliveries finished within this many days (default 7).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// Runs one command.
 ///
 /// # Errors
@@ -272,13 +306,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Replay { scenario, db, data_dir, json } => {
+        Command::Notify { action } => return notify_command(&config, clock, action).await,
+        Command::Replay { scenario, db, data_dir, json, notify } => {
             let scenario_file = scenario;
             let scenario = replay::Scenario::load(&scenario_file)?;
             let data_dir = data_dir.unwrap_or_else(|| config.data_dir.clone());
             let db = db.unwrap_or_else(|| PathBuf::from(format!("replay-{}.db", scenario.name)));
             remove_database(&db)?;
-            let outcome = replay::run(&scenario, &data_dir, &db, &config).await?;
+            let outcome = replay::run(&scenario, &data_dir, &db, &config, notify).await?;
+            let delivered = if notify {
+                let store = Store::open(&db)?;
+                Some(deliver_now(&config, store, clock.clone()).await?)
+            } else {
+                None
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&outcome.scans)?);
             } else {
@@ -295,6 +336,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     db.display(),
                     db.display()
                 );
+            }
+            if let Some(lines) = delivered {
+                for line in lines {
+                    eprintln!("{line}");
+                }
             }
         }
         Command::Moves { ticker, json } => {
@@ -336,8 +382,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 println!("  {ticker}: {reason}");
             }
         }
-        Command::Scan { as_of, json } => {
-            let ctx = live_context(&config, clock.clone())?;
+        Command::Scan { as_of, json, notify } => {
+            let mut ctx = live_context(&config, clock.clone())?;
+            ctx.queue_alerts = notify;
             let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
             let report = jobs::run_scan(&ctx, at).await?;
             if json {
@@ -345,9 +392,97 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 print!("{}", render::scan_table(&report));
             }
+            if notify {
+                for line in deliver_now(&config, ctx.store.clone(), clock.clone()).await? {
+                    eprintln!("{line}");
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One delivery pass over the outbox (what is due now, every channel at
+/// once); one line per attempt. What is not delivered stays queued.
+async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Result<Vec<String>> {
+    let outbox = Outbox::new(store, &config.alerts, clock).map_err(anyhow::Error::msg)?;
+    if outbox.channels().is_empty() {
+        return Ok(vec![
+            "alerts: no channel is configured ([alerts.email], [alerts.slack], ...); nothing to send".into(),
+        ]);
+    }
+    let attempts = outbox.deliver_due_all().await?;
+    Ok(attempts
+        .iter()
+        .map(|a| match &a.outcome {
+            AttemptOutcome::Sent => format!("alert {}: sent ({})", a.channel, a.key),
+            AttemptOutcome::Retry { at, error } => format!(
+                "alert {}: not sent ({error}); queued for {} ET, delivered by the daemon",
+                a.channel,
+                jobs::et(*at).format("%Y-%m-%d %H:%M:%S")
+            ),
+            AttemptOutcome::Failed { error } => format!("alert {}: FAILED: {error}", a.channel),
+            AttemptOutcome::Superseded => format!("alert {}: superseded by a re-run of its scan", a.channel),
+        })
+        .collect())
+}
+
+/// `ivcd notify test|pending`.
+async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCommand) -> Result<ExitCode> {
+    match action {
+        NotifyCommand::Test { channel } => {
+            let channels = Channel::all(&config.alerts).map_err(anyhow::Error::msg)?;
+            let names: Vec<&str> = channels.iter().map(Channel::name).collect();
+            if let Some(only) = &channel
+                && !names.contains(&only.as_str())
+            {
+                bail!(
+                    "channel {only:?} is not configured (configured: {}); add its [alerts.{only}] table",
+                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                );
+            }
+            if channels.is_empty() {
+                bail!(
+                    "no alert channel is configured: add [alerts.email], [alerts.slack], [alerts.webhook] or [alerts.discord]"
+                );
+            }
+            let host = hostname();
+            let now = clock.now();
+            let message = crate::alert::render::test_message(&host, now);
+            let mut failed = false;
+            for c in channels.iter().filter(|c| channel.as_deref().is_none_or(|o| o == c.name())) {
+                let key = format!("test/{}/{}", crate::store::instant_text(now), c.name());
+                match c.send(&message, &key).await {
+                    Ok(()) => println!("{}: sent", c.name()),
+                    Err(e) => {
+                        failed = true;
+                        println!("{}: FAILED: {e}", c.name());
+                    }
+                }
+            }
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        NotifyCommand::Pending { days, json } => {
+            let store = Store::open_read_only(&config.database)?;
+            let since = clock.now() - chrono::Duration::days(i64::from(days));
+            let rows = store.run(move |db| db.outbox(since)).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", render::outbox_table(&rows));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// This machine's name, for the test message.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this host".into())
 }
 
 /// A terminal progress bar, hidden when stderr is not a terminal.
@@ -521,6 +656,10 @@ pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::dae
         config: Arc::new(config.clone()),
         clock,
         cancel: tokio_util::sync::CancellationToken::new(),
+        queue_alerts: true,
     };
-    Ok(crate::daemon::Composed { context, tradier })
+    let outbox =
+        crate::alert::outbox::Outbox::new(context.store.clone(), &config.alerts, context.clock.clone())
+            .map_err(anyhow::Error::msg)?;
+    Ok(crate::daemon::Composed { context, tradier, outbox: Arc::new(outbox) })
 }

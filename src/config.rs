@@ -84,6 +84,8 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// The weekly housekeeping job.
     pub housekeeping: HousekeepingConfig,
+    /// Alerts: the report pushed after each scan, and its channels.
+    pub alerts: AlertsConfig,
 }
 
 impl Default for Config {
@@ -101,6 +103,7 @@ impl Default for Config {
             timetable: TimetableConfig::default(),
             daemon: DaemonConfig::default(),
             housekeeping: HousekeepingConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -336,6 +339,217 @@ impl Default for HousekeepingConfig {
     }
 }
 
+/// `[alerts]`: the reports pushed after each scan, and where they go.
+///
+/// A channel is configured by its table (`[alerts.email]`, `[alerts.slack]`,
+/// `[alerts.webhook]`, `[alerts.discord]`); without any, nothing is sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// The lowest tier listed as a setup (default `marginal`); ranked
+    /// candidates below it are counted, not listed.
+    pub min_tier: crate::analysis::vrp::Tier,
+    /// At most this many setups per report, best first (default 10).
+    pub top_n: usize,
+    /// Send a report when no candidate makes the cut (default true: silence
+    /// would look like a dead daemon).
+    pub send_empty: bool,
+    /// A delivery still failing this many hours after its report was
+    /// stored is given up, with an ERROR log and a status entry (default 12).
+    pub give_up_after_hours: u32,
+    /// The first retry waits this many seconds; each next one doubles, with
+    /// jitter (default 30).
+    pub initial_backoff_seconds: u64,
+    /// No retry waits longer than this many seconds (default 900).
+    pub max_backoff_seconds: u64,
+    /// Per-attempt timeout of a send, in seconds (default 30).
+    pub timeout_seconds: u64,
+    /// Email through an SMTP server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailConfig>,
+    /// A Slack incoming webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackConfig>,
+    /// A generic JSON webhook (the `ivcd scan --json` document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookConfig>,
+    /// A Discord webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discord: Option<DiscordConfig>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            min_tier: crate::analysis::vrp::Tier::Marginal,
+            top_n: 10,
+            send_empty: true,
+            give_up_after_hours: 12,
+            initial_backoff_seconds: 30,
+            max_backoff_seconds: 900,
+            timeout_seconds: 30,
+            email: None,
+            slack: None,
+            webhook: None,
+            discord: None,
+        }
+    }
+}
+
+impl AlertsConfig {
+    /// The names of the configured channels (`email`, `slack`, `webhook`, `discord`), in that order.
+    pub fn channel_names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.email.is_some() {
+            names.push("email");
+        }
+        if self.slack.is_some() {
+            names.push("slack");
+        }
+        if self.webhook.is_some() {
+            names.push("webhook");
+        }
+        if self.discord.is_some() {
+            names.push("discord");
+        }
+        names
+    }
+}
+
+impl AlertsConfig {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, msg: String| {
+            if !ok {
+                problems.push(msg);
+            }
+        };
+        check(self.top_n >= 1, "alerts.top_n must be at least 1".into());
+        check(self.give_up_after_hours >= 1, "alerts.give_up_after_hours must be at least 1".into());
+        check(self.initial_backoff_seconds >= 1, "alerts.initial_backoff_seconds must be at least 1".into());
+        check(
+            self.max_backoff_seconds >= self.initial_backoff_seconds,
+            "alerts.max_backoff_seconds must be at least alerts.initial_backoff_seconds".into(),
+        );
+        check(
+            (1..=300).contains(&self.timeout_seconds),
+            "alerts.timeout_seconds must be between 1 and 300".into(),
+        );
+        if let Some(e) = &self.email {
+            check(!e.host.trim().is_empty(), "alerts.email.host must name the SMTP server".into());
+            check(!e.to.is_empty(), "alerts.email.to must list at least one recipient".into());
+            for (key, address) in std::iter::once(("alerts.email.from", &e.from))
+                .chain(e.to.iter().map(|t| ("alerts.email.to", t)))
+            {
+                check(
+                    address.parse::<lettre::message::Mailbox>().is_ok(),
+                    format!("{key} = {address:?} is not an email address (e.g. \"ivcd <ivcd@example.com>\")"),
+                );
+            }
+            check(
+                e.username.is_some() == e.password.is_set(),
+                "alerts.email.username and alerts.email.password go together (set both, or neither)".into(),
+            );
+        }
+        let urls = [
+            ("alerts.slack.webhook_url", self.slack.as_ref().and_then(|s| s.webhook_url.expose())),
+            ("alerts.webhook.url", self.webhook.as_ref().map(|w| w.url.as_str())),
+            ("alerts.discord.webhook_url", self.discord.as_ref().and_then(|d| d.webhook_url.expose())),
+        ];
+        let configured = [self.slack.is_some(), self.webhook.is_some(), self.discord.is_some()];
+        for ((key, url), on) in urls.into_iter().zip(configured) {
+            if !on {
+                continue;
+            }
+            let ok = url
+                .and_then(|u| reqwest::Url::parse(u).ok())
+                .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+            // The URL may be a secret: never echo it.
+            check(ok, format!("{key} must be an http(s) URL"));
+        }
+        problems
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    Starttls,
+    /// TLS from the first byte, "SMTPS" (port 465).
+    Tls,
+    /// No encryption: only for a relay on localhost or a trusted network (port 25).
+    None,
+}
+
+/// `[alerts.email]`: an SMTP server and the recipients.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The SMTP server's host name (checked against its TLS certificate).
+    pub host: String,
+    /// The port; default 587 for `starttls`, 465 for `tls`, 25 for `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` or `none`.
+    #[serde(default = "default_smtp_tls")]
+    pub tls: SmtpTls,
+    /// The login, when the server requires authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The password (secret; never logged).
+    #[serde(default)]
+    pub password: Secret,
+    /// The sender, e.g. `"ivcd <ivcd@example.com>"`.
+    pub from: String,
+    /// The recipients.
+    pub to: Vec<String>,
+}
+
+fn default_smtp_tls() -> SmtpTls {
+    SmtpTls::Starttls
+}
+
+impl EmailConfig {
+    /// The port in use: the configured one or the TLS mode's standard port.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        })
+    }
+}
+
+/// `[alerts.slack]`: a Slack incoming webhook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    /// The webhook URL (secret: it carries the token), `https://hooks.slack.com/services/...`.
+    pub webhook_url: Secret,
+}
+
+/// `[alerts.webhook]`: a generic JSON webhook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where the JSON is POSTed.
+    pub url: String,
+    /// A shared secret: when set, the body is signed with HMAC-SHA256 and the
+    /// signature sent as `X-Ivcd-Signature: sha256=<hex>`.
+    #[serde(default)]
+    pub secret: Secret,
+}
+
+/// `[alerts.discord]`: a Discord webhook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// The webhook URL (secret), `https://discord.com/api/webhooks/...`.
+    pub webhook_url: Secret,
+}
+
 /// Every problem found in a configuration; `Display` lists them one a line.
 #[derive(Debug)]
 pub struct ConfigError {
@@ -464,6 +678,7 @@ impl Config {
             "housekeeping.job_run_retention_days must be at least 7",
         );
         check(self.log.retention_days >= 1, "log.retention_days must be at least 1");
+        problems.extend(self.alerts.problems());
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             problems
                 .push(format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.log.level));

@@ -4,6 +4,7 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the map of the modules and their invariants.
 
+pub mod alert;
 pub mod analysis;
 pub mod calendar;
 pub mod cli;

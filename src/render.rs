@@ -138,3 +138,35 @@ pub fn moves_table(ticker: &str, moves: &[HistoricalMove]) -> String {
     }
     format!("{ticker}: {} measured earnings moves\n{t}\n", moves.len())
 }
+
+/// The alerts outbox: one row per delivery, newest report first.
+pub fn outbox_table(rows: &[crate::store::Delivery]) -> String {
+    if rows.is_empty() {
+        return "The outbox is empty.\n".into();
+    }
+    let mut t = table(&[
+        "report",
+        "channel",
+        "state",
+        "attempts",
+        "next attempt (ET)",
+        "delivered (ET)",
+        "last error",
+    ]);
+    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map_or_else(|| "-".into(), |at| et(at).format("%m-%d %H:%M:%S").to_string())
+    };
+    for d in rows {
+        let pending = matches!(d.state, crate::store::DeliveryState::Pending);
+        t.add_row(vec![
+            Cell::new(&d.report_key),
+            Cell::new(&d.channel),
+            Cell::new(d.state.code()),
+            Cell::new(d.attempts).set_alignment(CellAlignment::Right),
+            Cell::new(if pending { when(Some(d.next_attempt_at)) } else { "-".into() }),
+            Cell::new(when(d.delivered_at)),
+            Cell::new(d.last_error.as_deref().unwrap_or("")),
+        ]);
+    }
+    format!("{t}\n")
+}

@@ -153,6 +153,8 @@ pub struct ReplayOutcome {
 }
 
 /// Runs `scenario` with recorded data under `data_dir`, writing `database`.
+/// With `notify`, each stored scan queues its alert for the channels of
+/// `config.alerts` (delivered by the caller, see [`crate::alert::outbox`]).
 ///
 /// # Errors
 /// [`ReplayError`] for unreadable inputs, the store, or a failed job.
@@ -161,6 +163,7 @@ pub async fn run(
     data_dir: &Path,
     database: &Path,
     config: &Config,
+    notify: bool,
 ) -> Result<ReplayOutcome, ReplayError> {
     let inputs = &scenario.inputs;
     let events =
@@ -197,6 +200,7 @@ pub async fn run(
         config: Arc::new(config.clone()),
         clock: clock.clone(),
         cancel: tokio_util::sync::CancellationToken::new(),
+        queue_alerts: notify,
     };
     let mut scans = Vec::new();
     let mut log = Vec::new();

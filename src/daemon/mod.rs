@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::alert::outbox::{Outbox, Waker};
 use crate::calendar::NyseCalendar;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -65,6 +66,8 @@ pub struct Composed {
     pub context: JobContext,
     /// The Tradier client, when configured: the exchange's calendar comes from it.
     pub tradier: Option<Arc<TradierClient>>,
+    /// The alerts' delivery worker for the configured channels.
+    pub outbox: Arc<Outbox>,
 }
 
 /// Everything the daemon is started with.
@@ -280,6 +283,10 @@ struct Daemon {
     tasks: JoinSet<Finished>,
     tradier: Option<Arc<TradierClient>>,
     cancel: CancellationToken,
+    /// The running alerts worker: its stop token and task.
+    outbox: (CancellationToken, tokio::task::JoinHandle<()>),
+    /// Wakes the alerts worker after a job stored something.
+    waker: Waker,
 }
 
 impl Daemon {
@@ -367,7 +374,15 @@ impl Daemon {
         self.announce();
     }
 
+    /// Starts the alerts worker for `outbox`, stopping the one running (which
+    /// finishes its send in flight; a claimed delivery is never sent twice).
+    fn restart_outbox(&mut self, outbox: Arc<Outbox>) {
+        self.outbox.0.cancel();
+        self.outbox = spawn_outbox(outbox, &self.cancel, &self.waker);
+    }
+
     async fn finished(&mut self, finished: Finished) {
+        self.waker.wake();
         for slot in &finished.slots {
             if self.running.get(&slot.job) == Some(slot) {
                 self.running.remove(&slot.job);
@@ -420,6 +435,7 @@ impl Daemon {
                     shared.info.last_reload = Some(Reload { at: now, error: None });
                 }
                 self.tradier = composed.tradier;
+                self.restart_outbox(composed.outbox);
                 tracing::info!("configuration reloaded");
                 self.rearm().await;
             }
@@ -480,6 +496,13 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     if stale > 0 {
         tracing::warn!(runs = stale, "runs left unfinished by the previous process were marked interrupted");
     }
+    for d in store.run(move |db| db.requeue_interrupted_sends(started_at)).await? {
+        tracing::warn!(
+            channel = %d.channel,
+            key = %d.idempotency_key,
+            "an alert was being sent when the previous process stopped; sending it again (it may arrive twice)"
+        );
+    }
     if let Some(t) = &composed.tradier {
         check_exchange_calendar(t, &store, started_at).await;
     }
@@ -506,6 +529,8 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     }));
     let server = tokio::spawn(serve_status(listener, shared.clone(), clock.clone(), cancel.clone()));
 
+    let (waker, _) = Waker::new();
+    let outbox = spawn_outbox(composed.outbox, &cancel, &waker);
     let drain = Duration::from_secs(options.config.daemon.drain_timeout_seconds);
     let socket_path = options.config.daemon.status_socket.clone();
     let mut daemon = Daemon {
@@ -518,6 +543,8 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
         tasks: JoinSet::new(),
         tradier: composed.tradier,
         cancel: cancel.clone(),
+        outbox,
+        waker,
     };
 
     // Missed slots are all at or before the start and the alarms all after
@@ -587,11 +614,33 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
             tracing::error!(error = %e, "cannot mark the stopped runs interrupted; the next start will");
         }
     }
+    // The alerts worker finishes the send in flight (bounded by
+    // alerts.timeout_seconds); past the drain it is stopped, and a delivery
+    // left `sending` is sent again on the next start.
+    daemon.outbox.0.cancel();
+    let left = deadline.deadline().saturating_duration_since(tokio::time::Instant::now());
+    if tokio::time::timeout(left, &mut daemon.outbox.1).await.is_err() {
+        tracing::warn!("stopping the alerts worker mid-send; the next start sends that alert again");
+        daemon.outbox.1.abort();
+    }
     daemon.alarms.shutdown().await;
     server.abort();
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Spawns the alerts worker; it stops when `parent` (the daemon) or its own token is cancelled.
+fn spawn_outbox(
+    outbox: Arc<Outbox>,
+    parent: &CancellationToken,
+    waker: &Waker,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let token = parent.child_token();
+    let names: Vec<&str> = outbox.channels().iter().map(|c| c.name()).collect();
+    tracing::info!(channels = ?names, "alerts worker started");
+    let handle = tokio::spawn(outbox.run(token.clone(), waker.subscribe()));
+    (token, handle)
 }
 
 /// Serves the status snapshot to every client that connects, until cancelled.

@@ -64,6 +64,10 @@ pub struct JobContext {
     /// Cancelled when the daemon shuts down: scan and backfill stop at the
     /// next ticker boundary and return [`JobError::Interrupted`].
     pub cancel: CancellationToken,
+    /// Whether a stored scan queues its alert for the channels of
+    /// `config.alerts` (the daemon does; `ivcd scan` and `ivcd replay` only
+    /// with `--notify`).
+    pub queue_alerts: bool,
 }
 
 /// A job's failure as a whole (per-ticker failures are counted, not raised).

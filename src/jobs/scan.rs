@@ -118,12 +118,25 @@ pub async fn scan(
         finished_at: ctx.clock.now(),
         job_run_id,
     };
+    let alerts = &ctx.config.alerts;
+    let has_setup =
+        analysed.iter().any(|(c, _)| c.rank.is_some() && c.tier.is_some_and(|t| t <= alerts.min_tier));
+    let channels: Vec<String> = if ctx.queue_alerts && (has_setup || alerts.send_empty) {
+        alerts.channel_names().into_iter().map(str::to_owned).collect()
+    } else {
+        Vec::new()
+    };
     let report = ctx
         .store
         .run(move |db| {
             let rows: Vec<(Candidate, Option<&ChainSnapshot>)> =
                 analysed.iter().map(|(c, s)| (c.clone(), s.as_ref())).collect();
-            let scan_id = db.transaction(|db| db.replace_scan(&header, &rows))?;
+            // The scan and its alert's outbox rows commit together, or neither does.
+            let scan_id = db.transaction(|db| {
+                let id = db.replace_scan(&header, &rows)?;
+                db.enqueue_scan_alert(id, header.slot, &channels, header.finished_at)?;
+                Ok(id)
+            })?;
             db.scan_report(scan_id)
         })
         .await?;

@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
+mod alerts;
 mod bars;
 mod daemon;
 mod events;
@@ -25,9 +26,10 @@ mod jobs;
 mod moves;
 mod scans;
 
+pub use alerts::{Delivery, DeliveryState};
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
-pub use scans::NewScan;
+pub use scans::{LegQuote, NewScan};
 
 mod embedded {
     refinery::embed_migrations!("migrations");

@@ -30,6 +30,26 @@ pub struct NewScan {
     pub job_run_id: Option<i64>,
 }
 
+/// One stored option quote at a straddle's strike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegQuote {
+    /// The strike, USD.
+    pub strike: Decimal,
+    /// `call` or `put`.
+    pub right: String,
+    /// Bid, USD per share.
+    pub bid: Option<Decimal>,
+    /// Ask, USD per share.
+    pub ask: Option<Decimal>,
+    /// Open interest, contracts.
+    pub open_interest: Option<u64>,
+    /// The day's volume, contracts.
+    pub volume: Option<u64>,
+}
+
+/// strike, right, bid, ask, open interest, volume as stored.
+type LegRow = (String, String, Option<String>, Option<String>, Option<i64>, Option<i64>);
+
 fn opt_text<T: ToString>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(ToString::to_string)
 }
@@ -118,6 +138,15 @@ impl Db<'_> {
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("find replaced snapshots"))?
         };
+        let replaced_scan: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM scans WHERE slot = ?1", [&slot], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .map_err(self.err("find the replaced scan"))?;
+        if let Some(id) = replaced_scan {
+            self.supersede_scan_alerts(id, scan.finished_at)?;
+        }
         self.conn
             .execute("DELETE FROM scans WHERE slot = ?1", [&slot])
             .map_err(self.err("delete replaced scan"))?;
@@ -210,6 +239,52 @@ impl Db<'_> {
             )
             .map_err(self.err(format!("store candidate {}", c.ticker)))?;
         Ok(())
+    }
+
+    /// The quotes of the straddle's legs in a stored chain snapshot: the
+    /// calls and puts at `strikes` for `expiration`, by strike then right.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn straddle_legs(
+        &mut self,
+        snapshot_id: i64,
+        expiration: NaiveDate,
+        strikes: &[Decimal],
+    ) -> Result<Vec<LegQuote>, StoreError> {
+        const T: &str = "option_quotes";
+        let rows: Vec<LegRow> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT strike, option_right, bid, ask, open_interest, volume FROM option_quotes
+                     WHERE snapshot_id = ?1 AND expiration = ?2",
+                )
+                .map_err(self.err("prepare straddle legs"))?;
+            stmt.query_map(params![snapshot_id, expiration.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(self.err("read straddle legs"))?
+        };
+        let mut legs = Vec::new();
+        for (strike, right, bid, ask, oi, volume) in rows {
+            let strike = super::parse_decimal(self, T, "strike", &strike)?;
+            if !strikes.contains(&strike) {
+                continue;
+            }
+            let dec = |col, v: Option<String>| v.map(|v| super::parse_decimal(self, T, col, &v)).transpose();
+            legs.push(LegQuote {
+                strike,
+                right,
+                bid: dec("bid", bid)?,
+                ask: dec("ask", ask)?,
+                open_interest: oi.and_then(|v| u64::try_from(v).ok()),
+                volume: volume.and_then(|v| u64::try_from(v).ok()),
+            });
+        }
+        legs.sort_by(|a, b| a.strike.cmp(&b.strike).then_with(|| a.right.cmp(&b.right)));
+        Ok(legs)
     }
 
     /// The most recent scan (by as-of instant), if any.

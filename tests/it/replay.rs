@@ -22,7 +22,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 async fn replay(name: &str, db: &Path) -> replay::ReplayOutcome {
-    replay::run(&scenario(name), &data_dir(), db, &Config::default()).await.expect("replay runs")
+    replay::run(&scenario(name), &data_dir(), db, &Config::default(), false).await.expect("replay runs")
 }
 
 /// The figures below are worked by hand from the recorded files, not copied

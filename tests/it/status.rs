@@ -25,7 +25,7 @@ const NOW: &str = "2023-07-18T15:30:00-04:00";
 async fn cvna_store(dir: &Path) -> (Store, PathBuf) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/cvna-2023q2.toml");
     let db = dir.join("ivcd.db");
-    replay::run(&Scenario::load(&path).unwrap(), &data_dir(), &db, &Config::default()).await.unwrap();
+    replay::run(&Scenario::load(&path).unwrap(), &data_dir(), &db, &Config::default(), false).await.unwrap();
     (Store::open(&db).unwrap(), db)
 }
 

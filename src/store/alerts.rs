@@ -1,0 +1,378 @@
+//! The alerts outbox: one `alerts` row per report, one `alert_deliveries`
+//! row per report and channel (see `migrations/V3__alerts.sql`).
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{Db, StoreError, instant_text, parse_instant};
+
+/// A delivery's state (column `alert_deliveries.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt.
+    Pending,
+    /// An attempt is in flight.
+    Sending,
+    /// The channel accepted it.
+    Sent,
+    /// Refused for good, or given up after `alerts.give_up_after_hours`.
+    Failed,
+    /// Its scan was replaced by a re-run of the slot before it was sent.
+    Superseded,
+}
+
+impl DeliveryState {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        [Self::Pending, Self::Sending, Self::Sent, Self::Failed, Self::Superseded]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+/// One alert to one channel, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    /// The alert's id (table `alerts`).
+    pub alert_id: i64,
+    /// `scan` (the 15:00 setups) or `review`.
+    pub kind: String,
+    /// Which report: `scan/<slot>`.
+    pub report_key: String,
+    /// The scan reported (None once it was replaced by a re-run).
+    pub scan_id: Option<i64>,
+    /// `email`, `slack`, `webhook` or `discord`.
+    pub channel: String,
+    /// `<report_key>/<alert id>/<channel>`: unique, sent with the message.
+    pub idempotency_key: String,
+    /// Where the delivery stands.
+    pub state: DeliveryState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the alert was stored (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When the next attempt is due (UTC; meaningful while pending).
+    pub next_attempt_at: DateTime<Utc>,
+    /// When the last attempt started (UTC).
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+    /// When the channel accepted it (UTC).
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+const DELIVERY_COLUMNS: &str =
+    "d.alert_id, a.kind, a.report_key, a.scan_id, d.channel, d.idempotency_key, d.state,
+     d.attempts, a.created_at, d.next_attempt_at, d.last_attempt_at, d.last_error, d.delivered_at";
+
+type Row = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl Db<'_> {
+    /// Queues the alert of stored scan `scan_id` (the report of `slot`) for
+    /// each of `channels`, due at once. Call inside the scan's transaction,
+    /// so a scan is never stored without its alert, nor an alert without its
+    /// scan. Returns the alert's id, or `None` when `channels` is empty.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn enqueue_scan_alert(
+        &mut self,
+        scan_id: i64,
+        slot: DateTime<Utc>,
+        channels: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        if channels.is_empty() {
+            return Ok(None);
+        }
+        let report_key = format!("scan/{}", instant_text(slot));
+        self.conn
+            .execute(
+                "INSERT INTO alerts (kind, report_key, scan_id, created_at) VALUES ('scan', ?1, ?2, ?3)",
+                params![report_key, scan_id, instant_text(now)],
+            )
+            .map_err(self.err("queue the scan's alert"))?;
+        let alert_id = self.conn.last_insert_rowid();
+        for channel in channels {
+            self.conn
+                .execute(
+                    "INSERT INTO alert_deliveries (alert_id, channel, idempotency_key, state, next_attempt_at)
+                     VALUES (?1, ?2, ?3, 'pending', ?4)",
+                    params![alert_id, channel, format!("{report_key}/{alert_id}/{channel}"), instant_text(now)],
+                )
+                .map_err(self.err(format!("queue the scan's alert for {channel}")))?;
+        }
+        Ok(Some(alert_id))
+    }
+
+    /// Marks the unsent deliveries of the alerts of scan `scan_id` superseded
+    /// (the scan is about to be replaced by a re-run of its slot, whose own
+    /// alert reports the new figures).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn supersede_scan_alerts(&mut self, scan_id: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE alert_deliveries SET state = 'superseded', finished_at = ?2
+                 WHERE state IN ('pending', 'sending')
+                   AND alert_id IN (SELECT id FROM alerts WHERE scan_id = ?1)",
+                params![scan_id, instant_text(now)],
+            )
+            .map_err(self.err("supersede the replaced scan's alerts"))
+    }
+
+    /// Marks one delivery superseded (its scan is no longer stored).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn supersede_delivery(&mut self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.update_delivery(
+            "UPDATE alert_deliveries SET state = 'superseded', finished_at = ?2 WHERE idempotency_key = ?1",
+            key,
+            now,
+            None,
+        )
+    }
+
+    /// Returns deliveries left `sending` by a process that stopped mid-send to
+    /// `pending`, due at once; returns them (they may have reached their
+    /// channel: the one window where a report can be sent twice).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn requeue_interrupted_sends(&mut self, now: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
+        let rows = self.deliveries_where("d.state = 'sending'", &[])?;
+        self.conn
+            .execute(
+                "UPDATE alert_deliveries SET state = 'pending', next_attempt_at = ?1 WHERE state = 'sending'",
+                [instant_text(now)],
+            )
+            .map_err(self.err("requeue interrupted sends"))?;
+        Ok(rows)
+    }
+
+    /// The pending deliveries to `channel` due at `now`, oldest alert first.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn due_deliveries(&mut self, channel: &str, now: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_where(
+            "d.state = 'pending' AND d.channel = ?1 AND d.next_attempt_at <= ?2",
+            &[channel, &instant_text(now)],
+        )
+    }
+
+    /// When the next pending delivery to `channel` is due, if any is pending.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn next_attempt_at(&mut self, channel: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT min(next_attempt_at) FROM alert_deliveries WHERE state = 'pending' AND channel = ?1",
+                [channel],
+                |r| r.get(0),
+            )
+            .map_err(self.err("find the next delivery"))?;
+        at.map(|t| parse_instant(self, "alert_deliveries", "next_attempt_at", &t)).transpose()
+    }
+
+    /// Claims a pending delivery for an attempt: `sending`, one more
+    /// attempt, committed before the message leaves. Returns false when the
+    /// delivery is no longer pending (another process claimed it, or it was
+    /// superseded), in which case nothing may be sent.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn begin_delivery_attempt(&mut self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE alert_deliveries SET state = 'sending', attempts = attempts + 1, last_attempt_at = ?2
+                 WHERE idempotency_key = ?1 AND state = 'pending'",
+                params![key, instant_text(now)],
+            )
+            .map_err(self.err(format!("claim delivery {key}")))?;
+        Ok(n == 1)
+    }
+
+    /// Records that the channel accepted the delivery.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn delivery_sent(&mut self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.update_delivery(
+            "UPDATE alert_deliveries SET state = 'sent', delivered_at = ?2, finished_at = ?2, last_error = NULL
+             WHERE idempotency_key = ?1",
+            key,
+            now,
+            None,
+        )
+    }
+
+    /// Records a transient failure: pending again, due at `retry_at`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn delivery_retry(
+        &mut self,
+        key: &str,
+        retry_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.update_delivery(
+            "UPDATE alert_deliveries SET state = 'pending', next_attempt_at = ?2, last_error = ?3
+             WHERE idempotency_key = ?1",
+            key,
+            retry_at,
+            Some(error),
+        )
+    }
+
+    /// Records a delivery given up: a permanent refusal, or too old.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn delivery_failed(&mut self, key: &str, now: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+        self.update_delivery(
+            "UPDATE alert_deliveries SET state = 'failed', finished_at = ?2, last_error = ?3
+             WHERE idempotency_key = ?1",
+            key,
+            now,
+            Some(error),
+        )
+    }
+
+    fn update_delivery(
+        &mut self,
+        sql: &str,
+        key: &str,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let n = match error {
+            Some(e) => self.conn.execute(sql, params![key, instant_text(at), e]),
+            None => self.conn.execute(sql, params![key, instant_text(at)]),
+        }
+        .map_err(self.err(format!("update delivery {key}")))?;
+        if n == 0 {
+            return Err(self.corrupt("alert_deliveries", "idempotency_key", key));
+        }
+        Ok(())
+    }
+
+    /// Deliveries still pending whose alert was stored before `created_before`.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn expired_deliveries(&mut self, created_before: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
+        self.deliveries_where("d.state = 'pending' AND a.created_at < ?1", &[&instant_text(created_before)])
+    }
+
+    /// The outbox for people: every delivery not yet sent, and those that
+    /// finished (sent, failed, superseded) at or after `since`, newest alert first.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn outbox(&mut self, since: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
+        let mut rows = self.deliveries_where(
+            "d.state IN ('pending', 'sending') OR d.finished_at >= ?1",
+            &[&instant_text(since)],
+        )?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    fn deliveries_where(&mut self, filter: &str, args: &[&str]) -> Result<Vec<Delivery>, StoreError> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE {filter} ORDER BY a.created_at, d.alert_id, d.channel"
+        );
+        let rows: Vec<Row> = {
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err("prepare deliveries"))?;
+            stmt.query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(self.err("read deliveries"))?
+        };
+        rows.into_iter().map(|row| self.delivery_from_row(row)).collect()
+    }
+
+    fn delivery_from_row(&self, row: Row) -> Result<Delivery, StoreError> {
+        const T: &str = "alert_deliveries";
+        let (
+            alert_id,
+            kind,
+            report_key,
+            scan_id,
+            channel,
+            key,
+            state,
+            attempts,
+            created,
+            next,
+            last,
+            error,
+            sent,
+        ) = row;
+        let instant = |col, text: Option<String>| text.map(|t| parse_instant(self, T, col, &t)).transpose();
+        Ok(Delivery {
+            alert_id,
+            kind,
+            report_key,
+            scan_id,
+            channel,
+            idempotency_key: key,
+            state: DeliveryState::from_code(&state).ok_or_else(|| self.corrupt(T, "state", &state))?,
+            attempts: u32::try_from(attempts).unwrap_or(0),
+            created_at: parse_instant(self, "alerts", "created_at", &created)?,
+            next_attempt_at: parse_instant(self, T, "next_attempt_at", &next)?,
+            last_attempt_at: instant("last_attempt_at", last)?,
+            last_error: error,
+            delivered_at: instant("delivered_at", sent)?,
+        })
+    }
+}
