@@ -20,11 +20,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::calendar::{NEW_YORK, Session};
 use crate::jobs::et;
 use crate::providers::http::HealthSnapshot;
-use crate::store::{CalendarOverride, JobRun, Outcome, Store, StoreCounts, StoreError};
+use crate::store::{CalendarOverride, DeliveryState, JobRun, Outcome, Store, StoreCounts, StoreError};
 use crate::timetable::{Job, Slot, Timetable};
 
 /// How many sessions ahead the "upcoming events" count looks.
 pub const UPCOMING_SESSIONS: usize = 7;
+
+/// How many days of finished alert deliveries the report lists.
+pub const ALERT_HISTORY_DAYS: i64 = 7;
 
 /// Exit code: running and healthy.
 pub const EXIT_HEALTHY: u8 = 0;
@@ -53,6 +56,9 @@ pub struct StatusReport {
     pub providers: Vec<HealthSnapshot>,
     /// Days on which the exchange's calendar overrides the rules (today and later).
     pub calendar_overrides: Vec<CalendarOverride>,
+    /// The alerts outbox: deliveries not yet sent, and those finished in the last 7 days.
+    #[serde(default)]
+    pub alerts: Vec<crate::store::Delivery>,
     /// Open problems, one line each.
     pub problems: Vec<Problem>,
 }
@@ -240,15 +246,16 @@ pub async fn build(
                 let counts = db.store_counts(today, horizon)?;
                 let runs = db.last_runs()?;
                 let overrides = db.calendar_overrides()?;
-                Ok::<_, StoreError>((counts, runs, overrides))
+                let alerts = db.outbox(now - chrono::Duration::days(ALERT_HISTORY_DAYS))?;
+                Ok::<_, StoreError>((counts, runs, overrides, alerts))
             })
             .await
             .map_err(|e| e.to_string()),
         None => Err(store_error.unwrap_or_else(|| "the database could not be opened".into())),
     };
-    let (counts, runs, overrides, store_error) = match read {
-        Ok((c, r, o)) => (Some(c), r, o, None),
-        Err(e) => (None, Vec::new(), Vec::new(), Some(e)),
+    let (counts, runs, overrides, alerts, store_error) = match read {
+        Ok((c, r, o, a)) => (Some(c), r, o, a, None),
+        Err(e) => (None, Vec::new(), Vec::new(), Vec::new(), Some(e)),
     };
     let running = live.is_some();
     let jobs: Vec<JobStatus> = Job::ALL
@@ -299,6 +306,25 @@ pub async fn build(
             }
         }
     }
+    for d in &alerts {
+        let what = format!("alert {} of {}", d.channel, d.report_key);
+        match d.state {
+            DeliveryState::Failed => problem(
+                "alert_failed",
+                format!("{what} was given up: {}", d.last_error.as_deref().unwrap_or("no error recorded")),
+            ),
+            DeliveryState::Pending if d.attempts > 0 => problem(
+                "alert_retrying",
+                format!(
+                    "{what} failed {} time(s), next attempt {}: {}",
+                    d.attempts,
+                    et_short(d.next_attempt_at),
+                    d.last_error.as_deref().unwrap_or("no error recorded")
+                ),
+            ),
+            _ => {}
+        }
+    }
     let (daemon, providers) = match live {
         Some(Live { daemon, providers }) => (Some(daemon), providers),
         None => (None, Vec::new()),
@@ -338,6 +364,7 @@ pub async fn build(
         store: StoreStatus { database: database.display().to_string(), counts, error: store_error },
         providers,
         calendar_overrides: overrides,
+        alerts,
         problems,
     }
 }
@@ -514,6 +541,19 @@ pub fn render_text(r: &StatusReport) -> String {
                 let _ = writeln!(out, "    last error {}: {}", et_short(e.at), e.message);
             }
         }
+    }
+
+    if !r.alerts.is_empty() {
+        let count = |state| r.alerts.iter().filter(|d| d.state == state).count();
+        let last_sent = r.alerts.iter().filter_map(|d| d.delivered_at).max();
+        let _ = writeln!(
+            out,
+            "\nAlerts (last {ALERT_HISTORY_DAYS} days): {} pending, {} sent, {} failed; last sent {}",
+            count(DeliveryState::Pending) + count(DeliveryState::Sending),
+            count(DeliveryState::Sent),
+            count(DeliveryState::Failed),
+            last_sent.map_or_else(|| "never".into(), et_short)
+        );
     }
 
     if r.problems.is_empty() {

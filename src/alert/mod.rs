@@ -228,7 +228,7 @@ mod tests {
             leg(dec!(36), "call", dec!(2.4), dec!(2.5), 900),
             leg(dec!(36), "put", dec!(1.5), dec!(1.6), 300),
             leg(dec!(37), "call", dec!(1.8), dec!(2.0), 500),
-            leg(dec!(37), "put", dec!(1.9), dec!(2.1), 700),
+            leg(dec!(37), "put", dec!(2.0), dec!(2.2), 700),
         ];
         let l = Liquidity::from_legs(&legs);
         assert!((l.spread.unwrap() - 0.1).abs() < 1e-12, "{:?}", l.spread);
