@@ -44,6 +44,9 @@ pub mod discord_limits {
     pub const CONTENT: usize = 2000;
 }
 
+/// The most setups a Slack message shows (3 blocks each); the rest are counted.
+const SLACK_MAX_SETUPS: usize = 12;
+
 /// One alert in every form.
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -231,12 +234,37 @@ fn slack_setup(s: &SetupView) -> Vec<Value> {
     blocks
 }
 
-fn brief_text(title: &str, items: &[BriefView]) -> String {
-    let mut out = format!("*{title}*");
-    for b in items {
-        let _ = write!(out, "\n• *{}* {}: {}", slack_escape(&b.ticker), b.timing, slack_escape(&b.why));
+/// A titled list as mrkdwn sections of at most [`slack_limits::TEXT`]
+/// characters each, at most `max_blocks` of them; what does not fit is counted
+/// in a last line.
+fn brief_sections(title: &str, items: &[BriefView], max_blocks: usize) -> Vec<Value> {
+    let lines: Vec<String> = items
+        .iter()
+        .map(|b| {
+            clip(&format!("• *{}* {}: {}", slack_escape(&b.ticker), b.timing, slack_escape(&b.why)), 500)
+        })
+        .collect();
+    let mut chunks: Vec<String> = vec![format!("*{title}* ({})", items.len())];
+    let mut shown = 0;
+    // Leave room in the last block for the "more" line.
+    let reserve = 60;
+    for line in &lines {
+        let last = chunks.last_mut().expect("one chunk at least");
+        if last.chars().count() + 1 + line.chars().count() + reserve <= slack_limits::TEXT {
+            last.push('\n');
+            last.push_str(line);
+        } else if chunks.len() < max_blocks {
+            chunks.push(line.clone());
+        } else {
+            break;
+        }
+        shown += 1;
     }
-    out
+    if shown < lines.len() {
+        let last = chunks.last_mut().expect("one chunk at least");
+        let _ = write!(last, "\n…and {} more (see the email or `ivcd scan`)", lines.len() - shown);
+    }
+    chunks.into_iter().map(|text| json!({ "type": "section", "text": mrkdwn(&text) })).collect()
 }
 
 /// The Slack Block Kit message: a header, a section per setup with its
@@ -248,20 +276,23 @@ fn slack(v: &ReportView) -> Value {
         json!({ "type": "header", "text": { "type": "plain_text", "text": clip(&v.subject, slack_limits::HEADER) } }),
         json!({ "type": "context", "elements": [mrkdwn(&format!("{} · {}", v.sessions, v.scanned))] }),
     ];
+    // The setups come first; the lists get what blocks are left, at least one each.
+    let setup_blocks = v.setups.len().min(SLACK_MAX_SETUPS) * 3 + 1;
+    let spare = slack_limits::BLOCKS.saturating_sub(blocks.len() + setup_blocks + 1);
     let mut tail = Vec::new();
     if !v.below_cut.is_empty() {
-        tail.push(json!({ "type": "section", "text": mrkdwn(&brief_text("Below the cut", &v.below_cut)) }));
+        tail.extend(brief_sections("Below the cut", &v.below_cut, (spare / 2).max(1)));
     }
     if !v.skipped.is_empty() {
-        tail.push(json!({ "type": "section", "text": mrkdwn(&brief_text("Skipped", &v.skipped)) }));
+        tail.extend(brief_sections("Skipped", &v.skipped, spare.saturating_sub(tail.len()).max(1)));
     }
     let mut closing = v.totals.clone();
     if let Some(age) = &v.data_age {
         let _ = write!(closing, " · {age}");
     }
     // Room for the setups: 3 blocks each (section, context, divider), one for a "more" note.
-    let room = slack_limits::BLOCKS - blocks.len() - tail.len() - 2;
-    let shown = v.setups.len().min(room / 3);
+    let room = slack_limits::BLOCKS.saturating_sub(blocks.len() + tail.len() + 2);
+    let shown = v.setups.len().min(room / 3).min(SLACK_MAX_SETUPS);
     if v.setups.is_empty() {
         blocks.push(json!({ "type": "section", "text": mrkdwn("No setup made the cut.") }));
     }

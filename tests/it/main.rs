@@ -1,6 +1,7 @@
 //! ivcd's integration tests: one binary (see matklad, "Delete Cargo
 //! Integration Tests"), one module per capability, helpers in `support`.
 
+mod alerts;
 mod calendar;
 mod cli;
 mod config_files;

@@ -1,0 +1,520 @@
+//! Alerts end to end: the recorded CVNA and busy-week replays queue their
+//! reports; the outbox delivers them to a real SMTP server on loopback
+//! (Python's aiosmtpd, installed by `.ci/run`) and to local HTTP receivers
+//! (wiremock); the tests read what arrived.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use hmac::{KeyInit, Mac};
+use ivcd::alert::outbox::{AttemptOutcome, Outbox};
+use ivcd::alert::{self, render};
+use ivcd::analysis::vrp::Tier;
+use ivcd::clock::{Clock, FixedClock};
+use ivcd::config::{
+    AlertsConfig, Config, DiscordConfig, EmailConfig, Secret, SlackConfig, SmtpTls, WebhookConfig,
+};
+use ivcd::replay::{self, Scenario};
+use ivcd::report::ScanReport;
+use ivcd::store::{DeliveryState, Store};
+use mail_parser::{MessageParser, MimeHeaders};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::data_dir;
+
+const SIGNING_SECRET: &str = "a shared secret";
+
+/// A real SMTP server (aiosmtpd) on a loopback port; the messages it
+/// accepted are files in `dir`.
+struct SmtpSink {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl SmtpSink {
+    /// Starts the server; it refuses the first `refuse` messages with `451`.
+    fn start(refuse: u32) -> Self {
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/sink.py");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(dir.path())
+            .args(["--refuse", &refuse.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start python3 tests/smtp/sink.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(
+            line.trim(),
+            "READY",
+            "the SMTP sink did not start: is aiosmtpd installed? (`pip install -r tests/smtp/requirements.txt`, as .ci/run does)"
+        );
+        Self { child, dir, port }
+    }
+
+    /// The accepted messages, in order: (raw bytes, envelope recipients).
+    fn messages(&self) -> Vec<(Vec<u8>, Vec<String>)> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|p| {
+                let rcpt = std::fs::read_to_string(p.with_extension("rcpt")).unwrap();
+                (std::fs::read(&p).unwrap(), rcpt.lines().map(str::to_owned).collect())
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Every channel, pointed at the local receivers; setups down to `min_tier`.
+fn alerts(smtp_port: u16, http: &str, min_tier: Tier) -> AlertsConfig {
+    AlertsConfig {
+        min_tier,
+        initial_backoff_seconds: 60,
+        max_backoff_seconds: 600,
+        timeout_seconds: 10,
+        email: Some(EmailConfig {
+            host: "127.0.0.1".into(),
+            port: Some(smtp_port),
+            tls: SmtpTls::None,
+            username: None,
+            password: Secret::default(),
+            from: "ivcd <ivcd@example.com>".into(),
+            to: vec!["trader@example.com".into(), "Desk <desk@example.com>".into()],
+        }),
+        slack: Some(SlackConfig { webhook_url: Secret::new(&format!("{http}/slack")) }),
+        webhook: Some(WebhookConfig { url: format!("{http}/hook"), secret: Secret::new(SIGNING_SECRET) }),
+        discord: Some(DiscordConfig { webhook_url: Secret::new(&format!("{http}/discord")) }),
+        ..AlertsConfig::default()
+    }
+}
+
+fn scenario(name: &str) -> Scenario {
+    Scenario::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)).unwrap()
+}
+
+/// Replays `name` with alerts queued for `alerts`' channels; returns the
+/// stored scans and the store.
+async fn replay_with_alerts(name: &str, db: &Path, alerts: AlertsConfig) -> (Vec<ScanReport>, Store, Config) {
+    let config = Config { alerts, ..Config::default() };
+    let outcome = replay::run(&scenario(name), &data_dir(), db, &config, true).await.expect("replay runs");
+    (outcome.scans, Store::open(db).unwrap(), config)
+}
+
+async fn receivers() -> MockServer {
+    let http = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&http)
+        .await;
+    http
+}
+
+fn clock_at(t: DateTime<Utc>) -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(t))
+}
+
+fn parse_email(raw: &[u8]) -> mail_parser::Message<'_> {
+    MessageParser::default().parse(raw).expect("the email parses")
+}
+
+async fn requests_to(http: &MockServer, route: &str) -> Vec<wiremock::Request> {
+    http.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == route).collect()
+}
+
+fn hmac_hex(body: &[u8]) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SIGNING_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn slack_schema() -> jsonschema::Validator {
+    let path = data_dir().join("TightknitAI__slack-block-kit-validator/src/slack-block-kit.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("the Block Kit schema compiles")
+}
+
+/// Asserts a Slack message is valid Block Kit within Slack's limits.
+fn assert_valid_slack(message: &serde_json::Value) {
+    let blocks = &message["blocks"];
+    let errors: Vec<String> =
+        slack_schema().iter_errors(blocks).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "the Slack blocks break the Block Kit schema: {errors:#?}");
+    let blocks = blocks.as_array().unwrap();
+    assert!(blocks.len() <= 50, "{} blocks", blocks.len());
+    fn texts(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(t)) = m.get("text") {
+                    out.push(t.clone());
+                }
+                m.values().for_each(|v| texts(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| texts(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    texts(&serde_json::Value::Array(blocks.clone()), &mut all);
+    for t in all {
+        assert!(t.chars().count() <= 3000, "a text of {} characters", t.chars().count());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
+    let smtp = SmtpSink::start(0);
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    // CVNA's VRP is 1.00 (tier skip): list down to skip so it is a setup with every figure.
+    let (scans, store, config) = replay_with_alerts(
+        "cvna-2023q2.toml",
+        &dir.path().join("cvna.db"),
+        alerts(smtp.port, &http.uri(), Tier::Skip),
+    )
+    .await;
+    let scan = &scans[0];
+    let outbox = Outbox::new(store.clone(), &config.alerts, clock_at(scan.as_of)).unwrap();
+    let attempts = outbox.deliver_due_all().await.unwrap();
+    assert_eq!(attempts.len(), 4, "{attempts:?}");
+    assert!(attempts.iter().all(|a| a.outcome == AttemptOutcome::Sent), "{attempts:?}");
+
+    // The email: multipart/alternative, plain text then HTML, to both recipients.
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    let (raw, rcpt) = &messages[0];
+    assert_eq!(rcpt, &["trader@example.com", "desk@example.com"]);
+    let email = parse_email(raw);
+    assert_eq!(email.subject(), Some("ivcd: 1 setup for Tue 2023-07-18 (AMC) and Wed 2023-07-19 (BMO)"));
+    let root = email.root_part().content_type().unwrap();
+    assert_eq!((root.ctype(), root.subtype()), ("multipart", Some("alternative")));
+    let parts: Vec<(String, String)> = email.parts[1..]
+        .iter()
+        .map(|p| {
+            let t = p.content_type().unwrap();
+            (t.ctype().to_owned(), t.subtype().unwrap_or_default().to_owned())
+        })
+        .collect();
+    assert_eq!(parts, [("text".into(), "plain".into()), ("text".into(), "html".into())]);
+    assert_eq!(email.attachment_count(), 0);
+    let key = format!("scan/{}/1/email", ivcd::store::instant_text(scan.slot)).replace([':', '/'], ".");
+    assert_eq!(email.message_id(), Some(format!("{key}@example.com").as_str()));
+    let text = email.body_text(0).unwrap().into_owned();
+    let html = email.body_html(0).unwrap().into_owned();
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("<img"),
+        "no external resource"
+    );
+
+    // Every candidate, with the stored figures (hand-worked in tests/it/replay.rs).
+    let cvna = scan.candidates.iter().find(|c| c.ticker.as_str() == "CVNA").unwrap();
+    for body in [&text, &html] {
+        for figure in [
+            "CVNA",
+            "BMO",
+            "$36.83",
+            "$4.7745",
+            "12.96%",
+            "12.98%",
+            "Fri 2023-07-21",
+            "Wed 2023-07-19",
+            "7h 09m",
+        ] {
+            assert!(body.contains(figure), "{figure} missing from:\n{body}");
+        }
+        for m in &cvna.past_moves {
+            let shown = format!("{:+.1}%", m.gap_move * 100.0);
+            assert!(body.contains(&shown), "past move {shown} missing");
+        }
+        for c in scan.candidates.iter().filter(|c| c.rank.is_none()) {
+            assert!(body.contains(c.ticker.as_str()), "skipped {} missing", c.ticker);
+            let reason = c.reason.as_deref().unwrap();
+            let reason_html = reason.replace('\'', "&#39;").replace('"', "&#34;");
+            assert!(body.contains(reason) || body.contains(&reason_html), "{}'s reason missing", c.ticker);
+        }
+    }
+    // The chart: an implied bar and one bar per past move, in the HTML.
+    assert_eq!(html.matches("background:#2563eb").count(), 1);
+    let past_bars = html.matches("background:#dc2626").count() + html.matches("background:#16a34a").count();
+    assert_eq!(past_bars, cvna.past_moves.len());
+
+    // The generic webhook: the stored scan as `ivcd scan --json`, signed.
+    let hooks = requests_to(&http, "/hook").await;
+    assert_eq!(hooks.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&hooks[0].body).unwrap();
+    let stored = store.run(move |db| db.latest_scan()).await.unwrap().unwrap();
+    assert_eq!(body, serde_json::to_value(&stored).unwrap());
+    let signature = hooks[0].headers.get("x-ivcd-signature").unwrap().to_str().unwrap();
+    assert_eq!(signature, format!("sha256={}", hmac_hex(&hooks[0].body)));
+    assert!(hooks[0].headers.get("idempotency-key").unwrap().to_str().unwrap().ends_with("/webhook"));
+
+    // Slack: valid Block Kit, the setup's figures in its section.
+    let slack = requests_to(&http, "/slack").await;
+    assert_eq!(slack.len(), 1);
+    let message: serde_json::Value = serde_json::from_slice(&slack[0].body).unwrap();
+    assert_valid_slack(&message);
+    let shown = message.to_string();
+    for figure in ["CVNA", "12.96%", "$4.7745", "$36.83", "chain 7h 09m old"] {
+        assert!(shown.contains(figure), "{figure} missing from the Slack message");
+    }
+
+    // Discord: one embed for the setup and a summary, within its limits.
+    let discord = requests_to(&http, "/discord").await;
+    let message: serde_json::Value = serde_json::from_slice(&discord[0].body).unwrap();
+    let embeds = message["embeds"].as_array().unwrap();
+    assert_eq!(embeds.len(), 2);
+    assert!(embeds[0]["title"].as_str().unwrap().starts_with("#1 CVNA BMO"));
+
+    // Everything is marked sent; another pass sends nothing.
+    let rows = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|d| d.state == DeliveryState::Sent && d.attempts == 1), "{rows:?}");
+    assert!(outbox.deliver_due_all().await.unwrap().is_empty());
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_week_reports_list_every_candidate_and_fit_slack() {
+    let smtp = SmtpSink::start(0);
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (scans, store, config) = replay_with_alerts(
+        "busy-week-2025-10-27.toml",
+        &dir.path().join("week.db"),
+        alerts(smtp.port, &http.uri(), Tier::Marginal),
+    )
+    .await;
+    assert_eq!(scans.len(), 5);
+    let last = scans.last().unwrap().as_of;
+    let outbox = Outbox::new(store.clone(), &config.alerts, clock_at(last)).unwrap();
+    let attempts = outbox.deliver_due_all().await.unwrap();
+    assert_eq!(attempts.len(), 5 * 4);
+    assert!(attempts.iter().all(|a| a.outcome == AttemptOutcome::Sent), "{attempts:?}");
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 5, "one email per scan");
+    for (scan, (raw, _)) in scans.iter().zip(&messages) {
+        let email = parse_email(raw);
+        let subject = email.subject().unwrap();
+        assert_eq!(
+            subject,
+            format!(
+                "ivcd: no setups for {} (AMC) and {} (BMO)",
+                alert::day(scan.session_date),
+                alert::day(scan.next_session)
+            )
+        );
+        let text = email.body_text(0).unwrap();
+        let html = email.body_html(0).unwrap();
+        // No recorded chain that week: every candidate is listed as skipped, with its reason.
+        for c in &scan.candidates {
+            let line = format!("{} {}", c.ticker, c.reason.as_deref().unwrap());
+            assert!(
+                text.contains(c.ticker.as_str()) && text.contains(c.reason.as_deref().unwrap()),
+                "{line}"
+            );
+            assert!(html.contains(c.ticker.as_str()), "{line}");
+        }
+        assert!(text.contains(&format!("{} candidates: 0 analysed", scan.candidates.len())), "{text}");
+    }
+    for request in requests_to(&http, "/slack").await {
+        assert_valid_slack(&serde_json::from_slice(&request.body).unwrap());
+    }
+    let hooks = requests_to(&http, "/hook").await;
+    assert_eq!(hooks.len(), 5);
+    for (scan, hook) in scans.iter().zip(&hooks) {
+        let body: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
+        assert_eq!(body["scan_id"], scan.scan_id);
+        assert_eq!(body["candidates"].as_array().unwrap().len(), scan.candidates.len());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_refusing_then_accepting_delivers_the_report_exactly_once() {
+    let smtp = SmtpSink::start(2);
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = alerts(smtp.port, &http.uri(), Tier::Skip);
+    (config.slack, config.webhook, config.discord) = (None, None, None);
+    let (scans, store, config) =
+        replay_with_alerts("cvna-2023q2.toml", &dir.path().join("c.db"), config).await;
+    let clock = clock_at(scans[0].as_of);
+    let outbox = Outbox::new(store.clone(), &config.alerts, clock.clone()).unwrap();
+
+    let mut waits = Vec::new();
+    for _ in 0..2 {
+        let attempts = outbox.deliver_due_all().await.unwrap();
+        assert_eq!(attempts.len(), 1);
+        let AttemptOutcome::Retry { at, error } = &attempts[0].outcome else { panic!("{attempts:?}") };
+        assert!(error.contains("451"), "{error}");
+        // Nothing is due before the backoff has passed.
+        assert!(outbox.deliver_due_all().await.unwrap().is_empty());
+        waits.push((*at - clock.now()).num_seconds());
+        clock.set(*at);
+    }
+    // Backoff: 60 s then 120 s, each plus up to as much again in jitter.
+    assert!((60..=120).contains(&waits[0]) && (120..=240).contains(&waits[1]), "{waits:?}");
+    let attempts = outbox.deliver_due_all().await.unwrap();
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Sent);
+    clock.set(clock.now() + chrono::Duration::hours(1));
+    assert!(outbox.deliver_due_all().await.unwrap().is_empty());
+    assert_eq!(smtp.messages().len(), 1, "the report arrived exactly once");
+    let rows = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap();
+    assert_eq!((rows[0].state, rows[0].attempts), (DeliveryState::Sent, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_channel_never_holds_up_the_others() {
+    let smtp = SmtpSink::start(0);
+    let http = MockServer::start().await;
+    // The webhook answers 500 then 200; Slack says the hook is gone (404); Discord rate-limits.
+    Mock::given(path("/hook")).respond_with(ResponseTemplate::new(500)).up_to_n_times(1).mount(&http).await;
+    Mock::given(path("/hook")).respond_with(ResponseTemplate::new(200)).mount(&http).await;
+    Mock::given(path("/slack"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+        .mount(&http)
+        .await;
+    Mock::given(path("/discord"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "900"))
+        .up_to_n_times(1)
+        .mount(&http)
+        .await;
+    Mock::given(path("/discord")).respond_with(ResponseTemplate::new(204)).mount(&http).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (scans, store, config) = replay_with_alerts(
+        "cvna-2023q2.toml",
+        &dir.path().join("c.db"),
+        alerts(smtp.port, &http.uri(), Tier::Skip),
+    )
+    .await;
+    let clock = clock_at(scans[0].as_of);
+    let start = clock.now();
+    let outbox = Outbox::new(store.clone(), &config.alerts, clock.clone()).unwrap();
+
+    let first = outbox.deliver_due_all().await.unwrap();
+    let by = |name: &str| first.iter().find(|a| a.channel == name).unwrap().outcome.clone();
+    assert_eq!(by("email"), AttemptOutcome::Sent);
+    assert!(
+        matches!(by("slack"), AttemptOutcome::Failed { error } if error.contains("404") && error.contains("no_service"))
+    );
+    assert!(matches!(by("webhook"), AttemptOutcome::Retry { error, .. } if error.contains("500")));
+    let AttemptOutcome::Retry { at: discord_at, .. } = by("discord") else { panic!("{first:?}") };
+    assert!(discord_at - start >= chrono::Duration::seconds(900), "Retry-After 900 is honoured");
+
+    // Two minutes on the webhook is due again (60-120 s backoff) and succeeds; Discord waits.
+    clock.set(start + chrono::Duration::seconds(121));
+    let second = outbox.deliver_due_all().await.unwrap();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!((second[0].channel, &second[0].outcome), ("webhook", &AttemptOutcome::Sent));
+    clock.set(discord_at);
+    let third = outbox.deliver_due_all().await.unwrap();
+    assert_eq!((third[0].channel, &third[0].outcome), ("discord", &AttemptOutcome::Sent));
+    assert_eq!(requests_to(&http, "/hook").await.len(), 2, "one 500, one 200: delivered exactly once");
+    assert_eq!(requests_to(&http, "/slack").await.len(), 1, "a permanent failure is not retried");
+
+    // `ivcd status` reads the given-up delivery as a problem.
+    let timetable = ivcd::timetable::Timetable::new(Default::default(), ivcd::calendar::NyseCalendar::new());
+    let status = ivcd::status::build(Some(&store), store.path(), None, &timetable, clock.now(), None).await;
+    assert!(
+        status.problems.iter().any(|p| p.kind == "alert_failed" && p.message.contains("slack")),
+        "{:?}",
+        status.problems
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_retried_until_the_give_up_age() {
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on this port: every attempt is "connection refused".
+    let mut config = alerts(free_port(), &http.uri(), Tier::Skip);
+    (config.slack, config.webhook, config.discord) = (None, None, None);
+    config.give_up_after_hours = 1;
+    let (scans, store, config) =
+        replay_with_alerts("cvna-2023q2.toml", &dir.path().join("c.db"), config).await;
+    let clock = clock_at(scans[0].as_of);
+    let outbox = Outbox::new(store.clone(), &config.alerts, clock.clone()).unwrap();
+    let mut outcomes = Vec::new();
+    loop {
+        let attempts = outbox.deliver_due_all().await.unwrap();
+        let outcome = attempts[0].outcome.clone();
+        outcomes.push(outcome.clone());
+        match outcome {
+            AttemptOutcome::Retry { at, error } => {
+                assert!(error.to_lowercase().contains("refused"), "{error}");
+                clock.set(at);
+            }
+            AttemptOutcome::Failed { error } => {
+                assert!(error.starts_with("gave up after"), "{error}");
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(outcomes.len() < 20, "never gave up: {outcomes:?}");
+    }
+    assert!(outcomes.len() >= 3, "retried before giving up: {outcomes:?}");
+    let rows = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap();
+    assert_eq!(rows[0].state, DeliveryState::Failed);
+}
+
+#[tokio::test]
+async fn a_rerun_of_the_slot_supersedes_the_unsent_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let config = alerts(free_port(), "http://127.0.0.1:9", Tier::Skip);
+    replay_with_alerts("cvna-2023q2.toml", &db, config.clone()).await;
+    let (_, store, _) = replay_with_alerts("cvna-2023q2.toml", &db, config).await;
+    let rows = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap();
+    let states: Vec<(i64, DeliveryState)> = rows.iter().map(|d| (d.alert_id, d.state)).collect();
+    assert_eq!(rows.len(), 8, "{states:?}");
+    assert!(
+        rows.iter().filter(|d| d.alert_id == 1).all(|d| d.state == DeliveryState::Superseded),
+        "{states:?}"
+    );
+    assert!(rows.iter().filter(|d| d.alert_id == 2).all(|d| d.state == DeliveryState::Pending), "{states:?}");
+}
+
+/// What people read, pinned: the text and HTML email bodies and the Slack
+/// message of the CVNA setup and of the busy week's first day.
+#[tokio::test]
+async fn report_bodies_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    for (scenario, min_tier, name) in
+        [("cvna-2023q2.toml", Tier::Skip, "cvna"), ("busy-week-2025-10-27.toml", Tier::Marginal, "busy_week")]
+    {
+        let db = dir.path().join(format!("{name}.db"));
+        let config = AlertsConfig { min_tier, ..AlertsConfig::default() };
+        let (scans, store, _) = replay_with_alerts(scenario, &db, config.clone()).await;
+        let report = alert::load(&store, scans[0].scan_id, &config).await.unwrap();
+        let rendered = render::scan(&report).unwrap();
+        assert_valid_slack(&rendered.slack);
+        insta::assert_snapshot!(format!("alert_{name}_text"), rendered.text);
+        insta::assert_snapshot!(format!("alert_{name}_html"), rendered.html);
+        insta::assert_json_snapshot!(format!("alert_{name}_slack"), rendered.slack);
+    }
+}
