@@ -186,3 +186,69 @@ async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
     );
     assert_eq!(query(&db, "PRAGMA integrity_check"), [["ok"]]);
 }
+
+impl Daemon {
+    /// SIGKILL: no drain, no chance to mark anything.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_pending_at_a_sigkill_are_delivered_after_the_restart() {
+    let tradier = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(404)).mount(&tradier).await;
+    let alpha = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/query"))
+        .and(query_param("function", "EARNINGS_CALENDAR"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
+        .mount(&alpha)
+        .await;
+    // The webhook fails until the daemon is killed.
+    let hook = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&hook).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let config = dir.path().join("ivcd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = {db:?}\n[daemon]\nstatus_socket = {:?}\n\
+             [tradier]\nbase_url = {:?}\ntoken = \"test-token\"\n\
+             [alpha_vantage]\nbase_url = {:?}\napi_key = \"test-key\"\n\
+             [alerts]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 2\n\
+             [alerts.webhook]\nurl = \"{}/hook\"\n",
+            dir.path().join("status.sock"),
+            tradier.uri(),
+            alpha.uri(),
+            hook.uri()
+        ),
+    )
+    .unwrap();
+
+    // The caught-up scan stores its report and queues it; the webhook refuses; SIGKILL.
+    let daemon = Daemon::start(&config);
+    daemon.wait_for(&["alert not sent; will retry"]);
+    daemon.kill();
+    let pending = query(&db, "SELECT channel, state FROM alert_deliveries");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(pending[0][1] == "pending" || pending[0][1] == "sending", "{pending:?}");
+
+    // The webhook recovers; the restarted daemon delivers the queued report, once.
+    hook.reset().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&hook).await;
+    let daemon = Daemon::start(&config);
+    daemon.wait_for(&["alert sent", "webhook"]);
+    daemon.terminate();
+    assert!(daemon.exit_within(Duration::from_secs(25)).success());
+
+    let received = hook.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1, "delivered exactly once after the restart");
+    let body: serde_json::Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(body["slot"], SCAN_SLOT);
+    assert_eq!(body["candidates"].as_array().unwrap().len(), 24, "the stored scan, whole");
+    assert_eq!(query(&db, "SELECT state FROM alert_deliveries"), [["sent"]]);
+    assert_eq!(query(&db, "SELECT count(*) FROM scans"), [["1"]], "the scan was not run again");
+}
