@@ -226,6 +226,15 @@ pub enum NotifyCommand {
         #[arg(long, value_name = "NAME")]
         channel: Option<String>,
     },
+    /// Print the alert of a stored scan (the latest, or --scan-id) as a channel would send it.
+    Preview {
+        /// The scan (table `scans`); default: the latest.
+        #[arg(long, value_name = "ID")]
+        scan_id: Option<i64>,
+        /// text, html (the email's parts), slack, discord or webhook (the JSON bodies).
+        #[arg(long, default_value = "text", value_parser = ["text", "html", "slack", "discord", "webhook"])]
+        format: String,
+    },
     /// List the outbox: deliveries not yet sent, and those finished in the last days.
     Pending {
         /// Also list deliveries finished within this many days (default 7).
@@ -461,6 +470,27 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
                 }
             }
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        NotifyCommand::Preview { scan_id, format } => {
+            let store = Store::open_read_only(&config.database)?;
+            let id = match scan_id {
+                Some(id) => id,
+                None => store
+                    .run(|db| db.latest_scan())
+                    .await?
+                    .map(|s| s.scan_id)
+                    .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first")?,
+            };
+            let report = crate::alert::load(&store, id, &config.alerts).await?;
+            let m = crate::alert::render::scan(&report)?;
+            match format.as_str() {
+                "html" => print!("{}", m.html),
+                "slack" => println!("{}", serde_json::to_string_pretty(&m.slack)?),
+                "discord" => println!("{}", serde_json::to_string_pretty(&m.discord)?),
+                "webhook" => println!("{}", String::from_utf8_lossy(&m.webhook)),
+                _ => print!("Subject: {}\n\n{}", m.subject, m.text),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Pending { days, json } => {
             let store = Store::open_read_only(&config.database)?;
