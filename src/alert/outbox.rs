@@ -195,7 +195,7 @@ impl Outbox {
                 let at = done + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
                 if at > self.give_up_at(d.created_at) {
                     let error = format!(
-                        "gave up after {} attempts over {} hours: {message}",
+                        "gave up after {} attempt(s) within {} hours: {message}",
                         d.attempts + 1,
                         self.config.give_up_after_hours
                     );
@@ -240,7 +240,7 @@ impl Outbox {
                 format!("channel {} is not configured", d.channel)
             };
             let error = format!(
-                "gave up after {} attempts over {} hours: {why}",
+                "gave up after {} attempt(s) within {} hours: {why}",
                 d.attempts, self.config.give_up_after_hours
             );
             self.fail(&d.idempotency_key, now, &error, &d.channel).await?;
