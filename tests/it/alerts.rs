@@ -518,3 +518,45 @@ async fn report_bodies_snapshot() {
         insta::assert_json_snapshot!(format!("alert_{name}_slack"), rendered.slack);
     }
 }
+
+/// The worker as the daemon runs it: Slack (served before the webhook in
+/// channel order) takes a minute to answer, and does not hold up the webhook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_sends_on_each_channel_independently() {
+    let http = MockServer::start().await;
+    Mock::given(path("/slack"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(60)))
+        .mount(&http)
+        .await;
+    Mock::given(path("/hook")).respond_with(ResponseTemplate::new(200)).mount(&http).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = alerts(free_port(), &http.uri(), Tier::Skip);
+    (config.email, config.discord, config.timeout_seconds) = (None, None, 120);
+    let (scans, store, config) =
+        replay_with_alerts("cvna-2023q2.toml", &dir.path().join("c.db"), config).await;
+    let clock = Arc::new(ivcd::clock::SimulatedClock::starting_at(scans[0].as_of));
+    let outbox = Arc::new(Outbox::new(store.clone(), &config.alerts, clock).unwrap());
+    let (waker, wake) = ivcd::alert::outbox::Waker::new();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(outbox.run(cancel.clone(), wake));
+    waker.wake();
+
+    // Wait (at most 30 s) for the webhook to be marked sent.
+    let state = |channel: &'static str| {
+        let store = store.clone();
+        async move {
+            let rows = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap();
+            rows.into_iter().find(|d| d.channel == channel).unwrap().state
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while state("webhook").await != DeliveryState::Sent {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the webhook was sent while Slack hung");
+    assert_eq!(requests_to(&http, "/hook").await.len(), 1);
+    assert_eq!(state("slack").await, DeliveryState::Sending, "Slack's send is still in flight");
+    worker.abort();
+}

@@ -83,3 +83,51 @@ fn bad_scenario_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("s.toml") && err.contains("missing field"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_test_reports_each_channel_and_the_exact_failure() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let http = MockServer::start().await;
+    Mock::given(path("/hook")).respond_with(ResponseTemplate::new(200)).mount(&http).await;
+    Mock::given(path("/slack-token-xyz"))
+        .respond_with(ResponseTemplate::new(403).set_body_string("invalid_token"))
+        .mount(&http)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ivcd.toml");
+    let uri = http.uri();
+    let db = dir.path().join("ivcd.db");
+    std::fs::write(
+        &file,
+        format!(
+            "database = {db:?}\n[alerts.webhook]\nurl = \"{uri}/hook\"\n[alerts.slack]\nwebhook_url = \"{uri}/slack-token-xyz\"\n"
+        ),
+    )
+    .unwrap();
+
+    let out = ivcd().arg("--config").arg(&file).args(["notify", "test"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("webhook: sent"), "{stdout}");
+    assert!(stdout.contains("slack: FAILED: Slack: HTTP 403 Forbidden: invalid_token"), "{stdout}");
+    let printed = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!printed.contains("slack-token-xyz"), "the Slack URL is a secret: {printed}");
+    let hooks: Vec<_> =
+        http.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == "/hook").collect();
+    let body: serde_json::Value = serde_json::from_slice(&hooks[0].body).unwrap();
+    assert_eq!(body["kind"], "test");
+
+    let only =
+        ivcd().arg("--config").arg(&file).args(["notify", "test", "--channel", "webhook"]).output().unwrap();
+    assert!(only.status.success(), "{}", String::from_utf8_lossy(&only.stdout));
+    let missing =
+        ivcd().arg("--config").arg(&file).args(["notify", "test", "--channel", "email"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not configured"));
+
+    let shown = ivcd().arg("check-config").arg(&file).output().unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("[alerts.slack]") && !shown.contains("slack-token-xyz"), "{shown}");
+}
