@@ -324,8 +324,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             remove_database(&db)?;
             let outcome = replay::run(&scenario, &data_dir, &db, &config, notify).await?;
             let delivered = if notify {
+                // The replay's reports are stamped with its simulated time: deliver on that clock,
+                // so their age is measured as if the day were live.
+                let at = outcome.scans.last().map_or_else(|| clock.now(), |s| s.as_of);
                 let store = Store::open(&db)?;
-                Some(deliver_now(&config, store, clock.clone()).await?)
+                Some(deliver_now(&config, store, Arc::new(crate::clock::FixedClock::new(at))).await?)
             } else {
                 None
             };
@@ -426,7 +429,7 @@ async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Re
         .map(|a| match &a.outcome {
             AttemptOutcome::Sent => format!("alert {}: sent ({})", a.channel, a.key),
             AttemptOutcome::Retry { at, error } => format!(
-                "alert {}: not sent ({error}); queued for {} ET, delivered by the daemon",
+                "alert {}: not sent ({error}); still queued, next attempt at {} ET by the daemon using this database",
                 a.channel,
                 jobs::et(*at).format("%Y-%m-%d %H:%M:%S")
             ),

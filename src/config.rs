@@ -360,7 +360,8 @@ pub struct AlertsConfig {
     /// The first retry waits this many seconds; each next one doubles, with
     /// jitter (default 30).
     pub initial_backoff_seconds: u64,
-    /// No retry waits longer than this many seconds (default 900).
+    /// The backoff doubles up to this many seconds (default 900); jitter
+    /// adds up to as much again, and an HTTP `Retry-After` may ask for longer.
     pub max_backoff_seconds: u64,
     /// Per-attempt timeout of a send, in seconds (default 30).
     pub timeout_seconds: u64,

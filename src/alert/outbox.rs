@@ -28,7 +28,7 @@ use super::channels::{Channel, SendError};
 use super::{AlertError, render};
 use crate::clock::Clock;
 use crate::config::AlertsConfig;
-use crate::store::{Delivery, Store, StoreError};
+use crate::store::{Delivery, DeliveryState, Store, StoreError};
 
 /// What one attempt came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,12 +123,26 @@ impl Outbox {
         created_at + chrono::Duration::hours(i64::from(self.config.give_up_after_hours))
     }
 
+    /// How long a claim holds a delivery: twice the longest a send may
+    /// take (it is cut off at [`Self::send_timeout`]). A `sending` row whose
+    /// lease ran out was left by a process that stopped mid-send and is due again.
+    pub fn lease(&self) -> Duration {
+        self.send_timeout() * 2
+    }
+
+    /// The longest one send may take: twice `alerts.timeout_seconds` (the
+    /// SMTP and HTTP clients time out each step at `timeout_seconds`).
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.config.timeout_seconds) * 2
+    }
+
     /// Runs one pass over every channel at once: each sends what is due now.
     ///
     /// # Errors
     /// A store failure (the first one met).
     pub async fn deliver_due_all(&self) -> Result<Vec<Attempt>, StoreError> {
-        let passes = self.channels.iter().map(|c| self.deliver_due(c));
+        let never = CancellationToken::new();
+        let passes = self.channels.iter().map(|c| self.deliver_due(c, &never));
         let mut out = Vec::new();
         for result in futures::future::join_all(passes).await {
             out.extend(result?);
@@ -136,16 +150,24 @@ impl Outbox {
         Ok(out)
     }
 
-    /// Sends every delivery to `channel` that is due now, oldest first.
+    /// Sends every delivery to `channel` that is due now, oldest first,
+    /// stopping between deliveries once `stop` is cancelled.
     ///
     /// # Errors
     /// A store failure; deliveries already marked keep their marks.
-    pub async fn deliver_due(&self, channel: &Channel) -> Result<Vec<Attempt>, StoreError> {
+    pub async fn deliver_due(
+        &self,
+        channel: &Channel,
+        stop: &CancellationToken,
+    ) -> Result<Vec<Attempt>, StoreError> {
         let name = channel.name();
         let now = self.clock.now();
         let due = self.store.run(move |db| db.due_deliveries(name, now)).await?;
         let mut attempts = Vec::new();
         for delivery in due {
+            if stop.is_cancelled() {
+                break;
+            }
             if let Some(a) = self.attempt(channel, delivery).await? {
                 attempts.push(a);
             }
@@ -155,12 +177,35 @@ impl Outbox {
 
     async fn attempt(&self, channel: &Channel, d: Delivery) -> Result<Option<Attempt>, StoreError> {
         let now = self.clock.now();
+        let name = channel.name();
         let key = d.idempotency_key.clone();
+        let attempt = |outcome| Some(Attempt { channel: name, key: key.clone(), outcome });
+        // Too old to be worth sending (after an outage, yesterday's setups are noise).
+        if now > self.give_up_at(d.created_at) {
+            let error = format!(
+                "not sent: the report is older than alerts.give_up_after_hours ({}) after {} attempt(s){}",
+                self.config.give_up_after_hours,
+                d.attempts,
+                d.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+            );
+            return Ok(if self.fail(&key, now, &error, name).await? {
+                attempt(AttemptOutcome::Failed { error })
+            } else {
+                None
+            });
+        }
+        let lease_end = now + chrono::Duration::from_std(self.lease()).unwrap_or(chrono::Duration::hours(1));
         let k = key.clone();
-        if !self.store.run(move |db| db.begin_delivery_attempt(&k, now)).await? {
+        if !self.store.run(move |db| db.begin_delivery_attempt(&k, now, lease_end)).await? {
             return Ok(None);
         }
-        let attempt = |outcome| Some(Attempt { channel: channel.name(), key: key.clone(), outcome });
+        if d.state == DeliveryState::Sending {
+            tracing::warn!(
+                channel = name,
+                key = %key,
+                "an earlier attempt stopped mid-send; sending again (the report may arrive twice)"
+            );
+        }
         let message = match d.scan_id {
             None => Err(AlertError::ScanGone),
             Some(id) => match super::load(&self.store, id, &self.config).await {
@@ -169,11 +214,17 @@ impl Outbox {
             },
         };
         let result = match message {
-            Ok(m) => channel.send(&m, &key).await,
+            Ok(m) => match tokio::time::timeout(self.send_timeout(), channel.send(&m, &key)).await {
+                Ok(result) => result,
+                Err(_) => Err(SendError::Transient {
+                    message: format!("{name}: no answer within {:?}", self.send_timeout()),
+                    retry_after: None,
+                }),
+            },
             Err(AlertError::ScanGone) => {
                 let k = key.clone();
                 self.store.run(move |db| db.supersede_delivery(&k, now)).await?;
-                tracing::warn!(channel = channel.name(), key = %key, "alert not sent: its scan was replaced by a re-run");
+                tracing::warn!(channel = name, key = %key, "alert not sent: its scan was replaced by a re-run");
                 return Ok(attempt(AttemptOutcome::Superseded));
             }
             Err(AlertError::Render(e)) => Err(SendError::Permanent { message: e }),
@@ -186,8 +237,8 @@ impl Outbox {
         let k = key.clone();
         let outcome = match result {
             Ok(()) => {
-                self.store.run(move |db| db.delivery_sent(&k, done)).await?;
-                tracing::info!(channel = channel.name(), key = %key, attempt = d.attempts + 1, "alert sent");
+                self.mark_sent(&key, done).await?;
+                tracing::info!(channel = name, key = %key, attempt = d.attempts + 1, "alert sent");
                 AttemptOutcome::Sent
             }
             Err(SendError::Transient { message, retry_after }) => {
@@ -199,28 +250,56 @@ impl Outbox {
                         d.attempts + 1,
                         self.config.give_up_after_hours
                     );
-                    self.fail(&key, done, &error, channel.name()).await?;
+                    self.fail(&key, done, &error, name).await?;
                     AttemptOutcome::Failed { error }
                 } else {
                     let e = message.clone();
                     self.store.run(move |db| db.delivery_retry(&k, at, &e)).await?;
-                    tracing::warn!(channel = channel.name(), key = %key, error = %message, retry_at = %at, "alert not sent; will retry");
+                    tracing::warn!(channel = name, key = %key, error = %message, retry_at = %at, "alert not sent; will retry");
                     AttemptOutcome::Retry { at, error: message }
                 }
             }
             Err(SendError::Permanent { message }) => {
-                self.fail(&key, done, &message, channel.name()).await?;
+                self.fail(&key, done, &message, name).await?;
                 AttemptOutcome::Failed { error: message }
             }
         };
         Ok(attempt(outcome))
     }
 
-    async fn fail(&self, key: &str, at: DateTime<Utc>, error: &str, channel: &str) -> Result<(), StoreError> {
+    /// Marks a delivery sent, trying three times: a mark lost here would
+    /// send the report again when the lease runs out.
+    async fn mark_sent(&self, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tries = 0;
+        loop {
+            let k = key.to_owned();
+            match self.store.run(move |db| db.delivery_sent(&k, at)).await {
+                Ok(_) => return Ok(()),
+                Err(e) if tries < 2 => {
+                    tries += 1;
+                    tracing::warn!(key, error = %e, "cannot mark the alert sent; trying again");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Marks an unsent delivery failed and logs it at ERROR; false when it was
+    /// no longer unsent (another process finished it meanwhile).
+    async fn fail(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+        error: &str,
+        channel: &str,
+    ) -> Result<bool, StoreError> {
         let (k, e) = (key.to_owned(), error.to_owned());
-        self.store.run(move |db| db.delivery_failed(&k, at, &e)).await?;
-        tracing::error!(channel, key, error, "alert delivery failed for good");
-        Ok(())
+        let changed = self.store.run(move |db| db.delivery_failed(&k, at, &e)).await?;
+        if changed {
+            tracing::error!(channel, key, error, "alert delivery failed for good");
+        }
+        Ok(changed)
     }
 
     /// Gives up the pending deliveries whose report is older than
@@ -233,6 +312,7 @@ impl Outbox {
         let cutoff = now - chrono::Duration::hours(i64::from(self.config.give_up_after_hours));
         let expired = self.store.run(move |db| db.expired_deliveries(cutoff)).await?;
         let configured: Vec<&str> = self.channels.iter().map(Channel::name).collect();
+        let mut given_up = 0;
         for d in &expired {
             let why = if configured.contains(&d.channel.as_str()) {
                 d.last_error.clone().unwrap_or_else(|| "never attempted".into())
@@ -243,9 +323,11 @@ impl Outbox {
                 "gave up after {} attempt(s) within {} hours: {why}",
                 d.attempts, self.config.give_up_after_hours
             );
-            self.fail(&d.idempotency_key, now, &error, &d.channel).await?;
+            if self.fail(&d.idempotency_key, now, &error, &d.channel).await? {
+                given_up += 1;
+            }
         }
-        Ok(expired.len())
+        Ok(given_up)
     }
 
     /// Runs until `cancel`: a task per channel sends what is due, then
@@ -282,9 +364,13 @@ impl Outbox {
         let channel = &self.channels[index];
         let name = channel.name();
         loop {
-            if let Err(e) = self.deliver_due(channel).await {
-                tracing::error!(channel = name, error = %e, "cannot work the outbox");
-            }
+            let failed = match self.deliver_due(channel, &cancel).await {
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::error!(channel = name, error = %e, "cannot work the outbox; trying again in a minute");
+                    true
+                }
+            };
             let now = self.clock.now();
             let next = match self.store.run(move |db| db.next_attempt_at(name)).await {
                 Ok(next) => next,
@@ -293,7 +379,10 @@ impl Outbox {
                     Some(now + chrono::Duration::minutes(1))
                 }
             };
-            let until = next.unwrap_or(now + chrono::Duration::hours(1)).max(now);
+            let mut until = next.unwrap_or(now + chrono::Duration::hours(1)).max(now);
+            if failed {
+                until = until.max(now + chrono::Duration::minutes(1));
+            }
             if !wait(&self.clock, until, &cancel, &mut wake).await {
                 return;
             }

@@ -385,6 +385,39 @@ mod tests {
         assert_eq!(clip("ééééé", 4).chars().count(), 4);
     }
 
+    /// Slack's limits hold however long the lists get (names and reasons
+    /// here are placeholders for the layout, not market data).
+    #[test]
+    fn long_lists_stay_within_slacks_limits() {
+        let items: Vec<BriefView> = (0..400)
+            .map(|i| BriefView { ticker: format!("T{i:03}"), timing: "BMO", why: "x".repeat(80) })
+            .collect();
+        for max in [1, 3, 46] {
+            let sections = brief_sections("Skipped", &items, max);
+            assert!(sections.len() <= max, "{} sections for {max}", sections.len());
+            let texts: Vec<&str> = sections.iter().map(|s| s["text"]["text"].as_str().unwrap()).collect();
+            assert!(texts.iter().all(|t| t.chars().count() <= slack_limits::TEXT));
+            let listed = texts.iter().map(|t| t.matches("• ").count()).sum::<usize>();
+            let more = texts.last().unwrap().rsplit("…and ").next().unwrap();
+            let counted: usize = more.split(' ').next().unwrap().parse().unwrap_or(0);
+            assert_eq!(listed + counted, items.len(), "every item is listed or counted");
+        }
+        let view = ReportView {
+            subject: "s".repeat(400),
+            sessions: String::new(),
+            scanned: String::new(),
+            setups: Vec::new(),
+            below_cut: items.clone(),
+            skipped: items,
+            totals: String::new(),
+            data_age: None,
+        };
+        let message = slack(&view);
+        let blocks = message["blocks"].as_array().unwrap();
+        assert!(blocks.len() <= slack_limits::BLOCKS, "{} blocks", blocks.len());
+        assert_eq!(blocks[0]["text"]["text"].as_str().unwrap().chars().count(), slack_limits::HEADER);
+    }
+
     #[test]
     fn slack_escapes_its_control_characters() {
         assert_eq!(slack_escape("a<b>&c"), "a&lt;b&gt;&amp;c");

@@ -496,13 +496,6 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     if stale > 0 {
         tracing::warn!(runs = stale, "runs left unfinished by the previous process were marked interrupted");
     }
-    for d in store.run(move |db| db.requeue_interrupted_sends(started_at)).await? {
-        tracing::warn!(
-            channel = %d.channel,
-            key = %d.idempotency_key,
-            "an alert was being sent when the previous process stopped; sending it again (it may arrive twice)"
-        );
-    }
     if let Some(t) = &composed.tradier {
         check_exchange_calendar(t, &store, started_at).await;
     }

@@ -133,7 +133,15 @@ pub async fn scan(
                 analysed.iter().map(|(c, s)| (c.clone(), s.as_ref())).collect();
             // The scan and its alert's outbox rows commit together, or neither does.
             let scan_id = db.transaction(|db| {
-                let id = db.replace_scan(&header, &rows)?;
+                let (id, orphaned) = db.replace_scan(&header, &rows)?;
+                // A re-run of a slot whose alert was still queued carries it
+                // over to the same channels, so the slot's report is never lost.
+                let mut channels = channels.clone();
+                for c in orphaned {
+                    if !channels.contains(&c) {
+                        channels.push(c);
+                    }
+                }
                 db.enqueue_scan_alert(id, header.slot, &channels, header.finished_at)?;
                 Ok(id)
             })?;

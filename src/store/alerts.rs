@@ -131,65 +131,70 @@ impl Db<'_> {
         Ok(Some(alert_id))
     }
 
-    /// Marks the unsent deliveries of the alerts of scan `scan_id` superseded
-    /// (the scan is about to be replaced by a re-run of its slot, whose own
-    /// alert reports the new figures).
+    /// Marks the pending deliveries of the alerts of scan `scan_id`
+    /// superseded (the scan is about to be replaced by a re-run of its slot)
+    /// and returns their channels: the re-run's alert must go to them, with
+    /// or without `--notify`, so the slot's report is never lost. A delivery
+    /// in flight is left to finish.
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn supersede_scan_alerts(&mut self, scan_id: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub fn supersede_scan_alerts(
+        &mut self,
+        scan_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let channels: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT DISTINCT d.channel FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+                     WHERE a.scan_id = ?1 AND d.state = 'pending' ORDER BY d.channel",
+                )
+                .map_err(self.err("find the replaced scan's pending alerts"))?;
+            stmt.query_map([scan_id], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("find the replaced scan's pending alerts"))?
+        };
         self.conn
             .execute(
                 "UPDATE alert_deliveries SET state = 'superseded', finished_at = ?2
-                 WHERE state IN ('pending', 'sending')
-                   AND alert_id IN (SELECT id FROM alerts WHERE scan_id = ?1)",
+                 WHERE state = 'pending' AND alert_id IN (SELECT id FROM alerts WHERE scan_id = ?1)",
                 params![scan_id, instant_text(now)],
             )
-            .map_err(self.err("supersede the replaced scan's alerts"))
+            .map_err(self.err("supersede the replaced scan's alerts"))?;
+        Ok(channels)
     }
 
     /// Marks one delivery superseded (its scan is no longer stored).
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn supersede_delivery(&mut self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn supersede_delivery(&mut self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         self.update_delivery(
-            "UPDATE alert_deliveries SET state = 'superseded', finished_at = ?2 WHERE idempotency_key = ?1",
+            "UPDATE alert_deliveries SET state = 'superseded', finished_at = ?2
+             WHERE idempotency_key = ?1 AND state = 'sending'",
             key,
             now,
             None,
         )
     }
 
-    /// Returns deliveries left `sending` by a process that stopped mid-send to
-    /// `pending`, due at once; returns them (they may have reached their
-    /// channel: the one window where a report can be sent twice).
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn requeue_interrupted_sends(&mut self, now: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
-        let rows = self.deliveries_where("d.state = 'sending'", &[])?;
-        self.conn
-            .execute(
-                "UPDATE alert_deliveries SET state = 'pending', next_attempt_at = ?1 WHERE state = 'sending'",
-                [instant_text(now)],
-            )
-            .map_err(self.err("requeue interrupted sends"))?;
-        Ok(rows)
-    }
-
-    /// The pending deliveries to `channel` due at `now`, oldest alert first.
+    /// The deliveries to `channel` due at `now`, oldest alert first: pending
+    /// ones whose time has come, and `sending` ones whose lease ran out (the
+    /// process that claimed them stopped mid-send, or hangs).
     ///
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn due_deliveries(&mut self, channel: &str, now: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
         self.deliveries_where(
-            "d.state = 'pending' AND d.channel = ?1 AND d.next_attempt_at <= ?2",
+            "d.state IN ('pending', 'sending') AND d.channel = ?1 AND d.next_attempt_at <= ?2",
             &[channel, &instant_text(now)],
         )
     }
 
-    /// When the next pending delivery to `channel` is due, if any is pending.
+    /// When the next delivery to `channel` is due (a pending one's time, or a
+    /// claimed one's lease end), if any is unsent.
     ///
     /// # Errors
     /// SQLite errors or a corrupt stored value.
@@ -197,7 +202,8 @@ impl Db<'_> {
         let at: Option<String> = self
             .conn
             .query_row(
-                "SELECT min(next_attempt_at) FROM alert_deliveries WHERE state = 'pending' AND channel = ?1",
+                "SELECT min(next_attempt_at) FROM alert_deliveries
+                 WHERE state IN ('pending', 'sending') AND channel = ?1",
                 [channel],
                 |r| r.get(0),
             )
@@ -205,40 +211,50 @@ impl Db<'_> {
         at.map(|t| parse_instant(self, "alert_deliveries", "next_attempt_at", &t)).transpose()
     }
 
-    /// Claims a pending delivery for an attempt: `sending`, one more
-    /// attempt, committed before the message leaves. Returns false when the
-    /// delivery is no longer pending (another process claimed it, or it was
-    /// superseded), in which case nothing may be sent.
+    /// Claims a delivery for an attempt: `sending` until `lease_end`, one
+    /// more attempt, committed before the message leaves. Only a pending row,
+    /// or a `sending` row whose lease ran out, can be claimed; returns false
+    /// otherwise (another process holds it, or it was superseded), and then
+    /// nothing may be sent.
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn begin_delivery_attempt(&mut self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn begin_delivery_attempt(
+        &mut self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_end: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let n = self
             .conn
             .execute(
-                "UPDATE alert_deliveries SET state = 'sending', attempts = attempts + 1, last_attempt_at = ?2
-                 WHERE idempotency_key = ?1 AND state = 'pending'",
-                params![key, instant_text(now)],
+                "UPDATE alert_deliveries
+                 SET state = 'sending', attempts = attempts + 1, last_attempt_at = ?2, next_attempt_at = ?3
+                 WHERE idempotency_key = ?1
+                   AND (state = 'pending' OR (state = 'sending' AND next_attempt_at <= ?2))",
+                params![key, instant_text(now), instant_text(lease_end)],
             )
             .map_err(self.err(format!("claim delivery {key}")))?;
         Ok(n == 1)
     }
 
-    /// Records that the channel accepted the delivery.
+    /// Records that the channel accepted the claimed delivery. Returns false
+    /// when the row was no longer `sending` (it changed meanwhile).
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn delivery_sent(&mut self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn delivery_sent(&mut self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         self.update_delivery(
             "UPDATE alert_deliveries SET state = 'sent', delivered_at = ?2, finished_at = ?2, last_error = NULL
-             WHERE idempotency_key = ?1",
+             WHERE idempotency_key = ?1 AND state = 'sending'",
             key,
             now,
             None,
         )
     }
 
-    /// Records a transient failure: pending again, due at `retry_at`.
+    /// Records a transient failure of the claimed delivery: pending again,
+    /// due at `retry_at`. Returns false when the row was no longer `sending`.
     ///
     /// # Errors
     /// SQLite errors.
@@ -247,24 +263,31 @@ impl Db<'_> {
         key: &str,
         retry_at: DateTime<Utc>,
         error: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.update_delivery(
             "UPDATE alert_deliveries SET state = 'pending', next_attempt_at = ?2, last_error = ?3
-             WHERE idempotency_key = ?1",
+             WHERE idempotency_key = ?1 AND state = 'sending'",
             key,
             retry_at,
             Some(error),
         )
     }
 
-    /// Records a delivery given up: a permanent refusal, or too old.
+    /// Records a delivery given up: a permanent refusal, or too old. Only an
+    /// unsent row (pending, or claimed by the caller) changes; returns false
+    /// when it was already sent, failed or superseded.
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn delivery_failed(&mut self, key: &str, now: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+    pub fn delivery_failed(
+        &mut self,
+        key: &str,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
         self.update_delivery(
             "UPDATE alert_deliveries SET state = 'failed', finished_at = ?2, last_error = ?3
-             WHERE idempotency_key = ?1",
+             WHERE idempotency_key = ?1 AND state IN ('pending', 'sending')",
             key,
             now,
             Some(error),
@@ -277,16 +300,13 @@ impl Db<'_> {
         key: &str,
         at: DateTime<Utc>,
         error: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let n = match error {
             Some(e) => self.conn.execute(sql, params![key, instant_text(at), e]),
             None => self.conn.execute(sql, params![key, instant_text(at)]),
         }
         .map_err(self.err(format!("update delivery {key}")))?;
-        if n == 0 {
-            return Err(self.corrupt("alert_deliveries", "idempotency_key", key));
-        }
-        Ok(())
+        Ok(n == 1)
     }
 
     /// Deliveries still pending whose alert was stored before `created_before`.

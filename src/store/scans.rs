@@ -114,7 +114,9 @@ impl Db<'_> {
     /// same slot (with its candidates and the chain snapshots they used), so
     /// re-running a slot leaves one set of candidates. Each candidate's
     /// snapshot (if any) is stored first and its id recorded. Call inside
-    /// [`Db::transaction`]. Returns the scan's id.
+    /// [`Db::transaction`]. Returns the scan's id and the channels whose
+    /// delivery of the replaced scan's alert was still pending (now
+    /// superseded: the new scan's alert must go to them).
     ///
     /// # Errors
     /// SQLite errors.
@@ -122,7 +124,7 @@ impl Db<'_> {
         &mut self,
         scan: &NewScan,
         candidates: &[(Candidate, Option<&ChainSnapshot>)],
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(i64, Vec<String>), StoreError> {
         let slot = instant_text(scan.slot);
         // The replaced scan's snapshots: collected first, deleted after the
         // candidates that reference them (which go with their scan).
@@ -144,9 +146,10 @@ impl Db<'_> {
             .map(Some)
             .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
             .map_err(self.err("find the replaced scan"))?;
-        if let Some(id) = replaced_scan {
-            self.supersede_scan_alerts(id, scan.finished_at)?;
-        }
+        let orphaned = match replaced_scan {
+            Some(id) => self.supersede_scan_alerts(id, scan.finished_at)?,
+            None => Vec::new(),
+        };
         self.conn
             .execute("DELETE FROM scans WHERE slot = ?1", [&slot])
             .map_err(self.err("delete replaced scan"))?;
@@ -181,7 +184,7 @@ impl Db<'_> {
             };
             self.insert_candidate(scan_id, candidate, snapshot_id)?;
         }
-        Ok(scan_id)
+        Ok((scan_id, orphaned))
     }
 
     fn insert_candidate(

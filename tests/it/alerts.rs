@@ -303,12 +303,11 @@ async fn busy_week_reports_list_every_candidate_and_fit_slack() {
     let smtp = SmtpSink::start(0);
     let http = receivers().await;
     let dir = tempfile::tempdir().unwrap();
-    let (scans, store, config) = replay_with_alerts(
-        "busy-week-2025-10-27.toml",
-        &dir.path().join("week.db"),
-        alerts(smtp.port, &http.uri(), Tier::Marginal),
-    )
-    .await;
+    // The five reports are delivered together on Friday: keep Monday's alive that long.
+    let config =
+        AlertsConfig { give_up_after_hours: 24 * 7, ..alerts(smtp.port, &http.uri(), Tier::Marginal) };
+    let (scans, store, config) =
+        replay_with_alerts("busy-week-2025-10-27.toml", &dir.path().join("week.db"), config).await;
     assert_eq!(scans.len(), 5);
     let last = scans.last().unwrap().as_of;
     let outbox = Outbox::new(store.clone(), &config.alerts, clock_at(last)).unwrap();
@@ -488,7 +487,10 @@ async fn a_rerun_of_the_slot_supersedes_the_unsent_alert() {
     let db = dir.path().join("c.db");
     let config = alerts(free_port(), "http://127.0.0.1:9", Tier::Skip);
     replay_with_alerts("cvna-2023q2.toml", &db, config.clone()).await;
-    let (_, store, _) = replay_with_alerts("cvna-2023q2.toml", &db, config).await;
+    // The re-run does not ask for alerts (no --notify): the queued report is carried over anyway.
+    let config = Config { alerts: config, ..Config::default() };
+    replay::run(&scenario("cvna-2023q2.toml"), &data_dir(), &db, &config, false).await.unwrap();
+    let store = Store::open(&db).unwrap();
     let rows = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap();
     let states: Vec<(i64, DeliveryState)> = rows.iter().map(|d| (d.alert_id, d.state)).collect();
     assert_eq!(rows.len(), 8, "{states:?}");
@@ -559,4 +561,55 @@ async fn the_worker_sends_on_each_channel_independently() {
     assert_eq!(requests_to(&http, "/hook").await.len(), 1);
     assert_eq!(state("slack").await, DeliveryState::Sending, "Slack's send is still in flight");
     worker.abort();
+}
+
+/// A claim left by a process that died mid-send holds until its lease runs
+/// out; then the report is sent (the documented repeat window).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_left_in_flight_is_taken_over_after_its_lease() {
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = alerts(free_port(), &http.uri(), Tier::Skip);
+    (config.email, config.slack, config.discord) = (None, None, None);
+    let (scans, store, config) =
+        replay_with_alerts("cvna-2023q2.toml", &dir.path().join("c.db"), config).await;
+    let clock = clock_at(scans[0].as_of);
+    let outbox = Outbox::new(store.clone(), &config.alerts, clock.clone()).unwrap();
+    let start = clock.now();
+    let lease = chrono::Duration::from_std(outbox.lease()).unwrap();
+    let key = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap()[0].idempotency_key.clone();
+    // Another process claims it and dies.
+    let k = key.clone();
+    assert!(store.run(move |db| db.begin_delivery_attempt(&k, start, start + lease)).await.unwrap());
+    let k = key.clone();
+    assert!(
+        !store.run(move |db| db.begin_delivery_attempt(&k, start, start + lease)).await.unwrap(),
+        "one claim at a time"
+    );
+    clock.set(start + lease - chrono::Duration::seconds(1));
+    assert!(outbox.deliver_due_all().await.unwrap().is_empty(), "the lease still holds");
+    clock.set(start + lease);
+    let attempts = outbox.deliver_due_all().await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Sent);
+    assert_eq!(requests_to(&http, "/hook").await.len(), 1);
+    let rows = store.run(|db| db.outbox(DateTime::<Utc>::MIN_UTC)).await.unwrap();
+    assert_eq!((rows[0].state, rows[0].attempts), (DeliveryState::Sent, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_older_than_the_give_up_age_is_not_sent() {
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = alerts(free_port(), &http.uri(), Tier::Skip);
+    (config.email, config.slack, config.discord) = (None, None, None);
+    let (scans, store, config) =
+        replay_with_alerts("cvna-2023q2.toml", &dir.path().join("c.db"), config).await;
+    // The daemon comes back the next morning, past the 12 hours.
+    let clock = clock_at(scans[0].as_of + chrono::Duration::hours(13));
+    let outbox = Outbox::new(store.clone(), &config.alerts, clock).unwrap();
+    let attempts = outbox.deliver_due_all().await.unwrap();
+    let AttemptOutcome::Failed { error } = &attempts[0].outcome else { panic!("{attempts:?}") };
+    assert!(error.starts_with("not sent: the report is older than"), "{error}");
+    assert!(requests_to(&http, "/hook").await.is_empty());
 }

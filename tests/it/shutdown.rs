@@ -218,7 +218,7 @@ async fn alerts_pending_at_a_sigkill_are_delivered_after_the_restart() {
             "database = {db:?}\n[daemon]\nstatus_socket = {:?}\n\
              [tradier]\nbase_url = {:?}\ntoken = \"test-token\"\n\
              [alpha_vantage]\nbase_url = {:?}\napi_key = \"test-key\"\n\
-             [alerts]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 2\n\
+             [alerts]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 2\ntimeout_seconds = 1\n\
              [alerts.webhook]\nurl = \"{}/hook\"\n",
             dir.path().join("status.sock"),
             tradier.uri(),
