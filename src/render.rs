@@ -3,17 +3,10 @@
 
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
+use crate::alert::format::{num, pct};
 use crate::analysis::moves::HistoricalMove;
 use crate::jobs::{et, scan::human_age};
 use crate::report::ScanReport;
-
-fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".into(), |x| format!("{:.2}%", x * 100.0))
-}
-
-fn num(x: Option<f64>, digits: usize) -> String {
-    x.map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))
-}
 
 fn opt<T: ToString>(x: &Option<T>) -> String {
     x.as_ref().map_or_else(|| "-".into(), ToString::to_string)

@@ -200,30 +200,17 @@ impl EmailChannel {
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) => {
-                let text = format!("SMTP {}: {}", self.server, error_chain(&e));
-                if e.is_permanent() || e.is_client() {
-                    Err(SendError::permanent(text))
-                } else {
-                    Err(SendError::transient(text))
-                }
+                let permanent = e.is_permanent() || e.is_client();
+                let text = format!("SMTP {}: {}", self.server, error_chain(e));
+                if permanent { Err(SendError::permanent(text)) } else { Err(SendError::transient(text)) }
             }
         }
     }
 }
 
-/// An error and its sources, `a: b: c`.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
+/// An error and its sources, `a: b: c` (anyhow's alternate form).
+fn error_chain(e: impl std::error::Error + Send + Sync + 'static) -> String {
+    format!("{:#}", anyhow::Error::new(e))
 }
 
 /// A webhook endpoint (Slack, Discord or generic).
@@ -267,7 +254,7 @@ impl HttpChannel {
             .body(body)
             .send()
             .await
-            .map_err(|e| SendError::transient(format!("{what}: {}", error_chain(&e.without_url()))))?;
+            .map_err(|e| SendError::transient(format!("{what}: {}", error_chain(e.without_url()))))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

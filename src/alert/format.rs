@@ -200,7 +200,7 @@ pub struct BriefView {
 
 impl BriefView {
     fn below(c: &Candidate, report: &AlertReport) -> Self {
-        let why = if c.tier.is_some_and(|t| t <= report.min_tier) {
+        let why = if super::makes_the_cut(c, report.min_tier) {
             format!("VRP {} ({}), beyond the top {}", num(c.vrp, 2), tier(c.tier), report.top_n)
         } else {
             format!("VRP {} ({})", num(c.vrp, 2), tier(c.tier))

@@ -13,7 +13,6 @@ use rust_decimal::Decimal;
 
 use crate::analysis::vrp::Tier;
 use crate::config::AlertsConfig;
-use crate::domain::Timing;
 use crate::report::{Candidate, ScanReport};
 use crate::store::{LegQuote, Store, StoreError};
 
@@ -109,15 +108,14 @@ pub struct AlertReport {
 impl AlertReport {
     /// Cuts a stored scan to the alert: setups at or above `config.min_tier`
     /// (at most `config.top_n`), the rest of the ranked ones, the skipped.
-    /// `legs` gives the straddle quotes of a candidate (by its position in
-    /// `scan.candidates`).
+    /// `legs` gives the stored straddle quotes of a candidate.
     pub fn new(scan: ScanReport, config: &AlertsConfig, legs: &dyn Fn(&Candidate) -> Vec<LegQuote>) -> Self {
         let mut setups = Vec::new();
         let mut below_cut = Vec::new();
         let mut skipped = Vec::new();
         for c in &scan.candidates {
             match (c.rank, c.tier) {
-                (Some(_), Some(tier)) if tier <= config.min_tier && setups.len() < config.top_n => {
+                _ if makes_the_cut(c, config.min_tier) && setups.len() < config.top_n => {
                     setups.push(Setup { liquidity: Liquidity::from_legs(&legs(c)), candidate: c.clone() });
                 }
                 (Some(_), _) => below_cut.push(c.clone()),
@@ -141,24 +139,17 @@ impl AlertReport {
         )
     }
 
-    /// Whether there is nothing to show (no setup); sent only when `alerts.send_empty`.
-    pub fn is_empty(&self) -> bool {
-        self.setups.is_empty()
-    }
-
     /// The oldest chain among the setups, seconds at the scan.
     pub fn oldest_chain_age(&self) -> Option<i64> {
         self.setups.iter().filter_map(|s| s.candidate.chain_age_seconds).max()
     }
+}
 
-    /// How many candidates report after the close of the session (AMC) and before the next open (BMO).
-    pub fn timing_counts(&self) -> (usize, usize) {
-        let c = &self.scan.candidates;
-        (
-            c.iter().filter(|c| c.timing == Timing::Amc).count(),
-            c.iter().filter(|c| c.timing == Timing::Bmo).count(),
-        )
-    }
+/// Whether a candidate is listed as a setup: ranked, at `min_tier` or better
+/// (tiers order best first). The one rule for the report and for whether a
+/// scan has anything to send.
+pub fn makes_the_cut(c: &Candidate, min_tier: Tier) -> bool {
+    c.rank.is_some() && c.tier.is_some_and(|t| t <= min_tier)
 }
 
 /// `Tue 2025-11-25`.

@@ -44,6 +44,13 @@ pub mod discord_limits {
     pub const CONTENT: usize = 2000;
 }
 
+/// Our layout choices (not service limits): the longest line of a listed
+/// ticker with its reason, the room kept in a list's last section for the
+/// "…and N more" line, and the characters kept for Discord's summary embed.
+const LIST_LINE: usize = 500;
+const MORE_LINE: usize = 60;
+const DISCORD_SUMMARY: usize = 1500;
+
 /// The most setups a Slack message shows (3 blocks each); the rest are counted.
 const SLACK_MAX_SETUPS: usize = 12;
 
@@ -92,6 +99,16 @@ pub fn scan(report: &AlertReport) -> Result<Rendered, AlertError> {
     })
 }
 
+#[derive(Template)]
+#[template(
+    source = r#"<!DOCTYPE html><html><body style="font-family:Helvetica,Arial,sans-serif;"><p><b>{{ subject }}</b></p><p>{{ line }}</p></body></html>"#,
+    ext = "html"
+)]
+struct TestHtml<'a> {
+    subject: &'a str,
+    line: &'a str,
+}
+
 /// The test message of `ivcd notify test`, in every form.
 pub fn test_message(host: &str, at: DateTime<Utc>) -> Rendered {
     let subject = format!("ivcd: test message from {host}");
@@ -99,11 +116,7 @@ pub fn test_message(host: &str, at: DateTime<Utc>) -> Rendered {
         "This is a test from ivcd on {host}, sent {} ET. If you read this, alerts reach you here.",
         crate::jobs::et(at).format("%a %Y-%m-%d %H:%M")
     );
-    let html = format!(
-        "<!DOCTYPE html><html><body style=\"font-family:Helvetica,Arial,sans-serif;\"><p><b>{}</b></p><p>{}</p></body></html>",
-        html_escape(&subject),
-        html_escape(&line)
-    );
+    let html = TestHtml { subject: &subject, line: &line }.render().unwrap_or_else(|_| line.clone());
     Rendered {
         slack: json!({
             "text": subject,
@@ -119,10 +132,6 @@ pub fn test_message(host: &str, at: DateTime<Utc>) -> Rendered {
         html,
         subject,
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Escapes the three characters Slack's mrkdwn treats as control characters.
@@ -241,16 +250,17 @@ fn brief_sections(title: &str, items: &[BriefView], max_blocks: usize) -> Vec<Va
     let lines: Vec<String> = items
         .iter()
         .map(|b| {
-            clip(&format!("• *{}* {}: {}", slack_escape(&b.ticker), b.timing, slack_escape(&b.why)), 500)
+            clip(
+                &format!("• *{}* {}: {}", slack_escape(&b.ticker), b.timing, slack_escape(&b.why)),
+                LIST_LINE,
+            )
         })
         .collect();
     let mut chunks: Vec<String> = vec![format!("*{title}* ({})", items.len())];
     let mut shown = 0;
-    // Leave room in the last block for the "more" line.
-    let reserve = 60;
     for line in &lines {
         let last = chunks.last_mut().expect("one chunk at least");
-        if last.chars().count() + 1 + line.chars().count() + reserve <= slack_limits::TEXT {
+        if last.chars().count() + 1 + line.chars().count() + MORE_LINE <= slack_limits::TEXT {
             last.push('\n');
             last.push_str(line);
         } else if chunks.len() < max_blocks {
@@ -337,7 +347,7 @@ fn discord(v: &ReportView) -> Value {
         let size = title.chars().count()
             + description.chars().count()
             + fields.iter().map(|f| f.to_string().len()).sum::<usize>();
-        if total + size > discord_limits::TOTAL - 1500 {
+        if total + size > discord_limits::TOTAL - DISCORD_SUMMARY {
             break;
         }
         total += size;
@@ -365,7 +375,9 @@ fn discord(v: &ReportView) -> Value {
     if let Some(age) = &v.data_age {
         let _ = write!(rest, "\n{age}");
     }
-    let budget = discord_limits::TOTAL.saturating_sub(total + 100).min(discord_limits::DESCRIPTION);
+    // The summary embed's title ("Summary") is counted in the total too.
+    let budget =
+        discord_limits::TOTAL.saturating_sub(total + "Summary".len()).min(discord_limits::DESCRIPTION);
     embeds.push(json!({ "title": "Summary", "description": clip(&rest, budget), "color": 0x6b_7280 }));
     json!({
         "content": clip(&format!("**{}**\n{} · {}", v.subject, v.sessions, v.scanned), discord_limits::CONTENT),
