@@ -89,6 +89,49 @@ impl Daemon {
     }
 }
 
+/// The providers as local fakes: Alpha Vantage serves the real earnings
+/// calendar recorded on 2026-05-17; Tradier knows no chain (404, after `delay`).
+struct Fakes {
+    tradier: MockServer,
+    alpha: MockServer,
+}
+
+impl Fakes {
+    async fn start(delay: Duration) -> Self {
+        let tradier = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(404).set_delay(delay))
+            .mount(&tradier)
+            .await;
+        let alpha = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/query"))
+            .and(query_param("function", "EARNINGS_CALENDAR"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
+            .mount(&alpha)
+            .await;
+        Self { tradier, alpha }
+    }
+
+    /// Writes `dir/ivcd.toml` for the fakes, with `extra` TOML tables after
+    /// the providers'; returns the file and the database path.
+    fn write_config(&self, dir: &Path, extra: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let db = dir.join("ivcd.db");
+        let config = dir.join("ivcd.toml");
+        let text = format!(
+            "database = {db:?}\n\
+             [tradier]\nbase_url = {:?}\ntoken = \"test-token\"\n\
+             [alpha_vantage]\nbase_url = {:?}\napi_key = \"test-key\"\n\
+             [daemon]\nstatus_socket = {:?}\n",
+            self.tradier.uri(),
+            self.alpha.uri(),
+            dir.join("status.sock"),
+        );
+        std::fs::write(&config, format!("{text}{extra}")).unwrap();
+        (config, db)
+    }
+}
+
 fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut stmt = conn.prepare(sql).unwrap();
@@ -113,34 +156,11 @@ fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
-    let tradier = MockServer::start().await;
-    // Knows no chain, and answers slowly, so the scan is still running when the signal comes.
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_delay(Duration::from_millis(700)))
-        .mount(&tradier)
-        .await;
-    let alpha = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/query"))
-        .and(query_param("function", "EARNINGS_CALENDAR"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
-        .mount(&alpha)
-        .await;
+    // Tradier knows no chain, and answers slowly, so the scan is still running when the signal comes.
+    let fakes = Fakes::start(Duration::from_millis(700)).await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ivcd.db");
-    let config = dir.path().join("ivcd.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database = {db:?}\n[daemon]\nstatus_socket = {:?}\ndrain_timeout_seconds = 20\n\
-             [tradier]\nbase_url = {:?}\ntoken = \"test-token\"\n\
-             [alpha_vantage]\nbase_url = {:?}\napi_key = \"test-key\"\n",
-            dir.path().join("status.sock"),
-            tradier.uri(),
-            alpha.uri()
-        ),
-    )
-    .unwrap();
+    // daemon.drain_timeout_seconds stays at its default, 20.
+    let (config, db) = fakes.write_config(dir.path(), "");
 
     // First run: catch-up refreshes the calendar, then scans; SIGTERM mid-scan.
     let daemon = Daemon::start(&config);
@@ -197,36 +217,19 @@ impl Daemon {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_pending_at_a_sigkill_are_delivered_after_the_restart() {
-    let tradier = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(404)).mount(&tradier).await;
-    let alpha = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/query"))
-        .and(query_param("function", "EARNINGS_CALENDAR"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
-        .mount(&alpha)
-        .await;
+    let fakes = Fakes::start(Duration::ZERO).await;
     // The webhook fails until the daemon is killed.
     let hook = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(503)).mount(&hook).await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ivcd.db");
-    let config = dir.path().join("ivcd.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database = {db:?}\n[daemon]\nstatus_socket = {:?}\n\
-             [tradier]\nbase_url = {:?}\ntoken = \"test-token\"\n\
-             [alpha_vantage]\nbase_url = {:?}\napi_key = \"test-key\"\n\
-             [alerts]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 2\ntimeout_seconds = 1\n\
+    let (config, db) = fakes.write_config(
+        dir.path(),
+        &format!(
+            "[alerts]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 2\ntimeout_seconds = 1\n\
              [alerts.webhook]\nurl = \"{}/hook\"\n",
-            dir.path().join("status.sock"),
-            tradier.uri(),
-            alpha.uri(),
             hook.uri()
         ),
-    )
-    .unwrap();
+    );
 
     // The caught-up scan stores its report and queues it; the webhook refuses; SIGKILL.
     let daemon = Daemon::start(&config);
