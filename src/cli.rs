@@ -464,7 +464,7 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             let mut failed = false;
             for c in channels.iter().filter(|c| channel.as_deref().is_none_or(|o| o == c.name())) {
                 let key = format!("test/{}/{}", crate::store::instant_text(now), c.name());
-                match c.send(&message, &key).await {
+                match c.send(&message, &key, now).await {
                     Ok(()) => println!("{}: sent", c.name()),
                     Err(e) => {
                         failed = true;

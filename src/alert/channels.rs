@@ -111,19 +111,20 @@ impl Channel {
     }
 
     /// Sends `message`; `key` identifies the delivery (email Message-ID,
-    /// `Idempotency-Key` header), so a receiver can drop a repeat.
+    /// `Idempotency-Key` header), so a receiver can drop a repeat. `now` (the
+    /// caller's clock) is what an HTTP-date `Retry-After` is measured from.
     ///
     /// # Errors
     /// [`SendError`], transient or permanent.
-    pub async fn send(&self, message: &Rendered, key: &str) -> Result<(), SendError> {
+    pub async fn send(&self, message: &Rendered, key: &str, now: DateTime<Utc>) -> Result<(), SendError> {
         match self {
             Self::Email(e) => e.send(message, key).await,
             Self::Slack(h) => {
-                h.post("Slack", serde_json::to_vec(&message.slack).unwrap_or_default(), key).await
+                h.post("Slack", serde_json::to_vec(&message.slack).unwrap_or_default(), key, now).await
             }
-            Self::Webhook(h) => h.post("webhook", message.webhook.clone(), key).await,
+            Self::Webhook(h) => h.post("webhook", message.webhook.clone(), key, now).await,
             Self::Discord(h) => {
-                h.post("Discord", serde_json::to_vec(&message.discord).unwrap_or_default(), key).await
+                h.post("Discord", serde_json::to_vec(&message.discord).unwrap_or_default(), key, now).await
             }
         }
     }
@@ -240,7 +241,7 @@ pub fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
 }
 
 impl HttpChannel {
-    async fn post(&self, what: &str, body: Vec<u8>, key: &str) -> Result<(), SendError> {
+    async fn post(&self, what: &str, body: Vec<u8>, key: &str, now: DateTime<Utc>) -> Result<(), SendError> {
         let mut request = self
             .client
             .post(&self.url)
@@ -263,7 +264,7 @@ impl HttpChannel {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry_after(v, Utc::now()));
+            .and_then(|v| retry_after(v, now));
         let body = response.text().await.unwrap_or_default();
         let message = format!("{what}: HTTP {status}: {}", super::render::clip(body.trim(), 200));
         if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {

@@ -214,7 +214,7 @@ impl Outbox {
             },
         };
         let result = match message {
-            Ok(m) => match tokio::time::timeout(self.send_timeout(), channel.send(&m, &key)).await {
+            Ok(m) => match tokio::time::timeout(self.send_timeout(), channel.send(&m, &key, now)).await {
                 Ok(result) => result,
                 Err(_) => Err(SendError::Transient {
                     message: format!("{name}: no answer within {:?}", self.send_timeout()),
