@@ -75,6 +75,29 @@ pub enum Command {
         #[arg(long)]
         notify: bool,
     },
+    /// The post-crush review: for each scanned event whose reaction session is today, the gap
+    /// against the implied move and what each proposed structure made at the open.
+    Review {
+        /// Run as of this instant (see refresh-calendar); must be during a session. Default: now.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Print the stored reviews as JSON (schema in docs/json.md) instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Queue the review alert for the configured channels and try to send it now.
+        #[arg(long)]
+        notify: bool,
+    },
+    /// The scoreboard of every stored review: per tier and structure (count, hit rate, mean and
+    /// median P&L, worst loss, realized/implied), then per ticker.
+    Report {
+        /// Only reviews of reaction sessions on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<NaiveDate>,
+        /// Print JSON (schema in docs/json.md) instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a ticker's stored historical earnings moves.
     Moves {
         /// The ticker.
@@ -326,7 +349,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let delivered = if notify {
                 // The replay's reports are stamped with its simulated time: deliver on that clock,
                 // so their age is measured as if the day were live.
-                let at = outcome.scans.last().map_or_else(|| clock.now(), |s| s.as_of);
+                let last_scan = outcome.scans.last().map(|s| s.as_of);
+                let at = outcome.reviews.last().map(|r| r.slot).max(last_scan).unwrap_or_else(|| clock.now());
                 let store = Store::open(&db)?;
                 Some(deliver_now(&config, store, Arc::new(crate::clock::FixedClock::new(at))).await?)
             } else {
@@ -343,6 +367,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     println!();
                     print!("{}", render::scan_table(report));
                 }
+                for run in &outcome.reviews {
+                    println!();
+                    print!("{}", render::review_table(run));
+                }
                 println!(
                     "\nDatabase: {} (try: sqlite3 {} 'SELECT * FROM latest_scan_ranked')",
                     db.display(),
@@ -351,6 +379,32 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(lines) = delivered {
                 for line in lines {
+                    eprintln!("{line}");
+                }
+            }
+        }
+        Command::Report { since, json } => {
+            let store = Store::open_read_only(&config.database)?;
+            let reviews = store.run(move |db| db.reviews(since, None)).await?;
+            let card = crate::review::ReportCard::new(reviews, since);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&card)?);
+            } else {
+                print!("{}", render::report_card(&card));
+            }
+        }
+        Command::Review { as_of, json, notify } => {
+            let mut ctx = live_context(&config, clock.clone())?;
+            ctx.queue_alerts = notify;
+            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let run = jobs::run_review(&ctx, at).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&run)?);
+            } else {
+                print!("{}", render::review_table(&run));
+            }
+            if notify {
+                for line in deliver_now(&config, ctx.store.clone(), clock.clone()).await? {
                     eprintln!("{line}");
                 }
             }

@@ -86,6 +86,8 @@ pub struct Config {
     pub housekeeping: HousekeepingConfig,
     /// Alerts: the report pushed after each scan, and its channels.
     pub alerts: AlertsConfig,
+    /// The structures a scan proposes and the post-crush review.
+    pub review: ReviewConfig,
 }
 
 impl Default for Config {
@@ -104,6 +106,7 @@ impl Default for Config {
             daemon: DaemonConfig::default(),
             housekeeping: HousekeepingConfig::default(),
             alerts: AlertsConfig::default(),
+            review: ReviewConfig::default(),
         }
     }
 }
@@ -204,6 +207,30 @@ impl Default for ScanConfig {
     }
 }
 
+/// `[review]`: the structures a scan proposes and the post-crush review at
+/// the next open (see `docs/review.md`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    /// How many listed strikes beyond each short strike the iron condor's
+    /// long wings sit (default 1: the next listed strike).
+    pub wing_steps: usize,
+    /// A review still waiting for its stock to open (a halt) is retried at
+    /// later review slots for this many days after its reaction session
+    /// (default 5).
+    pub pending_days: u32,
+    /// Whether each review run that reviewed something queues the review
+    /// alert for the channels of `[alerts]` (default true; `ivcd review`
+    /// and `ivcd replay` only with `--notify`).
+    pub alert: bool,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self { wing_steps: 1, pending_days: 5, alert: true }
+    }
+}
+
 /// `[log]`: tracing output.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -279,6 +306,9 @@ pub struct TimetableConfig {
     pub review_minutes_after_open: u32,
     /// A missed review is still caught up until this time on its day (default 10:30 ET).
     pub review_deadline: EtTime,
+    /// Further review slots, in minutes after the first, for stocks that had
+    /// not opened yet (a delayed open or a halt) (default 15 and 45).
+    pub review_retry_minutes: Vec<u32>,
     /// The weekly housekeeping's day (default `Sun`).
     pub housekeeping_day: Weekday,
     /// The weekly housekeeping's time (default 03:00 ET).
@@ -297,6 +327,7 @@ impl Default for TimetableConfig {
             scan_minutes_before_close: 60,
             review_minutes_after_open: 1,
             review_deadline: EtTime::hm(10, 30),
+            review_retry_minutes: vec![15, 45],
             housekeeping_day: Weekday::Sun,
             housekeeping_time: EtTime::hm(3, 0),
             catch_up: true,
@@ -665,6 +696,11 @@ impl Config {
             "timetable.scan_minutes_before_close must be between 1 and 360",
         );
         check(tt.review_minutes_after_open <= 360, "timetable.review_minutes_after_open must be at most 360");
+        check(
+            tt.review_retry_minutes.iter().all(|m| (1..=360).contains(m)),
+            "timetable.review_retry_minutes must each be between 1 and 360",
+        );
+        check(self.review.wing_steps >= 1, "review.wing_steps must be at least 1");
         check(
             (1..=60).contains(&tt.catch_up_lookback_days),
             "timetable.catch_up_lookback_days must be between 1 and 60",

@@ -180,6 +180,13 @@ pub struct UnderlyingQuote {
     pub volume: Option<u64>,
     /// When the quote was taken (UTC), if the source says.
     pub as_of: Option<DateTime<Utc>>,
+    /// The session's opening price, USD; `None` before the stock opens (or
+    /// while it is halted) and when the source does not say.
+    #[serde(default)]
+    pub open: Option<Decimal>,
+    /// The previous session's close, USD, when the source says.
+    #[serde(default)]
+    pub prev_close: Option<Decimal>,
 }
 
 impl UnderlyingQuote {
@@ -337,6 +344,8 @@ mod tests {
             last: Some(dec!(36.8)),
             volume: None,
             as_of: None,
+            open: None,
+            prev_close: None,
         };
         assert_eq!(q.spot(), Some(dec!(36.83)));
         let q = UnderlyingQuote { bid: None, ..q };

@@ -17,6 +17,7 @@ pub mod providers;
 pub mod render;
 pub mod replay;
 pub mod report;
+pub mod review;
 pub mod status;
 pub mod store;
 pub mod timetable;

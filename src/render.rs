@@ -3,10 +3,11 @@
 
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
-use crate::alert::format::{num, pct};
+use crate::alert::format::{self, num, pct};
 use crate::analysis::moves::HistoricalMove;
 use crate::jobs::{et, scan::human_age};
 use crate::report::ScanReport;
+use crate::review::{ReportCard, Review, ReviewRun, ReviewStatus};
 
 fn opt<T: ToString>(x: &Option<T>) -> String {
     x.as_ref().map_or_else(|| "-".into(), ToString::to_string)
@@ -162,4 +163,208 @@ pub fn outbox_table(rows: &[crate::store::Delivery]) -> String {
         ]);
     }
     format!("{t}\n")
+}
+
+/// `+35.65%`, or `-` when unknown.
+fn signed(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{:+.2}%", x * 100.0))
+}
+
+fn right(text: impl ToString) -> Cell {
+    Cell::new(text.to_string()).set_alignment(CellAlignment::Right)
+}
+
+/// What a review run found: per event the gap against the implied move,
+/// then per structure the entry, exit and P&L, then the notes.
+pub fn review_table(run: &ReviewRun) -> String {
+    let reviewed: Vec<&Review> = run.reviews.iter().filter(|r| r.status == ReviewStatus::Reviewed).collect();
+    let waiting: Vec<&Review> = run.reviews.iter().filter(|r| r.status == ReviewStatus::Pending).collect();
+    let mut out = format!(
+        "Review at {} ET: {} event{} reviewed, {} waiting for an opening price\n",
+        et(run.slot).format("%a %Y-%m-%d %H:%M"),
+        reviewed.len(),
+        if reviewed.len() == 1 { "" } else { "s" },
+        waiting.len()
+    );
+    if !reviewed.is_empty() {
+        out.push_str(&events_table(&reviewed));
+        out.push_str(&structures_table(&reviewed));
+        out.push_str(&notes(&reviewed));
+    }
+    for r in &waiting {
+        out.push_str(&format!("{} waiting: {}\n", r.ticker, r.reason.as_deref().unwrap_or("no opening price")));
+    }
+    out
+}
+
+fn events_table(reviews: &[&Review]) -> String {
+    let mut t = table(&[
+        "ticker",
+        "timing",
+        "reaction",
+        "tier",
+        "ref. close",
+        "open",
+        "gap move",
+        "implied",
+        "ratio",
+        "outside",
+        "IV crush",
+    ]);
+    for r in reviews {
+        t.add_row(vec![
+            Cell::new(r.ticker.as_str()),
+            Cell::new(r.timing.to_string()),
+            Cell::new(r.reaction_session.to_string()),
+            Cell::new(format::tier(r.tier)),
+            right(format::usd(r.reference_close.map(|d| d.round_dp(2)))),
+            right(format::usd(r.open_price.map(|d| d.round_dp(2)))),
+            right(signed(r.realized_move)),
+            right(pct(r.implied_move)),
+            right(r.move_ratio.map_or_else(|| "-".into(), |x| format!("{x:.2}x"))),
+            Cell::new(match r.outside {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "-",
+            }),
+            right(pct(r.iv_crush)),
+        ]);
+    }
+    format!("{t}\n")
+}
+
+fn structures_table(reviews: &[&Review]) -> String {
+    let mut t = table(&[
+        "ticker",
+        "structure",
+        "strikes",
+        "credit nat/mid",
+        "exit nat/mid",
+        "P&L/contract natural",
+        "P&L/contract mid",
+        "max loss",
+        "basis",
+    ]);
+    let mut any = false;
+    for r in reviews {
+        for s in &r.structures {
+            any = true;
+            t.add_row(vec![
+                Cell::new(r.ticker.as_str()),
+                Cell::new(s.kind.label()),
+                Cell::new(format::strikes(&s.legs)),
+                right(format!("{} / {}", format::usd(Some(s.natural.credit.round_dp(4))), format::usd(Some(s.mid.credit.round_dp(4))))),
+                right(format!("{} / {}", format::usd(Some(s.natural.debit.round_dp(4))), format::usd(Some(s.mid.debit.round_dp(4))))),
+                right(format::pnl(s.natural.per_contract, s.basis)),
+                right(format::pnl(s.mid.per_contract, s.basis)),
+                right(s.natural.max_loss.map_or_else(
+                    || "unlimited".into(),
+                    |m| format::signed_usd(-m * rust_decimal::Decimal::from(s.contract_size)),
+                )),
+                Cell::new(format::basis(s.basis)),
+            ]);
+        }
+    }
+    if any { format!("{t}\n") } else { "No structures were proposed (no chain at the scan).\n".into() }
+}
+
+fn notes(reviews: &[&Review]) -> String {
+    let mut out = String::new();
+    for r in reviews {
+        if let Some(reason) = &r.reason {
+            out.push_str(&format!("{} note: {reason}\n", r.ticker));
+        }
+        for w in &r.warnings {
+            out.push_str(&format!("{} warning: {w}\n", r.ticker));
+        }
+    }
+    if reviews.iter().any(|r| r.structures.iter().any(|s| s.basis != crate::analysis::structures::ExitBasis::Quotes)) {
+        out.push_str(
+            "≤: valued at intrinsic value from the open (short options only): the real P&L is at most this.\n\
+             ≈: valued at intrinsic value with long wings: an estimate.\n",
+        );
+    }
+    out
+}
+
+/// The scoreboard of `ivcd report`: per tier and structure, then per ticker.
+pub fn report_card(card: &ReportCard) -> String {
+    let since = card.since.map_or_else(String::new, |d| format!(" since {d}"));
+    let mut out = format!("Scoreboard{since}: {}\n", card.summary());
+    if card.scoreboard.is_empty() {
+        out.push_str("No reviewed event had a tier and a proposed structure yet.\n");
+    } else {
+        let mut t = table(&[
+            "tier",
+            "structure",
+            "n",
+            "at intrinsic",
+            "won (natural)",
+            "won (mid)",
+            "mean P&L natural",
+            "median natural",
+            "worst natural",
+            "mean P&L mid",
+            "median mid",
+            "realized/implied",
+        ]);
+        for l in &card.scoreboard {
+            t.add_row(vec![
+                Cell::new(l.tier.code()),
+                Cell::new(l.structure.label()),
+                right(l.n),
+                right(l.n_intrinsic),
+                right(format!("{:.0}%", l.hit_rate_natural * 100.0)),
+                right(format!("{:.0}%", l.hit_rate_mid * 100.0)),
+                right(format::signed_usd(l.mean_natural)),
+                right(format::signed_usd(l.median_natural)),
+                right(format::signed_usd(l.worst_natural)),
+                right(format::signed_usd(l.mean_mid)),
+                right(format::signed_usd(l.median_mid)),
+                right(l.mean_move_ratio.map_or_else(|| "-".into(), |x| format!("{x:.2}x"))),
+            ]);
+        }
+        out.push_str(&format!("P&L in USD per contract (one contract per leg).\n{t}\n"));
+        if card.scoreboard.iter().any(|l| l.n_intrinsic > 0) {
+            out.push_str(
+                "Rows with exits at intrinsic value are optimistic for short options: \
+                 time value left at the open is not counted.\n",
+            );
+        }
+    }
+    if !card.reviews.is_empty() {
+        use crate::analysis::structures::StructureKind;
+        let mut t = table(&[
+            "ticker",
+            "reaction",
+            "timing",
+            "tier",
+            "implied",
+            "gap move",
+            "ratio",
+            "straddle P&L",
+            "strangle P&L",
+            "condor P&L",
+        ]);
+        for r in &card.reviews {
+            let cell = |k| {
+                r.structure(k).map_or_else(|| "-".into(), |s| format::pnl(s.natural.per_contract, s.basis))
+            };
+            let waiting = r.status == ReviewStatus::Pending;
+            t.add_row(vec![
+                Cell::new(r.ticker.as_str()),
+                Cell::new(r.reaction_session.to_string()),
+                Cell::new(r.timing.to_string()),
+                Cell::new(format::tier(r.tier)),
+                right(pct(r.implied_move)),
+                right(if waiting { "no open yet".into() } else { signed(r.realized_move) }),
+                right(r.move_ratio.map_or_else(|| "-".into(), |x| format!("{x:.2}x"))),
+                right(cell(StructureKind::ShortStraddle)),
+                right(cell(StructureKind::ShortStrangle)),
+                right(cell(StructureKind::IronCondor)),
+            ]);
+        }
+        out.push_str(&format!("Per ticker (P&L natural, USD per contract):\n{t}\n"));
+    }
+    out
 }

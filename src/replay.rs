@@ -18,6 +18,7 @@ use crate::domain::Ticker;
 use crate::jobs::{self, JobContext, JobError, Providers};
 use crate::providers::files::recorded::{self, CalendarFormat, ChainFormat, RecordedProvider};
 use crate::report::ScanReport;
+use crate::review::{ReviewRun, ReviewStatus};
 use crate::store::Store;
 
 /// A replay scenario, as written in its TOML file.
@@ -75,7 +76,7 @@ pub struct ChainInput {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// `refresh-calendar`, `backfill` or `scan`.
+    /// `refresh-calendar`, `backfill`, `scan` or `review`.
     pub job: StepJob,
     /// The instant the job runs as of (RFC 3339 with offset, e.g. `2023-07-18T15:00:00-04:00`).
     pub at: DateTime<FixedOffset>,
@@ -94,6 +95,8 @@ pub enum StepJob {
     Backfill,
     /// The pre-earnings scan.
     Scan,
+    /// The post-crush review at the open.
+    Review,
 }
 
 /// Why a replay failed.
@@ -148,12 +151,14 @@ pub struct ReplayOutcome {
     pub database: PathBuf,
     /// The stored reports of the scan steps, in order.
     pub scans: Vec<ScanReport>,
+    /// What the review steps stored, in order.
+    pub reviews: Vec<ReviewRun>,
     /// One line per step, for people.
     pub log: Vec<String>,
 }
 
 /// Runs `scenario` with recorded data under `data_dir`, writing `database`.
-/// With `notify`, each stored scan queues its alert for the channels of
+/// With `notify`, each stored scan and review queues its alert for the channels of
 /// `config.alerts` (delivered by the caller, see [`crate::alert::outbox`]).
 ///
 /// # Errors
@@ -203,6 +208,7 @@ pub async fn run(
         queue_alerts: notify,
     };
     let mut scans = Vec::new();
+    let mut reviews = Vec::new();
     let mut log = Vec::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let at = step.at.with_timezone(&Utc);
@@ -235,7 +241,17 @@ pub async fn run(
                 log.push(format!("{}  scan: {} candidates", step.at, report.candidates.len()));
                 scans.push(report);
             }
+            StepJob::Review => {
+                let run = jobs::run_review(&ctx, at).await.map_err(fail)?;
+                let reviewed = run.reviews.iter().filter(|r| r.status == ReviewStatus::Reviewed).count();
+                log.push(format!(
+                    "{}  review: {reviewed} events reviewed, {} waiting for an opening price",
+                    step.at,
+                    run.reviews.len() - reviewed
+                ));
+                reviews.push(run);
+            }
         }
     }
-    Ok(ReplayOutcome { database: database.to_path_buf(), scans, log })
+    Ok(ReplayOutcome { database: database.to_path_buf(), scans, reviews, log })
 }

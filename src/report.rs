@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::analysis::structures::Structure;
 use crate::analysis::vrp::Tier;
 use crate::domain::{Ticker, Timing};
 
@@ -91,6 +92,10 @@ pub struct Candidate {
     pub reason: Option<String>,
     /// Caveats about the figures.
     pub warnings: Vec<String>,
+    /// The structures proposed for the event (short straddle, short
+    /// strangle, iron condor; one contract per leg) with their legs' quotes
+    /// at the scan; empty without an implied move. See `docs/review.md`.
+    pub structures: Vec<Structure>,
 }
 
 /// A stored scan with its candidates in rank order (unanalysable ones last).

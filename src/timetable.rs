@@ -12,7 +12,7 @@
 //! | `refresh-calendar` | each of `refresh_times` (06:00, 18:00) | every day |
 //! | `backfill` | `backfill_time` (20:00) | sessions |
 //! | `scan` | the close minus `scan_minutes_before_close` (15:00; 12:00 on a 13:00 early close) | sessions |
-//! | `review` | the open plus `review_minutes_after_open` (09:31) | sessions |
+//! | `review` | the open plus `review_minutes_after_open` (09:31), then each of `review_retry_minutes` later (09:46, 10:16) for stocks not yet open | sessions |
 //! | `housekeeping` | `housekeeping_time` (03:00) | `housekeeping_day` (Sunday) |
 
 use std::fmt;
@@ -123,6 +123,12 @@ impl Timetable {
             let scan = (close - Duration::minutes(i64::from(c.scan_minutes_before_close))).max(open);
             let review = open + Duration::minutes(i64::from(c.review_minutes_after_open));
             slots.push(Slot { job: Job::Review, at: review });
+            for retry in &c.review_retry_minutes {
+                let at = review + Duration::minutes(i64::from(*retry));
+                if at < close {
+                    slots.push(Slot { job: Job::Review, at });
+                }
+            }
             slots.push(Slot { job: Job::Scan, at: scan });
             slots.push(Slot { job: Job::Backfill, at: et_instant(date, c.backfill_time.0) });
         }
@@ -204,7 +210,10 @@ mod tests {
             at(&slots, Job::RefreshCalendar),
             [utc("2025-10-30T10:00:00Z"), utc("2025-10-30T22:00:00Z")]
         );
-        assert_eq!(at(&slots, Job::Review), [utc("2025-10-30T13:31:00Z")]);
+        assert_eq!(
+            at(&slots, Job::Review),
+            [utc("2025-10-30T13:31:00Z"), utc("2025-10-30T13:46:00Z"), utc("2025-10-30T14:16:00Z")]
+        );
         assert_eq!(at(&slots, Job::Scan), [utc("2025-10-30T19:00:00Z")]);
         assert_eq!(at(&slots, Job::Backfill), [utc("2025-10-31T00:00:00Z")]);
         assert!(at(&slots, Job::Housekeeping).is_empty());
@@ -215,7 +224,10 @@ mod tests {
     fn the_same_et_times_after_the_fall_back_change() {
         // Mon 2025-11-03, EST (UTC-5): one hour later in UTC than the week before.
         let slots = timetable().slots_on(day(2025, 11, 3));
-        assert_eq!(at(&slots, Job::Review), [utc("2025-11-03T14:31:00Z")]);
+        assert_eq!(
+            at(&slots, Job::Review),
+            [utc("2025-11-03T14:31:00Z"), utc("2025-11-03T14:46:00Z"), utc("2025-11-03T15:16:00Z")]
+        );
         assert_eq!(at(&slots, Job::Scan), [utc("2025-11-03T20:00:00Z")]);
         assert_eq!(at(&slots, Job::Backfill), [utc("2025-11-04T01:00:00Z")]);
     }
@@ -253,7 +265,10 @@ mod tests {
         // The day after: a 13:00 close, so the scan is at 12:00 ET.
         let slots = t.slots_on(day(2025, 11, 28));
         assert_eq!(at(&slots, Job::Scan), [utc("2025-11-28T17:00:00Z")]);
-        assert_eq!(at(&slots, Job::Review), [utc("2025-11-28T14:31:00Z")]);
+        assert_eq!(
+            at(&slots, Job::Review),
+            [utc("2025-11-28T14:31:00Z"), utc("2025-11-28T14:46:00Z"), utc("2025-11-28T15:16:00Z")]
+        );
         // A one-off closure (the national day of mourning, 2025-01-09).
         assert!(t.slots_on(day(2025, 1, 9)).iter().all(|s| s.job == Job::RefreshCalendar));
     }

@@ -35,6 +35,50 @@ pub fn usd(x: Option<Decimal>) -> String {
     }
 }
 
+/// Signed USD to the cent with thousands separators: `-1229` → `-$1,229.00`,
+/// `40.5` → `+$40.50`, `0` → `$0.00`.
+pub fn signed_usd(x: Decimal) -> String {
+    let cents = x.round_dp(2);
+    let sign = if cents.is_sign_negative() && !cents.is_zero() {
+        "-"
+    } else if cents.is_zero() {
+        ""
+    } else {
+        "+"
+    };
+    let abs = cents.abs();
+    let whole = abs.trunc().to_string().parse::<u64>().ok();
+    let frac = ((abs - abs.trunc()) * Decimal::ONE_HUNDRED).round().to_string();
+    format!("{sign}${}.{:0>2}", count(whole), frac)
+}
+
+/// A structure's strikes, puts then calls: `37P/37C`, `31.5P/32P/41.5C/42C`.
+pub fn strikes(legs: &[crate::analysis::structures::Leg]) -> String {
+    let right = |r| if r == crate::domain::OptionRight::Put { "P" } else { "C" };
+    legs.iter().map(|l| format!("{}{}", l.strike.normalize(), right(l.right))).collect::<Vec<_>>().join("/")
+}
+
+/// A P&L figure with its basis: `-$1,229.00` from quotes, `≤ -$1,229.00` for
+/// a bound (the real P&L is at most this), `≈ -$40.00` for an estimate.
+pub fn pnl(x: Decimal, basis: crate::analysis::structures::ExitBasis) -> String {
+    use crate::analysis::structures::ExitBasis;
+    match basis {
+        ExitBasis::Quotes => signed_usd(x),
+        ExitBasis::Bound => format!("≤ {}", signed_usd(x)),
+        ExitBasis::IntrinsicEstimate => format!("≈ {}", signed_usd(x)),
+    }
+}
+
+/// What a basis means, for a footnote.
+pub fn basis(b: crate::analysis::structures::ExitBasis) -> &'static str {
+    use crate::analysis::structures::ExitBasis;
+    match b {
+        ExitBasis::Quotes => "quotes",
+        ExitBasis::Bound => "bound (intrinsic)",
+        ExitBasis::IntrinsicEstimate => "estimate (intrinsic)",
+    }
+}
+
 /// A whole count with thousands separators: `12345` → `12,345`.
 pub fn count(x: Option<u64>) -> String {
     let Some(x) = x else { return "-".into() };
@@ -271,6 +315,15 @@ impl ReportView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_usd_reads_like_money() {
+        use rust_decimal_macros::dec;
+        assert_eq!(signed_usd(dec!(-1229)), "-$1,229.00");
+        assert_eq!(signed_usd(dec!(40.5)), "+$40.50");
+        assert_eq!(signed_usd(dec!(-0.001)), "$0.00");
+        assert_eq!(signed_usd(dec!(1234567.891)), "+$1,234,567.89");
+    }
     use rust_decimal_macros::dec;
 
     #[test]

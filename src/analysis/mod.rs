@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod implied;
 pub mod moves;
+pub mod scoreboard;
+pub mod structures;
 pub mod vrp;
 
 use implied::ImpliedMove;

@@ -22,6 +22,7 @@ use crate::store::{Outcome, Store, StoreError};
 
 pub mod backfill;
 pub mod refresh;
+pub mod review;
 pub mod scan;
 
 /// The providers a job may use, by capability. Which vendor serves each is
@@ -212,18 +213,16 @@ pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::re
     .await
 }
 
-/// The post-crush review's slot as a recorded job run: counts the candidates
-/// whose reaction session is `slot`'s ET date. The review itself (opening
-/// prices, exit values, P&L) is not built yet; the run records what is due.
+/// `review` as a recorded job run for `slot` (reviewing as of the slot).
 ///
 /// # Errors
-/// Store failures, recorded first.
-pub async fn run_review(ctx: &JobContext, slot: DateTime<Utc>) -> Result<usize, JobError> {
+/// As [`review::review`]; the failure is recorded first.
+pub async fn run_review(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::review::ReviewRun, JobError> {
     recorded_run(ctx, "review", slot, |_| async {
-        let today = et_date(slot);
-        let due = ctx.store.run(move |db| db.candidates_reacting_on(today)).await?;
-        tracing::info!(candidates_due = due, "review slot: candidates whose reaction session is today");
-        Ok((due, serde_json::json!({ "candidates_due": due })))
+        let run = review::review(ctx, slot, slot).await?;
+        let reviewed = run.reviews.iter().filter(|r| r.status == crate::review::ReviewStatus::Reviewed).count();
+        let json = serde_json::json!({ "reviewed": reviewed, "pending": run.reviews.len() - reviewed });
+        Ok((run, json))
     })
     .await
 }

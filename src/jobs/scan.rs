@@ -10,6 +10,7 @@ use futures::StreamExt;
 
 use super::{JobContext, JobError, et_date};
 use crate::analysis::implied::{self, ImpliedMove};
+use crate::analysis::structures;
 use crate::analysis::moves::{self, EventSessions};
 use crate::analysis::{self as core, HistoryWindow};
 use crate::domain::{ChainSnapshot, EarningsEvent, Ticker, Timing, UnderlyingQuote};
@@ -210,6 +211,20 @@ async fn analyse_event(
         tracing::info!(ticker = %ticker, reason, "no figures");
     }
     let implied_ok: Option<&ImpliedMove> = implied.as_ref().ok();
+    let structures = match (implied_ok, &snapshot, expiration) {
+        (Some(m), Some(snapshot), Some(expiration)) => {
+            let proposals = structures::propose(
+                &snapshot.contracts,
+                expiration,
+                m.spot,
+                m.implied_move,
+                ctx.config.review.wing_steps,
+            );
+            warnings.extend(proposals.notes);
+            proposals.structures
+        }
+        _ => Vec::new(),
+    };
     let stats = history.stats.as_ref().filter(|_| history.moves.len() >= ctx.config.analysis.min_events);
     let candidate = Candidate {
         rank: None,
@@ -252,6 +267,7 @@ async fn analyse_event(
         chain_age_seconds,
         reason: verdict.reason,
         warnings,
+        structures,
     };
     (candidate, snapshot)
 }

@@ -49,7 +49,7 @@ pub struct Delivery {
     pub alert_id: i64,
     /// `scan` (the 15:00 setups) or `review`.
     pub kind: String,
-    /// Which report: `scan/<slot>`.
+    /// Which report: `scan/<slot>` or `review/<slot>`.
     pub report_key: String,
     /// The scan reported (None once it was replaced by a re-run).
     pub scan_id: Option<i64>,
@@ -108,16 +108,43 @@ impl Db<'_> {
         channels: &[String],
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
+        self.enqueue_alert("scan", slot, Some(scan_id), channels, now)
+    }
+
+    /// Queues the review alert of review slot `slot` (report key
+    /// `review/<slot>`: the reviews that slot wrote) for each of `channels`,
+    /// due at once. Call inside the review's transaction. Returns the
+    /// alert's id, or `None` when `channels` is empty.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn enqueue_review_alert(
+        &mut self,
+        slot: DateTime<Utc>,
+        channels: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        self.enqueue_alert("review", slot, None, channels, now)
+    }
+
+    fn enqueue_alert(
+        &mut self,
+        kind: &'static str,
+        slot: DateTime<Utc>,
+        scan_id: Option<i64>,
+        channels: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
         if channels.is_empty() {
             return Ok(None);
         }
-        let report_key = format!("scan/{}", instant_text(slot));
+        let report_key = format!("{kind}/{}", instant_text(slot));
         self.conn
             .execute(
-                "INSERT INTO alerts (kind, report_key, scan_id, created_at) VALUES ('scan', ?1, ?2, ?3)",
-                params![report_key, scan_id, instant_text(now)],
+                "INSERT INTO alerts (kind, report_key, scan_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![kind, report_key, scan_id, instant_text(now)],
             )
-            .map_err(self.err("queue the scan's alert"))?;
+            .map_err(self.err(format!("queue the {kind} alert")))?;
         let alert_id = self.conn.last_insert_rowid();
         for channel in channels {
             self.conn
@@ -126,7 +153,7 @@ impl Db<'_> {
                      VALUES (?1, ?2, ?3, 'pending', ?4)",
                     params![alert_id, channel, format!("{report_key}/{alert_id}/{channel}"), instant_text(now)],
                 )
-                .map_err(self.err(format!("queue the scan's alert for {channel}")))?;
+                .map_err(self.err(format!("queue the {kind} alert for {channel}")))?;
         }
         Ok(Some(alert_id))
     }

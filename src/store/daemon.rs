@@ -143,26 +143,6 @@ impl Db<'_> {
         })
     }
 
-    /// How many candidates of stored scans have `date` as their reaction
-    /// session (what the review at that session's open is about).
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn candidates_reacting_on(&mut self, date: NaiveDate) -> Result<usize, StoreError> {
-        let n: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM candidates c JOIN scans s ON s.id = c.scan_id
-                 WHERE c.reaction_session = ?1
-                   AND s.id = (SELECT id FROM scans s2 WHERE s2.session_date = s.session_date
-                               ORDER BY as_of DESC, id DESC LIMIT 1)",
-                [date.to_string()],
-                |r| r.get(0),
-            )
-            .map_err(self.err("count candidates reacting"))?;
-        Ok(usize::try_from(n).unwrap_or(0))
-    }
-
     /// Replaces the overrides read for `from..=to` with `rows` (date, the
     /// exchange's hours, the rules' hours), in one transaction.
     ///

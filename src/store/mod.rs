@@ -24,11 +24,13 @@ mod daemon;
 mod events;
 mod jobs;
 mod moves;
+mod reviews;
 mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
+pub use reviews::DueReview;
 pub use scans::{LegQuote, NewScan};
 
 mod embedded {

@@ -7,8 +7,9 @@ use rusqlite::params;
 use rust_decimal::Decimal;
 
 use super::{Db, StoreError, instant_text, parse_date, parse_instant};
+use crate::analysis::structures::{Leg, Side, Structure, StructureKind};
 use crate::analysis::vrp::Tier;
-use crate::domain::{ChainSnapshot, Ticker, Timing};
+use crate::domain::{ChainSnapshot, OptionRight, Ticker, Timing};
 use crate::report::{Candidate, PastMove, ScanReport};
 
 /// The header of a scan being stored.
@@ -241,7 +242,125 @@ impl Db<'_> {
                 ],
             )
             .map_err(self.err(format!("store candidate {}", c.ticker)))?;
+        for structure in &c.structures {
+            self.insert_structure(scan_id, &c.ticker, structure)?;
+        }
         Ok(())
+    }
+
+    fn insert_structure(&mut self, scan_id: i64, ticker: &Ticker, s: &Structure) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO structures (scan_id, ticker, kind, expiration, contract_size, entry_natural, entry_mid, wing_width)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    scan_id,
+                    ticker.as_str(),
+                    s.kind.code(),
+                    s.expiration.to_string(),
+                    s.contract_size,
+                    s.entry_natural().to_string(),
+                    s.entry_mid().to_string(),
+                    opt_text(&s.wing_width()),
+                ],
+            )
+            .map_err(self.err(format!("store {} {}", ticker, s.kind.label())))?;
+        let id = self.conn.last_insert_rowid();
+        for (i, l) in s.legs.iter().enumerate() {
+            self.conn
+                .execute(
+                    "INSERT INTO structure_legs (structure_id, leg, side, option_right, strike, entry_bid, entry_ask, entry_iv)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        id,
+                        i as i64,
+                        l.side.code(),
+                        l.right.code(),
+                        l.strike.to_string(),
+                        l.entry_bid.to_string(),
+                        l.entry_ask.to_string(),
+                        l.entry_iv,
+                    ],
+                )
+                .map_err(self.err(format!("store a leg of {} {}", ticker, s.kind.label())))?;
+        }
+        Ok(())
+    }
+
+    /// The structures stored with scan `scan_id`, by ticker, each with its
+    /// legs in order.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn scan_structures(
+        &mut self,
+        scan_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<Structure>>, StoreError> {
+        const T: &str = "structure_legs";
+        type Row = (i64, String, String, String, i64, String, String, String, String, String, Option<f64>);
+        let rows: Vec<Row> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT s.id, s.ticker, s.kind, s.expiration, s.contract_size, l.side, l.option_right, l.strike,
+                            l.entry_bid, l.entry_ask, l.entry_iv
+                     FROM structures s JOIN structure_legs l ON l.structure_id = s.id
+                     WHERE s.scan_id = ?1 ORDER BY s.ticker, s.id, l.leg",
+                )
+                .map_err(self.err("prepare structures"))?;
+            stmt.query_map([scan_id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                ))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(self.err("read structures"))?
+        };
+        let mut out: std::collections::HashMap<String, Vec<Structure>> = std::collections::HashMap::new();
+        let mut last_id = None;
+        for (id, ticker, kind, expiration, size, side, right, strike, bid, ask, iv) in rows {
+            let leg = Leg {
+                side: match side.as_str() {
+                    "short" => Side::Short,
+                    "long" => Side::Long,
+                    _ => return Err(self.corrupt(T, "side", &side)),
+                },
+                right: match right.as_str() {
+                    "call" => OptionRight::Call,
+                    "put" => OptionRight::Put,
+                    _ => return Err(self.corrupt(T, "option_right", &right)),
+                },
+                strike: super::parse_decimal(self, T, "strike", &strike)?,
+                entry_bid: super::parse_decimal(self, T, "entry_bid", &bid)?,
+                entry_ask: super::parse_decimal(self, T, "entry_ask", &ask)?,
+                entry_iv: iv,
+            };
+            let list = out.entry(ticker).or_default();
+            if last_id != Some(id) {
+                last_id = Some(id);
+                list.push(Structure {
+                    kind: StructureKind::from_code(&kind).ok_or_else(|| self.corrupt("structures", "kind", &kind))?,
+                    expiration: parse_date(self, "structures", "expiration", &expiration)?,
+                    contract_size: u32::try_from(size)
+                        .map_err(|_| self.corrupt("structures", "contract_size", &size.to_string()))?,
+                    legs: Vec::new(),
+                });
+            }
+            if let Some(s) = list.last_mut() {
+                s.legs.push(leg);
+            }
+        }
+        Ok(out)
     }
 
     /// The quotes of the straddle's legs in a stored chain snapshot: the
@@ -317,7 +436,11 @@ impl Db<'_> {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map_err(self.err(format!("read scan {scan_id}")))?;
-        let candidates = self.candidates(scan_id)?;
+        let mut candidates = self.candidates(scan_id)?;
+        let mut structures = self.scan_structures(scan_id)?;
+        for c in &mut candidates {
+            c.structures = structures.remove(c.ticker.as_str()).unwrap_or_default();
+        }
         Ok(ScanReport {
             scan_id,
             slot: parse_instant(self, "scans", "slot", &slot)?,
@@ -410,6 +533,7 @@ impl Db<'_> {
             chain_age_seconds: int(29),
             reason: text(30),
             warnings: serde_json::from_str(&warnings).map_err(|_| self.corrupt(T, "warnings", &warnings))?,
+            structures: Vec::new(),
         })
     }
 }

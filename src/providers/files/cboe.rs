@@ -228,6 +228,8 @@ pub fn parse_cboe_chain_csv(body: &str, input: &str) -> Result<ChainSnapshot, Pa
         last,
         volume,
         as_of: Some(as_of),
+        open: None,
+        prev_close: None,
     };
     Ok(ChainSnapshot { ticker, as_of, source: SOURCE.to_owned(), underlying: Some(underlying), contracts })
 }

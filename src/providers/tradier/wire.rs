@@ -75,7 +75,8 @@ pub struct MarketClock {
 /// symbol, as in 2013) are left out: they are not underlyings.
 ///
 /// Per quote: `bid`/`ask` in USD, 0 or absent meaning no quote (`None`);
-/// `last` as given (`null` is `None`); `volume` in shares; `as_of` is the
+/// `last` as given (`null` is `None`); `open` and `prevclose` in USD, 0 or
+/// `null` meaning none (a stock that has not opened yet); `volume` in shares; `as_of` is the
 /// latest of `bid_date`, `ask_date`, `trade_date` (epoch milliseconds today,
 /// ISO-8601 in 2013), ignoring zeros; `None` when none is set.
 ///
@@ -104,8 +105,10 @@ pub fn parse_quotes(body: &str, input: &str) -> Result<Vec<UnderlyingQuote>, Par
         let bid = money(quote.bid, input, &at("bid"))?.filter(|p| !p.is_zero());
         let ask = money(quote.ask, input, &at("ask"))?.filter(|p| !p.is_zero());
         let last = money(quote.last, input, &at("last"))?;
+        let open = money(quote.open, input, &at("open"))?.filter(|p| !p.is_zero());
+        let prev_close = money(quote.prevclose, input, &at("prevclose"))?.filter(|p| !p.is_zero());
         let as_of = [quote.bid_date.0, quote.ask_date.0, quote.trade_date.0].into_iter().flatten().max();
-        quotes.push(UnderlyingQuote { ticker, bid, ask, last, volume: quote.volume, as_of });
+        quotes.push(UnderlyingQuote { ticker, bid, ask, last, volume: quote.volume, as_of, open, prev_close });
     }
     Ok(quotes)
 }
@@ -413,6 +416,8 @@ struct WireQuote {
     bid: Option<f64>,
     ask: Option<f64>,
     last: Option<f64>,
+    open: Option<f64>,
+    prevclose: Option<f64>,
     volume: Option<u64>,
     #[serde(default)]
     bid_date: WireInstant,

@@ -1,0 +1,249 @@
+//! What the post-crush review produced, as stored and as printed: the
+//! records behind `ivcd review --json`, `ivcd report --json` (stable
+//! schemas, documented in `docs/json.md`) and the review alert. Everything
+//! here is read back from the store.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::analysis::scoreboard::{self, ReviewedStructure, ScoreLine};
+use crate::analysis::structures::{ExitBasis, Leg, PnL, StructureKind};
+use crate::analysis::vrp::Tier;
+use crate::domain::{Ticker, Timing};
+
+/// Where a review stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// The stock opened; the figures are filled in.
+    Reviewed,
+    /// No opening price yet (a halt, a delayed open, or no price data; the
+    /// reason says which): retried at the next review slot.
+    Pending,
+}
+
+impl ReviewStatus {
+    /// `reviewed` or `pending`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReviewStatus::Reviewed => "reviewed",
+            ReviewStatus::Pending => "pending",
+        }
+    }
+
+    /// Reads a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "reviewed" => Some(ReviewStatus::Reviewed),
+            "pending" => Some(ReviewStatus::Pending),
+            _ => None,
+        }
+    }
+}
+
+/// One proposed structure's outcome at the open.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StructureOutcome {
+    /// Which structure.
+    pub kind: StructureKind,
+    /// Its legs with their quotes at the scan.
+    pub legs: Vec<Leg>,
+    /// Shares per contract.
+    pub contract_size: u32,
+    /// How the exit was valued: `quotes`, `bound` (intrinsic, short options
+    /// only: the real P&L is at most the figure) or `intrinsic_estimate`.
+    pub basis: ExitBasis,
+    /// Why the exit is not quote-based, when it is not.
+    pub exit_note: Option<String>,
+    /// At natural prices: credit (short bids - long asks), debit (short asks
+    /// - long bids), P&L per share and per contract, USD.
+    pub natural: PnL,
+    /// At mids.
+    pub mid: PnL,
+}
+
+/// One event's review.
+///
+/// Moves and ratios are fractions; money USD per share unless named per
+/// contract; dates ET; instants UTC.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Review {
+    /// The reporting company.
+    pub ticker: Ticker,
+    /// The report date (ET).
+    pub report_date: NaiveDate,
+    /// BMO or AMC.
+    pub timing: Timing,
+    /// The scan whose candidate this was (None once that scan was replaced).
+    pub scan_id: Option<i64>,
+    /// When that scan ran (UTC).
+    pub scan_as_of: DateTime<Utc>,
+    /// The review slot that wrote this review (UTC).
+    pub slot: DateTime<Utc>,
+    /// When the review ran (UTC).
+    pub reviewed_at: DateTime<Utc>,
+    /// `reviewed` or `pending`.
+    pub status: ReviewStatus,
+    /// The last session before the news (ET).
+    pub reference_session: NaiveDate,
+    /// The session that trades on the news (ET).
+    pub reaction_session: NaiveDate,
+    /// The event's expiration (the structures' legs).
+    pub expiration: Option<NaiveDate>,
+    /// The tier at the scan.
+    pub tier: Option<Tier>,
+    /// The VRP ratio at the scan.
+    pub vrp: Option<f64>,
+    /// The implied move at the scan, fraction.
+    pub implied_move: Option<f64>,
+    /// The spot at the scan, USD.
+    pub spot_at_scan: Option<Decimal>,
+    /// The close of the reference session, USD.
+    pub reference_close: Option<Decimal>,
+    /// Where it came from: `daily_bar` (stored or fetched) or `quote` (the quote's previous close).
+    pub reference_source: Option<String>,
+    /// The reaction session's opening price, USD.
+    pub open_price: Option<Decimal>,
+    /// Where it came from: `quote` or `daily_bar`.
+    pub open_source: Option<String>,
+    /// The underlying's bid at the review, USD (from the quote, when there was one).
+    pub open_bid: Option<Decimal>,
+    /// The underlying's ask at the review, USD.
+    pub open_ask: Option<Decimal>,
+    /// open / reference close - 1, signed fraction.
+    pub realized_move: Option<f64>,
+    /// |realized move| / implied move.
+    pub move_ratio: Option<f64>,
+    /// Whether the stock moved more than implied.
+    pub outside: Option<bool>,
+    /// ATM IV at the scan (mean of the straddle strike's call and put IV).
+    pub iv_entry: Option<f64>,
+    /// ATM IV at the review, same strike and expiration.
+    pub iv_exit: Option<f64>,
+    /// (IV entry - IV exit) / IV entry, fraction.
+    pub iv_crush: Option<f64>,
+    /// The stored exit chain snapshot (table `chain_snapshots`).
+    pub exit_snapshot_id: Option<i64>,
+    /// When the exit quotes were taken (UTC).
+    pub exit_as_of: Option<DateTime<Utc>>,
+    /// Why the review is not (fully) quote-based, or why it is pending.
+    pub reason: Option<String>,
+    /// Caveats.
+    pub warnings: Vec<String>,
+    /// The proposed structures' outcomes (straddle, strangle, condor).
+    pub structures: Vec<StructureOutcome>,
+}
+
+impl Review {
+    /// This review's structure of `kind`, if it was proposed.
+    pub fn structure(&self, kind: StructureKind) -> Option<&StructureOutcome> {
+        self.structures.iter().find(|s| s.kind == kind)
+    }
+}
+
+/// What one review run did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewRun {
+    /// The review slot (UTC).
+    pub slot: DateTime<Utc>,
+    /// The reviews written by this run (reviewed and pending).
+    pub reviews: Vec<Review>,
+}
+
+/// The scoreboard over the stored reviews: per tier and structure, and
+/// per ticker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportCard {
+    /// Only reviews of reaction sessions on or after this date (ET), if set.
+    pub since: Option<NaiveDate>,
+    /// Reviewed events counted.
+    pub n_reviews: usize,
+    /// Of which with proposed structures.
+    pub n_with_structures: usize,
+    /// Of those, how many had every structure valued from quotes (the rest
+    /// were valued at intrinsic value).
+    pub n_quoted: usize,
+    /// Events still waiting for an opening price.
+    pub n_pending: usize,
+    /// Events that moved more than implied (of those with an implied move).
+    pub n_outside: usize,
+    /// Events with an implied move.
+    pub n_with_implied: usize,
+    /// The scoreboard rows, by tier then structure.
+    pub scoreboard: Vec<ScoreLine>,
+    /// Every review, by ticker then reaction session.
+    pub reviews: Vec<Review>,
+}
+
+impl ReportCard {
+    /// Builds the report card from stored reviews (any order).
+    pub fn new(mut reviews: Vec<Review>, since: Option<NaiveDate>) -> Self {
+        reviews.sort_by(|a, b| a.ticker.cmp(&b.ticker).then(a.reaction_session.cmp(&b.reaction_session)));
+        let done: Vec<&Review> = reviews.iter().filter(|r| r.status == ReviewStatus::Reviewed).collect();
+        let reviewed: Vec<ReviewedStructure> = done
+            .iter()
+            .filter_map(|r| r.tier.map(|tier| (r, tier)))
+            .flat_map(|(r, tier)| {
+                r.structures.iter().map(move |s| ReviewedStructure {
+                    tier,
+                    kind: s.kind,
+                    basis: s.basis,
+                    pnl_natural: s.natural.per_contract,
+                    pnl_mid: s.mid.per_contract,
+                    move_ratio: r.move_ratio,
+                })
+            })
+            .collect();
+        Self {
+            since,
+            n_reviews: done.len(),
+            n_with_structures: done.iter().filter(|r| !r.structures.is_empty()).count(),
+            n_quoted: done
+                .iter()
+                .filter(|r| !r.structures.is_empty() && r.structures.iter().all(|s| s.basis == ExitBasis::Quotes))
+                .count(),
+            n_pending: reviews.iter().filter(|r| r.status == ReviewStatus::Pending).count(),
+            n_outside: done.iter().filter(|r| r.outside == Some(true)).count(),
+            n_with_implied: done.iter().filter(|r| r.outside.is_some()).count(),
+            scoreboard: scoreboard::scoreboard(&reviewed),
+            reviews,
+        }
+    }
+
+    /// One line for `ivcd status`, e.g. `11 events reviewed, 1 with
+    /// structures (0 valued from quotes, 1 at intrinsic value); 1 of 1 moved
+    /// more than implied; short straddle: 0% won, mean -$1,229.00 a contract`.
+    pub fn summary(&self) -> String {
+        if self.n_reviews == 0 {
+            return "no events reviewed yet".into();
+        }
+        let straddles: Vec<&ScoreLine> =
+            self.scoreboard.iter().filter(|l| l.structure == StructureKind::ShortStraddle).collect();
+        let n: usize = straddles.iter().map(|l| l.n).sum();
+        let mut line = format!(
+            "{} event{} reviewed, {} with structures ({} valued from quotes, {} at intrinsic value); \
+             {} of {} moved more than implied",
+            self.n_reviews,
+            if self.n_reviews == 1 { "" } else { "s" },
+            self.n_with_structures,
+            self.n_quoted,
+            self.n_with_structures - self.n_quoted,
+            self.n_outside,
+            self.n_with_implied,
+        );
+        if n > 0 {
+            let won: f64 = straddles.iter().map(|l| l.hit_rate_natural * l.n as f64).sum::<f64>();
+            let total: Decimal = straddles.iter().map(|l| l.mean_natural * Decimal::from(l.n)).sum();
+            line.push_str(&format!(
+                "; short straddle: {:.0}% won, mean {} a contract",
+                won / n as f64 * 100.0,
+                crate::alert::format::signed_usd(total / Decimal::from(n)),
+            ));
+        }
+        if self.n_pending > 0 {
+            line.push_str(&format!("; {} waiting for an opening price", self.n_pending));
+        }
+        line
+    }
+}
