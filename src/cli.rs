@@ -249,11 +249,15 @@ pub enum NotifyCommand {
         #[arg(long, value_name = "NAME")]
         channel: Option<String>,
     },
-    /// Print the alert of a stored scan (the latest, or --scan-id) as a channel would send it.
+    /// Print the alert of a stored scan (the latest, or --scan-id) or review (--review) as a
+    /// channel would send it.
     Preview {
         /// The scan (table `scans`); default: the latest.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", conflicts_with = "review")]
         scan_id: Option<i64>,
+        /// Preview the latest review slot's alert instead of a scan's.
+        #[arg(long)]
+        review: bool,
         /// text, html (the email's parts), slack, discord or webhook (the JSON bodies).
         #[arg(long, default_value = "text", value_parser = ["text", "html", "slack", "discord", "webhook"])]
         format: String,
@@ -528,18 +532,28 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             }
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
-        NotifyCommand::Preview { scan_id, format } => {
+        NotifyCommand::Preview { scan_id, review, format } => {
             let store = Store::open_read_only(&config.database)?;
-            let id = match scan_id {
-                Some(id) => id,
-                None => store
-                    .run(|db| db.latest_scan())
+            let m = if review {
+                let slot = store
+                    .run(|db| db.reviews(None, None))
                     .await?
-                    .map(|s| s.scan_id)
-                    .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first")?,
+                    .iter()
+                    .map(|r| r.slot)
+                    .max()
+                    .context("no review is stored yet: run `ivcd review` or `ivcd replay` first")?;
+                crate::alert::review::render(&crate::alert::review::load(&store, slot).await?)?
+            } else {
+                let id = match scan_id {
+                    Some(id) => id,
+                    None => store
+                        .run(|db| db.latest_scan())
+                        .await?
+                        .map(|s| s.scan_id)
+                        .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first")?,
+                };
+                crate::alert::render::scan(&crate::alert::load(&store, id, &config.alerts).await?)?
             };
-            let report = crate::alert::load(&store, id, &config.alerts).await?;
-            let m = crate::alert::render::scan(&report)?;
             match format.as_str() {
                 "html" => print!("{}", m.html),
                 "slack" => println!("{}", serde_json::to_string_pretty(&m.slack)?),

@@ -259,7 +259,7 @@ fn structures_table(reviews: &[&Review]) -> String {
                 right(format::pnl(s.mid.per_contract, s.basis)),
                 right(s.natural.max_loss.map_or_else(
                     || "unlimited".into(),
-                    |m| format::signed_usd(-m * rust_decimal::Decimal::from(s.contract_size)),
+                    |m| format::usd(Some((m * rust_decimal::Decimal::from(s.contract_size)).round_dp(2))),
                 )),
                 Cell::new(format::basis(s.basis)),
             ]);

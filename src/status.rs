@@ -59,6 +59,9 @@ pub struct StatusReport {
     /// The alerts outbox: deliveries not yet sent, and those finished in the last 7 days.
     #[serde(default)]
     pub alerts: Vec<crate::store::Delivery>,
+    /// The post-crush reviews' scoreboard in one line (`None` before the first review).
+    #[serde(default)]
+    pub reviews: Option<String>,
     /// Open problems, one line each.
     pub problems: Vec<Problem>,
 }
@@ -247,15 +250,18 @@ pub async fn build(
                 let runs = db.last_runs()?;
                 let overrides = db.calendar_overrides()?;
                 let alerts = db.outbox(now - chrono::Duration::days(ALERT_HISTORY_DAYS))?;
-                Ok::<_, StoreError>((counts, runs, overrides, alerts))
+                let reviews = db.reviews(None, None)?;
+                let reviews = (!reviews.is_empty())
+                    .then(|| crate::review::ReportCard::new(reviews, None).summary());
+                Ok::<_, StoreError>((counts, runs, overrides, alerts, reviews))
             })
             .await
             .map_err(|e| e.to_string()),
         None => Err(store_error.unwrap_or_else(|| "the database could not be opened".into())),
     };
-    let (counts, runs, overrides, alerts, store_error) = match read {
-        Ok((c, r, o, a)) => (Some(c), r, o, a, None),
-        Err(e) => (None, Vec::new(), Vec::new(), Vec::new(), Some(e)),
+    let (counts, runs, overrides, alerts, reviews, store_error) = match read {
+        Ok((c, r, o, a, v)) => (Some(c), r, o, a, v, None),
+        Err(e) => (None, Vec::new(), Vec::new(), Vec::new(), None, Some(e)),
     };
     let running = live.is_some();
     let jobs: Vec<JobStatus> = Job::ALL
@@ -365,6 +371,7 @@ pub async fn build(
         providers,
         calendar_overrides: overrides,
         alerts,
+        reviews,
         problems,
     }
 }
@@ -554,6 +561,10 @@ pub fn render_text(r: &StatusReport) -> String {
             count(DeliveryState::Failed),
             last_sent.map_or_else(|| "never".into(), et_short)
         );
+    }
+
+    if let Some(line) = &r.reviews {
+        let _ = writeln!(out, "\nReviews: {line}");
     }
 
     if r.problems.is_empty() {

@@ -20,6 +20,7 @@ pub mod channels;
 pub mod format;
 pub mod outbox;
 pub mod render;
+pub mod review;
 
 /// The liquidity of a setup's straddle, from the stored quotes of its legs.
 ///

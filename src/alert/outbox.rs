@@ -206,9 +206,16 @@ impl Outbox {
                 "an earlier attempt stopped mid-send; sending again (the report may arrive twice)"
             );
         }
-        let message = match d.scan_id {
-            None => Err(AlertError::ScanGone),
-            Some(id) => match super::load(&self.store, id, &self.config).await {
+        let message = match (d.kind.as_str(), d.scan_id) {
+            ("review", _) => match super::review::slot_of(&d.report_key) {
+                Some(slot) => match super::review::load(&self.store, slot).await {
+                    Ok(alert) => super::review::render(&alert),
+                    Err(e) => Err(e),
+                },
+                None => Err(AlertError::Render(format!("unreadable report key {:?}", d.report_key))),
+            },
+            (_, None) => Err(AlertError::ScanGone),
+            (_, Some(id)) => match super::load(&self.store, id, &self.config).await {
                 Ok(report) => render::scan(&report),
                 Err(e) => Err(e),
             },

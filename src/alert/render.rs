@@ -136,7 +136,7 @@ pub fn test_message(host: &str, at: DateTime<Utc>) -> Rendered {
 
 /// Escapes the three characters Slack's mrkdwn treats as control characters.
 /// Source: <https://docs.slack.dev/messaging/formatting-message-text#escaping>.
-fn slack_escape(s: &str) -> String {
+pub(crate) fn slack_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
@@ -207,7 +207,7 @@ fn brief_list(out: &mut String, title: &str, items: &[BriefView]) {
     }
 }
 
-fn mrkdwn(text: &str) -> Value {
+pub(crate) fn mrkdwn(text: &str) -> Value {
     json!({ "type": "mrkdwn", "text": clip(text, slack_limits::TEXT) })
 }
 
