@@ -646,11 +646,13 @@ mod tests {
         let p = propose(&cvna(), exp(), dec!(36.83), 0.005, 1);
         let strangle = kind(&p, StructureKind::ShortStrangle);
         assert_eq!((strikes(strangle)[0].2, strikes(strangle)[1].2), (dec!(36.5), dec!(37)));
-        // Without any OTM call listed, no strangle and a note that says why.
+        // Without any call above the spot, the straddle moves to 36.5 and
+        // there is no strangle, with a note that says why.
         let no_calls: Vec<_> =
-            cvna().into_iter().filter(|c| !(c.right == OptionRight::Call && c.strike > dec!(37))).collect();
+            cvna().into_iter().filter(|c| !(c.right == OptionRight::Call && c.strike > dec!(36.5))).collect();
         let p = propose(&no_calls, exp(), dec!(36.83), 0.1296, 1);
         assert_eq!(p.structures.len(), 1);
+        assert_eq!(p.structures[0].straddle_strike(), Some(dec!(36.5)));
         assert!(p.notes[0].contains("out-of-the-money call"), "{:?}", p.notes);
     }
 

@@ -72,7 +72,10 @@ fn expected_slots(from: DateTime<Utc>, to: DateTime<Utc>) -> BTreeSet<(String, D
         out.insert(("refresh-calendar".to_owned(), et(y, m, d, 18, 0)));
         let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
         if !weekend && date != thanksgiving {
-            out.insert(("review".to_owned(), et(y, m, d, 9, 31)));
+            // The review at 09:31, retried at 09:46 and 10:16 for stocks not open yet.
+            for (h, min) in [(9, 31), (9, 46), (10, 16)] {
+                out.insert(("review".to_owned(), et(y, m, d, h, min)));
+            }
             let scan_hour = if date == early_close { 12 } else { 15 };
             out.insert(("scan".to_owned(), et(y, m, d, scan_hour, 0)));
             out.insert(("backfill".to_owned(), et(y, m, d, 20, 0)));
@@ -157,8 +160,8 @@ async fn catch_up_runs_what_is_still_open_and_records_what_was_missed() {
     assert_eq!(scans[0].outcome, Outcome::Ok);
 
     // Down overnight until Tue 11:00: the 18:00 refresh is superseded by
-    // 06:00 (which runs), the 20:00 backfill runs, the 09:31 review's
-    // window closed at 10:30.
+    // 06:00 (which runs), the 20:00 backfill runs, the 09:31 review and its
+    // 09:46 retry are superseded by the 10:16 one, whose window closed at 10:30.
     run_between(&config, et(2025, 11, 18, 11, 0), et(2025, 11, 18, 11, 5)).await;
     let later = runs(&config, et(2025, 11, 17, 15, 46));
     let summary: Vec<(&str, DateTime<Utc>, Outcome)> =
@@ -167,7 +170,9 @@ async fn catch_up_runs_what_is_still_open_and_records_what_was_missed() {
         summary.contains(&("refresh-calendar", et(2025, 11, 17, 18, 0), Outcome::Skipped)),
         "{summary:?}"
     );
-    assert!(summary.contains(&("review", et(2025, 11, 18, 9, 31), Outcome::Skipped)), "{summary:?}");
+    for (h, m) in [(9, 31), (9, 46), (10, 16)] {
+        assert!(summary.contains(&("review", et(2025, 11, 18, h, m), Outcome::Skipped)), "{summary:?}");
+    }
     assert!(summary.contains(&("backfill", et(2025, 11, 17, 20, 0), Outcome::Ok)), "{summary:?}");
     assert!(
         later.iter().any(|r| r.job == "refresh-calendar"
@@ -176,9 +181,12 @@ async fn catch_up_runs_what_is_still_open_and_records_what_was_missed() {
             && r.outcome != Outcome::Skipped),
         "{summary:?}"
     );
-    let review = later.iter().find(|r| r.job == "review").unwrap();
-    assert!(review.error.as_deref().unwrap_or("").contains("window closed at 10:30 EST"), "{review:?}");
-    assert_eq!(later.len(), 4, "nothing else ran or was recorded: {summary:?}");
+    // The last review slot's window closed; the earlier ones are superseded by it.
+    let reviews: Vec<&JobRun> = later.iter().filter(|r| r.job == "review").collect();
+    let error = |r: &JobRun| r.error.clone().unwrap_or_default();
+    assert!(error(reviews[2]).contains("window closed at 10:30 EST"), "{reviews:?}");
+    assert!(reviews[..2].iter().all(|r| error(r).contains("superseded by the Tue 11-18 10:16 EST slot")), "{reviews:?}");
+    assert_eq!(later.len(), 6, "nothing else ran or was recorded: {summary:?}");
 }
 
 #[tokio::test(start_paused = true)]

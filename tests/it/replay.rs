@@ -127,7 +127,7 @@ async fn cvna_replay_leaves_a_readable_consistent_database() {
         .collect::<Result<_, _>>()
         .unwrap();
     let jobs: Vec<(&str, &str)> = runs.iter().map(|(j, o)| (j.as_str(), o.as_str())).collect();
-    assert_eq!(jobs, [("refresh-calendar", "ok"), ("backfill", "ok"), ("scan", "ok")]);
+    assert_eq!(jobs, [("refresh-calendar", "ok"), ("backfill", "ok"), ("scan", "ok"), ("review", "ok")]);
     let linked: i64 = conn
         .query_row(
             "SELECT count(*) FROM scans s JOIN job_runs r ON r.id = s.job_run_id WHERE r.job = 'scan'",
