@@ -192,7 +192,11 @@ pub fn review_table(run: &ReviewRun) -> String {
         out.push_str(&notes(&reviewed));
     }
     for r in &waiting {
-        out.push_str(&format!("{} waiting: {}\n", r.ticker, r.reason.as_deref().unwrap_or("no opening price")));
+        out.push_str(&format!(
+            "{} waiting: {}\n",
+            r.ticker,
+            r.reason.as_deref().unwrap_or("no opening price")
+        ));
     }
     out
 }
@@ -253,8 +257,16 @@ fn structures_table(reviews: &[&Review]) -> String {
                 Cell::new(r.ticker.as_str()),
                 Cell::new(s.kind.label()),
                 Cell::new(format::strikes(&s.legs)),
-                right(format!("{} / {}", format::usd(Some(s.natural.credit.round_dp(4))), format::usd(Some(s.mid.credit.round_dp(4))))),
-                right(format!("{} / {}", format::usd(Some(s.natural.debit.round_dp(4))), format::usd(Some(s.mid.debit.round_dp(4))))),
+                right(format!(
+                    "{} / {}",
+                    format::usd(Some(s.natural.credit.round_dp(4))),
+                    format::usd(Some(s.mid.credit.round_dp(4)))
+                )),
+                right(format!(
+                    "{} / {}",
+                    format::usd(Some(s.natural.debit.round_dp(4))),
+                    format::usd(Some(s.mid.debit.round_dp(4)))
+                )),
                 right(format::pnl(s.natural.per_contract, s.basis)),
                 right(format::pnl(s.mid.per_contract, s.basis)),
                 right(s.natural.max_loss.map_or_else(
@@ -278,7 +290,10 @@ fn notes(reviews: &[&Review]) -> String {
             out.push_str(&format!("{} warning: {w}\n", r.ticker));
         }
     }
-    if reviews.iter().any(|r| r.structures.iter().any(|s| s.basis != crate::analysis::structures::ExitBasis::Quotes)) {
+    if reviews
+        .iter()
+        .any(|r| r.structures.iter().any(|s| s.basis != crate::analysis::structures::ExitBasis::Quotes))
+    {
         out.push_str(
             "≤: valued at intrinsic value from the open (short options only): the real P&L is at most this.\n\
              ≈: valued at intrinsic value with long wings: an estimate.\n",
@@ -327,8 +342,9 @@ pub fn report_card(card: &ReportCard) -> String {
         out.push_str(&format!("P&L in USD per contract (one contract per leg).\n{t}\n"));
         if card.scoreboard.iter().any(|l| l.n_intrinsic > 0) {
             out.push_str(
-                "Rows with exits at intrinsic value are optimistic for short options: \
-                 time value left at the open is not counted.\n",
+                "At intrinsic: exits valued at intrinsic value from the open (no quotes of the open). \
+                 For short straddles and strangles the real P&L was at most the figure (time value left \
+                 at the open is not counted); for iron condors it is an estimate.\n",
             );
         }
     }

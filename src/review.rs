@@ -201,7 +201,9 @@ impl ReportCard {
             n_with_structures: done.iter().filter(|r| !r.structures.is_empty()).count(),
             n_quoted: done
                 .iter()
-                .filter(|r| !r.structures.is_empty() && r.structures.iter().all(|s| s.basis == ExitBasis::Quotes))
+                .filter(|r| {
+                    !r.structures.is_empty() && r.structures.iter().all(|s| s.basis == ExitBasis::Quotes)
+                })
                 .count(),
             n_pending: reviews.iter().filter(|r| r.status == ReviewStatus::Pending).count(),
             n_outside: done.iter().filter(|r| r.outside == Some(true)).count(),

@@ -251,8 +251,8 @@ pub async fn build(
                 let overrides = db.calendar_overrides()?;
                 let alerts = db.outbox(now - chrono::Duration::days(ALERT_HISTORY_DAYS))?;
                 let reviews = db.reviews(None, None)?;
-                let reviews = (!reviews.is_empty())
-                    .then(|| crate::review::ReportCard::new(reviews, None).summary());
+                let reviews =
+                    (!reviews.is_empty()).then(|| crate::review::ReportCard::new(reviews, None).summary());
                 Ok::<_, StoreError>((counts, runs, overrides, alerts, reviews))
             })
             .await

@@ -40,7 +40,8 @@ pub struct ReviewAlert {
 /// # Errors
 /// [`AlertError::Store`] when the reviews cannot be read.
 pub async fn load(store: &Store, slot: DateTime<Utc>) -> Result<ReviewAlert, AlertError> {
-    let (reviews, all) = store.run(move |db| Ok((db.reviews(None, Some(slot))?, db.reviews(None, None)?))).await?;
+    let (reviews, all) =
+        store.run(move |db| Ok((db.reviews(None, Some(slot))?, db.reviews(None, None)?))).await?;
     let card = ReportCard::new(all, None);
     Ok(ReviewAlert { kind: "review", slot, reviews, summary: card.summary(), scoreboard: card.scoreboard })
 }
@@ -160,7 +161,8 @@ fn money(x: rust_decimal::Decimal) -> String {
 impl ReviewView {
     /// The view of `alert`.
     pub fn new(alert: &ReviewAlert) -> Self {
-        let reviewed: Vec<&Review> = alert.reviews.iter().filter(|r| r.status == ReviewStatus::Reviewed).collect();
+        let reviewed: Vec<&Review> =
+            alert.reviews.iter().filter(|r| r.status == ReviewStatus::Reviewed).collect();
         let n_outside = reviewed.iter().filter(|r| r.outside == Some(true)).count();
         let subject = format!(
             "ivcd review {}: {} event{} reviewed, {} moved more than implied",
@@ -177,16 +179,24 @@ impl ReviewView {
             .iter()
             .filter(|r| r.structures.is_empty())
             .map(|r| {
-                let implied =
-                    r.implied_move.map_or_else(|| "no implied move".to_owned(), |m| format!("implied {}", pct(Some(m))));
-                format!("{} {} gap {} ({implied})", r.ticker, format::timing(r.timing), signed(r.realized_move))
+                let implied = r
+                    .implied_move
+                    .map_or_else(|| "no implied move".to_owned(), |m| format!("implied {}", pct(Some(m))));
+                format!(
+                    "{} {} gap {} ({implied})",
+                    r.ticker,
+                    format::timing(r.timing),
+                    signed(r.realized_move)
+                )
             })
             .collect();
         let waiting = alert
             .reviews
             .iter()
             .filter(|r| r.status == ReviewStatus::Pending)
-            .map(|r| format!("{} {}: {}", r.ticker, format::timing(r.timing), r.reason.as_deref().unwrap_or("")))
+            .map(|r| {
+                format!("{} {}: {}", r.ticker, format::timing(r.timing), r.reason.as_deref().unwrap_or(""))
+            })
             .collect();
         let scoreboard = alert
             .scoreboard
@@ -194,7 +204,11 @@ impl ReviewView {
             .map(|l| ScoreView {
                 tier: l.tier.code(),
                 structure: l.structure.label(),
-                n: if l.n_intrinsic > 0 { format!("{} ({} at intrinsic)", l.n, l.n_intrinsic) } else { l.n.to_string() },
+                n: if l.n_intrinsic > 0 {
+                    format!("{} ({} at intrinsic)", l.n, l.n_intrinsic)
+                } else {
+                    l.n.to_string()
+                },
                 won: format!("{:.0}%", l.hit_rate_natural * 100.0),
                 mean: format::signed_usd(l.mean_natural),
                 median: format::signed_usd(l.median_natural),
@@ -286,9 +300,17 @@ struct ReviewHtml<'a> {
 /// [`AlertError::Render`] when a template or the JSON fails (a bug, not bad data).
 pub fn render(alert: &ReviewAlert) -> Result<Rendered, AlertError> {
     let v = ReviewView::new(alert);
-    let html = ReviewHtml { v: &v, legend: LEGEND }.render().map_err(|e| AlertError::Render(e.to_string()))?;
+    let html =
+        ReviewHtml { v: &v, legend: LEGEND }.render().map_err(|e| AlertError::Render(e.to_string()))?;
     let webhook = serde_json::to_vec(alert).map_err(|e| AlertError::Render(e.to_string()))?;
-    Ok(Rendered { subject: v.subject.clone(), text: text(&v), html, slack: slack(&v), discord: discord(&v), webhook })
+    Ok(Rendered {
+        subject: v.subject.clone(),
+        text: text(&v),
+        html,
+        slack: slack(&v),
+        discord: discord(&v),
+        webhook,
+    })
 }
 
 fn text(v: &ReviewView) -> String {
@@ -373,12 +395,17 @@ fn slack(v: &ReviewView) -> Value {
     for e in v.detailed.iter().take(MAX_DETAILED) {
         blocks.push(json!({ "type": "section", "text": mrkdwn(&slack_escape(&event_lines(e))) }));
         if !e.notes.is_empty() {
-            blocks.push(json!({ "type": "context", "elements": [mrkdwn(&slack_escape(&e.notes.join(" · ")))] }));
+            blocks.push(
+                json!({ "type": "context", "elements": [mrkdwn(&slack_escape(&e.notes.join(" · ")))] }),
+            );
         }
     }
     let mut lists = Vec::new();
     if v.detailed.len() > MAX_DETAILED {
-        lists.push(format!("…and {} more events with structures (see the email or `ivcd report`)", v.detailed.len() - MAX_DETAILED));
+        lists.push(format!(
+            "…and {} more events with structures (see the email or `ivcd report`)",
+            v.detailed.len() - MAX_DETAILED
+        ));
     }
     if !v.others.is_empty() {
         lists.push(format!("*Other events* ({})\n{}", v.others.len(), v.others.join("\n")));
@@ -391,7 +418,11 @@ fn slack(v: &ReviewView) -> Value {
     }
     let mut board = format!("*Scoreboard of every review*: {}", v.summary);
     for l in &v.scoreboard {
-        let _ = write!(board, "\n{} {}: n {}, won {}, mean {}, worst {}", l.tier, l.structure, l.n, l.won, l.mean, l.worst);
+        let _ = write!(
+            board,
+            "\n{} {}: n {}, won {}, mean {}, worst {}",
+            l.tier, l.structure, l.n, l.won, l.mean, l.worst
+        );
     }
     blocks.push(json!({ "type": "section", "text": mrkdwn(&slack_escape(&board)) }));
     blocks.push(json!({ "type": "context", "elements": [mrkdwn(&slack_escape(LEGEND))] }));
@@ -406,7 +437,10 @@ fn discord(v: &ReviewView) -> Value {
     let mut embeds = Vec::new();
     let mut total = 0;
     for e in v.detailed.iter().take(MAX_DETAILED) {
-        let title = clip(&format!("{} {} · tier {} · VRP {}", e.ticker, e.timing, e.tier, e.vrp), discord_limits::TITLE);
+        let title = clip(
+            &format!("{} {} · tier {} · VRP {}", e.ticker, e.timing, e.tier, e.vrp),
+            discord_limits::TITLE,
+        );
         let mut description = event_lines(e).replace('*', "**");
         for n in &e.notes {
             let _ = write!(description, "\n⚠ {n}");
@@ -429,10 +463,15 @@ fn discord(v: &ReviewView) -> Value {
     }
     let _ = writeln!(rest, "**Scoreboard**: {}", v.summary);
     for l in &v.scoreboard {
-        let _ = writeln!(rest, "{} {}: n {}, won {}, mean {}, worst {}", l.tier, l.structure, l.n, l.won, l.mean, l.worst);
+        let _ = writeln!(
+            rest,
+            "{} {}: n {}, won {}, mean {}, worst {}",
+            l.tier, l.structure, l.n, l.won, l.mean, l.worst
+        );
     }
     let _ = write!(rest, "{LEGEND}");
-    let budget = discord_limits::TOTAL.saturating_sub(total + "Summary".len()).min(discord_limits::DESCRIPTION);
+    let budget =
+        discord_limits::TOTAL.saturating_sub(total + "Summary".len()).min(discord_limits::DESCRIPTION);
     embeds.push(json!({ "title": "Summary", "description": clip(&rest, budget), "color": 0x6b_7280 }));
     json!({
         "content": clip(&format!("**{}**\n{}", v.subject, v.when), discord_limits::CONTENT),

@@ -91,7 +91,8 @@ pub fn scoreboard(reviewed: &[ReviewedStructure]) -> Vec<ScoreLine> {
                 mean_mid: cents(mean(&mid)),
                 median_mid: cents(median(&mid)),
                 worst_natural: natural.iter().copied().min().unwrap_or_default(),
-                mean_move_ratio: (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64),
+                mean_move_ratio: (!ratios.is_empty())
+                    .then(|| ratios.iter().sum::<f64>() / ratios.len() as f64),
             });
         }
     }
@@ -152,7 +153,10 @@ mod tests {
         assert!((good.hit_rate_natural - 2.0 / 3.0).abs() < 1e-12);
         assert!((good.hit_rate_mid - 2.0 / 3.0).abs() < 1e-12);
         // (120 - 40 + 10) / 3 = 30; median of -40, 10, 120 = 10.
-        assert_eq!((good.mean_natural, good.median_natural, good.worst_natural), (dec!(30), dec!(10), dec!(-40)));
+        assert_eq!(
+            (good.mean_natural, good.median_natural, good.worst_natural),
+            (dec!(30), dec!(10), dec!(-40))
+        );
         // (150 - 10 + 20) / 3 = 53.333.. -> 53.33.
         assert_eq!((good.mean_mid, good.median_mid), (dec!(53.33), dec!(20)));
         assert!((good.mean_move_ratio.unwrap() - 1.0).abs() < 1e-12);

@@ -266,7 +266,8 @@ pub fn propose(
         entry_iv: q.iv.filter(|iv| iv.is_finite() && *iv > 0.0),
     };
     let listed = |right: OptionRight| -> Vec<Decimal> {
-        let set: BTreeSet<Decimal> = contracts.iter().filter(|c| c.right == right).map(|c| c.strike).collect();
+        let set: BTreeSet<Decimal> =
+            contracts.iter().filter(|c| c.right == right).map(|c| c.strike).collect();
         set.into_iter().collect()
     };
     let (puts, calls) = (listed(OptionRight::Put), listed(OptionRight::Call));
@@ -282,7 +283,10 @@ pub fn propose(
         Some(k) => {
             let (call, put) = (usable(OptionRight::Call, k), usable(OptionRight::Put, k));
             if let (Some(call), Some(put)) = (call, put) {
-                out.structures.push(make(StructureKind::ShortStraddle, vec![leg(Side::Short, put), leg(Side::Short, call)]));
+                out.structures.push(make(
+                    StructureKind::ShortStraddle,
+                    vec![leg(Side::Short, put), leg(Side::Short, call)],
+                ));
             }
         }
         None => out.notes.push("no short straddle: no strike with a usable call and put".into()),
@@ -293,14 +297,15 @@ pub fn propose(
         out.notes.push("no short strangle or iron condor: no implied move".into());
         return out;
     };
-    let nearest = |strikes: &[Decimal], right: OptionRight, target: Decimal, otm: &dyn Fn(Decimal) -> bool| {
-        strikes
-            .iter()
-            .copied()
-            .filter(|k| otm(*k) && usable(right, *k).is_some())
-            // Ties go to the strike further out of the money.
-            .min_by_key(|k| ((*k - target).abs(), if right == OptionRight::Put { *k } else { -*k }))
-    };
+    let nearest =
+        |strikes: &[Decimal], right: OptionRight, target: Decimal, otm: &dyn Fn(Decimal) -> bool| {
+            strikes
+                .iter()
+                .copied()
+                .filter(|k| otm(*k) && usable(right, *k).is_some())
+                // Ties go to the strike further out of the money.
+                .min_by_key(|k| ((*k - target).abs(), if right == OptionRight::Put { *k } else { -*k }))
+        };
     let short_put = nearest(&puts, OptionRight::Put, spot * (Decimal::ONE - m), &|k| k < spot);
     let short_call = nearest(&calls, OptionRight::Call, spot * (Decimal::ONE + m), &|k| k > spot);
     let (Some(sp), Some(sc)) = (short_put, short_call) else {
@@ -312,13 +317,17 @@ pub fn propose(
     };
     let (sp_q, sc_q) = (usable(OptionRight::Put, sp), usable(OptionRight::Call, sc));
     let (Some(sp_q), Some(sc_q)) = (sp_q, sc_q) else { return out };
-    out.structures.push(make(StructureKind::ShortStrangle, vec![leg(Side::Short, sp_q), leg(Side::Short, sc_q)]));
+    out.structures
+        .push(make(StructureKind::ShortStrangle, vec![leg(Side::Short, sp_q), leg(Side::Short, sc_q)]));
 
     // The condor's wings: `wing_steps` listed strikes further out.
     let steps = wing_steps.max(1);
     let long_put = puts.iter().rev().filter(|k| **k < sp).nth(steps - 1).copied();
     let long_call = calls.iter().filter(|k| **k > sc).nth(steps - 1).copied();
-    match (long_put.and_then(|k| usable(OptionRight::Put, k)), long_call.and_then(|k| usable(OptionRight::Call, k))) {
+    match (
+        long_put.and_then(|k| usable(OptionRight::Put, k)),
+        long_call.and_then(|k| usable(OptionRight::Call, k)),
+    ) {
         (Some(lp), Some(lc)) => out.structures.push(make(
             StructureKind::IronCondor,
             vec![leg(Side::Long, lp), leg(Side::Short, sp_q), leg(Side::Short, sc_q), leg(Side::Long, lc)],
@@ -357,7 +366,9 @@ impl ExitBasis {
 
     /// Reads a stored code.
     pub fn from_code(code: &str) -> Option<Self> {
-        [ExitBasis::Quotes, ExitBasis::Bound, ExitBasis::IntrinsicEstimate].into_iter().find(|b| b.code() == code)
+        [ExitBasis::Quotes, ExitBasis::Bound, ExitBasis::IntrinsicEstimate]
+            .into_iter()
+            .find(|b| b.code() == code)
     }
 }
 
@@ -385,7 +396,12 @@ pub fn exit_with_quotes(structure: &Structure, contracts: &[OptionQuote]) -> Res
             .iter()
             .find(|c| c.expiration == structure.expiration && c.right == l.right && c.strike == l.strike);
         let Some((q, m)) = q.and_then(|q| q.mid().map(|m| (q, m))) else {
-            return Err(format!("no usable exit quote for the {} {} {}", l.strike, l.right.code(), l.side.code()));
+            return Err(format!(
+                "no usable exit quote for the {} {} {}",
+                l.strike,
+                l.right.code(),
+                l.side.code()
+            ));
         };
         let (bid, ask) = (q.bid.unwrap_or_default(), q.ask.unwrap_or_default());
         match l.side {
@@ -444,8 +460,7 @@ pub fn pnl(structure: &Structure, credit: Decimal, debit: Decimal) -> PnL {
         Some(cap) if cap > Decimal::ZERO && raw < -cap => (-cap, true),
         _ => (raw, false),
     };
-    let return_on_risk =
-        max_loss.filter(|m| *m > Decimal::ZERO).and_then(|m| (per_share / m).to_f64());
+    let return_on_risk = max_loss.filter(|m| *m > Decimal::ZERO).and_then(|m| (per_share / m).to_f64());
     PnL {
         credit,
         debit,
@@ -560,7 +575,12 @@ mod tests {
         let condor = kind(&p, StructureKind::IronCondor);
         assert_eq!(
             strikes(condor),
-            [(Long, Put, dec!(31.5)), (Short, Put, dec!(32)), (Short, Call, dec!(41.5)), (Long, Call, dec!(42))]
+            [
+                (Long, Put, dec!(31.5)),
+                (Short, Put, dec!(32)),
+                (Short, Call, dec!(41.5)),
+                (Long, Call, dec!(42))
+            ]
         );
         assert_eq!((condor.entry_natural(), condor.entry_mid()), (dec!(0.10), dec!(0.215)));
         assert_eq!(condor.wing_width(), Some(dec!(0.5)));
@@ -592,7 +612,10 @@ mod tests {
         let condor = kind(&p, StructureKind::IronCondor);
         let exit = exit_at_intrinsic(condor, dec!(53.99));
         // Call spread 41.5/42 fully in the money: 12.49 - 11.99 = 0.50.
-        assert_eq!(exit, ExitValue { basis: ExitBasis::IntrinsicEstimate, natural: dec!(0.5), mid: dec!(0.5) });
+        assert_eq!(
+            exit,
+            ExitValue { basis: ExitBasis::IntrinsicEstimate, natural: dec!(0.5), mid: dec!(0.5) }
+        );
         let natural = pnl(condor, condor.entry_natural(), exit.natural);
         assert_eq!((natural.per_share, natural.per_contract), (dec!(-0.40), dec!(-40)));
         assert_eq!(natural.return_on_risk, Some(-1.0));
@@ -616,7 +639,10 @@ mod tests {
         assert_eq!(pnl(&straddle, dec!(4.80), value.mid).per_share, dec!(-12.275));
         // One leg one-sided: no quote-based exit, and the error names the leg.
         let one_sided = [exit[0].clone(), OptionQuote { bid: None, ..exit[1].clone() }];
-        assert_eq!(exit_with_quotes(&straddle, &one_sided).unwrap_err(), "no usable exit quote for the 37 call short");
+        assert_eq!(
+            exit_with_quotes(&straddle, &one_sided).unwrap_err(),
+            "no usable exit quote for the 37 call short"
+        );
     }
 
     #[test]

@@ -220,7 +220,8 @@ pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::re
 pub async fn run_review(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::review::ReviewRun, JobError> {
     recorded_run(ctx, "review", slot, |_| async {
         let run = review::review(ctx, slot, slot).await?;
-        let reviewed = run.reviews.iter().filter(|r| r.status == crate::review::ReviewStatus::Reviewed).count();
+        let reviewed =
+            run.reviews.iter().filter(|r| r.status == crate::review::ReviewStatus::Reviewed).count();
         let json = serde_json::json!({ "reviewed": reviewed, "pending": run.reviews.len() - reviewed });
         Ok((run, json))
     })

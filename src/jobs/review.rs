@@ -32,7 +32,11 @@ use crate::store::DueReview;
 /// [`JobError::NotApplicable`] before the open of a session (or on a day
 /// without one); [`JobError::Store`] when storing fails (nothing of the run
 /// is kept). Provider failures are per-event reasons, never errors of the run.
-pub async fn review(ctx: &JobContext, slot: DateTime<Utc>, as_of: DateTime<Utc>) -> Result<ReviewRun, JobError> {
+pub async fn review(
+    ctx: &JobContext,
+    slot: DateTime<Utc>,
+    as_of: DateTime<Utc>,
+) -> Result<ReviewRun, JobError> {
     let today = et_date(as_of);
     let Some(session) = ctx.calendar.session(today) else {
         return Err(JobError::NotApplicable(format!("{today} is not an NYSE session; nothing to review")));
@@ -192,7 +196,10 @@ async fn review_event(
             None if warnings.is_empty() => format!("no quote and no daily bar of {}", due.reaction_session),
             None => format!("no quote, and {}", warnings.join("; ")),
         };
-        review.reason = Some(format!("no opening price for {} yet ({why}); retried at the next review slot", due.reaction_session));
+        review.reason = Some(format!(
+            "no opening price for {} yet ({why}); retried at the next review slot",
+            due.reaction_session
+        ));
         tracing::warn!(ticker = %ticker, reaction_session = %due.reaction_session, why, "no opening price yet");
         review.warnings = warnings;
         return (review, None);
@@ -205,7 +212,9 @@ async fn review_event(
     match reference {
         Some((close, _)) => {
             review.realized_move = structures::realized_move(opening.price, close);
-            if let (Some(realized), Some(implied)) = (review.realized_move, due.implied_move.filter(|m| *m > 0.0)) {
+            if let (Some(realized), Some(implied)) =
+                (review.realized_move, due.implied_move.filter(|m| *m > 0.0))
+            {
                 review.move_ratio = Some(realized.abs() / implied);
                 review.outside = Some(realized.abs() > implied);
             }
@@ -255,7 +264,9 @@ async fn review_event(
     let intrinsic = review.structures.iter().any(|s| s.basis != ExitBasis::Quotes);
     review.reason = match (exit_reason, intrinsic) {
         (Some(r), true) => Some(format!("{r}; structures valued at intrinsic value from the open")),
-        (None, true) => Some(format!("valued at intrinsic value from the open: {}", intrinsic_notes.join("; "))),
+        (None, true) => {
+            Some(format!("valued at intrinsic value from the open: {}", intrinsic_notes.join("; ")))
+        }
         _ => None,
     };
     review.warnings = warnings;
@@ -265,7 +276,11 @@ async fn review_event(
 /// The stored bars of the reference and reaction sessions, fetched from
 /// the bars provider when either is missing. Fetched bars are used, never
 /// stored: today's bar is not complete until the close.
-async fn bars_around(ctx: &JobContext, due: &DueReview, warnings: &mut Vec<String>) -> BTreeMap<NaiveDate, DailyBar> {
+async fn bars_around(
+    ctx: &JobContext,
+    due: &DueReview,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<NaiveDate, DailyBar> {
     let (ticker, from, to) = (due.ticker.clone(), due.reference_session, due.reaction_session);
     let t = ticker.clone();
     let mut bars = match ctx.store.run(move |db| db.bars(&t, from, to)).await {
@@ -309,7 +324,10 @@ async fn exit_chain(
                 (Some(s), None)
             } else {
                 let when = et(s.as_of).format("%a %Y-%m-%d %H:%M %Z");
-                (None, Some(format!("no chain taken at the open of {} (the latest is from {when})", today.date)))
+                (
+                    None,
+                    Some(format!("no chain taken at the open of {} (the latest is from {when})", today.date)),
+                )
             }
         }
         Err(e) => {

@@ -10,8 +10,8 @@ use futures::StreamExt;
 
 use super::{JobContext, JobError, et_date};
 use crate::analysis::implied::{self, ImpliedMove};
-use crate::analysis::structures;
 use crate::analysis::moves::{self, EventSessions};
+use crate::analysis::structures;
 use crate::analysis::{self as core, HistoryWindow};
 use crate::domain::{ChainSnapshot, EarningsEvent, Ticker, Timing, UnderlyingQuote};
 use crate::providers::ProviderError;

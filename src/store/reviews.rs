@@ -117,8 +117,21 @@ impl Db<'_> {
         };
         let mut due: Vec<DueReview> = Vec::new();
         let mut structures: HashMap<i64, HashMap<String, Vec<Structure>>> = HashMap::new();
-        for (scan_id, as_of, ticker, report_date, timing, reference, reaction, expiration, tier, vrp, implied, spot, pending) in
-            rows
+        for (
+            scan_id,
+            as_of,
+            ticker,
+            report_date,
+            timing,
+            reference,
+            reaction,
+            expiration,
+            tier,
+            vrp,
+            implied,
+            spot,
+            pending,
+        ) in rows
         {
             let report_date = parse_date(self, T, "report_date", &report_date)?;
             if due.last().is_some_and(|d| d.ticker.as_str() == ticker && d.report_date == report_date) {
@@ -127,8 +140,7 @@ impl Db<'_> {
             if let std::collections::hash_map::Entry::Vacant(e) = structures.entry(scan_id) {
                 e.insert(self.scan_structures(scan_id)?);
             }
-            let of_ticker =
-                structures.get_mut(&scan_id).and_then(|m| m.remove(&ticker)).unwrap_or_default();
+            let of_ticker = structures.get_mut(&scan_id).and_then(|m| m.remove(&ticker)).unwrap_or_default();
             due.push(DueReview {
                 ticker: Ticker::new(&ticker).map_err(|_| self.corrupt(T, "ticker", &ticker))?,
                 report_date,
@@ -138,7 +150,9 @@ impl Db<'_> {
                 reference_session: parse_date(self, T, "reference_session", &reference)?,
                 reaction_session: parse_date(self, T, "reaction_session", &reaction)?,
                 expiration: expiration.map(|e| parse_date(self, T, "expiration", &e)).transpose()?,
-                tier: tier.map(|t| Tier::from_code(&t).ok_or_else(|| self.corrupt(T, "tier", &t))).transpose()?,
+                tier: tier
+                    .map(|t| Tier::from_code(&t).ok_or_else(|| self.corrupt(T, "tier", &t)))
+                    .transpose()?,
                 vrp,
                 implied_move: implied,
                 spot: spot.map(|s| super::parse_decimal(self, T, "spot", &s)).transpose()?,
@@ -411,7 +425,9 @@ impl Db<'_> {
             let kind = text(0).unwrap_or_default();
             let legs = text(1).unwrap_or_default();
             let basis = text(3).unwrap_or_default();
-            let size = int(2).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| self.corrupt(T, "contract_size", ""))?;
+            let size = int(2)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| self.corrupt(T, "contract_size", ""))?;
             let pnl = |credit, debit, per_share, per_contract, max_loss, ror, capped: Option<i64>| PnL {
                 credit,
                 debit,

@@ -349,7 +349,8 @@ impl Db<'_> {
             if last_id != Some(id) {
                 last_id = Some(id);
                 list.push(Structure {
-                    kind: StructureKind::from_code(&kind).ok_or_else(|| self.corrupt("structures", "kind", &kind))?,
+                    kind: StructureKind::from_code(&kind)
+                        .ok_or_else(|| self.corrupt("structures", "kind", &kind))?,
                     expiration: parse_date(self, "structures", "expiration", &expiration)?,
                     contract_size: u32::try_from(size)
                         .map_err(|_| self.corrupt("structures", "contract_size", &size.to_string()))?,

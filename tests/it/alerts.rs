@@ -92,7 +92,7 @@ fn free_port() -> u16 {
 }
 
 /// Every channel, pointed at the local receivers; setups down to `min_tier`.
-fn alerts(smtp_port: u16, http: &str, min_tier: Tier) -> AlertsConfig {
+pub(crate) fn alerts(smtp_port: u16, http: &str, min_tier: Tier) -> AlertsConfig {
     AlertsConfig {
         min_tier,
         initial_backoff_seconds: 60,
@@ -115,7 +115,7 @@ fn alerts(smtp_port: u16, http: &str, min_tier: Tier) -> AlertsConfig {
 }
 
 /// `config` with every channel but `channel` removed.
-fn only(config: AlertsConfig, channel: &str) -> AlertsConfig {
+pub(crate) fn only(config: AlertsConfig, channel: &str) -> AlertsConfig {
     AlertsConfig {
         email: config.email.filter(|_| channel == "email"),
         slack: config.slack.filter(|_| channel == "slack"),
@@ -139,7 +139,7 @@ async fn replay_with_alerts(name: &str, db: &Path, alerts: AlertsConfig) -> (Vec
     (outcome.scans, Store::open(db).unwrap(), config)
 }
 
-async fn receivers() -> MockServer {
+pub(crate) async fn receivers() -> MockServer {
     let http = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
@@ -156,11 +156,11 @@ fn parse_email(raw: &[u8]) -> mail_parser::Message<'_> {
     MessageParser::default().parse(raw).expect("the email parses")
 }
 
-async fn requests_to(http: &MockServer, route: &str) -> Vec<wiremock::Request> {
+pub(crate) async fn requests_to(http: &MockServer, route: &str) -> Vec<wiremock::Request> {
     http.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == route).collect()
 }
 
-fn hmac_hex(body: &[u8]) -> String {
+pub(crate) fn hmac_hex(body: &[u8]) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SIGNING_SECRET.as_bytes()).unwrap();
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
@@ -173,7 +173,7 @@ fn slack_schema() -> jsonschema::Validator {
 }
 
 /// Asserts a Slack message is valid Block Kit within Slack's limits.
-fn assert_valid_slack(message: &serde_json::Value) {
+pub(crate) fn assert_valid_slack(message: &serde_json::Value) {
     let blocks = &message["blocks"];
     let errors: Vec<String> =
         slack_schema().iter_errors(blocks).map(|e| format!("{} at {}", e, e.instance_path())).collect();

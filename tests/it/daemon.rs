@@ -185,7 +185,10 @@ async fn catch_up_runs_what_is_still_open_and_records_what_was_missed() {
     let reviews: Vec<&JobRun> = later.iter().filter(|r| r.job == "review").collect();
     let error = |r: &JobRun| r.error.clone().unwrap_or_default();
     assert!(error(reviews[2]).contains("window closed at 10:30 EST"), "{reviews:?}");
-    assert!(reviews[..2].iter().all(|r| error(r).contains("superseded by the Tue 11-18 10:16 EST slot")), "{reviews:?}");
+    assert!(
+        reviews[..2].iter().all(|r| error(r).contains("superseded by the Tue 11-18 10:16 EST slot")),
+        "{reviews:?}"
+    );
     assert_eq!(later.len(), 6, "nothing else ran or was recorded: {summary:?}");
 }
 

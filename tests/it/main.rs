@@ -8,6 +8,7 @@ mod config_files;
 mod daemon;
 mod parsers;
 mod replay;
+mod review;
 mod scan_http;
 mod shutdown;
 mod status;

@@ -108,7 +108,16 @@ pub fn parse_quotes(body: &str, input: &str) -> Result<Vec<UnderlyingQuote>, Par
         let open = money(quote.open, input, &at("open"))?.filter(|p| !p.is_zero());
         let prev_close = money(quote.prevclose, input, &at("prevclose"))?.filter(|p| !p.is_zero());
         let as_of = [quote.bid_date.0, quote.ask_date.0, quote.trade_date.0].into_iter().flatten().max();
-        quotes.push(UnderlyingQuote { ticker, bid, ask, last, volume: quote.volume, as_of, open, prev_close });
+        quotes.push(UnderlyingQuote {
+            ticker,
+            bid,
+            ask,
+            last,
+            volume: quote.volume,
+            as_of,
+            open,
+            prev_close,
+        });
     }
     Ok(quotes)
 }
