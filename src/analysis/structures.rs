@@ -136,7 +136,9 @@ impl Leg {
 }
 
 /// A proposed structure: its legs (one contract each) in one expiration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Serialized with its entry credits (`entry_natural`, `entry_mid`) and, for
+/// the condor, `wing_width` (USD per share).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Structure {
     /// Which structure.
     pub kind: StructureKind,
@@ -146,6 +148,31 @@ pub struct Structure {
     pub contract_size: u32,
     /// The legs: puts before calls, lower strikes first.
     pub legs: Vec<Leg>,
+}
+
+impl Serialize for Structure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            kind: StructureKind,
+            expiration: NaiveDate,
+            contract_size: u32,
+            entry_natural: Decimal,
+            entry_mid: Decimal,
+            wing_width: Option<Decimal>,
+            legs: &'a [Leg],
+        }
+        View {
+            kind: self.kind,
+            expiration: self.expiration,
+            contract_size: self.contract_size,
+            entry_natural: self.entry_natural(),
+            entry_mid: self.entry_mid(),
+            wing_width: self.wing_width(),
+            legs: &self.legs,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Structure {
