@@ -72,10 +72,13 @@ pub async fn review(
     let mut runs = futures::stream::iter(due)
         .map(|d| async move {
             let quote = quotes.get(&d.ticker).filter(|_| d.reaction_session == today);
-            review_event(ctx, &d, quote, session, slot, as_of).await
+            let (review, exit) = review_event(ctx, &d, quote, session, slot, as_of).await;
+            // Worth an alert: a finished review, or an event found waiting for the first time.
+            let news = review.status == ReviewStatus::Reviewed || !d.pending;
+            (review, exit, news)
         })
         .buffer_unordered(ctx.config.scan.concurrency);
-    let mut done: Vec<(Review, Option<ChainSnapshot>)> = Vec::with_capacity(total);
+    let mut done: Vec<(Review, Option<ChainSnapshot>, bool)> = Vec::with_capacity(total);
     loop {
         let next = tokio::select! {
             biased;
@@ -89,7 +92,9 @@ pub async fn review(
     }
     drop(runs);
 
-    let channels: Vec<String> = if ctx.queue_alerts && ctx.config.review.alert {
+    // A retry that finds the same events still waiting sends nothing new.
+    let news = done.iter().any(|(_, _, news)| *news);
+    let channels: Vec<String> = if ctx.queue_alerts && ctx.config.review.alert && news {
         ctx.config.alerts.channel_names().into_iter().map(str::to_owned).collect()
     } else {
         Vec::new()
@@ -99,7 +104,7 @@ pub async fn review(
         .store
         .run(move |db| {
             db.transaction(|db| {
-                for (review, exit) in &done {
+                for (review, exit, _) in &done {
                     db.store_review(review, exit.as_ref(), now)?;
                 }
                 db.enqueue_review_alert(slot, &channels, now)?;

@@ -184,4 +184,34 @@ async fn busy_week_ranks_nothing_it_has_no_chain_for() {
             assert!(ok, "{} {} {} in the scan of {}", c.ticker, c.timing, c.report_date, s.session_date);
         }
     }
+    // The reviews at each following open measure every candidate's gap from
+    // the Yahoo bars (no structures: no chains); names without a price file wait.
+    assert_eq!(outcome.reviews.len(), 5);
+    let store = Store::open(&db).unwrap();
+    let reviews = store.run(|db| db.reviews(None, None)).await.unwrap();
+    assert_eq!(reviews.len(), all.len(), "one review per event");
+    for r in &reviews {
+        assert!(r.structures.is_empty(), "{}", r.ticker);
+        let file = data_dir().join(format!("Krzysztof-Smykla__Stock-Price-Dashboard/data/{}.csv", r.ticker));
+        if !file.exists() {
+            assert_eq!(r.status, ivcd::review::ReviewStatus::Pending, "{}", r.ticker);
+            continue;
+        }
+        // Worked from the file: open(reaction) / close(reference) - 1. Some
+        // files order their columns `Date,Close,High,Low,Open,Volume`: by name.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        let field = |date: NaiveDate, name: &str| -> f64 {
+            let col = header.iter().position(|h| *h == name).unwrap();
+            let line = text.lines().find(|l| l.starts_with(&date.to_string())).unwrap();
+            line.split(',').nth(col).unwrap().parse().unwrap()
+        };
+        let gap = field(r.reaction_session, "Open") / field(r.reference_session, "Close") - 1.0;
+        assert!(
+            (r.realized_move.unwrap() - gap).abs() < 1e-9,
+            "{}: {:?} vs {gap}",
+            r.ticker,
+            r.realized_move
+        );
+    }
 }
