@@ -351,12 +351,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             remove_database(&db)?;
             let outcome = replay::run(&scenario, &data_dir, &db, &config, notify).await?;
             let delivered = if notify {
-                // The replay's reports are stamped with its simulated time: deliver on that clock,
-                // so their age is measured as if the day were live.
-                let last_scan = outcome.scans.last().map(|s| s.as_of);
-                let at = outcome.reviews.last().map(|r| r.slot).max(last_scan).unwrap_or_else(|| clock.now());
+                // The replay's reports are stamped with its simulated time: deliver each on that
+                // clock, at the instant of the step that queued it (as the daemon would), so its
+                // age is measured as if the day were live.
+                let mut instants: Vec<_> = outcome
+                    .scans
+                    .iter()
+                    .map(|s| s.as_of)
+                    .chain(outcome.reviews.iter().map(|r| r.slot))
+                    .collect();
+                instants.sort_unstable();
+                instants.dedup();
                 let store = Store::open(&db)?;
-                Some(deliver_now(&config, store, Arc::new(crate::clock::FixedClock::new(at))).await?)
+                let mut lines = Vec::new();
+                for at in instants {
+                    let clock = Arc::new(crate::clock::FixedClock::new(at));
+                    lines.extend(deliver_now(&config, store.clone(), clock).await?);
+                    if config.alerts.channel_names().is_empty() {
+                        break; // the one pass said so
+                    }
+                }
+                Some(lines)
             } else {
                 None
             };

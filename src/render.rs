@@ -74,6 +74,17 @@ pub fn scan_table(report: &ScanReport) -> String {
             let past: Vec<String> =
                 c.past_moves.iter().map(|m| format!("{:+.1}%", m.gap_move * 100.0)).collect();
             out.push_str(&format!("{} past gap moves (newest first): {}\n", c.ticker, past.join(" ")));
+            for st in &c.structures {
+                out.push_str(&format!(
+                    "{} proposed {} {} {}: credit {} natural, {} mid\n",
+                    c.ticker,
+                    st.kind.label(),
+                    format::strikes(&st.legs),
+                    st.expiration,
+                    format::usd(Some(st.entry_natural())),
+                    format::usd(Some(st.entry_mid().round_dp(4))),
+                ));
+            }
             for w in &c.warnings {
                 out.push_str(&format!("{} warning: {w}\n", c.ticker));
             }

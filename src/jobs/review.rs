@@ -177,7 +177,11 @@ async fn review_event(
 
     let bars = bars_around(ctx, due, &mut warnings).await;
     let reaction_is_today = due.reaction_session == today.date;
+    // A quote's `open` counts only when the quote was taken during today's
+    // session: before the bell a vendor may still show the previous open.
+    let opened_today = |q: &UnderlyingQuote| q.as_of.is_some_and(|t| t >= today.open.with_timezone(&Utc));
     let opening = quote
+        .filter(|q| opened_today(q))
         .and_then(|q| q.open.map(|open| (q, open)))
         .map(|(q, price)| Opening { price, source: "quote", bid: q.bid, ask: q.ask })
         .or_else(|| {
@@ -188,10 +192,13 @@ async fn review_event(
                 ask: quote.and_then(|q| q.ask),
             })
         });
-    let reference = bars
-        .get(&due.reference_session)
-        .map(|b| (b.close, "daily_bar"))
-        .or_else(|| quote.and_then(|q| q.prev_close).filter(|_| reaction_is_today).map(|c| (c, "quote")));
+    let reference = bars.get(&due.reference_session).map(|b| (b.close, "daily_bar")).or_else(|| {
+        quote
+            .filter(|q| opened_today(q))
+            .and_then(|q| q.prev_close)
+            .filter(|_| reaction_is_today)
+            .map(|c| (c, "quote"))
+    });
     review.reference_close = reference.map(|r| r.0);
     review.reference_source = reference.map(|r| r.1.to_owned());
 

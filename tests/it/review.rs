@@ -189,7 +189,7 @@ fn the_cvna_replay_prints_the_gap_the_implied_move_and_the_straddle_bound() {
     let out = stdout(ivcd().args(["replay", "tests/scenarios/cvna-2023q2.toml", "--db"]).arg(&db));
     let cvna = out.lines().find(|l| l.contains("CVNA") && l.contains("+35.65%")).expect("the realized move");
     assert!(cvna.contains("12.96%") && cvna.contains("2.75x") && cvna.contains("yes"), "{cvna}");
-    let straddle = out.lines().find(|l| l.contains("short straddle")).unwrap();
+    let straddle = out.lines().find(|l| l.contains("short straddle") && l.contains('≤')).unwrap();
     assert!(straddle.contains("≤ -$1,229.00") && straddle.contains("bound (intrinsic)"), "{straddle}");
     assert!(out.contains("the real P&L is at most this"), "{out}");
 
@@ -306,4 +306,31 @@ async fn the_review_alert_reports_the_stored_review() {
     insta::assert_snapshot!("review_alert_cvna_html", portable(&m.html));
     let slack: serde_json::Value = serde_json::from_str(&portable(&m.slack.to_string())).unwrap();
     insta::assert_json_snapshot!("review_alert_cvna_slack", slack);
+}
+
+/// `ivcd replay --notify` delivers each report at the simulated instant of
+/// the step that queued it: the 15:00 scan's alert is not stale by the time
+/// the 09:31 review's is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_notify_sends_the_scan_and_the_review_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = receivers().await;
+    let config = dir.path().join("ivcd.toml");
+    std::fs::write(&config, format!("[alerts.webhook]\nurl = \"{}/hook\"\n", http.uri())).unwrap();
+    let db = dir.path().join("cvna.db");
+    let mut cmd = ivcd();
+    cmd.arg("--config")
+        .arg(&config)
+        .args(["replay", "tests/scenarios/cvna-2023q2.toml", "--notify", "--db"])
+        .arg(&db);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("alert webhook: sent (scan/2023-07-18T19:00:00Z/"), "{err}");
+    assert!(err.contains("alert webhook: sent (review/2023-07-19T13:31:00Z/"), "{err}");
+    let bodies: Vec<serde_json::Value> =
+        requests_to(&http, "/hook").await.iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["scan_id"], 1);
+    assert_eq!(bodies[1]["kind"], "review");
 }
