@@ -413,20 +413,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Review { as_of, json, notify } => {
-            let mut ctx = live_context(&config, clock.clone())?;
-            ctx.queue_alerts = notify;
-            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
-            let run = jobs::run_review(&ctx, at).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&run)?);
-            } else {
-                print!("{}", render::review_table(&run));
-            }
-            if notify {
-                for line in deliver_now(&config, ctx.store.clone(), clock.clone()).await? {
-                    eprintln!("{line}");
-                }
-            }
+            let by_hand = ByHand { as_of, json, notify };
+            by_hand
+                .run(&config, clock, async |ctx, at| jobs::run_review(ctx, at).await, render::review_table)
+                .await?;
         }
         Command::Moves { ticker, json } => {
             let store = Store::open(&config.database)?;
@@ -468,23 +458,49 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Scan { as_of, json, notify } => {
-            let mut ctx = live_context(&config, clock.clone())?;
-            ctx.queue_alerts = notify;
-            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
-            let report = jobs::run_scan(&ctx, at).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", render::scan_table(&report));
-            }
-            if notify {
-                for line in deliver_now(&config, ctx.store.clone(), clock.clone()).await? {
-                    eprintln!("{line}");
-                }
-            }
+            let by_hand = ByHand { as_of, json, notify };
+            by_hand
+                .run(&config, clock, async |ctx, at| jobs::run_scan(ctx, at).await, render::scan_table)
+                .await?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A job that reports (scan, review) run by hand: `--as-of`, `--json`, `--notify`.
+struct ByHand {
+    as_of: Option<String>,
+    json: bool,
+    notify: bool,
+}
+
+impl ByHand {
+    /// Runs `job` as of `--as-of` (or now), queueing its alert with
+    /// `--notify`; prints its stored result as JSON or with `text`; with
+    /// `--notify` makes one delivery pass.
+    async fn run<T: serde::Serialize>(
+        self,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        job: impl AsyncFnOnce(&JobContext, DateTime<Utc>) -> Result<T, jobs::JobError>,
+        text: fn(&T) -> String,
+    ) -> Result<()> {
+        let mut ctx = live_context(config, clock.clone())?;
+        ctx.queue_alerts = self.notify;
+        let at = as_of_or_now(self.as_of.as_deref(), clock.as_ref())?;
+        let result = job(&ctx, at).await?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        } else {
+            print!("{}", text(&result));
+        }
+        if self.notify {
+            for line in deliver_now(config, ctx.store.clone(), clock).await? {
+                eprintln!("{line}");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One delivery pass over the outbox (what is due now, every channel at
@@ -551,11 +567,8 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             let store = Store::open_read_only(&config.database)?;
             let m = if review {
                 let slot = store
-                    .run(|db| db.reviews(None, None))
+                    .run(|db| db.latest_review_slot())
                     .await?
-                    .iter()
-                    .map(|r| r.slot)
-                    .max()
                     .context("no review is stored yet: run `ivcd review` or `ivcd replay` first")?;
                 crate::alert::review::render(&crate::alert::review::load(&store, slot).await?)?
             } else {

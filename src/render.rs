@@ -82,7 +82,7 @@ pub fn scan_table(report: &ScanReport) -> String {
                     format::strikes(&st.legs),
                     st.expiration,
                     format::usd(Some(st.entry_natural())),
-                    format::usd(Some(st.entry_mid().round_dp(4))),
+                    format::price(st.entry_mid()),
                 ));
             }
             for w in &c.warnings {
@@ -176,11 +176,6 @@ pub fn outbox_table(rows: &[crate::store::Delivery]) -> String {
     format!("{t}\n")
 }
 
-/// `+35.65%`, or `-` when unknown.
-fn signed(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".into(), |x| format!("{:+.2}%", x * 100.0))
-}
-
 fn right(text: impl ToString) -> Cell {
     Cell::new(text.to_string()).set_alignment(CellAlignment::Right)
 }
@@ -234,9 +229,9 @@ fn events_table(reviews: &[&Review]) -> String {
             Cell::new(format::tier(r.tier)),
             right(format::usd(r.reference_close.map(|d| d.round_dp(2)))),
             right(format::usd(r.open_price.map(|d| d.round_dp(2)))),
-            right(signed(r.realized_move)),
+            right(format::signed_pct2(r.realized_move)),
             right(pct(r.implied_move)),
-            right(r.move_ratio.map_or_else(|| "-".into(), |x| format!("{x:.2}x"))),
+            right(format::ratio(r.move_ratio)),
             Cell::new(match r.outside {
                 Some(true) => "yes",
                 Some(false) => "no",
@@ -268,16 +263,8 @@ fn structures_table(reviews: &[&Review]) -> String {
                 Cell::new(r.ticker.as_str()),
                 Cell::new(s.kind.label()),
                 Cell::new(format::strikes(&s.legs)),
-                right(format!(
-                    "{} / {}",
-                    format::usd(Some(s.natural.credit.round_dp(4))),
-                    format::usd(Some(s.mid.credit.round_dp(4)))
-                )),
-                right(format!(
-                    "{} / {}",
-                    format::usd(Some(s.natural.debit.round_dp(4))),
-                    format::usd(Some(s.mid.debit.round_dp(4)))
-                )),
+                right(format!("{} / {}", format::price(s.natural.credit), format::price(s.mid.credit))),
+                right(format!("{} / {}", format::price(s.natural.debit), format::price(s.mid.debit))),
                 right(format::pnl(s.natural.per_contract, s.basis)),
                 right(format::pnl(s.mid.per_contract, s.basis)),
                 right(s.natural.max_loss.map_or_else(
@@ -347,7 +334,7 @@ pub fn report_card(card: &ReportCard) -> String {
                 right(format::signed_usd(l.worst_natural)),
                 right(format::signed_usd(l.mean_mid)),
                 right(format::signed_usd(l.median_mid)),
-                right(l.mean_move_ratio.map_or_else(|| "-".into(), |x| format!("{x:.2}x"))),
+                right(format::ratio(l.mean_move_ratio)),
             ]);
         }
         out.push_str(&format!("P&L in USD per contract (one contract per leg).\n{t}\n"));
@@ -384,8 +371,8 @@ pub fn report_card(card: &ReportCard) -> String {
                 Cell::new(r.timing.to_string()),
                 Cell::new(format::tier(r.tier)),
                 right(pct(r.implied_move)),
-                right(if waiting { "no open yet".into() } else { signed(r.realized_move) }),
-                right(r.move_ratio.map_or_else(|| "-".into(), |x| format!("{x:.2}x"))),
+                right(if waiting { "no open yet".into() } else { format::signed_pct2(r.realized_move) }),
+                right(format::ratio(r.move_ratio)),
                 right(cell(StructureKind::ShortStraddle)),
                 right(cell(StructureKind::ShortStrangle)),
                 right(cell(StructureKind::IronCondor)),

@@ -220,9 +220,15 @@ impl ReportCard {
         if self.n_reviews == 0 {
             return "no events reviewed yet".into();
         }
-        let straddles: Vec<&ScoreLine> =
-            self.scoreboard.iter().filter(|l| l.structure == StructureKind::ShortStraddle).collect();
-        let n: usize = straddles.iter().map(|l| l.n).sum();
+        // The short straddles of the scoreboard (tiered, reviewed events), from the exact figures.
+        let straddles: Vec<Decimal> = self
+            .reviews
+            .iter()
+            .filter(|r| r.status == ReviewStatus::Reviewed && r.tier.is_some())
+            .filter_map(|r| r.structure(StructureKind::ShortStraddle))
+            .map(|s| s.natural.per_contract)
+            .collect();
+        let n = straddles.len();
         let mut line = format!(
             "{} event{} reviewed, {} with structures ({} valued from quotes, {} at intrinsic value); \
              {} of {} moved more than implied",
@@ -235,11 +241,11 @@ impl ReportCard {
             self.n_with_implied,
         );
         if n > 0 {
-            let won: f64 = straddles.iter().map(|l| l.hit_rate_natural * l.n as f64).sum::<f64>();
-            let total: Decimal = straddles.iter().map(|l| l.mean_natural * Decimal::from(l.n)).sum();
+            let won = straddles.iter().filter(|p| **p > Decimal::ZERO).count();
+            let total: Decimal = straddles.iter().sum();
             line.push_str(&format!(
                 "; short straddle: {:.0}% won, mean {} a contract",
-                won / n as f64 * 100.0,
+                won as f64 / n as f64 * 100.0,
                 crate::alert::format::signed_usd(total / Decimal::from(n)),
             ));
         }

@@ -19,6 +19,21 @@ pub fn signed_pct(x: f64) -> String {
     format!("{:+.1}%", x * 100.0)
 }
 
+/// A signed fraction as a percent with two decimals: `0.35653` → `+35.65%`; `-` when unknown.
+pub fn signed_pct2(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{:+.2}%", x * 100.0))
+}
+
+/// A ratio with two decimals: `2.7503` → `2.75x`; `-` when unknown.
+pub fn ratio(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{x:.2}x"))
+}
+
+/// A price in USD to at most four decimals (at least two): `16.9900016784668` → `$16.99`.
+pub fn price(x: Decimal) -> String {
+    usd(Some(x.round_dp(4)))
+}
+
 /// A number with `digits` decimals; `-` when unknown.
 pub fn num(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))

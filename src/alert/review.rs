@@ -40,8 +40,8 @@ pub struct ReviewAlert {
 /// # Errors
 /// [`AlertError::Store`] when the reviews cannot be read.
 pub async fn load(store: &Store, slot: DateTime<Utc>) -> Result<ReviewAlert, AlertError> {
-    let (reviews, all) =
-        store.run(move |db| Ok((db.reviews(None, Some(slot))?, db.reviews(None, None)?))).await?;
+    let all = store.run(|db| db.reviews(None, None)).await?;
+    let reviews: Vec<Review> = all.iter().filter(|r| r.slot == slot).cloned().collect();
     let card = ReportCard::new(all, None);
     Ok(ReviewAlert { kind: "review", slot, reviews, summary: card.summary(), scoreboard: card.scoreboard })
 }
@@ -150,14 +150,6 @@ pub struct ReviewView {
     pub footer: String,
 }
 
-fn signed(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".into(), |x| format!("{:+.2}%", x * 100.0))
-}
-
-fn money(x: rust_decimal::Decimal) -> String {
-    format::usd(Some(x.round_dp(4)))
-}
-
 impl ReviewView {
     /// The view of `alert`.
     pub fn new(alert: &ReviewAlert) -> Self {
@@ -186,7 +178,7 @@ impl ReviewView {
                     "{} {} gap {} ({implied})",
                     r.ticker,
                     format::timing(r.timing),
-                    signed(r.realized_move)
+                    format::signed_pct2(r.realized_move)
                 )
             })
             .collect();
@@ -213,7 +205,7 @@ impl ReviewView {
                 mean: format::signed_usd(l.mean_natural),
                 median: format::signed_usd(l.median_natural),
                 worst: format::signed_usd(l.worst_natural),
-                ratio: l.mean_move_ratio.map_or_else(|| "-".into(), |x| format!("{x:.2}x")),
+                ratio: format::ratio(l.mean_move_ratio),
             })
             .collect();
         let any_intrinsic = detailed.iter().any(|e| e.structures.iter().any(|s| s.basis != "quotes"));
@@ -238,10 +230,10 @@ impl ReviewView {
 }
 
 fn event_view(r: &Review) -> EventView {
-    let reference = match (r.reference_close, r.reference_source.as_deref()) {
-        (Some(c), _) => format!("{} ({})", format::usd(Some(c.round_dp(2))), day(r.reference_session)),
-        (None, _) => "-".into(),
-    };
+    let reference = r.reference_close.map_or_else(
+        || "-".into(),
+        |c| format!("{} ({})", format::usd(Some(c.round_dp(2))), day(r.reference_session)),
+    );
     let verdict = match (r.move_ratio, r.outside) {
         (Some(ratio), Some(true)) => format!("{ratio:.2}x the implied move: outside"),
         (Some(ratio), Some(false)) => format!("{ratio:.2}x the implied move: inside"),
@@ -256,7 +248,7 @@ fn event_view(r: &Review) -> EventView {
         vrp: format::num(r.vrp, 2),
         reference,
         open: format::usd(r.open_price.map(|p| p.round_dp(2))),
-        gap: signed(r.realized_move),
+        gap: format::signed_pct2(r.realized_move),
         implied: pct(r.implied_move),
         verdict,
         iv_crush: pct(r.iv_crush),
@@ -266,8 +258,8 @@ fn event_view(r: &Review) -> EventView {
             .map(|s| StructureView {
                 label: s.kind.label(),
                 strikes: format::strikes(&s.legs),
-                credit: format!("{} / {}", money(s.natural.credit), money(s.mid.credit)),
-                exit: format!("{} / {}", money(s.natural.debit), money(s.mid.debit)),
+                credit: format!("{} / {}", format::price(s.natural.credit), format::price(s.mid.credit)),
+                exit: format!("{} / {}", format::price(s.natural.debit), format::price(s.mid.debit)),
                 pnl_natural: format::pnl(s.natural.per_contract, s.basis),
                 pnl_mid: format::pnl(s.mid.per_contract, s.basis),
                 max_loss: s.natural.max_loss.map_or_else(

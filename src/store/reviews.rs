@@ -1,14 +1,13 @@
 //! Post-crush reviews and the structures they value.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 use rusqlite::types::Value;
 use rust_decimal::Decimal;
 
-use super::{Db, StoreError, instant_text, parse_date, parse_instant};
+use super::{Cells, Db, StoreError, instant_text, opt_text, parse_date, parse_instant};
 use crate::analysis::structures::{ExitBasis, Leg, PnL, Structure, StructureKind};
 use crate::analysis::vrp::Tier;
 use crate::domain::{ChainSnapshot, Ticker, Timing};
@@ -46,10 +45,6 @@ pub struct DueReview {
     pub structures: Vec<Structure>,
     /// Whether an earlier review run found the stock not yet open.
     pub pending: bool,
-}
-
-fn opt_text<T: ToString>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(ToString::to_string)
 }
 
 const REVIEW_COLUMNS: &str = "id, ticker, report_date, timing, scan_id, scan_as_of, slot, reviewed_at, status,
@@ -277,6 +272,18 @@ impl Db<'_> {
         Ok(id)
     }
 
+    /// The latest review slot that stored a review, if any.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn latest_review_slot(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let slot: Option<String> = self
+            .conn
+            .query_row("SELECT max(slot) FROM reviews", [], |r| r.get(0))
+            .map_err(self.err("find the latest review slot"))?;
+        slot.map(|s| parse_instant(self, "reviews", "slot", &s)).transpose()
+    }
+
     /// Stored reviews, by ticker then reaction session: those whose reaction
     /// session is on or after `since` (all when `None`), or only those
     /// written by review slot `slot`.
@@ -288,182 +295,139 @@ impl Db<'_> {
         since: Option<NaiveDate>,
         slot: Option<DateTime<Utc>>,
     ) -> Result<Vec<Review>, StoreError> {
+        const WHERE: &str = "(?1 IS NULL OR reaction_session >= ?1) AND (?2 IS NULL OR slot = ?2)";
+        let filter = params![since.map(|d| d.to_string()), slot.map(instant_text)];
         let rows: Vec<Vec<Value>> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {REVIEW_COLUMNS} FROM reviews
-                     WHERE (?1 IS NULL OR reaction_session >= ?1) AND (?2 IS NULL OR slot = ?2)
-                     ORDER BY ticker, reaction_session"
+                    "SELECT {REVIEW_COLUMNS} FROM reviews WHERE {WHERE} ORDER BY ticker, reaction_session"
                 ))
                 .map_err(self.err("prepare reviews"))?;
-            stmt.query_map(params![since.map(|d| d.to_string()), slot.map(instant_text)], |r| {
-                (0..32).map(|i| r.get::<_, Value>(i)).collect()
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read reviews"))?
+            stmt.query_map(filter, |r| (0..32).map(|i| r.get::<_, Value>(i)).collect())
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read reviews"))?
         };
+        // The structures of every selected review in one query, by review id.
+        let structure_rows: Vec<Vec<Value>> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT review_id, kind, legs, contract_size, basis, exit_note, entry_natural, entry_mid,
+                            exit_natural, exit_mid, pnl_natural, pnl_mid, pnl_natural_contract, pnl_mid_contract,
+                            max_loss_natural, max_loss_mid, return_on_risk_natural, return_on_risk_mid,
+                            capped_natural, capped_mid
+                     FROM review_structures WHERE review_id IN (SELECT id FROM reviews WHERE {WHERE})"
+                ))
+                .map_err(self.err("prepare review structures"))?;
+            stmt.query_map(filter, |r| (0..20).map(|i| r.get::<_, Value>(i)).collect())
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read review structures"))?
+        };
+        let mut structures: HashMap<i64, Vec<StructureOutcome>> = HashMap::new();
+        for row in &structure_rows {
+            let c = Cells::new(self, "review_structures", row);
+            let id = c.int(0).ok_or_else(|| c.corrupt("review_id", ""))?;
+            structures.entry(id).or_default().push(structure_outcome(&c)?);
+        }
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id = match row[0] {
-                Value::Integer(id) => id,
-                _ => return Err(self.corrupt("reviews", "id", "")),
-            };
-            let mut review = self.review_from_row(&row)?;
-            review.structures = self.review_structures(id)?;
+        for row in &rows {
+            let c = Cells::new(self, "reviews", row);
+            let id = c.int(0).ok_or_else(|| c.corrupt("id", ""))?;
+            let mut review = review_from_row(&c)?;
+            review.structures = structures.remove(&id).unwrap_or_default();
+            review.structures.sort_by_key(|s| s.kind);
             out.push(review);
         }
         Ok(out)
     }
+}
 
-    fn review_from_row(&self, row: &[Value]) -> Result<Review, StoreError> {
-        const T: &str = "reviews";
-        let text = |i: usize| match &row[i] {
-            Value::Text(s) => Some(s.clone()),
-            _ => None,
-        };
-        let real = |i: usize| match row[i] {
-            Value::Real(x) => Some(x),
-            Value::Integer(x) => Some(x as f64),
-            _ => None,
-        };
-        let int = |i: usize| match row[i] {
-            Value::Integer(x) => Some(x),
-            _ => None,
-        };
-        let need = |i: usize, col: &'static str| text(i).ok_or_else(|| self.corrupt(T, col, ""));
-        let date = |i: usize, col: &'static str| -> Result<Option<NaiveDate>, StoreError> {
-            text(i).map(|s| parse_date(self, T, col, &s)).transpose()
-        };
-        let dec = |i: usize, col: &'static str| -> Result<Option<Decimal>, StoreError> {
-            text(i).map(|s| Decimal::from_str(&s).map_err(|_| self.corrupt(T, col, &s))).transpose()
-        };
-        let instant = |i: usize, col: &'static str| -> Result<DateTime<Utc>, StoreError> {
-            parse_instant(self, T, col, &need(i, col)?)
-        };
-        let ticker = need(1, "ticker")?;
-        let timing = need(3, "timing")?;
-        let status = need(8, "status")?;
-        let warnings = need(31, "warnings")?;
-        Ok(Review {
-            ticker: Ticker::new(&ticker).map_err(|_| self.corrupt(T, "ticker", &ticker))?,
-            report_date: parse_date(self, T, "report_date", &need(2, "report_date")?)?,
-            timing: Timing::parse_vendor(&timing).ok_or_else(|| self.corrupt(T, "timing", &timing))?,
-            scan_id: int(4),
-            scan_as_of: instant(5, "scan_as_of")?,
-            slot: instant(6, "slot")?,
-            reviewed_at: instant(7, "reviewed_at")?,
-            status: ReviewStatus::from_code(&status).ok_or_else(|| self.corrupt(T, "status", &status))?,
-            reference_session: parse_date(self, T, "reference_session", &need(9, "reference_session")?)?,
-            reaction_session: parse_date(self, T, "reaction_session", &need(10, "reaction_session")?)?,
-            expiration: date(11, "expiration")?,
-            tier: text(12)
-                .map(|t| Tier::from_code(&t).ok_or_else(|| self.corrupt(T, "tier", &t)))
-                .transpose()?,
-            vrp: real(13),
-            implied_move: real(14),
-            spot_at_scan: dec(15, "spot_at_scan")?,
-            reference_close: dec(16, "reference_close")?,
-            reference_source: text(17),
-            open_price: dec(18, "open_price")?,
-            open_source: text(19),
-            open_bid: dec(20, "open_bid")?,
-            open_ask: dec(21, "open_ask")?,
-            realized_move: real(22),
-            move_ratio: real(23),
-            outside: int(24).map(|v| v != 0),
-            iv_entry: real(25),
-            iv_exit: real(26),
-            iv_crush: real(27),
-            exit_snapshot_id: int(28),
-            exit_as_of: text(29).map(|s| parse_instant(self, T, "exit_as_of", &s)).transpose()?,
-            reason: text(30),
-            warnings: serde_json::from_str(&warnings).map_err(|_| self.corrupt(T, "warnings", &warnings))?,
-            structures: Vec::new(),
+fn review_from_row(c: &Cells<'_, '_, '_>) -> Result<Review, StoreError> {
+    let ticker = c.need(1, "ticker")?;
+    let need_date = |i, col| c.date(i, col)?.ok_or_else(|| c.corrupt(col, ""));
+    let need_instant = |i, col| c.instant(i, col)?.ok_or_else(|| c.corrupt(col, ""));
+    Ok(Review {
+        ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
+        report_date: need_date(2, "report_date")?,
+        timing: c.code(3, "timing", Timing::parse_vendor)?.ok_or_else(|| c.corrupt("timing", ""))?,
+        scan_id: c.int(4),
+        scan_as_of: need_instant(5, "scan_as_of")?,
+        slot: need_instant(6, "slot")?,
+        reviewed_at: need_instant(7, "reviewed_at")?,
+        status: c.code(8, "status", ReviewStatus::from_code)?.ok_or_else(|| c.corrupt("status", ""))?,
+        reference_session: need_date(9, "reference_session")?,
+        reaction_session: need_date(10, "reaction_session")?,
+        expiration: c.date(11, "expiration")?,
+        tier: c.code(12, "tier", Tier::from_code)?,
+        vrp: c.real(13),
+        implied_move: c.real(14),
+        spot_at_scan: c.decimal(15, "spot_at_scan")?,
+        reference_close: c.decimal(16, "reference_close")?,
+        reference_source: c.text(17),
+        open_price: c.decimal(18, "open_price")?,
+        open_source: c.text(19),
+        open_bid: c.decimal(20, "open_bid")?,
+        open_ask: c.decimal(21, "open_ask")?,
+        realized_move: c.real(22),
+        move_ratio: c.real(23),
+        outside: c.int(24).map(|v| v != 0),
+        iv_entry: c.real(25),
+        iv_exit: c.real(26),
+        iv_crush: c.real(27),
+        exit_snapshot_id: c.int(28),
+        exit_as_of: c.instant(29, "exit_as_of")?,
+        reason: c.text(30),
+        warnings: c.json(31, "warnings")?,
+        structures: Vec::new(),
+    })
+}
+
+/// A `review_structures` row (after its `review_id` in column 0).
+fn structure_outcome(c: &Cells<'_, '_, '_>) -> Result<StructureOutcome, StoreError> {
+    let money = |i, col| c.decimal(i, col)?.ok_or_else(|| c.corrupt(col, ""));
+    let size = c.int(3).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| c.corrupt("contract_size", ""))?;
+    let pnl = |[credit, debit, share, contract, loss]: [(usize, &'static str); 5],
+               ror,
+               capped|
+     -> Result<PnL, StoreError> {
+        Ok(PnL {
+            credit: money(credit.0, credit.1)?,
+            debit: money(debit.0, debit.1)?,
+            per_share: money(share.0, share.1)?,
+            per_contract: money(contract.0, contract.1)?,
+            max_loss: c.decimal(loss.0, loss.1)?,
+            return_on_risk: c.real(ror),
+            capped: c.int(capped).is_some_and(|v| v != 0),
         })
-    }
-
-    fn review_structures(&mut self, review_id: i64) -> Result<Vec<StructureOutcome>, StoreError> {
-        const T: &str = "review_structures";
-        let rows: Vec<Vec<Value>> = {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT kind, legs, contract_size, basis, exit_note, entry_natural, entry_mid, exit_natural,
-                            exit_mid, pnl_natural, pnl_mid, pnl_natural_contract, pnl_mid_contract,
-                            max_loss_natural, max_loss_mid, return_on_risk_natural, return_on_risk_mid,
-                            capped_natural, capped_mid
-                     FROM review_structures WHERE review_id = ?1",
-                )
-                .map_err(self.err("prepare review structures"))?;
-            stmt.query_map([review_id], |r| (0..19).map(|i| r.get::<_, Value>(i)).collect())
-                .and_then(|rows| rows.collect())
-                .map_err(self.err("read review structures"))?
-        };
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let text = |i: usize| match &row[i] {
-                Value::Text(s) => Some(s.clone()),
-                _ => None,
-            };
-            let real = |i: usize| match row[i] {
-                Value::Real(x) => Some(x),
-                Value::Integer(x) => Some(x as f64),
-                _ => None,
-            };
-            let int = |i: usize| match row[i] {
-                Value::Integer(x) => Some(x),
-                _ => None,
-            };
-            let dec = |i: usize, col: &'static str| -> Result<Decimal, StoreError> {
-                let s = text(i).unwrap_or_default();
-                Decimal::from_str(&s).map_err(|_| self.corrupt(T, col, &s))
-            };
-            let opt_dec = |i: usize, col: &'static str| -> Result<Option<Decimal>, StoreError> {
-                text(i).map(|s| Decimal::from_str(&s).map_err(|_| self.corrupt(T, col, &s))).transpose()
-            };
-            let kind = text(0).unwrap_or_default();
-            let legs = text(1).unwrap_or_default();
-            let basis = text(3).unwrap_or_default();
-            let size = int(2)
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| self.corrupt(T, "contract_size", ""))?;
-            let pnl = |credit, debit, per_share, per_contract, max_loss, ror, capped: Option<i64>| PnL {
-                credit,
-                debit,
-                per_share,
-                per_contract,
-                max_loss,
-                return_on_risk: ror,
-                capped: capped.is_some_and(|c| c != 0),
-            };
-            out.push(StructureOutcome {
-                kind: StructureKind::from_code(&kind).ok_or_else(|| self.corrupt(T, "kind", &kind))?,
-                legs: serde_json::from_str::<Vec<Leg>>(&legs).map_err(|_| self.corrupt(T, "legs", &legs))?,
-                contract_size: size,
-                basis: ExitBasis::from_code(&basis).ok_or_else(|| self.corrupt(T, "basis", &basis))?,
-                exit_note: text(4),
-                natural: pnl(
-                    dec(5, "entry_natural")?,
-                    dec(7, "exit_natural")?,
-                    dec(9, "pnl_natural")?,
-                    dec(11, "pnl_natural_contract")?,
-                    opt_dec(13, "max_loss_natural")?,
-                    real(15),
-                    int(17),
-                ),
-                mid: pnl(
-                    dec(6, "entry_mid")?,
-                    dec(8, "exit_mid")?,
-                    dec(10, "pnl_mid")?,
-                    dec(12, "pnl_mid_contract")?,
-                    opt_dec(14, "max_loss_mid")?,
-                    real(16),
-                    int(18),
-                ),
-            });
-        }
-        out.sort_by_key(|s| s.kind);
-        Ok(out)
-    }
+    };
+    Ok(StructureOutcome {
+        kind: c.code(1, "kind", StructureKind::from_code)?.ok_or_else(|| c.corrupt("kind", ""))?,
+        legs: c.json::<Vec<Leg>>(2, "legs")?,
+        contract_size: size,
+        basis: c.code(4, "basis", ExitBasis::from_code)?.ok_or_else(|| c.corrupt("basis", ""))?,
+        exit_note: c.text(5),
+        natural: pnl(
+            [
+                (6, "entry_natural"),
+                (8, "exit_natural"),
+                (10, "pnl_natural"),
+                (12, "pnl_natural_contract"),
+                (14, "max_loss_natural"),
+            ],
+            16,
+            18,
+        )?,
+        mid: pnl(
+            [
+                (7, "entry_mid"),
+                (9, "exit_mid"),
+                (11, "pnl_mid"),
+                (13, "pnl_mid_contract"),
+                (15, "max_loss_mid"),
+            ],
+            17,
+            19,
+        )?,
+    })
 }

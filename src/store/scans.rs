@@ -1,12 +1,10 @@
 //! Scans, their candidates and the chain snapshots they used.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 use rust_decimal::Decimal;
 
-use super::{Db, StoreError, instant_text, parse_date, parse_instant};
+use super::{Cells, Db, StoreError, instant_text, opt_text, parse_date, parse_instant};
 use crate::analysis::structures::{Leg, Side, Structure, StructureKind};
 use crate::analysis::vrp::Tier;
 use crate::domain::{ChainSnapshot, OptionRight, Ticker, Timing};
@@ -50,10 +48,6 @@ pub struct LegQuote {
 
 /// strike, right, bid, ask, open interest, volume as stored.
 type LegRow = (String, String, Option<String>, Option<String>, Option<i64>, Option<i64>);
-
-fn opt_text<T: ToString>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(ToString::to_string)
-}
 
 impl Db<'_> {
     /// Stores a chain snapshot with all its contracts; returns its id.
@@ -473,67 +467,41 @@ impl Db<'_> {
     }
 
     fn candidate_from_row(&self, row: &[rusqlite::types::Value]) -> Result<Candidate, StoreError> {
-        use rusqlite::types::Value;
-        const T: &str = "candidates";
-        let text = |i: usize| match &row[i] {
-            Value::Text(s) => Some(s.clone()),
-            _ => None,
-        };
-        let real = |i: usize| match row[i] {
-            Value::Real(x) => Some(x),
-            Value::Integer(x) => Some(x as f64),
-            _ => None,
-        };
-        let int = |i: usize| match row[i] {
-            Value::Integer(x) => Some(x),
-            _ => None,
-        };
-        let date = |i: usize, col: &'static str| -> Result<Option<NaiveDate>, StoreError> {
-            text(i).map(|s| parse_date(self, T, col, &s)).transpose()
-        };
-        let dec = |i: usize, col: &'static str| -> Result<Option<Decimal>, StoreError> {
-            text(i).map(|s| Decimal::from_str(&s).map_err(|_| self.corrupt(T, col, &s))).transpose()
-        };
-        let ticker = text(1).unwrap_or_default();
-        let timing = text(3).unwrap_or_default();
-        let past = text(23).unwrap_or_default();
-        let warnings = text(31).unwrap_or_default();
+        let c = Cells::new(self, "candidates", row);
+        let ticker = c.text(1).unwrap_or_default();
         Ok(Candidate {
-            rank: int(0).and_then(|r| u32::try_from(r).ok()),
-            ticker: Ticker::new(&ticker).map_err(|_| self.corrupt(T, "ticker", &ticker))?,
-            report_date: date(2, "report_date")?.ok_or_else(|| self.corrupt(T, "report_date", ""))?,
-            timing: Timing::parse_vendor(&timing).ok_or_else(|| self.corrupt(T, "timing", &timing))?,
-            reference_session: date(4, "reference_session")?,
-            reaction_session: date(5, "reaction_session")?,
-            expiration: date(6, "expiration")?,
-            spot: dec(7, "spot")?,
-            spot_source: text(8),
-            straddle: dec(9, "straddle")?,
-            straddle_method: text(10),
-            lower_strike: dec(11, "lower_strike")?,
-            lower_straddle: dec(12, "lower_straddle")?,
-            upper_strike: dec(13, "upper_strike")?,
-            upper_straddle: dec(14, "upper_straddle")?,
-            implied_move: real(15),
-            historical_mean_move: real(16),
-            historical_median_move: real(17),
-            mad: real(18),
-            relative_mad: real(19),
-            max_move: real(20),
-            tail_risk_ratio: real(21),
-            n_events: int(22).and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
-            past_moves: serde_json::from_str::<Vec<PastMove>>(&past)
-                .map_err(|_| self.corrupt(T, "past_moves", &past))?,
-            vrp: real(24),
-            tier: text(25)
-                .map(|t| Tier::from_code(&t).ok_or_else(|| self.corrupt(T, "tier", &t)))
-                .transpose()?,
-            edge_score: real(26),
-            chain_snapshot_id: int(27),
-            chain_as_of: text(28).map(|s| parse_instant(self, T, "chain_as_of", &s)).transpose()?,
-            chain_age_seconds: int(29),
-            reason: text(30),
-            warnings: serde_json::from_str(&warnings).map_err(|_| self.corrupt(T, "warnings", &warnings))?,
+            rank: c.int(0).and_then(|r| u32::try_from(r).ok()),
+            ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
+            report_date: c.date(2, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
+            timing: c.code(3, "timing", Timing::parse_vendor)?.ok_or_else(|| c.corrupt("timing", ""))?,
+            reference_session: c.date(4, "reference_session")?,
+            reaction_session: c.date(5, "reaction_session")?,
+            expiration: c.date(6, "expiration")?,
+            spot: c.decimal(7, "spot")?,
+            spot_source: c.text(8),
+            straddle: c.decimal(9, "straddle")?,
+            straddle_method: c.text(10),
+            lower_strike: c.decimal(11, "lower_strike")?,
+            lower_straddle: c.decimal(12, "lower_straddle")?,
+            upper_strike: c.decimal(13, "upper_strike")?,
+            upper_straddle: c.decimal(14, "upper_straddle")?,
+            implied_move: c.real(15),
+            historical_mean_move: c.real(16),
+            historical_median_move: c.real(17),
+            mad: c.real(18),
+            relative_mad: c.real(19),
+            max_move: c.real(20),
+            tail_risk_ratio: c.real(21),
+            n_events: c.int(22).and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
+            past_moves: c.json::<Vec<PastMove>>(23, "past_moves")?,
+            vrp: c.real(24),
+            tier: c.code(25, "tier", Tier::from_code)?,
+            edge_score: c.real(26),
+            chain_snapshot_id: c.int(27),
+            chain_as_of: c.instant(28, "chain_as_of")?,
+            chain_age_seconds: c.int(29),
+            reason: c.text(30),
+            warnings: c.json(31, "warnings")?,
             structures: Vec::new(),
         })
     }
