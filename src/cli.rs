@@ -98,7 +98,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show a ticker's stored historical earnings moves.
+    /// Judge VRP and the tiers on history: backfill the tickers, read the end-of-day chain (Alpha
+    /// Vantage HISTORICAL_OPTIONS) at the close before each past event, and compare the implied move
+    /// with the gap that followed, per tier.
+    Backtest {
+        /// The tickers.
+        #[arg(required = true)]
+        tickers: Vec<Ticker>,
+        /// Only events reported on or after this date (ET, YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<NaiveDate>,
+        /// Run as of this instant (see refresh-calendar). Default: now.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Print JSON (schema in docs/json.md) instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a ticker's stored historical earnings moves, their consistency and the latest scan's score.
     Moves {
         /// The ticker.
         ticker: Ticker,
@@ -421,11 +438,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Moves { ticker, json } => {
             let store = Store::open(&config.database)?;
             let t = ticker.clone();
-            let moves = store.run(move |db| db.moves_for_ticker(&t)).await?;
+            let today = jobs::et_date(clock.now());
+            let from = today - chrono::Days::new(90);
+            let (moves, bars, latest) = store
+                .run(move |db| {
+                    Ok((db.moves_for_ticker(&t)?, db.bars(&t, from, today)?, db.latest_candidate(&t)?))
+                })
+                .await?;
+            let bars: Vec<_> = bars.into_values().collect();
+            let latest = latest.map(|(slot, candidate)| crate::report::LatestCandidate { slot, candidate });
+            let report =
+                crate::report::MovesReport::new(ticker, moves, &bars, latest, today, &config.analysis);
             if json {
-                println!("{}", serde_json::to_string_pretty(&moves)?);
+                println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", render::moves_table(ticker.as_str(), &moves));
+                print!("{}", render::moves_report(&report));
             }
         }
         Command::RefreshCalendar { as_of } => {
@@ -455,6 +482,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
             for (ticker, reason) in &c.failures {
                 println!("  {ticker}: {reason}");
+            }
+        }
+        Command::Backtest { tickers, since, as_of, json } => {
+            let ctx = live_context(&config, clock.clone())?;
+            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let c = jobs::run_backfill(&ctx, at, tickers.clone(), &|_, _, _| {}).await?;
+            for (ticker, reason) in &c.failures {
+                eprintln!("backfill {ticker}: {reason}");
+            }
+            let report = jobs::backtest::backtest(&ctx, at, &tickers, since).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", render::backtest_table(&report));
             }
         }
         Command::Scan { as_of, json, notify } => {
@@ -776,6 +817,7 @@ pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::dae
             .to_owned(),
         quotes: tradier.clone().map_or_else(|| missing_tradier.clone() as _, |t| t as _),
         chains: tradier.clone().map_or_else(|| missing_tradier as _, |t| t as _),
+        end_of_day_chains: alpha.clone().map_or_else(|| missing_av.clone() as _, |a| a as _),
         health: tradier.iter().map(|t| t.health()).chain(alpha.iter().map(|a| a.health())).collect(),
     };
     let context = JobContext {

@@ -686,6 +686,48 @@ impl Config {
             a.tail_risk_warning > 1.0,
             "analysis.tail_risk_warning must be above 1 (max/mean is at least 1)",
         );
+        let tc = &a.timing_check;
+        check(tc.ratio >= 1.0, "analysis.timing_check.ratio must be at least 1");
+        check((0.0..1.0).contains(&tc.min_move), "analysis.timing_check.min_move must be a fraction in 0..1");
+        let term = &a.term;
+        check(
+            term.slope_days > 0.0 && term.iv_days > 0.0,
+            "analysis.term.slope_days and analysis.term.iv_days must be positive",
+        );
+        check(
+            term.rates.risk_free_rate.abs() < 0.5 && (0.0..0.5).contains(&term.rates.dividend_yield),
+            "analysis.term.rates: risk_free_rate and dividend_yield are annual fractions (0.04 = 4%)",
+        );
+        let sk = &a.skew;
+        check(sk.min_points_per_side >= 3, "analysis.skew.min_points_per_side must be at least 3");
+        let c = &a.consistency;
+        check(c.half_life_events > 0.0, "analysis.consistency.half_life_events must be positive");
+        check(c.rv_sessions >= 2, "analysis.consistency.rv_sessions must be at least 2");
+        let l = &a.liquidity;
+        check(
+            0.0 < l.spread_warn && l.spread_warn <= l.spread_reject,
+            "analysis.liquidity: 0 < spread_warn <= spread_reject (fractions of the mid)",
+        );
+        check(
+            l.open_interest_reject <= l.open_interest_warn,
+            "analysis.liquidity: open_interest_reject must not exceed open_interest_warn",
+        );
+        check(
+            l.avg_daily_volume_reject <= l.avg_daily_volume_warn,
+            "analysis.liquidity: avg_daily_volume_reject must not exceed avg_daily_volume_warn",
+        );
+        check(l.adv_sessions >= 1, "analysis.liquidity.adv_sessions must be at least 1");
+        let sc = &a.score;
+        let w = &sc.weights;
+        check(
+            [w.vrp, w.consistency, w.liquidity, w.term_structure].iter().all(|x| *x >= 0.0) && w.vrp > 0.0,
+            "analysis.score.weights must be non-negative, with a positive vrp weight",
+        );
+        check(sc.vrp_full > sc.vrp_floor, "analysis.score.vrp_full must be above analysis.score.vrp_floor");
+        check(
+            sc.term_slope_full < 0.0,
+            "analysis.score.term_slope_full must be negative (an inverted curve)",
+        );
         check(self.calendar.horizon_days > 0, "calendar.horizon_days must be positive");
         check(self.backfill.lookback_days >= 90, "backfill.lookback_days must be at least 90");
         check((1..=64).contains(&self.scan.concurrency), "scan.concurrency must be between 1 and 64");

@@ -7,6 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::analysis::full::Analysis;
+use crate::analysis::liquidity::LiquidityVerdict;
 use crate::analysis::structures::Structure;
 use crate::analysis::vrp::Tier;
 use crate::domain::{Ticker, Timing};
@@ -96,6 +98,22 @@ pub struct Candidate {
     /// strangle, iron condor; one contract per leg) with their legs' quotes
     /// at the scan; empty without an implied move. See `docs/review.md`.
     pub structures: Vec<Structure>,
+    /// The full analysis: term structure and event move, skew, liquidity,
+    /// consistency, probability bounds and the explained score
+    /// (`docs/analysis.md`); `None` for scans stored before it existed.
+    pub analysis: Option<Analysis>,
+}
+
+impl Candidate {
+    /// The composite score, 0..100, when the analysis has one.
+    pub fn score(&self) -> Option<f64> {
+        self.analysis.as_ref().and_then(|a| a.score.as_ref()).map(|s| s.total)
+    }
+
+    /// The liquidity verdict of the straddle's legs, when assessed.
+    pub fn liquidity(&self) -> Option<LiquidityVerdict> {
+        self.analysis.as_ref().and_then(|a| a.liquidity.as_ref()).map(|l| l.verdict)
+    }
 }
 
 /// A stored scan with its candidates in rank order (unanalysable ones last).
@@ -113,4 +131,67 @@ pub struct ScanReport {
     pub next_session: NaiveDate,
     /// Candidates in rank order.
     pub candidates: Vec<Candidate>,
+}
+
+/// What `ivcd moves TICKER` shows: the stored moves (timing-suspect ones
+/// flagged), the consistency figures of the window a scan today would use,
+/// realized volatility from the stored bars, and the latest scan's analysis
+/// of the ticker with its score components. `--json`: docs/json.md, "MovesReport".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MovesReport {
+    /// The stock.
+    pub ticker: Ticker,
+    /// Every stored move, oldest first.
+    pub moves: Vec<crate::analysis::moves::HistoricalMove>,
+    /// The window a scan today would use (suspect events left out unless configured).
+    pub window: crate::analysis::HistoryWindow,
+    /// EWMA of the window's |gap moves|, fraction.
+    pub ewma_move: Option<f64>,
+    /// The trend of the window's |gap moves|.
+    pub trend: Option<crate::analysis::consistency::MoveTrend>,
+    /// Yang-Zhang realized volatility over the last stored sessions.
+    pub rv30: Option<crate::analysis::consistency::RealizedVol>,
+    /// The newest scan that covered the ticker: its slot (UTC) and the candidate.
+    pub latest_scan: Option<LatestCandidate>,
+}
+
+/// A candidate with the slot of the scan that produced it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatestCandidate {
+    /// The scan's slot (UTC).
+    pub slot: DateTime<Utc>,
+    /// The candidate as stored.
+    pub candidate: Candidate,
+}
+
+impl MovesReport {
+    /// Assembles the report from what is stored. `today` is the ET date the
+    /// window is taken before (events reported before it count); `bars` are
+    /// ascending.
+    pub fn new(
+        ticker: Ticker,
+        moves: Vec<crate::analysis::moves::HistoricalMove>,
+        bars: &[crate::domain::DailyBar],
+        latest_scan: Option<LatestCandidate>,
+        today: NaiveDate,
+        params: &crate::analysis::AnalysisParams,
+    ) -> Self {
+        use crate::analysis::consistency;
+        let window = crate::analysis::HistoryWindow::select(
+            &moves,
+            today.succ_opt().unwrap_or(today),
+            params.window_events,
+            &params.timing_check,
+        );
+        let gaps: Vec<f64> = window.moves.iter().map(|m| m.gap_move).collect();
+        Self {
+            ticker,
+            ewma_move: consistency::ewma_abs_move(&gaps, params.consistency.half_life_events),
+            trend: consistency::move_trend(&gaps, params.consistency.trend_growth_warning),
+            rv30: consistency::yang_zhang(bars, params.consistency.rv_sessions),
+            moves,
+            window,
+            latest_scan,
+        }
+    }
 }

@@ -213,6 +213,19 @@ pub struct SetupView {
     pub warnings: Vec<String>,
     /// The chart's bars.
     pub chart: Vec<Bar>,
+    /// The composite score with its components' points, or `-`.
+    pub score: String,
+    /// The full analysis, one labelled line each (see [`analysis_lines`]).
+    pub details: Vec<Detail>,
+}
+
+/// One labelled line of the full analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    /// `term`, `skew`, `liquidity`, `consistency`, `bounds` or `missing`.
+    pub label: &'static str,
+    /// The figures.
+    pub line: String,
 }
 
 impl SetupView {
@@ -242,6 +255,16 @@ impl SetupView {
             data_age: c.chain_age_seconds.map_or_else(|| "-".into(), human_age),
             warnings: c.warnings.clone(),
             chart: chart(c),
+            score: c
+                .analysis
+                .as_ref()
+                .and_then(|a| a.score.as_ref())
+                .map_or_else(|| "-".to_owned(), score_line),
+            details: analysis_lines(c)
+                .into_iter()
+                .filter(|(label, _)| *label != "score" && !label.starts_with(' '))
+                .map(|(label, line)| Detail { label, line })
+                .collect(),
         }
     }
 }
@@ -271,7 +294,10 @@ impl BriefView {
         Self {
             ticker: c.ticker.to_string(),
             timing: timing(c.timing),
-            why: c.reason.clone().unwrap_or_else(|| "no figures".into()),
+            why: match crate::render::unranked_reason(c) {
+                why if why.is_empty() => "no figures".into(),
+                why => why,
+            },
         }
     }
 }
@@ -325,6 +351,160 @@ impl ReportView {
             data_age: r.oldest_chain_age().map(|a| format!("Chains up to {} old at the scan", human_age(a))),
         }
     }
+}
+
+/// `smirk`, `reverse smirk`, `smile` or `flat`.
+pub fn skew_shape(s: crate::analysis::skew::SkewShape) -> &'static str {
+    use crate::analysis::skew::SkewShape;
+    match s {
+        SkewShape::Smirk => "smirk",
+        SkewShape::ReverseSmirk => "reverse smirk",
+        SkewShape::Smile => "smile",
+        SkewShape::Flat => "flat",
+    }
+}
+
+/// The score with its components' points: `score 71.3 = vrp 45.0 + consistency 14.2 + ...`.
+pub fn score_line(score: &crate::analysis::score::Score) -> String {
+    let parts: Vec<String> = score.components.iter().map(|c| format!("{} {:.1}", c.name, c.points)).collect();
+    format!("score {:.1} = {}", score.total, parts.join(" + "))
+}
+
+/// The full analysis of a candidate in a few labelled lines (text table,
+/// email, Slack and webhook text): score and its components, term structure,
+/// skew, liquidity, consistency, probability bounds, and what is missing.
+/// Empty without an analysis.
+pub fn analysis_lines(c: &Candidate) -> Vec<(&'static str, String)> {
+    let Some(a) = &c.analysis else { return Vec::new() };
+    let mut lines = Vec::new();
+    if let Some(s) = &a.score {
+        lines.push(("score", score_line(s)));
+        for comp in &s.components {
+            lines.push((
+                "  component",
+                format!("{} {:.2} x weight {}: {}", comp.name, comp.value, comp.weight, comp.explanation),
+            ));
+        }
+    }
+    if let Some(t) = &a.term {
+        let ivs: Vec<String> = t
+            .points
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}{}",
+                    p.expiration.format("%m-%d"),
+                    pct(Some(p.iv)),
+                    match p.source {
+                        crate::analysis::term::IvSource::Vendor => "",
+                        crate::analysis::term::IvSource::BlackScholes => " (BS)",
+                    }
+                )
+            })
+            .collect();
+        let mut line = format!("ATM IV {}", ivs.join(", "));
+        if let Some(e) = &t.event {
+            match (e.event_move, e.negative_forward_variance) {
+                (_, true) => line.push_str("; negative forward variance, no event move"),
+                (Some(m), false) => line.push_str(&format!(
+                    "; event move E {} (ex-earnings IV {})",
+                    pct(Some(m)),
+                    pct(e.ex_earnings_iv)
+                )),
+                (None, false) => {}
+            }
+        }
+        if let Some(s) = &t.slope {
+            line.push_str(&format!("; slope {:+.5}/day to {:.0}d", s.per_day, s.target_days));
+        }
+        if let Some(iv30) = t.iv30 {
+            line.push_str(&format!("; IV30 {}", pct(Some(iv30))));
+        }
+        lines.push(("term", line));
+    }
+    if let Some(s) = &a.skew {
+        lines.push((
+            "skew",
+            format!(
+                "{} {}: slope {:+.3}, curvature {:+.3}, R² {:.2} ({} puts, {} calls)",
+                s.expiration,
+                skew_shape(s.shape),
+                s.slope,
+                s.curvature,
+                s.r_squared,
+                s.put_points,
+                s.call_points
+            ),
+        ));
+    }
+    if let Some(l) = &a.liquidity {
+        let leg = |x: &Option<crate::analysis::liquidity::LegLiquidity>| match x {
+            Some(l) => format!(
+                "spread {}, OI {}, vol {}",
+                pct(l.spread_fraction),
+                count(l.open_interest),
+                count(l.volume)
+            ),
+            None => "-".to_owned(),
+        };
+        let mut line = format!(
+            "{} at {}: call {}; put {}; ADV {}",
+            l.verdict.code(),
+            l.strike,
+            leg(&l.call),
+            leg(&l.put),
+            l.avg_daily_volume.map_or_else(|| "-".to_owned(), |v| count(Some(v.round() as u64)))
+        );
+        if !l.reasons.is_empty() {
+            line.push_str(&format!(" ({})", l.reasons.join("; ")));
+        }
+        lines.push(("liquidity", line));
+    }
+    let k = &a.consistency;
+    let mut line = format!("EWMA move {} (VRP {} against it)", pct(k.ewma_move), ratio(k.vrp_ewma));
+    if let Some(t) = &k.trend {
+        line.push_str(&format!(
+            "; trend {:+.2}%/event{}",
+            t.slope_per_event * 100.0,
+            if t.growing { ", recent moves growing" } else { "" }
+        ));
+    }
+    if let Some(rv) = &k.rv30 {
+        line.push_str(&format!("; RV{} {}", rv.sessions, pct(Some(rv.value))));
+    }
+    if let Some(x) = k.iv30_rv30 {
+        line.push_str(&format!("; IV30/RV30 {x:.2}"));
+    }
+    lines.push(("consistency", line));
+    if let Some(b) = &a.bounds {
+        let ranges = |v: &[crate::analysis::bounds::PriceRange]| {
+            v.iter()
+                .map(|r| format!("{}σ {:.2}-{:.2}", r.sigmas, r.lower, r.upper))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut line = String::new();
+        if !b.from_straddle.is_empty() {
+            line.push_str(&format!("from the straddle {}", ranges(&b.from_straddle)));
+        }
+        if !b.from_event_move.is_empty() {
+            line.push_str(&format!("; from E {}", ranges(&b.from_event_move)));
+        }
+        if let Some(share) = b.historical_share_beyond {
+            line.push_str(&format!(
+                "; {} of {} past moves beyond the implied move",
+                (share * b.historical_events as f64).round(),
+                b.historical_events
+            ));
+        }
+        if !line.is_empty() {
+            lines.push(("bounds", line));
+        }
+    }
+    for m in &a.missing {
+        lines.push(("missing", m.clone()));
+    }
+    lines
 }
 
 #[cfg(test)]

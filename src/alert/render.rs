@@ -174,6 +174,10 @@ fn text(v: &ReportView, scan_id: i64) -> String {
             let _ = writeln!(out, "   past gap moves, newest first: {}", s.past_moves);
         }
         let _ = writeln!(out, "   edge score {}   consistency (MAD/median) {}", s.edge_score, s.consistency);
+        let _ = writeln!(out, "   {}", s.score);
+        for d in &s.details {
+            let _ = writeln!(out, "   {}: {}", d.label, d.line);
+        }
         let _ = writeln!(
             out,
             "   spread {} of mid   open interest {} (smallest leg)   chain {} old",
@@ -237,6 +241,9 @@ fn slack_setup(s: &SetupView) -> Vec<Value> {
     ];
     fields.truncate(slack_limits::FIELDS);
     let mut blocks = vec![json!({ "type": "section", "text": mrkdwn(&head), "fields": fields })];
+    let mut details = vec![format!("*{}*", slack_escape(&s.score))];
+    details.extend(s.details.iter().map(|d| format!("_{}_: {}", d.label, slack_escape(&d.line))));
+    blocks.push(json!({ "type": "section", "text": mrkdwn(&details.join("\n")) }));
     let mut notes = vec![format!("chain {} old", s.data_age)];
     notes.extend(s.warnings.iter().map(|w| format!(":warning: {}", slack_escape(w))));
     blocks.push(json!({ "type": "context", "elements": [mrkdwn(&notes.join("  ·  "))] }));
@@ -335,6 +342,11 @@ fn discord(v: &ReportView) -> Value {
         );
         for w in &s.warnings {
             let _ = write!(description, "\n⚠ {w}");
+        }
+        // Last, so a clip to Discord's limit cuts details before warnings.
+        let _ = write!(description, "\n**{}**", s.score);
+        for d in &s.details {
+            let _ = write!(description, "\n{}: {}", d.label, d.line);
         }
         let description = clip(&description, discord_limits::DESCRIPTION);
         let fields = vec![

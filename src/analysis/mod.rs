@@ -5,14 +5,27 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub mod backtest;
+pub mod bounds;
+pub mod consistency;
+pub mod full;
 pub mod implied;
+pub mod liquidity;
 pub mod moves;
+pub mod score;
 pub mod scoreboard;
+pub mod skew;
 pub mod structures;
+pub mod term;
 pub mod vrp;
 
+use consistency::ConsistencyParams;
+use full::TermParams;
 use implied::ImpliedMove;
-use moves::HistoricalMove;
+use liquidity::LiquidityParams;
+use moves::{HistoricalMove, TimingCheck};
+use score::ScoreParams;
+use skew::SkewParams;
 use vrp::{MoveStats, Tier, TierThresholds};
 
 /// The analysis settings (from the `[analysis]` configuration section).
@@ -27,11 +40,34 @@ pub struct AnalysisParams {
     pub tiers: TierThresholds,
     /// Tail-risk ratio above which a setup carries a warning (default 2.5).
     pub tail_risk_warning: f64,
+    /// Calendar sanity of past events (`[analysis.timing_check]`).
+    pub timing_check: TimingCheck,
+    /// Term structure (`[analysis.term]`).
+    pub term: TermParams,
+    /// Skew (`[analysis.skew]`).
+    pub skew: SkewParams,
+    /// Liquidity (`[analysis.liquidity]`).
+    pub liquidity: LiquidityParams,
+    /// Consistency (`[analysis.consistency]`).
+    pub consistency: ConsistencyParams,
+    /// The composite score (`[analysis.score]`).
+    pub score: ScoreParams,
 }
 
 impl Default for AnalysisParams {
     fn default() -> Self {
-        Self { window_events: 12, min_events: 4, tiers: TierThresholds::default(), tail_risk_warning: 2.5 }
+        Self {
+            window_events: 12,
+            min_events: 4,
+            tiers: TierThresholds::default(),
+            tail_risk_warning: 2.5,
+            timing_check: TimingCheck::default(),
+            term: TermParams::default(),
+            skew: SkewParams::default(),
+            liquidity: LiquidityParams::default(),
+            consistency: ConsistencyParams::default(),
+            score: ScoreParams::default(),
+        }
     }
 }
 
@@ -43,18 +79,40 @@ pub struct HistoryWindow {
     pub moves: Vec<HistoricalMove>,
     /// Statistics of their absolute gap moves, when any.
     pub stats: Option<MoveStats>,
+    /// Report dates of timing-suspect events left out, newest first.
+    pub excluded: Vec<NaiveDate>,
 }
 
 impl HistoryWindow {
     /// Selects the window from all of a ticker's measured moves (any order).
-    /// Only events reported strictly before `report_date` count.
-    pub fn select(all: &[HistoricalMove], report_date: NaiveDate, window_events: usize) -> Self {
+    /// Only events reported strictly before `report_date` count; a
+    /// timing-suspect event (see [`TimingCheck`]) is left out, and listed in
+    /// `excluded`, unless `check.include_suspect` is set. The window takes
+    /// the `window_events` newest events that remain.
+    pub fn select(
+        all: &[HistoricalMove],
+        report_date: NaiveDate,
+        window_events: usize,
+        check: &TimingCheck,
+    ) -> Self {
         let mut moves: Vec<HistoricalMove> =
             all.iter().filter(|m| m.report_date < report_date).cloned().collect();
         moves.sort_by_key(|m| std::cmp::Reverse(m.report_date));
+        let mut excluded = Vec::new();
+        if !check.include_suspect {
+            moves.retain(|m| {
+                if m.timing_suspect {
+                    excluded.push(m.report_date);
+                }
+                !m.timing_suspect
+            });
+        }
         moves.truncate(window_events);
+        if let Some(oldest) = moves.last().map(|m| m.report_date) {
+            excluded.retain(|d| *d > oldest);
+        }
         let gaps: Vec<f64> = moves.iter().map(|m| m.gap_move).collect();
-        Self { stats: MoveStats::from_moves(&gaps), moves }
+        Self { stats: MoveStats::from_moves(&gaps), moves, excluded }
     }
 }
 
@@ -137,13 +195,18 @@ pub fn judge(
     }
 }
 
-/// Sort key that ranks candidates: analysable ones first, by tier (best
-/// first), then by edge score (highest first); ties by ticker for a stable order.
-pub fn rank_key(tier: Option<Tier>, edge_score: Option<f64>, ticker: &str) -> (u8, Tier, i64, String) {
-    let analysable = u8::from(tier.is_none());
-    // Edge scores are compared at 1e-9 resolution, negated so higher sorts first.
-    let edge = edge_score.map_or(i64::MAX, |e| -(e * 1e9).round() as i64);
-    (analysable, tier.unwrap_or(Tier::Skip), edge, ticker.to_owned())
+/// Sort key that ranks candidates: tradeable ones first (figures exist and
+/// liquidity is not rejected), by composite score (highest first), then by
+/// edge score; ties by ticker for a stable order.
+pub fn rank_key(
+    tradeable: bool,
+    score: Option<f64>,
+    edge_score: Option<f64>,
+    ticker: &str,
+) -> (u8, i64, i64, String) {
+    // Scores are compared at 1e-9 resolution, negated so higher sorts first.
+    let key = |x: Option<f64>| x.map_or(i64::MAX, |e| -(e * 1e9).round() as i64);
+    (u8::from(!tradeable), key(score), key(edge_score), ticker.to_owned())
 }
 
 #[cfg(test)]
@@ -167,6 +230,8 @@ mod tests {
             reaction_close: Decimal::ONE,
             gap_move: gap,
             close_to_close_move: gap,
+            other_session_gap_move: None,
+            timing_suspect: false,
         }
     }
 
@@ -185,7 +250,12 @@ mod tests {
     #[test]
     fn window_takes_the_latest_events_before_the_report() {
         let all: Vec<_> = (1..=20).map(|d| mv(d, 0.01 * f64::from(d))).collect();
-        let w = HistoryWindow::select(&all, NaiveDate::from_ymd_opt(2023, 1, 15).unwrap(), 12);
+        let w = HistoryWindow::select(
+            &all,
+            NaiveDate::from_ymd_opt(2023, 1, 15).unwrap(),
+            12,
+            &TimingCheck::default(),
+        );
         assert_eq!(w.moves.len(), 12);
         assert_eq!(w.moves[0].report_date.day0(), 13, "newest first, strictly before");
         assert_eq!(w.moves[11].report_date.day0(), 2);
@@ -194,7 +264,12 @@ mod tests {
     #[test]
     fn too_few_events_gives_a_reason_not_a_number() {
         let all = vec![mv(1, 0.1), mv(2, 0.1), mv(3, 0.1)];
-        let w = HistoryWindow::select(&all, NaiveDate::from_ymd_opt(2023, 2, 1).unwrap(), 12);
+        let w = HistoryWindow::select(
+            &all,
+            NaiveDate::from_ymd_opt(2023, 2, 1).unwrap(),
+            12,
+            &TimingCheck::default(),
+        );
         let v = judge(Ok(&implied(0.3)), &w, &AnalysisParams::default());
         assert_eq!(v.reason.as_deref(), Some("3 past events, need 4"));
         assert_eq!((v.vrp, v.tier, v.edge_score), (None, None, None));
@@ -205,7 +280,12 @@ mod tests {
     #[test]
     fn figures_when_everything_is_there() {
         let all = vec![mv(1, 0.1), mv(2, -0.1), mv(3, 0.1), mv(4, -0.1)];
-        let w = HistoryWindow::select(&all, NaiveDate::from_ymd_opt(2023, 2, 1).unwrap(), 12);
+        let w = HistoryWindow::select(
+            &all,
+            NaiveDate::from_ymd_opt(2023, 2, 1).unwrap(),
+            12,
+            &TimingCheck::default(),
+        );
         let v = judge(Ok(&implied(0.2)), &w, &AnalysisParams::default());
         assert_eq!(v.tier, Some(Tier::Excellent));
         assert!((v.vrp.unwrap() - 2.0).abs() < 1e-12);
@@ -214,16 +294,33 @@ mod tests {
     }
 
     #[test]
-    fn ranking_puts_better_tiers_then_higher_edges_first() {
+    fn ranking_puts_tradeable_then_higher_scores_first() {
         let mut rows = [
-            (None, None, "ZZZ"),
-            (Some(Tier::Good), Some(1.4), "AAA"),
-            (Some(Tier::Excellent), Some(1.1), "BBB"),
-            (Some(Tier::Good), Some(1.6), "CCC"),
+            (false, None, None, "ZZZ"),
+            (true, Some(61.0), Some(1.4), "AAA"),
+            (false, Some(95.0), Some(2.5), "REJ"),
+            (true, Some(80.0), Some(1.1), "BBB"),
+            (true, Some(61.0), Some(1.6), "CCC"),
         ];
-        rows.sort_by_key(|(t, e, k)| rank_key(*t, *e, k));
-        let order: Vec<_> = rows.iter().map(|r| r.2).collect();
-        assert_eq!(order, ["BBB", "CCC", "AAA", "ZZZ"]);
+        rows.sort_by_key(|(t, s, e, k)| rank_key(*t, *s, *e, k));
+        let order: Vec<_> = rows.iter().map(|r| r.3).collect();
+        assert_eq!(order, ["BBB", "CCC", "AAA", "REJ", "ZZZ"]);
+    }
+
+    #[test]
+    fn suspect_events_leave_the_window_unless_included() {
+        let mut all: Vec<_> = (1..=6).map(|d| mv(d, 0.01 * f64::from(d))).collect();
+        all[4].timing_suspect = true; // reported 2023-01-05
+        let date = NaiveDate::from_ymd_opt(2023, 2, 1).unwrap();
+        let w = HistoryWindow::select(&all, date, 4, &TimingCheck::default());
+        let days: Vec<u32> = w.moves.iter().map(|m| m.report_date.day0() + 1).collect();
+        assert_eq!(days, [6, 4, 3, 2], "the suspect 01-05 is skipped and the window reaches back one more");
+        assert_eq!(w.excluded, [NaiveDate::from_ymd_opt(2023, 1, 5).unwrap()]);
+        let check = TimingCheck { include_suspect: true, ..TimingCheck::default() };
+        let w = HistoryWindow::select(&all, date, 4, &check);
+        assert_eq!(w.moves.len(), 4);
+        assert!(w.excluded.is_empty());
+        assert_eq!(w.moves[1].report_date.day0() + 1, 5);
     }
 
     use chrono::Datelike;

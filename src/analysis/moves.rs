@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::NyseCalendar;
 use crate::domain::{DailyBar, Timing};
@@ -91,6 +91,50 @@ pub struct HistoricalMove {
     pub gap_move: f64,
     /// close(reaction) / close(reference) - 1, signed fraction.
     pub close_to_close_move: f64,
+    /// The gap the other timing would imply (BMO <-> AMC), signed fraction,
+    /// when its bars are stored. See [`TimingCheck`].
+    pub other_session_gap_move: Option<f64>,
+    /// The larger gap falls on the other session than the stated timing
+    /// implies (calendar sanity, [`TimingCheck`]); left out of the means
+    /// unless `include_suspect` is set.
+    pub timing_suspect: bool,
+}
+
+/// Calendar sanity for past events (the `[analysis.timing_check]` settings).
+///
+/// A calendar can state the wrong timing: the trading-desk calendar lists
+/// CVNA 2023-11-02 as after the close, but the stock gapped at the 11-02
+/// open. An event is *timing-suspect* when the gap at the session the other
+/// timing implies is at least `min_move` in absolute value and at least
+/// `ratio` times the stated gap's absolute value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimingCheck {
+    /// How many times larger the other session's |gap| must be (default 2.0).
+    pub ratio: f64,
+    /// The smallest other-session |gap| that can make an event suspect,
+    /// fraction (default 0.03 = 3%): below it both gaps are ordinary noise.
+    pub min_move: f64,
+    /// Count suspect events in the historical means anyway (default false).
+    pub include_suspect: bool,
+}
+
+impl Default for TimingCheck {
+    fn default() -> Self {
+        Self { ratio: 2.0, min_move: 0.03, include_suspect: false }
+    }
+}
+
+impl TimingCheck {
+    /// Whether a stated gap and the other session's gap (signed fractions)
+    /// make the stated timing suspect.
+    ///
+    /// Worked example (CVNA 2023-11-02, listed AMC): stated gap at the 11-03
+    /// open against the 11-02 close is small, the gap at the 11-02 open
+    /// against the 11-01 close is large, so the event is suspect.
+    pub fn is_suspect(&self, stated_gap: f64, other_gap: f64) -> bool {
+        other_gap.abs() >= self.min_move && other_gap.abs() >= self.ratio * stated_gap.abs()
+    }
 }
 
 /// Why a past event has no measured move.
@@ -117,11 +161,16 @@ pub enum MoveGap {
 /// # Errors
 /// [`MoveGap`] when the timing is unknown, a bar is missing, or the
 /// reference close is not positive. Nothing is estimated in its place.
+///
+/// The gap at the other timing's sessions (AMC <-> BMO on the same report
+/// date) is measured too when its bars are stored, and `check` decides
+/// whether the stated timing is suspect.
 pub fn measure_move(
     calendar: &NyseCalendar,
     report_date: NaiveDate,
     timing: Timing,
     bars: &BTreeMap<NaiveDate, DailyBar>,
+    check: &TimingCheck,
 ) -> Result<HistoricalMove, MoveGap> {
     let sessions = event_sessions(calendar, report_date, timing).ok_or(MoveGap::NoTiming(timing))?;
     let reference = bars
@@ -133,6 +182,16 @@ pub fn measure_move(
     if reference.close <= Decimal::ZERO {
         return Err(MoveGap::BadReferenceClose(reference.close));
     }
+    let gap_move = relative_change(reaction.open, reference.close);
+    let other_timing = match timing {
+        Timing::Bmo => Timing::Amc,
+        _ => Timing::Bmo,
+    };
+    let other_session_gap_move = event_sessions(calendar, report_date, other_timing).and_then(|other| {
+        let reference = bars.get(&other.reference_session)?;
+        let reaction = bars.get(&other.reaction_session)?;
+        (reference.close > Decimal::ZERO).then(|| relative_change(reaction.open, reference.close))
+    });
     Ok(HistoricalMove {
         report_date,
         timing,
@@ -142,8 +201,10 @@ pub fn measure_move(
         reaction_high: reaction.high,
         reaction_low: reaction.low,
         reaction_close: reaction.close,
-        gap_move: relative_change(reaction.open, reference.close),
+        gap_move,
         close_to_close_move: relative_change(reaction.close, reference.close),
+        other_session_gap_move,
+        timing_suspect: other_session_gap_move.is_some_and(|other| check.is_suspect(gap_move, other)),
     })
 }
 
@@ -211,10 +272,13 @@ mod tests {
             [bar(d(2023, 7, 18), dec!(36.60), dec!(39.80)), bar(d(2023, 7, 19), dec!(53.99), dec!(55.80))]
                 .into_iter()
                 .collect();
-        let m = measure_move(&cal, d(2023, 7, 19), Timing::Bmo, &bars).unwrap();
+        let check = TimingCheck::default();
+        let m = measure_move(&cal, d(2023, 7, 19), Timing::Bmo, &bars, &check).unwrap();
         assert!((m.gap_move - 0.356_532_663).abs() < 1e-9, "{}", m.gap_move);
         assert!((m.close_to_close_move - 0.402_010_050).abs() < 1e-9);
-        let missing = measure_move(&cal, d(2023, 7, 19), Timing::Amc, &bars).unwrap_err();
+        assert_eq!(m.other_session_gap_move, None, "no bar for 07-20, the AMC reaction");
+        assert!(!m.timing_suspect);
+        let missing = measure_move(&cal, d(2023, 7, 19), Timing::Amc, &bars, &check).unwrap_err();
         assert_eq!(missing, MoveGap::MissingBar { which: "reaction", date: d(2023, 7, 20) });
     }
 }

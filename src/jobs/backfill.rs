@@ -163,6 +163,7 @@ async fn backfill_ticker(
     // 3. Moves of every stored past event whose reaction session has completed.
     let t = ticker.clone();
     let calendar = ctx.calendar.clone();
+    let check = ctx.config.analysis.timing_check.clone();
     let (measured, missing) = ctx
         .store
         .run(move |db| {
@@ -177,7 +178,7 @@ async fn backfill_ticker(
                 if sessions.reaction_session > last_session {
                     continue;
                 }
-                match moves::measure_move(&calendar, e.report_date, e.timing, &bars) {
+                match moves::measure_move(&calendar, e.report_date, e.timing, &bars, &check) {
                     Ok(m) => measured.push(m),
                     Err(gap) => {
                         tracing::debug!(ticker = %t, report_date = %e.report_date, reason = %gap, "no move");

@@ -21,6 +21,7 @@ use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, OptionChain
 use crate::store::{Outcome, Store, StoreError};
 
 pub mod backfill;
+pub mod backtest;
 pub mod refresh;
 pub mod review;
 pub mod scan;
@@ -45,6 +46,8 @@ pub struct Providers {
     pub quotes: Arc<dyn Quotes>,
     /// Option expirations and chains.
     pub chains: Arc<dyn OptionChains>,
+    /// End-of-day chains of past sessions (`ivcd backtest`).
+    pub end_of_day_chains: Arc<dyn crate::providers::EndOfDayChains>,
     /// The HTTP providers' health records (empty for recorded files).
     pub health: Vec<crate::providers::http::ProviderHealth>,
 }

@@ -9,7 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 
 use super::{JobContext, JobError, et_date};
+use crate::analysis::full;
 use crate::analysis::implied::{self, ImpliedMove};
+use crate::analysis::liquidity::LiquidityVerdict;
 use crate::analysis::moves::{self, EventSessions};
 use crate::analysis::structures;
 use crate::analysis::{self as core, HistoryWindow};
@@ -101,10 +103,10 @@ pub async fn scan(
     }
     drop(analyses);
 
-    analysed.sort_by_key(|(c, _)| core::rank_key(c.tier, c.edge_score, c.ticker.as_str()));
+    analysed.sort_by_key(|(c, _)| core::rank_key(tradeable(c), c.score(), c.edge_score, c.ticker.as_str()));
     let mut rank = 0;
     for (c, _) in &mut analysed {
-        if c.tier.is_some() {
+        if tradeable(c) {
             rank += 1;
             c.rank = Some(rank);
         }
@@ -156,6 +158,12 @@ pub async fn scan(
     Ok(report)
 }
 
+/// Whether a candidate gets a rank: it has figures (a tier) and its
+/// straddle's liquidity is not rejected (domain.md §6).
+fn tradeable(c: &Candidate) -> bool {
+    c.tier.is_some() && c.liquidity() != Some(LiquidityVerdict::Reject)
+}
+
 /// Everything about one event, with a reason instead of figures where an
 /// input is missing. Never fails: provider errors become reasons.
 async fn analyse_event(
@@ -167,21 +175,30 @@ async fn analyse_event(
     let ticker = &event.ticker;
     let sessions = moves::event_sessions(&ctx.calendar, event.report_date, event.timing);
     let t = ticker.clone();
-    let window = ctx.config.analysis.window_events;
+    let params = &ctx.config.analysis;
+    let (window, check) = (params.window_events, params.timing_check.clone());
     let report_date = event.report_date;
-    let history = match ctx.store.run(move |db| db.moves_for_ticker(&t)).await {
-        Ok(all) => HistoryWindow::select(&all, report_date, window),
+    let today = et_date(as_of);
+    // Bars before today's session: today's bar is not complete at the scan.
+    let bars_from = today - chrono::Days::new(90);
+    let bars_to = ctx.calendar.previous_session(today);
+    let stored =
+        ctx.store.run(move |db| Ok((db.moves_for_ticker(&t)?, db.bars(&t, bars_from, bars_to)?))).await;
+    let (history, bars) = match stored {
+        Ok((all, bars)) => {
+            (HistoryWindow::select(&all, report_date, window, &check), bars.into_values().collect::<Vec<_>>())
+        }
         Err(e) => {
-            tracing::error!(ticker = %ticker, error = %e, "cannot read stored moves");
-            HistoryWindow { moves: Vec::new(), stats: None }
+            tracing::error!(ticker = %ticker, error = %e, "cannot read stored moves and bars");
+            (HistoryWindow { moves: Vec::new(), stats: None, excluded: Vec::new() }, Vec::new())
         }
     };
 
+    let mut warnings = Vec::new();
     let fetched = match sessions {
-        Some(s) => fetch_chain(ctx, ticker, s, as_of).await,
+        Some(s) => fetch_chain(ctx, ticker, s, as_of, &mut warnings).await,
         None => Err(format!("timing {} does not tell the reaction session", event.timing)),
     };
-    let mut warnings = Vec::new();
     let (expiration, snapshot, implied, spot_source) = match fetched {
         Err(reason) => (None, None, Err(reason), None),
         Ok((expiration, snapshot)) => {
@@ -226,6 +243,36 @@ async fn analyse_event(
         _ => Vec::new(),
     };
     let stats = history.stats.as_ref().filter(|_| history.moves.len() >= ctx.config.analysis.min_events);
+    if !history.excluded.is_empty() {
+        let dates: Vec<String> = history.excluded.iter().map(ToString::to_string).collect();
+        warnings.push(format!(
+            "left out of the historical moves, timing suspect: {} (see ivcd moves {ticker})",
+            dates.join(", ")
+        ));
+    }
+    let analysis = match (&snapshot, expiration, implied_ok) {
+        (Some(snapshot), Some(expiration), Some(m)) => Some(full::analyse(
+            &full::AnalysisInputs {
+                contracts: &snapshot.contracts,
+                expiration,
+                as_of: snapshot.as_of,
+                spot: m.spot,
+                implied_move: Some(m.implied_move),
+                atm_strike: atm_strike(m),
+                history: &history,
+                bars: &bars,
+            },
+            &ctx.calendar,
+            params,
+        )),
+        _ => None,
+    };
+    if let Some(l) = analysis.as_ref().and_then(|a| a.liquidity.as_ref())
+        && l.verdict == LiquidityVerdict::Reject
+        && verdict.tier.is_some()
+    {
+        warnings.push(format!("not ranked: liquidity rejected ({})", l.reasons.join("; ")));
+    }
     let candidate = Candidate {
         rank: None,
         ticker: ticker.clone(),
@@ -268,25 +315,61 @@ async fn analyse_event(
         reason: verdict.reason,
         warnings,
         structures,
+        analysis,
     };
     (candidate, snapshot)
 }
 
+/// The listed strike whose straddle is traded: the bracketing strike nearest
+/// the spot (the lower one on a tie).
+fn atm_strike(m: &ImpliedMove) -> Option<rust_decimal::Decimal> {
+    match (&m.lower, &m.upper) {
+        (Some(l), Some(u)) => {
+            Some(if (m.spot - l.strike) <= (u.strike - m.spot) { l.strike } else { u.strike })
+        }
+        (Some(one), None) | (None, Some(one)) => Some(one.strike),
+        (None, None) => None,
+    }
+}
+
 /// The event's expiration and its chain, or the reason there is none.
+///
+/// With `analysis.term.fetch_term_expirations` the chains of the next
+/// expiration and of the first at or beyond the slope's far end are fetched
+/// too and their contracts added to the snapshot, whose `as_of` becomes the
+/// oldest of the chains' (so its age is never understated). A failure there
+/// is a warning, never a reason: the implied move needs only the event's.
 async fn fetch_chain(
     ctx: &JobContext,
     ticker: &Ticker,
     sessions: EventSessions,
     as_of: DateTime<Utc>,
+    warnings: &mut Vec<String>,
 ) -> Result<(NaiveDate, ChainSnapshot), String> {
     let chains = &ctx.providers.chains;
     let expirations = chains.expirations(ticker, as_of).await.map_err(|e| chain_reason(ticker, &e))?;
     let expiration = implied::event_expiration(&expirations, sessions.reaction_session).ok_or_else(|| {
         format!("no expiration on or after the reaction session {}", sessions.reaction_session)
     })?;
-    let snapshot = chains.chain(ticker, expiration, as_of).await.map_err(|e| chain_reason(ticker, &e))?;
+    let mut snapshot = chains.chain(ticker, expiration, as_of).await.map_err(|e| chain_reason(ticker, &e))?;
     if snapshot.contracts.iter().all(|c| c.expiration != expiration) {
         return Err(format!("the chain has no contracts expiring {expiration}"));
+    }
+    let term = &ctx.config.analysis.term;
+    if term.fetch_term_expirations {
+        let have: std::collections::BTreeSet<NaiveDate> = snapshot.expirations().into_iter().collect();
+        for extra in full::term_expirations(&expirations, expiration, et_date(as_of), term.slope_days) {
+            if have.contains(&extra) {
+                continue; // a recorded chain may hold every expiration already
+            }
+            match chains.chain(ticker, extra, as_of).await {
+                Ok(more) => {
+                    snapshot.as_of = snapshot.as_of.min(more.as_of);
+                    snapshot.contracts.extend(more.contracts.into_iter().filter(|c| c.expiration == extra));
+                }
+                Err(e) => warnings.push(format!("term structure: no chain for {extra}: {e}")),
+            }
+        }
     }
     Ok((expiration, snapshot))
 }

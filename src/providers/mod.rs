@@ -203,3 +203,16 @@ pub trait OptionChains: Send + Sync {
         as_of: DateTime<Utc>,
     ) -> Result<ChainSnapshot, ProviderError>;
 }
+
+/// End-of-day option chains of past sessions (Alpha Vantage
+/// `HISTORICAL_OPTIONS`), for backfilling implied moves before past events.
+#[async_trait]
+pub trait EndOfDayChains: Send + Sync {
+    /// Every contract of `ticker` at the close of session `date` (ET), all
+    /// expirations; the snapshot's `as_of` is that close.
+    async fn end_of_day_chain(
+        &self,
+        ticker: &Ticker,
+        date: NaiveDate,
+    ) -> Result<ChainSnapshot, ProviderError>;
+}

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{DailyBars, EarningsCalendar, EarningsHistory, OptionChains, ProviderError, Quotes};
+use super::{
+    DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, OptionChains, ProviderError, Quotes,
+};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker, UnderlyingQuote};
 
 /// A provider that is not configured.
@@ -68,6 +70,13 @@ impl OptionChains for Unconfigured {
         _: NaiveDate,
         _: DateTime<Utc>,
     ) -> Result<ChainSnapshot, ProviderError> {
+        Err(self.err())
+    }
+}
+
+#[async_trait]
+impl EndOfDayChains for Unconfigured {
+    async fn end_of_day_chain(&self, _: &Ticker, _: NaiveDate) -> Result<ChainSnapshot, ProviderError> {
         Err(self.err())
     }
 }

@@ -19,6 +19,7 @@ use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 mod alerts;
+mod backtest;
 mod bars;
 mod daemon;
 mod events;
@@ -28,6 +29,7 @@ mod reviews;
 mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
+pub use backtest::HistoricalImplied;
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
 pub use reviews::DueReview;

@@ -24,8 +24,9 @@ impl Db<'_> {
             .prepare_cached(
                 "INSERT OR REPLACE INTO historical_moves (ticker, report_date, timing, reference_session, reaction_session,
                      reference_close, reaction_open, reaction_high, reaction_low, reaction_close,
-                     gap_move, close_to_close_move, definition, computed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     gap_move, close_to_close_move, definition, computed_at,
+                     other_session_gap_move, timing_suspect)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )
             .map_err(self.err("prepare upsert_moves"))?;
         for m in moves {
@@ -44,6 +45,8 @@ impl Db<'_> {
                 m.close_to_close_move,
                 MOVE_DEFINITION,
                 at,
+                m.other_session_gap_move,
+                m.timing_suspect,
             ])
             .map_err(self.err(format!("store move {ticker} {}", m.report_date)))?;
         }
@@ -71,14 +74,14 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn moves_for_ticker(&mut self, ticker: &Ticker) -> Result<Vec<HistoricalMove>, StoreError> {
-        type Row = (String, String, String, String, [String; 5], f64, f64);
+        type Row = (String, String, String, String, [String; 5], f64, f64, Option<f64>, bool);
         let rows: Vec<Row> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(
                     "SELECT report_date, timing, reference_session, reaction_session,
                             reference_close, reaction_open, reaction_high, reaction_low, reaction_close,
-                            gap_move, close_to_close_move
+                            gap_move, close_to_close_move, other_session_gap_move, timing_suspect
                      FROM historical_moves WHERE ticker = ?1 ORDER BY report_date",
                 )
                 .map_err(self.err("prepare moves"))?;
@@ -91,6 +94,8 @@ impl Db<'_> {
                     [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
                     r.get(9)?,
                     r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
                 ))
             })
             .and_then(|rows| rows.collect())
@@ -98,7 +103,7 @@ impl Db<'_> {
         };
         let t = "historical_moves";
         rows.into_iter()
-            .map(|(report, timing, reference, reaction, prices, gap, c2c)| {
+            .map(|(report, timing, reference, reaction, prices, gap, c2c, other_gap, suspect)| {
                 Ok(HistoricalMove {
                     report_date: parse_date(self, t, "report_date", &report)?,
                     timing: Timing::parse_vendor(&timing)
@@ -114,6 +119,8 @@ impl Db<'_> {
                     reaction_close: parse_decimal(self, t, "reaction_close", &prices[4])?,
                     gap_move: gap,
                     close_to_close_move: c2c,
+                    other_session_gap_move: other_gap,
+                    timing_suspect: suspect,
                 })
             })
             .collect()

@@ -1,7 +1,7 @@
 //! Scans, their candidates and the chain snapshots they used.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::{Cells, Db, StoreError, instant_text, opt_text, parse_date, parse_instant};
@@ -190,15 +190,17 @@ impl Db<'_> {
     ) -> Result<(), StoreError> {
         let past = serde_json::to_string(&c.past_moves).unwrap_or_else(|_| "[]".into());
         let warnings = serde_json::to_string(&c.warnings).unwrap_or_else(|_| "[]".into());
+        // Plain structs with string keys: serialising cannot fail.
+        let analysis = c.analysis.as_ref().and_then(|a| serde_json::to_string(a).ok());
         self.conn
             .execute(
                 "INSERT INTO candidates (scan_id, rank, ticker, report_date, timing, reference_session, reaction_session,
                      expiration, spot, spot_source, straddle, straddle_method, lower_strike, lower_straddle, upper_strike,
                      upper_straddle, implied_move, historical_mean_move, historical_median_move, mad, relative_mad,
                      max_move, tail_risk_ratio, n_events, past_moves, vrp, tier, edge_score, chain_snapshot_id,
-                     chain_as_of, chain_age_seconds, reason, warnings)
+                     chain_as_of, chain_age_seconds, reason, warnings, analysis)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-                         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)",
+                         ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
                 params![
                     scan_id,
                     c.rank,
@@ -233,6 +235,7 @@ impl Db<'_> {
                     c.chain_age_seconds,
                     c.reason,
                     warnings,
+                    analysis,
                 ],
             )
             .map_err(self.err(format!("store candidate {}", c.ticker)))?;
@@ -446,6 +449,36 @@ impl Db<'_> {
         })
     }
 
+    /// The newest stored candidate of `ticker` with the slot of its scan, if
+    /// any scan covered it.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn latest_candidate(
+        &mut self,
+        ticker: &Ticker,
+    ) -> Result<Option<(DateTime<Utc>, Candidate)>, StoreError> {
+        let found: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT s.id, s.slot FROM candidates c JOIN scans s ON s.id = c.scan_id
+                 WHERE c.ticker = ?1 ORDER BY s.as_of DESC, s.id DESC LIMIT 1",
+                [ticker.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.err("find the latest candidate"))?;
+        let Some((scan_id, slot)) = found else { return Ok(None) };
+        let slot = parse_instant(self, "scans", "slot", &slot)?;
+        let mut candidates = self.candidates(scan_id)?;
+        candidates.retain(|c| &c.ticker == ticker);
+        let mut structures = self.scan_structures(scan_id)?;
+        Ok(candidates.pop().map(|mut c| {
+            c.structures = structures.remove(c.ticker.as_str()).unwrap_or_default();
+            (slot, c)
+        }))
+    }
+
     fn candidates(&mut self, scan_id: i64) -> Result<Vec<Candidate>, StoreError> {
         let rows: Vec<Vec<rusqlite::types::Value>> = {
             let mut stmt = self
@@ -455,11 +488,11 @@ impl Db<'_> {
                             spot_source, straddle, straddle_method, lower_strike, lower_straddle, upper_strike,
                             upper_straddle, implied_move, historical_mean_move, historical_median_move, mad,
                             relative_mad, max_move, tail_risk_ratio, n_events, past_moves, vrp, tier, edge_score,
-                            chain_snapshot_id, chain_as_of, chain_age_seconds, reason, warnings
+                            chain_snapshot_id, chain_as_of, chain_age_seconds, reason, warnings, analysis
                      FROM candidates WHERE scan_id = ?1 ORDER BY rank IS NULL, rank, ticker",
                 )
                 .map_err(self.err("prepare candidates"))?;
-            stmt.query_map([scan_id], |r| (0..32).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect())
+            stmt.query_map([scan_id], |r| (0..33).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect())
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read candidates"))?
         };
@@ -503,6 +536,10 @@ impl Db<'_> {
             reason: c.text(30),
             warnings: c.json(31, "warnings")?,
             structures: Vec::new(),
+            analysis: match c.text(32) {
+                Some(_) => Some(c.json(32, "analysis")?),
+                None => None,
+            },
         })
     }
 }

@@ -2,6 +2,7 @@
 //! Integration Tests"), one module per capability, helpers in `support`.
 
 mod alerts;
+mod analysis;
 mod calendar;
 mod cli;
 mod config_files;

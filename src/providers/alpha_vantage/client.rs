@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::config::AlphaVantageConfig;
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
 use crate::providers::http::HttpClient;
-use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, ProviderError};
+use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, ProviderError};
 
 const PROVIDER: &str = "alpha_vantage";
 
@@ -105,6 +105,17 @@ impl AlphaVantageClient {
             )
             .await?;
         Ok(wire::parse_historical_options_csv(&body, &shown, ticker)?)
+    }
+}
+
+#[async_trait]
+impl EndOfDayChains for AlphaVantageClient {
+    async fn end_of_day_chain(
+        &self,
+        ticker: &Ticker,
+        date: NaiveDate,
+    ) -> Result<ChainSnapshot, ProviderError> {
+        self.historical_options(ticker, date).await
     }
 }
 

@@ -16,7 +16,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{cboe, ohlcv, trading_desk};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker, UnderlyingQuote};
 use crate::providers::{
-    DailyBars, EarningsCalendar, EarningsHistory, OptionChains, ProviderError, Quotes, alpha_vantage, tradier,
+    DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, OptionChains, ProviderError, Quotes,
+    alpha_vantage, tradier,
 };
 
 const PROVIDER: &str = "files";
@@ -232,5 +233,30 @@ impl OptionChains for RecordedProvider {
             });
         }
         Ok(ChainSnapshot { contracts, ..(*snapshot).clone() })
+    }
+}
+
+#[async_trait]
+impl EndOfDayChains for RecordedProvider {
+    /// The recorded chain of `ticker` taken on `date` (ET) at or after its
+    /// close, all expirations; `NoData` when none was recorded that day.
+    async fn end_of_day_chain(
+        &self,
+        ticker: &Ticker,
+        date: NaiveDate,
+    ) -> Result<ChainSnapshot, ProviderError> {
+        let close = crate::providers::alpha_vantage::wire::end_of_day_utc(date);
+        self.chains
+            .iter()
+            .filter(|c| &c.ticker == ticker)
+            .find(|c| {
+                c.as_of.with_timezone(&chrono_tz::America::New_York).date_naive() == date
+                    && close.is_some_and(|close| c.as_of >= close)
+            })
+            .map(|c| (**c).clone())
+            .ok_or_else(|| ProviderError::NoData {
+                provider: PROVIDER,
+                what: format!("an end-of-day chain of {ticker} on {date}"),
+            })
     }
 }
