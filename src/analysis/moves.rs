@@ -113,7 +113,9 @@ pub struct TimingCheck {
     /// How many times larger the other session's |gap| must be (default 2.0).
     pub ratio: f64,
     /// The smallest other-session |gap| that can make an event suspect,
-    /// fraction (default 0.03 = 3%): below it both gaps are ordinary noise.
+    /// fraction (default 0.05 = 5%): below it both gaps can be ordinary noise
+    /// or a market-wide move (AMZN 2025-05-01 gapped 3.4% at the open
+    /// before its report, with the market).
     pub min_move: f64,
     /// Count suspect events in the historical means anyway (default false).
     pub include_suspect: bool,
@@ -121,7 +123,7 @@ pub struct TimingCheck {
 
 impl Default for TimingCheck {
     fn default() -> Self {
-        Self { ratio: 2.0, min_move: 0.03, include_suspect: false }
+        Self { ratio: 2.0, min_move: 0.05, include_suspect: false }
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn backtest(
                 Ok((
                     db.events_for_ticker(&t)?,
                     db.moves_for_ticker(&t)?,
-                    db.bars(&t, NaiveDate::MIN, NaiveDate::MAX)?,
+                    db.bars(&t, NaiveDate::MIN, last_session)?,
                     db.historical_implied(&t)?,
                 ))
             })

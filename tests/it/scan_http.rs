@@ -175,3 +175,89 @@ fn live_context_without_credentials_says_what_to_set() {
     ));
     assert!(err.unwrap_err().to_string().contains("alpha_vantage.api_key"));
 }
+
+/// `ivcd backtest IBM` against a fake Alpha Vantage serving IBM's recorded
+/// EARNINGS, TIME_SERIES_DAILY (2025-12-22..2026-05-15) and its two real
+/// HISTORICAL_OPTIONS chains (2025-11-07 and 2026-05-15). Neither chain is
+/// from the close before an IBM report, so the backtest must ask for the
+/// right closes, find nothing there, store why, and judge nothing: it never
+/// borrows another day's chain.
+#[tokio::test]
+async fn backtest_asks_for_the_close_before_each_event_and_borrows_no_other_day() {
+    const AV: &str = "portfoliotree__alphavantage/specification/testdata/examples";
+    const AV_2025: &str = "portfoliotree__alphavantage/specification/testdata/examples/_versions_2025-11-08";
+    let alpha = MockServer::start().await;
+    let serve = |function: &'static str, body: String| {
+        Mock::given(method("GET"))
+            .and(path("/query"))
+            .and(query_param("function", function))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+    };
+    serve("EARNINGS", read_data(&format!("{AV}/fundamental/EARNINGS_d56c999e.json"))).mount(&alpha).await;
+    serve("TIME_SERIES_DAILY", read_data(&format!("{AV}/time_series/TIME_SERIES_DAILY_42a08190.csv")))
+        .mount(&alpha)
+        .await;
+    for (date, dir) in [("2025-11-07", AV_2025), ("2026-05-15", AV)] {
+        Mock::given(method("GET"))
+            .and(path("/query"))
+            .and(query_param("function", "HISTORICAL_OPTIONS"))
+            .and(query_param("date", date))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(read_data(&format!("{dir}/options/HISTORICAL_OPTIONS_6c0b1a36.csv"))),
+            )
+            .mount(&alpha)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config { database: dir.path().join("ivcd.db"), ..Config::default() };
+    config.alpha_vantage.base_url = alpha.uri();
+    config.alpha_vantage.api_key = Secret::new("test-key");
+    config.alpha_vantage.requests_per_minute = 6000;
+    // The recordings were made on Sun 2026-05-17.
+    let now = at("2026-05-17T22:00:00Z");
+    let ctx = ivcd::cli::live_context(&config, Arc::new(FixedClock::new(now))).unwrap();
+    let ibm = Ticker::new("IBM").unwrap();
+    jobs::backfill::backfill(&ctx, now, std::slice::from_ref(&ibm), &|_, _, _| {}).await.unwrap();
+
+    let report = jobs::backtest::backtest(&ctx, now, std::slice::from_ref(&ibm), None).await.unwrap();
+    // The bars start 2025-12-22, so only the reports of 2026-01-28 and
+    // 2026-04-22 (both after the close: the reference close is the report
+    // date itself) have a reference close to ask a chain for.
+    let asked: Vec<String> = alpha
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.query_pairs().any(|(k, v)| k == "function" && v == "HISTORICAL_OPTIONS"))
+        .filter_map(|r| r.url.query_pairs().find(|(k, _)| k == "date").map(|(_, v)| v.into_owned()))
+        .collect();
+    assert_eq!(asked, ["2026-01-28", "2026-04-22"], "{report:#?}");
+    assert_eq!(report.chains_requested, 2);
+    let judged: Vec<_> = report.events.iter().filter(|e| e.implied_move.is_some()).collect();
+    assert!(judged.is_empty(), "no chain exists at those closes: {judged:?}");
+    assert!(report.tiers.is_empty());
+    let late: Vec<_> = report
+        .events
+        .iter()
+        .filter(|e| e.report_date >= NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
+        .collect();
+    assert_eq!(late.len(), 2);
+    for e in &late {
+        assert_eq!((e.timing, e.chain_date), (Timing::Amc, e.report_date));
+        let reason = e.reason.as_deref().unwrap_or("");
+        assert!(reason.starts_with(&format!("no end-of-day chain for {}", e.chain_date)), "{reason}");
+        assert!(e.realized_gap.is_some(), "its own gap is measured from the stored bars");
+    }
+    for e in report.events.iter().filter(|e| e.report_date < NaiveDate::from_ymd_opt(2025, 12, 22).unwrap()) {
+        let reason = e.reason.as_deref().unwrap_or("");
+        assert!(reason.starts_with("no daily bar for the reference session"), "{}: {reason}", e.report_date);
+    }
+    // Every event is stored with its reason, and a re-run retries the
+    // reasons (the vendor may have the chain by then) instead of reusing them.
+    let stored = ctx.store.run(move |db| db.historical_implied(&ibm)).await.unwrap();
+    assert_eq!(stored.len(), report.events.len());
+    assert!(stored.iter().all(|r| r.implied_move.is_none() && r.reason.is_some()));
+    let again = jobs::backtest::backtest(&ctx, now, &[Ticker::new("IBM").unwrap()], None).await.unwrap();
+    assert_eq!((again.chains_requested, again.reused), (2, 0));
+}
