@@ -299,6 +299,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         let file = file.as_deref().or(cli.config.as_deref());
         return match Config::load(file) {
             Ok(config) => {
+                for warning in Config::warnings(file) {
+                    eprintln!("warning: {warning}");
+                }
                 print!("{}", config.to_redacted_toml());
                 Ok(ExitCode::SUCCESS)
             }
@@ -318,6 +321,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         &config.log.level
     };
     let _log_guard = init_tracing(level, daemon, daemon.then_some(&config.log))?;
+    for warning in Config::warnings(cli.config.as_deref()) {
+        tracing::warn!("{warning}");
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::CheckConfig { .. } => unreachable!("handled above"),
@@ -801,6 +807,7 @@ pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::dae
     } else {
         None
     };
+    let store = Store::open(&config.database)?;
     let missing_av = Arc::new(Unconfigured { setting: "alpha_vantage.api_key" });
     let missing_tradier = Arc::new(Unconfigured { setting: "tradier.token" });
     let providers = Providers {
@@ -816,12 +823,21 @@ pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::dae
         bars_source: if tradier.is_some() { "tradier:history" } else { "alpha_vantage:TIME_SERIES_DAILY" }
             .to_owned(),
         quotes: tradier.clone().map_or_else(|| missing_tradier.clone() as _, |t| t as _),
-        chains: tradier.clone().map_or_else(|| missing_tradier as _, |t| t as _),
+        chains: match &tradier {
+            Some(t) => Arc::new(crate::providers::cache::CachedChains::new(
+                t.clone(),
+                "tradier",
+                store.clone(),
+                clock.clone(),
+                config.cache.clone(),
+            )),
+            None => missing_tradier as _,
+        },
         end_of_day_chains: alpha.clone().map_or_else(|| missing_av.clone() as _, |a| a as _),
         health: tradier.iter().map(|t| t.health()).chain(alpha.iter().map(|a| a.health())).collect(),
     };
     let context = JobContext {
-        store: Store::open(&config.database)?,
+        store,
         providers,
         calendar: NyseCalendar::new(),
         config: Arc::new(config.clone()),

@@ -20,6 +20,39 @@ use crate::analysis::AnalysisParams;
 /// The configuration file read when `--config` is not given and it exists.
 pub const SYSTEM_CONFIG: &str = "/etc/ivcd/ivcd.toml";
 
+/// The configuration keys that hold secrets. Each can also come from a
+/// systemd credential file of that name in `$CREDENTIALS_DIRECTORY`
+/// (`LoadCredential=tradier.token:/etc/ivcd/tradier.token`), which wins over
+/// the configuration file and loses to the `IVCD_*` environment.
+pub const SECRET_KEYS: [&str; 6] = [
+    "tradier.token",
+    "alpha_vantage.api_key",
+    "alerts.email.password",
+    "alerts.slack.webhook_url",
+    "alerts.webhook.secret",
+    "alerts.discord.webhook_url",
+];
+
+/// Merges the secrets found in a systemd credentials directory. A channel's
+/// secret is merged only when that channel is configured, so a credential
+/// never conjures up half a channel.
+fn merge_credentials(mut figment: Figment, dir: &Path) -> Result<Figment, String> {
+    for key in SECRET_KEYS {
+        let path = dir.join(key);
+        if !path.is_file() {
+            continue;
+        }
+        let section = key.rsplit_once('.').map_or("", |(section, _)| section);
+        if section.starts_with("alerts.") && !figment.contains(section) {
+            continue;
+        }
+        let value = std::fs::read_to_string(&path)
+            .map_err(|e| format!("systemd credential {}: {e}", path.display()))?;
+        figment = figment.merge((key, value.trim_end_matches(['\n', '\r']).to_owned()));
+    }
+    Ok(figment)
+}
+
 /// A secret value (token, API key, password). Never printed: `Debug` and
 /// `Serialize` show `<redacted>`.
 #[derive(Clone, Deserialize, Default)]
@@ -70,6 +103,8 @@ pub struct Config {
     pub alpha_vantage: AlphaVantageConfig,
     /// The analysis settings.
     pub analysis: AnalysisParams,
+    /// The provider response cache.
+    pub cache: crate::providers::cache::CacheConfig,
     /// The earnings-calendar refresh.
     pub calendar: CalendarConfig,
     /// The backfill of past events and daily bars.
@@ -98,6 +133,7 @@ impl Default for Config {
             tradier: TradierConfig::default(),
             alpha_vantage: AlphaVantageConfig::default(),
             analysis: AnalysisParams::default(),
+            cache: crate::providers::cache::CacheConfig::default(),
             calendar: CalendarConfig::default(),
             backfill: BackfillConfig::default(),
             scan: ScanConfig::default(),
@@ -123,6 +159,10 @@ pub struct TradierConfig {
     pub requests_per_minute: u32,
     /// Per-request timeout in seconds (default 10).
     pub timeout_seconds: u64,
+    /// Retries of transient failures (`[..retry]`).
+    pub retry: crate::providers::resilience::RetryConfig,
+    /// The circuit breaker (`[..breaker]`).
+    pub breaker: crate::providers::resilience::BreakerConfig,
 }
 
 impl Default for TradierConfig {
@@ -132,6 +172,8 @@ impl Default for TradierConfig {
             token: Secret::default(),
             requests_per_minute: 120,
             timeout_seconds: 10,
+            retry: crate::providers::resilience::RetryConfig::default(),
+            breaker: crate::providers::resilience::BreakerConfig::default(),
         }
     }
 }
@@ -148,6 +190,10 @@ pub struct AlphaVantageConfig {
     pub requests_per_minute: u32,
     /// Per-request timeout in seconds (default 30).
     pub timeout_seconds: u64,
+    /// Retries of transient failures (`[..retry]`).
+    pub retry: crate::providers::resilience::RetryConfig,
+    /// The circuit breaker (`[..breaker]`).
+    pub breaker: crate::providers::resilience::BreakerConfig,
 }
 
 impl Default for AlphaVantageConfig {
@@ -157,6 +203,8 @@ impl Default for AlphaVantageConfig {
             api_key: Secret::default(),
             requests_per_minute: 75,
             timeout_seconds: 30,
+            retry: crate::providers::resilience::RetryConfig::default(),
+            breaker: crate::providers::resilience::BreakerConfig::default(),
         }
     }
 }
@@ -633,8 +681,36 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(p));
         }
+        if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
+            figment = merge_credentials(figment, Path::new(&dir))
+                .map_err(|problem| ConfigError { origin: origin.clone(), problems: vec![problem] })?;
+        }
         figment = figment.merge(Env::prefixed("IVCD_").split("__"));
         Self::from_figment(&figment, origin)
+    }
+
+    /// Problems that do not stop ivcd but that its operator should fix: a
+    /// configuration file holding a secret that other users can read.
+    pub fn warnings(file: Option<&Path>) -> Vec<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = file.map_or_else(|| PathBuf::from(SYSTEM_CONFIG), Path::to_path_buf);
+        let Ok(meta) = std::fs::metadata(&path) else { return Vec::new() };
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let holds_secret = SECRET_KEYS.iter().any(|key| {
+            let field = key.rsplit('.').next().unwrap_or(key);
+            text.lines().any(|l| l.trim_start().starts_with(field) && l.contains('='))
+        });
+        if holds_secret && meta.permissions().mode() & 0o004 != 0 {
+            vec![format!(
+                "{} holds a secret and is readable by every user (mode {:o}): run `chmod o-r {}`, or move the \
+                 secret to the environment or a systemd credential (LoadCredential=)",
+                path.display(),
+                meta.permissions().mode() & 0o777,
+                path.display()
+            )]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Extracts and validates a configuration from a prepared figment (used by
@@ -674,6 +750,29 @@ impl Config {
         );
         check(self.tradier.timeout_seconds > 0, "tradier.timeout_seconds must be positive");
         check(self.alpha_vantage.timeout_seconds > 0, "alpha_vantage.timeout_seconds must be positive");
+        for (name, retry) in [("tradier", &self.tradier.retry), ("alpha_vantage", &self.alpha_vantage.retry)]
+        {
+            check(
+                (1..=10).contains(&retry.max_attempts),
+                &format!("{name}.retry.max_attempts must be between 1 and 10"),
+            );
+            check(
+                retry.initial_delay_ms >= 1 && retry.max_delay_seconds >= 1,
+                &format!("{name}.retry: initial_delay_ms and max_delay_seconds must be positive"),
+            );
+        }
+        check(
+            self.cache.chain_ttl_seconds >= 1 && self.cache.expirations_ttl_hours >= 1,
+            "cache.chain_ttl_seconds and cache.expirations_ttl_hours must be positive",
+        );
+        for (name, breaker) in
+            [("tradier", &self.tradier.breaker), ("alpha_vantage", &self.alpha_vantage.breaker)]
+        {
+            check(
+                breaker.cool_down_seconds >= 1,
+                &format!("{name}.breaker.cool_down_seconds must be positive"),
+            );
+        }
         let a = &self.analysis;
         check(a.min_events >= 1, "analysis.min_events must be at least 1");
         check(a.window_events >= a.min_events, "analysis.window_events must be at least analysis.min_events");

@@ -191,7 +191,7 @@ pub struct StoreStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// `calendar_disagreement`, `skipped_slot`, `job_failed`, `job_interrupted`,
-    /// `provider_error`, `reload_failed` or `store_unreadable`.
+    /// `provider_error`, `circuit_open`, `reload_failed` or `store_unreadable`.
     pub kind: String,
     /// What, in a sentence.
     pub message: String,
@@ -347,6 +347,16 @@ pub async fn build(
         }
     }
     for p in &providers {
+        if let Some(crate::providers::resilience::BreakerState::Open { until }) = p.breaker {
+            problem(
+                "circuit_open",
+                format!(
+                    "{}: circuit open after repeated failures; calls fail at once until {}",
+                    p.provider,
+                    et_short(until)
+                ),
+            );
+        }
         if let Some(e) = &p.last_error
             && p.last_success.is_none_or(|ok| ok < e.at)
         {
@@ -544,6 +554,27 @@ pub fn render_text(r: &StatusReport) -> String {
                 "  {}: {ok}; {} requests sent, {} in the last minute (limit {}/min)",
                 p.provider, p.requests_sent, p.requests_last_minute, p.requests_per_minute
             );
+            if p.retries > 0 || p.rate_limit_waits > 0 {
+                let _ = writeln!(
+                    out,
+                    "    {} retries, {} waits for the provider's rate-limit window",
+                    p.retries, p.rate_limit_waits
+                );
+            }
+            match p.breaker {
+                Some(crate::providers::resilience::BreakerState::Open { until }) => {
+                    let _ = writeln!(out, "    circuit OPEN until {}", et_short(until));
+                }
+                Some(crate::providers::resilience::BreakerState::HalfOpen) => {
+                    let _ = writeln!(out, "    circuit half-open: a probe request is in flight");
+                }
+                Some(crate::providers::resilience::BreakerState::Closed { consecutive_failures })
+                    if consecutive_failures > 0 =>
+                {
+                    let _ = writeln!(out, "    circuit closed, {consecutive_failures} failed calls in a row");
+                }
+                _ => {}
+            }
             if let Some(e) = &p.last_error {
                 let _ = writeln!(out, "    last error {}: {}", et_short(e.at), e.message);
             }

@@ -25,9 +25,6 @@ use super::{AnalysisParams, HistoryWindow};
 use crate::calendar::NyseCalendar;
 use crate::domain::{DailyBar, OptionQuote};
 
-/// Trading days per year, the unit of [`ExpiryTime::years`] (domain.md §5: d = 1/252).
-pub const TRADING_DAYS_PER_YEAR: f64 = 252.0;
-
 /// The term-structure settings (`[analysis.term]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -154,7 +151,7 @@ pub fn expiry_time(calendar: &NyseCalendar, as_of: DateTime<Utc>, expiration: Na
     ExpiryTime {
         expiration,
         calendar_days: (expiration - today).num_days() as f64,
-        years: sessions / TRADING_DAYS_PER_YEAR,
+        years: sessions * term::TRADING_DAY_YEARS,
     }
 }
 
@@ -223,8 +220,15 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
                 None
             }
         };
-        if event.as_ref().is_some_and(|e| e.negative_forward_variance) {
-            missing.push("event move: negative forward variance between the event's expirations".to_owned());
+        match &event {
+            Some(e) if e.negative_forward_variance => {
+                missing
+                    .push("event move: negative forward variance between the event's expirations".to_owned());
+            }
+            Some(e) if e.event_move.is_none() => {
+                missing.push("event move: E^2 < 0, the front expiration prices no event premium".to_owned());
+            }
+            _ => {}
         }
         let slope = term::term_slope(&points, params.term.slope_days);
         if slope.is_none() {

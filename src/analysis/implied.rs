@@ -74,6 +74,20 @@ pub struct ImpliedMove {
     pub warnings: Vec<String>,
 }
 
+impl ImpliedMove {
+    /// The listed strike whose straddle is traded: the bracketing strike
+    /// nearest the spot (the lower one on a tie), or the one usable strike.
+    pub fn atm_strike(&self) -> Option<Decimal> {
+        match (&self.lower, &self.upper) {
+            (Some(l), Some(u)) => {
+                Some(if self.spot - l.strike <= u.strike - self.spot { l.strike } else { u.strike })
+            }
+            (Some(one), None) | (None, Some(one)) => Some(one.strike),
+            (None, None) => None,
+        }
+    }
+}
+
 /// Why no implied move could be computed. Never replaced by an estimate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoImpliedMove {

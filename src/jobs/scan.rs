@@ -258,7 +258,7 @@ async fn analyse_event(
                 as_of: snapshot.as_of,
                 spot: m.spot,
                 implied_move: Some(m.implied_move),
-                atm_strike: atm_strike(m),
+                atm_strike: m.atm_strike(),
                 history: &history,
                 bars: &bars,
             },
@@ -318,18 +318,6 @@ async fn analyse_event(
         analysis,
     };
     (candidate, snapshot)
-}
-
-/// The listed strike whose straddle is traded: the bracketing strike nearest
-/// the spot (the lower one on a tie).
-fn atm_strike(m: &ImpliedMove) -> Option<rust_decimal::Decimal> {
-    match (&m.lower, &m.upper) {
-        (Some(l), Some(u)) => {
-            Some(if (m.spot - l.strike) <= (u.strike - m.spot) { l.strike } else { u.strike })
-        }
-        (Some(one), None) | (None, Some(one)) => Some(one.strike),
-        (None, None) => None,
-    }
 }
 
 /// The event's expiration and its chain, or the reason there is none.

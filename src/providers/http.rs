@@ -14,6 +14,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::ProviderError;
+use super::resilience::{Breaker, BreakerState, CallOutcome, Resilience, RetryConfig};
 use crate::clock::Clock;
 
 /// A provider's health as `ivcd status` shows it.
@@ -31,6 +32,16 @@ pub struct HealthSnapshot {
     pub last_success: Option<DateTime<Utc>>,
     /// When the last request failed (UTC), and why.
     pub last_error: Option<HealthError>,
+    /// Retries sent since the daemon started (included in `requests_sent`).
+    #[serde(default)]
+    pub retries: u64,
+    /// Waits for the provider's own rate-limit window (Tradier's
+    /// `X-Ratelimit-Available: 0`) since the daemon started.
+    #[serde(default)]
+    pub rate_limit_waits: u64,
+    /// The circuit breaker's state; `None` in snapshots from before it existed.
+    #[serde(default)]
+    pub breaker: Option<BreakerState>,
 }
 
 /// A provider's most recent failure.
@@ -47,6 +58,10 @@ struct HealthState {
     last_success: Option<DateTime<Utc>>,
     last_error: Option<HealthError>,
     recent: VecDeque<DateTime<Utc>>,
+    retries: u64,
+    rate_limit_waits: u64,
+    /// The provider said its window is used up until then (UTC).
+    window_closed_until: Option<DateTime<Utc>>,
 }
 
 /// A provider's request record, shared by its client and `ivcd status`; cheap to clone.
@@ -56,6 +71,7 @@ pub struct ProviderHealth {
     requests_per_minute: u32,
     requests: Arc<AtomicU64>,
     state: Arc<Mutex<HealthState>>,
+    breaker: Arc<Breaker>,
     clock: Arc<dyn Clock>,
 }
 
@@ -96,6 +112,9 @@ impl ProviderHealth {
             requests_per_minute: self.requests_per_minute,
             last_success: state.last_success,
             last_error: state.last_error.clone(),
+            retries: state.retries,
+            rate_limit_waits: state.rate_limit_waits,
+            breaker: Some(self.breaker.state()),
         }
     }
 }
@@ -107,14 +126,17 @@ pub struct HttpClient {
     client: reqwest::Client,
     base_url: reqwest::Url,
     limiter: Arc<DefaultDirectRateLimiter>,
+    retry: RetryConfig,
     health: ProviderHealth,
 }
 
 impl HttpClient {
     /// A client for `provider` at `base_url`, sending at most
     /// `requests_per_minute` requests in any 60-second window (one request
-    /// every 60/N seconds, no burst), each with `timeout`. `clock` stamps
-    /// the health record.
+    /// every 60/N seconds, no burst), each with `timeout`, retried and
+    /// guarded by a circuit breaker as `resilience` says
+    /// ([`super::resilience`]). `clock` stamps the health record and times
+    /// the breaker's cool-down.
     ///
     /// # Errors
     /// A message when the base URL does not parse or the TLS backend fails.
@@ -125,7 +147,9 @@ impl HttpClient {
         timeout: Duration,
         default_headers: HeaderMap,
         clock: Arc<dyn Clock>,
+        resilience: Resilience,
     ) -> Result<Self, String> {
+        let Resilience { retry, breaker } = resilience;
         let base_url =
             reqwest::Url::parse(base_url).map_err(|e| format!("{provider}.base_url {base_url:?}: {e}"))?;
         let client = reqwest::Client::builder()
@@ -145,11 +169,13 @@ impl HttpClient {
             client,
             base_url,
             limiter: Arc::new(RateLimiter::direct(quota)),
+            retry,
             health: ProviderHealth {
                 provider,
                 requests_per_minute: per_minute.get(),
                 requests: Arc::new(AtomicU64::new(0)),
                 state: Arc::default(),
+                breaker: Arc::new(Breaker::new(breaker)),
                 clock,
             },
         })
@@ -187,18 +213,49 @@ impl HttpClient {
     /// really an error (a vendor's throttle notice) into one; the health
     /// record counts the request as failed then.
     ///
+    /// Transient failures are retried with backoff and the call goes through
+    /// the circuit breaker ([`super::resilience`]); every try waits for the
+    /// rate limiter.
+    ///
     /// # Errors
-    /// As [`HttpClient::get_text`], or `check`'s error.
+    /// As [`HttpClient::get_text`] (the last try's error), `check`'s error,
+    /// or [`ProviderError::CircuitOpen`] without a request.
     pub async fn get_checked(
         &self,
         path: &str,
         query: &[(&str, &str)],
         shown: &str,
-        check: impl FnOnce(&str) -> Result<(), ProviderError>,
+        check: impl Fn(&str) -> Result<(), ProviderError>,
     ) -> Result<String, ProviderError> {
-        let result =
-            self.get_unrecorded(path, query, shown).await.and_then(|body| check(&body).map(|()| body));
-        self.health.record(result.as_ref().map(|_| ()));
+        let clock = &self.health.clock;
+        if let Err(until) = self.health.breaker.admit(clock.now()) {
+            return Err(ProviderError::CircuitOpen {
+                provider: self.provider,
+                request: shown.to_owned(),
+                until,
+            });
+        }
+        let mut delays = self.retry.delays();
+        let result = loop {
+            let result =
+                self.get_unrecorded(path, query, shown).await.and_then(|body| check(&body).map(|()| body));
+            self.health.record(result.as_ref().map(|_| ()));
+            match (result, delays.next()) {
+                (Err(e), Some(delay)) if e.is_transient() => {
+                    let wait = self.retry.wait_after(&e, delay);
+                    tracing::warn!(provider = self.provider, request = shown, error = %e, wait_ms = wait.as_millis() as u64, "retrying");
+                    self.health.state().retries += 1;
+                    // A relative wait on tokio's timer: it needs no wall clock,
+                    // and paused-time tests pass through it at once.
+                    tokio::time::sleep(wait).await;
+                }
+                (result, _) => break result,
+            }
+        };
+        let state = self.health.breaker.record(CallOutcome::of(&result), clock.now());
+        if let (Err(e), BreakerState::Open { until }) = (&result, state) {
+            tracing::error!(provider = self.provider, error = %e, %until, "circuit open: calls fail at once until the cool-down ends");
+        }
         result
     }
 
@@ -215,12 +272,26 @@ impl HttpClient {
             timeout: false,
         })?;
         self.limiter.until_ready().await;
+        // The provider's own window (Tradier's X-Ratelimit-* headers) wins
+        // over our limiter when it says it is used up.
+        let closed_until = self.health.state().window_closed_until.take();
+        let now = self.health.clock.now();
+        if let Some(until) = closed_until.filter(|u| *u > now) {
+            tracing::info!(provider = self.provider, %until, "provider's rate-limit window used up; waiting");
+            self.health.state().rate_limit_waits += 1;
+            // Tradier's windows are one minute long: never wait longer than that.
+            let wait = (until - now).to_std().unwrap_or_default().min(Duration::from_secs(60));
+            tokio::time::sleep(wait).await;
+        }
         self.health.record_request();
         tracing::debug!(provider = self.provider, request = shown, "request");
         let response =
             self.client.get(url).query(query).send().await.map_err(|e| self.transport(shown, e))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
+        if let Some(until) = window_closed_until(response.headers()) {
+            self.health.state().window_closed_until = Some(until);
+        }
         let body = response.text().await.map_err(|e| self.transport(shown, e))?;
         match status.as_u16() {
             200..=299 => Ok(body),
@@ -268,6 +339,17 @@ impl HttpClient {
 fn excerpt(body: &str) -> String {
     let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     one_line.chars().take(200).collect()
+}
+
+/// When Tradier's window reopens, if its headers say it is used up:
+/// `X-Ratelimit-Available: 0` with `X-Ratelimit-Expiry` in epoch
+/// milliseconds (Tradier's documentation, "Rate Limiting").
+fn window_closed_until(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
+    if number("x-ratelimit-available")? > 0 {
+        return None;
+    }
+    DateTime::from_timestamp_millis(number("x-ratelimit-expiry")?)
 }
 
 /// Seconds from a `Retry-After` header (the delta-seconds form).

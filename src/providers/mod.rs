@@ -15,9 +15,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker, UnderlyingQuote};
 
 pub mod alpha_vantage;
+pub mod cache;
 pub mod decimal;
 pub mod files;
 pub mod http;
+pub mod resilience;
 pub mod tradier;
 pub mod unconfigured;
 
@@ -96,6 +98,17 @@ pub enum ProviderError {
         /// 401 or 403.
         status: u16,
     },
+    /// The provider's circuit breaker is open after consecutive failures:
+    /// no request was sent.
+    #[error("{provider}: not asked for {request}: circuit open after repeated failures, until {until}")]
+    CircuitOpen {
+        /// Provider name.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// When the next probe may go (UTC).
+        until: chrono::DateTime<chrono::Utc>,
+    },
     /// The response arrived but was not what it should be.
     #[error(transparent)]
     Parse(#[from] ParseError),
@@ -138,7 +151,9 @@ impl ProviderError {
     /// are permanent.
     pub fn is_transient(&self) -> bool {
         match self {
-            ProviderError::Transport { .. } | ProviderError::RateLimited { .. } => true,
+            ProviderError::Transport { .. }
+            | ProviderError::RateLimited { .. }
+            | ProviderError::CircuitOpen { .. } => true,
             ProviderError::Status { status, .. } => *status >= 500 || *status == 408,
             _ => false,
         }

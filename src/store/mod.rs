@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 mod alerts;
 mod backtest;
 mod bars;
+mod cache;
 mod daemon;
 mod events;
 mod jobs;

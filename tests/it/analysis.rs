@@ -69,11 +69,7 @@ fn analyse(
         chain.contracts.iter().filter(|c| expirations.contains(&c.expiration)).cloned().collect();
     let event: Vec<_> = contracts.iter().filter(|c| c.expiration == expirations[0]).cloned().collect();
     let implied = implied::implied_move(&event, spot).ok();
-    let atm_strike = implied.as_ref().and_then(|m| match (&m.lower, &m.upper) {
-        (Some(l), Some(u)) => Some(if spot - l.strike <= u.strike - spot { l.strike } else { u.strike }),
-        (Some(one), None) | (None, Some(one)) => Some(one.strike),
-        (None, None) => None,
-    });
+    let atm_strike = implied.as_ref().and_then(implied::ImpliedMove::atm_strike);
     full::analyse(
         &AnalysisInputs {
             contracts: &contracts,

@@ -1289,8 +1289,23 @@ fn apply(text: &str, edits: &[Edit]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Cases per fuzz property: `IVCD_FUZZ_CASES` (`.ci/run` sets a larger
+/// bounded run), 128 by default.
+fn fuzz_cases() -> u32 {
+    std::env::var("IVCD_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128)
+}
+
+static FUZZED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The process's peak resident set, KiB (Linux `VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_strings_never_panic(text in any::<String>()) {
@@ -1310,6 +1325,57 @@ proptest! {
         let samples = samples();
         let text = apply(&samples[sample.index(samples.len())], &edits);
         run_every_parser(&text);
+        FUZZED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    #[test]
+    fn mutated_configuration_files_never_panic(
+        file in prop::sample::select(vec!["ivcd.example.toml", "ivcd.sandbox.toml", "ivcd.systemd.toml"]),
+        edits in prop::collection::vec(edit(), 1..8),
+    ) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(file);
+        let text = apply(&std::fs::read_to_string(path).unwrap(), &edits);
+        // A clear error or a configuration: never a panic.
+        let figment = figment::Figment::new().merge(<figment::providers::Toml as figment::providers::Format>::string(&text));
+        let _ = ivcd::config::Config::from_figment(&figment, file.to_owned());
+        FUZZED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The bounded fuzz run's figures (run last by name order is not promised,
+/// so it fuzzes its own share): inputs through every parser, and the peak
+/// memory they took.
+#[test]
+fn fuzz_run_reports_its_figures_and_stays_within_memory() {
+    let before = peak_rss_kib();
+    let samples = samples();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: fuzz_cases(),
+        ..ProptestConfig::default()
+    });
+    let inputs = std::cell::Cell::new(0usize);
+    runner
+        .run(&(any::<prop::sample::Index>(), prop::collection::vec(edit(), 1..16)), |(sample, edits)| {
+            let text = apply(&samples[sample.index(samples.len())], &edits);
+            run_every_parser(&text);
+            inputs.set(inputs.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    let after = peak_rss_kib();
+    let total = inputs.get() + FUZZED.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "fuzz: {total} mutated inputs of {} real recorded files through every parser (Tradier JSON, Alpha Vantage CSV/JSON, Cboe CSV, OHLCV, trading-desk CSV), 0 panics; peak RSS {} KiB -> {} KiB",
+        samples.len(),
+        before.unwrap_or(0),
+        after.unwrap_or(0)
+    );
+    if let (Some(before), Some(after)) = (before, after) {
+        assert!(
+            after.saturating_sub(before) < 512 * 1024,
+            "fuzzing grew the peak RSS by {} KiB",
+            after - before
+        );
     }
 }
 

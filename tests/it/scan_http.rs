@@ -261,3 +261,57 @@ async fn backtest_asks_for_the_close_before_each_event_and_borrows_no_other_day(
     let again = jobs::backtest::backtest(&ctx, now, &[Ticker::new("IBM").unwrap()], None).await.unwrap();
     assert_eq!((again.chains_requested, again.reused), (2, 0));
 }
+
+/// The response cache: within a chain's 30 s and the day's expirations, a
+/// second ask (also after a restart: a new process on the same database)
+/// sends no request; past the time to live it asks again.
+#[tokio::test]
+async fn the_response_cache_survives_a_restart_and_expires() {
+    let server = MockServer::start().await;
+    for (endpoint, file) in [
+        ("/v1/markets/options/expirations", "expirations_PLTR_2024-06-28.json"),
+        ("/v1/markets/options/chains", "chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(endpoint))
+            .respond_with(ResponseTemplate::new(200).set_body_string(read_data(&format!("{TRADIER}/{file}"))))
+            .mount(&server)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let mut c = Config { database: db.clone(), ..Config::default() };
+    c.tradier.base_url = server.uri();
+    c.tradier.token = Secret::new("test-token");
+    let start = at("2024-06-28T19:00:00Z");
+    let clock = Arc::new(FixedClock::new(start));
+    let pltr = Ticker::new("PLTR").unwrap();
+    let june = NaiveDate::from_ymd_opt(2026, 6, 18).unwrap();
+    let cached = |store: ivcd::store::Store| {
+        let client: Arc<dyn OptionChains> = Arc::new(TradierClient::new(&c.tradier, clock.clone()).unwrap());
+        ivcd::providers::cache::CachedChains::new(client, "tradier", store, clock.clone(), c.cache.clone())
+    };
+    let requests = || async { server.received_requests().await.unwrap().len() };
+
+    let first = cached(ivcd::store::Store::open(&db).unwrap());
+    let expirations = first.expirations(&pltr, start).await.unwrap();
+    let chain = first.chain(&pltr, june, start).await.unwrap();
+    assert_eq!(requests().await, 2);
+    assert_eq!(first.expirations(&pltr, start).await.unwrap(), expirations);
+    assert_eq!(first.chain(&pltr, june, start + chrono::Duration::seconds(10)).await.unwrap(), chain);
+    assert_eq!(requests().await, 2, "both from the cache");
+
+    // A restart: a new store on the same file, 20 s later.
+    drop(first);
+    clock.set(start + chrono::Duration::seconds(20));
+    let second = cached(ivcd::store::Store::open(&db).unwrap());
+    assert_eq!(second.expirations(&pltr, start + chrono::Duration::seconds(20)).await.unwrap(), expirations);
+    assert_eq!(second.chain(&pltr, june, start + chrono::Duration::seconds(20)).await.unwrap(), chain);
+    assert_eq!(requests().await, 2, "nothing asked again after the restart");
+
+    // Past the chain's 30 s the chain is asked for again; the expirations hold for the day.
+    clock.set(start + chrono::Duration::seconds(45));
+    second.chain(&pltr, june, start + chrono::Duration::seconds(45)).await.unwrap();
+    second.expirations(&pltr, start + chrono::Duration::seconds(45)).await.unwrap();
+    assert_eq!(requests().await, 3);
+}

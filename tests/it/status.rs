@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use ivcd::calendar::NyseCalendar;
 use ivcd::config::{Config, TimetableConfig};
 use ivcd::providers::http::{HealthError, HealthSnapshot};
+use ivcd::providers::resilience::BreakerState;
 use ivcd::replay::{self, Scenario};
 use ivcd::status::{self, DaemonInfo, Live, SkippedSlot, State, StatusReport};
 use ivcd::store::Store;
@@ -69,6 +70,9 @@ async fn healthy() {
         requests_per_minute: 120,
         last_success: Some(at("2023-07-18T15:00:12-04:00")),
         last_error: None,
+        retries: 0,
+        rate_limit_waits: 0,
+        breaker: Some(BreakerState::Closed { consecutive_failures: 0 }),
     };
     let (report, dir) = report(Some(Live { daemon: daemon_info(), providers: vec![tradier] })).await;
     assert_eq!(report.state, State::Healthy, "{:?}", report.problems);
@@ -104,12 +108,15 @@ async fn degraded() {
             message: "alpha_vantage: request EARNINGS CVNA: rate limited: Thank you for using Alpha Vantage!"
                 .into(),
         }),
+        retries: 2,
+        rate_limit_waits: 0,
+        breaker: Some(BreakerState::Open { until: at("2023-07-18T15:30:40-04:00") }),
     };
     let (report, dir) = report(Some(Live { daemon: info, providers: vec![alpha] })).await;
     assert_eq!(report.state, State::Degraded);
     assert_eq!(report.state.exit_code(), 1);
     let kinds: Vec<&str> = report.problems.iter().map(|p| p.kind.as_str()).collect();
-    assert_eq!(kinds, ["skipped_slot", "provider_error"]);
+    assert_eq!(kinds, ["skipped_slot", "circuit_open", "provider_error"]);
     insta::assert_snapshot!("status_degraded_text", stable(&status::render_text(&report), dir.path()));
     let json = serde_json::to_string_pretty(&report).unwrap();
     insta::assert_snapshot!("status_degraded_json", stable(&json, dir.path()));

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::AlphaVantageConfig;
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
 use crate::providers::http::HttpClient;
+use crate::providers::resilience::Resilience;
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, ProviderError};
 
 const PROVIDER: &str = "alpha_vantage";
@@ -43,6 +44,7 @@ impl AlphaVantageClient {
             Duration::from_secs(config.timeout_seconds),
             HeaderMap::new(),
             clock,
+            Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
         )?;
         Ok(Self { http, api_key })
     }

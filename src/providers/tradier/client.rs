@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::TradierConfig;
 use crate::domain::{ChainSnapshot, DailyBar, Ticker, UnderlyingQuote};
 use crate::providers::http::HttpClient;
+use crate::providers::resilience::Resilience;
 use crate::providers::{DailyBars, OptionChains, ProviderError, Quotes};
 
 /// Symbols per quotes request (keeps the URL well under common 8 KiB limits).
@@ -48,6 +49,7 @@ impl TradierClient {
             Duration::from_secs(config.timeout_seconds),
             headers,
             clock.clone(),
+            Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
         )?;
         Ok(Self { http, clock })
     }

@@ -1,0 +1,146 @@
+//! A response cache in front of a provider's option chains, kept in SQLite
+//! (table `response_cache`), so a restart mid-scan does not ask again for
+//! what it already has.
+//!
+//! Time to live by kind (`[cache]`): a chain 30 s (quotes move), the
+//! expirations until the end of the ET day they were fetched (the listed
+//! expirations change overnight), at most `expirations_ttl_hours`. Daily
+//! bars need no cache here: the backfill stores them with the ranges fetched
+//! and never asks twice for a completed session.
+//!
+//! Entries are the parsed answers as JSON. A cache the store cannot read or
+//! write is skipped with a warning: the provider is asked instead.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{OptionChains, ProviderError};
+use crate::clock::Clock;
+use crate::domain::{ChainSnapshot, Ticker};
+use crate::store::Store;
+
+/// `[cache]`: how long provider answers are reused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Keep answers at all (default true).
+    pub enabled: bool,
+    /// Seconds a chain is reused (default 30).
+    pub chain_ttl_seconds: u64,
+    /// Hours the expirations are reused at most; never past the end of the
+    /// ET day they were fetched (default 24).
+    pub expirations_ttl_hours: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { enabled: true, chain_ttl_seconds: 30, expirations_ttl_hours: 24 }
+    }
+}
+
+/// [`OptionChains`] with a response cache in front.
+pub struct CachedChains {
+    inner: Arc<dyn OptionChains>,
+    provider: &'static str,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: CacheConfig,
+}
+
+impl CachedChains {
+    /// A cache named `provider` in `store` in front of `inner`.
+    pub fn new(
+        inner: Arc<dyn OptionChains>,
+        provider: &'static str,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: CacheConfig,
+    ) -> Self {
+        Self { inner, provider, store, clock, config }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, request: &str) -> Option<T> {
+        if !self.config.enabled {
+            return None;
+        }
+        let (provider, key, now) = (self.provider, request.to_owned(), self.clock.now());
+        match self.store.run(move |db| db.cached_response(provider, &key, now)).await {
+            Ok(Some(body)) => serde_json::from_str(&body).ok(),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, request, "response cache unreadable; asking the provider");
+                None
+            }
+        }
+    }
+
+    async fn put<T: Serialize>(
+        &self,
+        request: &str,
+        kind: &'static str,
+        value: &T,
+        expires_at: DateTime<Utc>,
+    ) {
+        if !self.config.enabled {
+            return;
+        }
+        let Ok(body) = serde_json::to_string(value) else { return };
+        let (provider, key, now) = (self.provider, request.to_owned(), self.clock.now());
+        if let Err(e) =
+            self.store.run(move |db| db.cache_response(provider, &key, kind, &body, now, expires_at)).await
+        {
+            tracing::warn!(error = %e, request, "response cache not written");
+        }
+    }
+}
+
+/// The end of the ET calendar day of `at`, as UTC.
+fn end_of_et_day(at: DateTime<Utc>) -> DateTime<Utc> {
+    let day = crate::jobs::et_date(at);
+    let next = day.succ_opt().unwrap_or(day);
+    crate::timetable::et_instant(next, chrono::NaiveTime::MIN)
+}
+
+#[async_trait]
+impl OptionChains for CachedChains {
+    async fn expirations(
+        &self,
+        ticker: &Ticker,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<NaiveDate>, ProviderError> {
+        let request = format!("expirations {ticker} {}", crate::jobs::et_date(as_of));
+        if let Some(hit) = self.get::<Vec<NaiveDate>>(&request).await {
+            tracing::debug!(ticker = %ticker, "expirations from the response cache");
+            return Ok(hit);
+        }
+        let fresh = self.inner.expirations(ticker, as_of).await?;
+        let now = self.clock.now();
+        let hours = chrono::Duration::hours(i64::try_from(self.config.expirations_ttl_hours).unwrap_or(24));
+        self.put(&request, "expirations", &fresh, end_of_et_day(now).min(now + hours)).await;
+        Ok(fresh)
+    }
+
+    async fn chain(
+        &self,
+        ticker: &Ticker,
+        expiration: NaiveDate,
+        as_of: DateTime<Utc>,
+    ) -> Result<ChainSnapshot, ProviderError> {
+        let request = format!("chain {ticker} {expiration}");
+        if let Some(hit) = self.get::<ChainSnapshot>(&request).await {
+            // A chain is reused only within its time to live after it was taken.
+            let ttl = chrono::Duration::seconds(i64::try_from(self.config.chain_ttl_seconds).unwrap_or(30));
+            if hit.as_of <= as_of && as_of - hit.as_of <= ttl {
+                tracing::debug!(ticker = %ticker, %expiration, "chain from the response cache");
+                return Ok(hit);
+            }
+        }
+        let fresh = self.inner.chain(ticker, expiration, as_of).await?;
+        let ttl = chrono::Duration::seconds(i64::try_from(self.config.chain_ttl_seconds).unwrap_or(30));
+        self.put(&request, "chain", &fresh, self.clock.now() + ttl).await;
+        Ok(fresh)
+    }
+}

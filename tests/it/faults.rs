@@ -1,0 +1,409 @@
+//! Fault injection: a local fake HTTP server that answers each request by
+//! script (slow, 429, 500, connection reset, truncated JSON, wrong types, an
+//! HTML error page, an empty body, Tradier's used-up rate-limit window), and
+//! what the clients and the scan make of each. The good answers are the real
+//! recorded Tradier PLTR responses. Each test prints the faults it injected.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ivcd::clock::{Clock, FixedClock};
+use ivcd::config::{Config, Secret};
+use ivcd::domain::Ticker;
+use ivcd::providers::resilience::BreakerState;
+use ivcd::providers::tradier::client::TradierClient;
+use ivcd::providers::{OptionChains, ProviderError, Quotes};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::support::read_data;
+
+const TRADIER: &str =
+    "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 200 with this body (JSON).
+    Ok(String),
+    /// 200 with this body and Tradier's headers saying the window is used up
+    /// until `expiry_ms` (epoch milliseconds).
+    WindowUsedUp(String, i64),
+    /// This status with a short JSON body.
+    Status(u16),
+    /// 429 with `Retry-After: seconds`.
+    TooMany(u64),
+    /// The connection is reset without an answer.
+    Reset,
+    /// No answer for this long (longer than the client's timeout).
+    Slow(Duration),
+    /// 200 with the first half of this body.
+    Truncated(String),
+    /// 200 with this body whose types are wrong.
+    WrongTypes(String),
+    /// 502 with an HTML error page, as a proxy answers.
+    Html,
+    /// 200 with an empty body.
+    Empty,
+}
+
+impl Fault {
+    fn name(&self) -> &'static str {
+        match self {
+            Fault::Ok(_) => "ok",
+            Fault::WindowUsedUp(..) => "window used up",
+            Fault::Status(_) => "status",
+            Fault::TooMany(_) => "429",
+            Fault::Reset => "reset",
+            Fault::Slow(_) => "slow",
+            Fault::Truncated(_) => "truncated JSON",
+            Fault::WrongTypes(_) => "wrong types",
+            Fault::Html => "HTML page",
+            Fault::Empty => "empty body",
+        }
+    }
+}
+
+type Script = dyn Fn(&str, usize) -> Fault + Send + Sync;
+
+/// Each request: when it arrived, its target, the fault answered.
+type RequestLog = Arc<Mutex<Vec<(tokio::time::Instant, String, &'static str)>>>;
+
+/// A fake server: `script(target, n)` answers the n-th request (from 0) for
+/// `target` (path and query).
+pub struct FaultServer {
+    pub uri: String,
+    log: RequestLog,
+}
+
+impl FaultServer {
+    pub async fn start(script: impl Fn(&str, usize) -> Fault + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let uri = format!("http://{}", listener.local_addr().unwrap());
+        let log: RequestLog = Arc::default();
+        let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let script: Arc<Script> = Arc::new(script);
+        let (log2, counts2) = (log.clone(), counts.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let (log, counts, script) = (log2.clone(), counts2.clone(), script.clone());
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head);
+                    let target = text.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    let n = {
+                        let mut c = counts.lock().unwrap();
+                        let n = c.entry(target.clone()).or_insert(0);
+                        *n += 1;
+                        *n - 1
+                    };
+                    let fault = script(&target, n);
+                    log.lock().unwrap().push((tokio::time::Instant::now(), target, fault.name()));
+                    let (status, body, extra): (u16, String, String) = match fault {
+                        Fault::Ok(body) => (200, body, String::new()),
+                        Fault::WindowUsedUp(body, expiry) => (
+                            200,
+                            body,
+                            format!(
+                                "X-Ratelimit-Allowed: 120\r\nX-Ratelimit-Used: 120\r\nX-Ratelimit-Available: 0\r\nX-Ratelimit-Expiry: {expiry}\r\n"
+                            ),
+                        ),
+                        Fault::Status(code) => (code, r#"{"fault":"injected"}"#.into(), String::new()),
+                        Fault::TooMany(secs) => (429, "Too Many Requests".into(), format!("Retry-After: {secs}\r\n")),
+                        Fault::Reset => {
+                            // SO_LINGER 0 makes the close an RST, which is the fault wanted.
+                            #[allow(deprecated)]
+                            let _ = socket.set_linger(Some(Duration::ZERO));
+                            return; // dropped: RST
+                        }
+                        Fault::Slow(d) => {
+                            tokio::time::sleep(d).await;
+                            return;
+                        }
+                        Fault::Truncated(body) => (200, body[..body.len() / 2].to_owned(), String::new()),
+                        Fault::WrongTypes(body) => (200, body, String::new()),
+                        Fault::Html => (
+                            502,
+                            "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+                                .into(),
+                            String::new(),
+                        ),
+                        Fault::Empty => (200, String::new(), String::new()),
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(response.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Self { uri, log }
+    }
+
+    /// The requests received: (when, target, the fault answered).
+    pub fn requests(&self) -> Vec<(tokio::time::Instant, String, &'static str)> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn chain_body() -> String {
+    read_data(&format!("{TRADIER}/chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json"))
+}
+
+fn config(uri: &str) -> Config {
+    let mut c = Config::default();
+    c.tradier.base_url = uri.to_owned();
+    c.tradier.token = Secret::new("test-token");
+    c.tradier.requests_per_minute = 6000;
+    c.tradier.timeout_seconds = 1;
+    c.tradier.retry.initial_delay_ms = 10;
+    c.tradier.retry.max_delay_seconds = 2;
+    c
+}
+
+fn client(c: &Config, clock: Arc<dyn Clock>) -> TradierClient {
+    TradierClient::new(&c.tradier, clock).unwrap()
+}
+
+fn pltr() -> Ticker {
+    Ticker::new("PLTR").unwrap()
+}
+
+const EXPIRATION: (i32, u32, u32) = (2026, 6, 18);
+
+fn june() -> NaiveDate {
+    NaiveDate::from_ymd_opt(EXPIRATION.0, EXPIRATION.1, EXPIRATION.2).unwrap()
+}
+
+#[tokio::test]
+async fn transient_faults_are_retried_until_the_real_answer_arrives() {
+    let body = chain_body();
+    // Each sequence fails, then answers with the recorded chain.
+    let cases: Vec<(&str, Vec<Fault>)> = vec![
+        ("500 twice", vec![Fault::Status(500), Fault::Status(503)]),
+        ("connection reset", vec![Fault::Reset]),
+        ("slow beyond the timeout", vec![Fault::Slow(Duration::from_secs(3))]),
+        ("HTML 502 page", vec![Fault::Html]),
+        ("429 with Retry-After", vec![Fault::TooMany(1)]),
+    ];
+    let mut injected = 0;
+    for (name, faults) in cases {
+        let (script_faults, ok) = (faults.clone(), body.clone());
+        let server = FaultServer::start(move |_, n| {
+            script_faults.get(n).cloned().unwrap_or_else(|| Fault::Ok(ok.clone()))
+        })
+        .await;
+        let c = config(&server.uri);
+        let client = client(&c, Arc::new(FixedClock::new(at("2024-06-28T19:00:00Z"))));
+        let chain = client.chain(&pltr(), june(), at("2024-06-28T19:00:00Z")).await;
+        let chain = chain.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(chain.contracts.len(), 22, "{name}: the recorded chain");
+        let requests = server.requests();
+        assert_eq!(requests.len(), faults.len() + 1, "{name}: one try per fault, then the answer");
+        let health = client.health().snapshot();
+        assert_eq!(health.retries as usize, faults.len(), "{name}");
+        assert_eq!(health.breaker, Some(BreakerState::Closed { consecutive_failures: 0 }), "{name}");
+        if let Fault::TooMany(secs) = faults[0] {
+            let gap = requests[1].0 - requests[0].0;
+            assert!(gap >= Duration::from_secs(secs), "{name}: waited {gap:?}, Retry-After said {secs}s");
+        }
+        injected += faults.len();
+    }
+    println!("faults injected (transient, recovered): {injected}");
+}
+
+#[tokio::test]
+async fn permanent_faults_are_one_clear_error_and_no_retry() {
+    let body = chain_body();
+    let wrong_types = body.replacen("\"strike\":13.0", "\"strike\":{\"value\":13}", 1);
+    assert_ne!(wrong_types, body, "the recorded body has the field to break");
+    let cases: Vec<(&str, Fault, &str)> = vec![
+        ("refused token", Fault::Status(401), "credentials refused"),
+        ("truncated JSON", Fault::Truncated(body.clone()), "tradier"),
+        ("wrong types", Fault::WrongTypes(wrong_types), "invalid type"),
+        ("empty body", Fault::Empty, "tradier"),
+        ("404", Fault::Status(404), "HTTP 404"),
+    ];
+    for (name, fault, says) in &cases {
+        let f = fault.clone();
+        let server = FaultServer::start(move |_, _| f.clone()).await;
+        let c = config(&server.uri);
+        let client = client(&c, Arc::new(FixedClock::new(at("2024-06-28T19:00:00Z"))));
+        let err = client.chain(&pltr(), june(), at("2024-06-28T19:00:00Z")).await.unwrap_err();
+        assert!(!err.is_transient(), "{name}: {err}");
+        let text = err.to_string();
+        assert!(text.contains(says), "{name}: {text}");
+        assert!(!text.contains("test-token"), "{name}: {text}");
+        assert_eq!(server.requests().len(), 1, "{name}: never retried");
+    }
+    println!("faults injected (permanent, not retried): {}", cases.len());
+}
+
+#[tokio::test]
+async fn the_breaker_opens_fails_fast_probes_after_the_cool_down_and_closes() {
+    let ok = read_data(&format!("{TRADIER}/quotes_PLTR_2024-06-28.json"));
+    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let h = healthy.clone();
+    let server = FaultServer::start(move |_, _| {
+        if h.load(std::sync::atomic::Ordering::SeqCst) { Fault::Ok(ok.clone()) } else { Fault::Status(500) }
+    })
+    .await;
+    let mut c = config(&server.uri);
+    c.tradier.retry.max_attempts = 2;
+    c.tradier.breaker.failures = 3;
+    c.tradier.breaker.cool_down_seconds = 60;
+    let start = at("2024-06-28T19:00:00Z");
+    let clock = Arc::new(FixedClock::new(start));
+    let client = client(&c, clock.clone());
+    for _ in 0..3 {
+        let err = client.quotes(&[pltr()]).await.unwrap_err();
+        assert!(matches!(err, ProviderError::Status { status: 500, .. }), "{err}");
+    }
+    assert_eq!(server.requests().len(), 6, "three calls of two tries each");
+    assert_eq!(
+        client.health().snapshot().breaker,
+        Some(BreakerState::Open { until: start + chrono::Duration::seconds(60) })
+    );
+    // Open: the fourth call fails at once, without a request.
+    let err = client.quotes(&[pltr()]).await.unwrap_err();
+    assert!(matches!(err, ProviderError::CircuitOpen { .. }), "{err}");
+    assert!(err.to_string().contains("circuit open"), "{err}");
+    assert_eq!(server.requests().len(), 6);
+    // After the cool-down one probe goes; the provider is back; the circuit closes.
+    healthy.store(true, std::sync::atomic::Ordering::SeqCst);
+    clock.set(start + chrono::Duration::seconds(61));
+    let quotes = client.quotes(&[pltr()]).await.unwrap();
+    assert_eq!(quotes.len(), 1);
+    assert_eq!(server.requests().len(), 7);
+    assert_eq!(client.health().snapshot().breaker, Some(BreakerState::Closed { consecutive_failures: 0 }));
+    println!(
+        "breaker: opened after 3 failed calls (6 requests), 1 call refused without a request, closed after 1 probe"
+    );
+}
+
+#[tokio::test]
+async fn a_used_up_tradier_window_makes_the_next_request_wait_for_it() {
+    let ok = read_data(&format!("{TRADIER}/quotes_PLTR_2024-06-28.json"));
+    // The window reopens one second after "now" on the client's clock.
+    let now = at("2024-06-28T19:00:00Z");
+    let expiry = (now + chrono::Duration::seconds(1)).timestamp_millis();
+    let first = ok.clone();
+    let server = FaultServer::start(move |_, n| {
+        if n == 0 { Fault::WindowUsedUp(first.clone(), expiry) } else { Fault::Ok(ok.clone()) }
+    })
+    .await;
+    let c = config(&server.uri);
+    let client = client(&c, Arc::new(FixedClock::new(now)));
+    client.quotes(&[pltr()]).await.unwrap();
+    client.quotes(&[pltr()]).await.unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[1].0 - requests[0].0 >= Duration::from_millis(900),
+        "{:?}",
+        requests[1].0 - requests[0].0
+    );
+    assert_eq!(client.health().snapshot().rate_limit_waits, 1);
+}
+
+/// A scan over HTTP while Tradier fails in a different way for each
+/// reporter of the real Alpha Vantage calendar (recorded 2026-05-17): the
+/// scan completes, stores every candidate with the reason its fault gave,
+/// retries only what can change, and keeps to the rate limit.
+#[tokio::test]
+async fn a_scan_completes_under_faults_and_says_what_failed_for_each_ticker() {
+    const AV_CALENDAR: &str = "portfoliotree__alphavantage/specification/testdata/examples/fundamental/EARNINGS_CALENDAR_c674ae28.csv";
+    let alpha = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::query_param("function", "EARNINGS_CALENDAR"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
+        .mount(&alpha)
+        .await;
+    let expirations = read_data(&format!("{TRADIER}/expirations_PLTR_2024-06-28.json"));
+    // (fault, transient?, what the reason must say)
+    let kinds: Vec<(Fault, bool, &str)> = vec![
+        (Fault::Status(500), true, "HTTP 500"),
+        (Fault::Reset, true, "failed"),
+        (Fault::Html, true, "HTTP 502"),
+        (Fault::TooMany(1), true, "rate limited"),
+        (Fault::Truncated(expirations), false, "tradier"),
+        (Fault::WrongTypes(r#"{"expirations":{"date":[20260618]}}"#.into()), false, "tradier"),
+        (Fault::Empty, false, "tradier"),
+        (Fault::Status(404), false, "HTTP 404"),
+    ];
+    let by_symbol: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let (map, script_kinds) = (by_symbol.clone(), kinds.clone());
+    let tradier = FaultServer::start(move |target, _| {
+        if target.starts_with("/v1/markets/quotes") {
+            return Fault::Status(500);
+        }
+        let symbol = target.split("symbol=").nth(1).unwrap_or("").split('&').next().unwrap_or("").to_owned();
+        let mut map = map.lock().unwrap();
+        let next = map.len();
+        let i = *map.entry(symbol).or_insert(next);
+        script_kinds[i % script_kinds.len()].0.clone()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&tradier.uri);
+    config.database = dir.path().join("ivcd.db");
+    config.tradier.requests_per_minute = 1200;
+    config.tradier.breaker.failures = 0; // each ticker's own fault, not the breaker's
+    config.alpha_vantage.base_url = alpha.uri();
+    config.alpha_vantage.api_key = Secret::new("test-key");
+    config.alpha_vantage.requests_per_minute = 6000;
+    let clock = Arc::new(FixedClock::new(at("2026-05-17T22:00:00Z")));
+    let ctx = ivcd::cli::live_context(&config, clock.clone()).unwrap();
+    ivcd::jobs::refresh::refresh_calendar(&ctx, at("2026-05-17T22:00:00Z")).await.unwrap();
+    let scan_at = at("2026-05-18T19:00:00Z");
+    clock.set(scan_at);
+    let report = ivcd::jobs::scan::scan(&ctx, scan_at, scan_at, None).await.unwrap();
+    assert_eq!(report.candidates.len(), 24);
+
+    let requests = tradier.requests();
+    let symbols = by_symbol.lock().unwrap().clone();
+    let max_attempts = config.tradier.retry.max_attempts as usize;
+    for c in &report.candidates {
+        let i = symbols[c.ticker.as_str()];
+        let (fault, transient, says) = &kinds[i % kinds.len()];
+        let reason = c.reason.as_deref().unwrap_or("");
+        assert!(c.implied_move.is_none() && c.rank.is_none(), "{}", c.ticker);
+        assert!(
+            reason.starts_with("no chain") && reason.contains(says),
+            "{} ({}): {reason}",
+            c.ticker,
+            fault.name()
+        );
+        assert!(!reason.contains("test-token"));
+        let tries = requests.iter().filter(|r| r.1.contains(&format!("symbol={}", c.ticker))).count();
+        assert_eq!(tries, if *transient { max_attempts } else { 1 }, "{} ({})", c.ticker, fault.name());
+    }
+    // Within the limit: 1200 a minute is one request every 50 ms, no burst.
+    let mut starts: Vec<tokio::time::Instant> = requests.iter().map(|r| r.0).collect();
+    starts.sort();
+    let tightest = starts.windows(21).map(|w| w[20] - w[0]).min().unwrap_or(Duration::from_secs(1));
+    assert!(tightest >= Duration::from_millis(950), "21 requests within {tightest:?}: over 1200/min");
+    let stored = ctx.store.run(|db| db.latest_scan()).await.unwrap().unwrap();
+    assert_eq!(stored, report);
+    println!(
+        "scan under faults: {} tickers, {} requests ({} quote requests), every candidate stored with its fault's reason",
+        report.candidates.len(),
+        requests.len(),
+        requests.iter().filter(|r| r.1.starts_with("/v1/markets/quotes")).count()
+    );
+}
