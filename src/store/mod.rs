@@ -44,7 +44,7 @@ mod embedded {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite refused an operation.
-    #[error("database {path}: {context}: {source}")]
+    #[error("database {path}: {context}: {source}{}", advice(source))]
     Sqlite {
         /// The database file.
         path: String,
@@ -85,6 +85,25 @@ pub enum StoreError {
     /// The blocking task running the query panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+/// What to do about the storage trouble SQLite reports, for the error message.
+fn advice(source: &rusqlite::Error) -> &'static str {
+    use rusqlite::ErrorCode;
+    match source.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            " (another process holds the database, e.g. a sqlite3 session with an open transaction: \
+             end it; nothing stored was lost, and the job runs again at its next slot)"
+        }
+        Some(ErrorCode::DiskFull) => {
+            " (the disk is full: free space; nothing stored was lost, and the job runs again at its next slot)"
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            " (the database or its directory is not writable by this user: check the owner and mode of the \
+             state directory, /var/lib/ivcd for the service)"
+        }
+        _ => "",
+    }
 }
 
 /// A handle on the database; cheap to clone.

@@ -47,6 +47,8 @@ pub enum Fault {
     Html,
     /// 200 with an empty body.
     Empty,
+    /// The other answer, after a delay.
+    Delayed(Duration, Box<Fault>),
 }
 
 impl Fault {
@@ -62,6 +64,7 @@ impl Fault {
             Fault::WrongTypes(_) => "wrong types",
             Fault::Html => "HTML page",
             Fault::Empty => "empty body",
+            Fault::Delayed(_, inner) => inner.name(),
         }
     }
 }
@@ -107,7 +110,11 @@ impl FaultServer {
                         *n += 1;
                         *n - 1
                     };
-                    let fault = script(&target, n);
+                    let mut fault = script(&target, n);
+                    while let Fault::Delayed(d, inner) = fault {
+                        tokio::time::sleep(d).await;
+                        fault = *inner;
+                    }
                     log.lock().unwrap().push((tokio::time::Instant::now(), target, fault.name()));
                     let (status, body, extra): (u16, String, String) = match fault {
                         Fault::Ok(body) => (200, body, String::new()),
@@ -139,6 +146,7 @@ impl FaultServer {
                             String::new(),
                         ),
                         Fault::Empty => (200, String::new(), String::new()),
+                        Fault::Delayed(..) => unreachable!("unwrapped above"),
                     };
                     let response = format!(
                         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",

@@ -6,6 +6,7 @@ mod analysis;
 mod calendar;
 mod cli;
 mod config_files;
+mod crash;
 mod daemon;
 mod faults;
 mod parsers;
