@@ -98,6 +98,10 @@ fn advice(source: &rusqlite::Error) -> &'static str {
         Some(ErrorCode::DiskFull) => {
             " (the disk is full: free space; nothing stored was lost, and the job runs again at its next slot)"
         }
+        Some(ErrorCode::SystemIoFailure) => {
+            " (the operating system refused a read or write: is the disk full or failing? Check `df` and \
+             the kernel log; nothing committed was lost, and the job runs again at its next slot)"
+        }
         Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
             " (the database or its directory is not writable by this user: check the owner and mode of the \
              state directory, /var/lib/ivcd for the service)"

@@ -415,3 +415,124 @@ async fn a_scan_completes_under_faults_and_says_what_failed_for_each_ticker() {
         requests.iter().filter(|r| r.1.starts_with("/v1/markets/quotes")).count()
     );
 }
+
+/// Chains that fail, as a connection reset does, for every ticker but one.
+struct FailingExcept {
+    inner: Arc<dyn OptionChains>,
+    healthy: Ticker,
+}
+
+#[async_trait::async_trait]
+impl OptionChains for FailingExcept {
+    async fn expirations(
+        &self,
+        ticker: &Ticker,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<NaiveDate>, ProviderError> {
+        if *ticker != self.healthy {
+            return Err(ProviderError::Transport {
+                provider: "tradier",
+                request: format!("tradier /v1/markets/options/expirations {ticker}"),
+                message: "connection reset by peer".into(),
+                timeout: false,
+            });
+        }
+        self.inner.expirations(ticker, as_of).await
+    }
+
+    async fn chain(
+        &self,
+        ticker: &Ticker,
+        expiration: NaiveDate,
+        as_of: DateTime<Utc>,
+    ) -> Result<ivcd::domain::ChainSnapshot, ProviderError> {
+        self.inner.chain(ticker, expiration, as_of).await
+    }
+}
+
+/// The CVNA day (real calendar, Yahoo bars, the Cboe chain) with every other
+/// reporter's chain failing: the scan still ranks CVNA with exactly the
+/// figures of a fault-free run, and says for each other ticker what failed.
+#[tokio::test]
+async fn the_healthy_ticker_is_ranked_as_without_faults_while_the_others_fail() {
+    use ivcd::providers::files::recorded::{self, CalendarFormat, ChainFormat, RecordedProvider};
+    let data = crate::support::data_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let scenario_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/cvna-2023q2.toml");
+    let scenario = ivcd::replay::Scenario::load(&scenario_path).unwrap();
+    let clean = ivcd::replay::run(&scenario, &data, &dir.path().join("clean.db"), &Config::default(), false)
+        .await
+        .unwrap();
+    let clean_cvna = clean.scans[0].candidates.iter().find(|c| c.ticker.as_str() == "CVNA").unwrap().clone();
+
+    let calendar = "pmak99__trading-desk-public/exports/earnings_calendar.csv";
+    let events =
+        recorded::load_calendar(&data, std::path::Path::new(calendar), CalendarFormat::TradingDesk).unwrap();
+    let chain = recorded::load_chain(
+        &data,
+        std::path::Path::new("upstar7__Gamma-Ex/cvna_quotedata.csv"),
+        ChainFormat::CboeCsv,
+        None,
+        None,
+    )
+    .unwrap();
+    let provider = Arc::new(RecordedProvider::new(
+        events,
+        Some(data.join("Krzysztof-Smykla__Stock-Price-Dashboard/data")),
+        vec![chain],
+    ));
+    let clock = Arc::new(FixedClock::new(at("2023-07-18T10:05:00Z")));
+    let ctx = ivcd::jobs::JobContext {
+        store: ivcd::store::Store::open(&dir.path().join("faults.db")).unwrap(),
+        providers: ivcd::jobs::Providers {
+            calendar: provider.clone(),
+            calendar_source: "files".into(),
+            history: Some(provider.clone()),
+            history_source: "files".into(),
+            bars: provider.clone(),
+            bars_source: "files".into(),
+            quotes: provider.clone(),
+            chains: Arc::new(FailingExcept {
+                inner: provider.clone(),
+                healthy: Ticker::new("CVNA").unwrap(),
+            }),
+            end_of_day_chains: provider,
+            health: Vec::new(),
+        },
+        calendar: ivcd::calendar::NyseCalendar::new(),
+        config: Arc::new(Config::default()),
+        clock: clock.clone(),
+        cancel: tokio_util::sync::CancellationToken::new(),
+        queue_alerts: false,
+    };
+    ivcd::jobs::refresh::refresh_calendar(&ctx, at("2023-07-18T10:00:00Z")).await.unwrap();
+    ivcd::jobs::run_backfill(&ctx, at("2023-07-18T10:05:00Z"), Vec::new(), &|_, _, _| {}).await.unwrap();
+    let scan_at = at("2023-07-18T19:00:00Z");
+    clock.set(scan_at);
+    let report = ivcd::jobs::scan::scan(&ctx, scan_at, scan_at, None).await.unwrap();
+    assert_eq!(report.candidates.len(), clean.scans[0].candidates.len());
+    let cvna = report.candidates.iter().find(|c| c.ticker.as_str() == "CVNA").unwrap();
+    assert_eq!(cvna.rank, Some(1));
+    let comparable = |c: &ivcd::report::Candidate| {
+        (
+            c.implied_move,
+            c.vrp,
+            c.tier,
+            c.score(),
+            c.straddle,
+            c.expiration,
+            c.structures.len(),
+            c.analysis.clone(),
+        )
+    };
+    assert_eq!(
+        comparable(cvna),
+        comparable(&clean_cvna),
+        "the healthy ticker's figures do not depend on the others' faults"
+    );
+    for c in report.candidates.iter().filter(|c| c.ticker.as_str() != "CVNA") {
+        let reason = c.reason.as_deref().unwrap_or("");
+        assert!(reason.contains("connection reset by peer"), "{}: {reason}", c.ticker);
+    }
+}
