@@ -106,6 +106,21 @@ pub struct DaemonInfo {
     pub stopping: bool,
     /// Slots it did not run since it started (catch-up skips, overlaps), with the reason.
     pub skipped_slots: Vec<SkippedSlot>,
+    /// The database refused the last job that ran (locked, full, read-only);
+    /// cleared by the next job that reaches it.
+    #[serde(default)]
+    pub store_trouble: Option<StoreTrouble>,
+}
+
+/// A job that failed because the database refused it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreTrouble {
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// The slot whose job failed.
+    pub slot: Slot,
+    /// The database's error, with what to do.
+    pub message: String,
 }
 
 /// A configuration reload.
@@ -191,7 +206,7 @@ pub struct StoreStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// `calendar_disagreement`, `skipped_slot`, `job_failed`, `job_interrupted`,
-    /// `provider_error`, `circuit_open`, `reload_failed` or `store_unreadable`.
+    /// `provider_error`, `circuit_open`, `store_error`, `reload_failed` or `store_unreadable`.
     pub kind: String,
     /// What, in a sentence.
     pub message: String,
@@ -338,6 +353,18 @@ pub async fn build(
     if let Some(d) = &daemon {
         for s in &d.skipped_slots {
             problem("skipped_slot", format!("{} skipped: {}", slot_line(&s.slot), s.reason));
+        }
+        if let Some(t) = &d.store_trouble {
+            problem(
+                "store_error",
+                format!(
+                    "{} failed at {} because the database refused it; the slot is caught up at the next \
+                     start if its window is open: {}",
+                    slot_line(&t.slot),
+                    et_short(t.at),
+                    t.message
+                ),
+            );
         }
         if let Some(Reload { at, error: Some(e) }) = &d.last_reload {
             problem(

@@ -31,7 +31,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::{self, JobContext};
 use crate::providers::tradier::client::TradierClient;
-use crate::status::{self, DaemonInfo, Live, Reload, SkippedSlot};
+use crate::status::{self, DaemonInfo, Live, Reload, SkippedSlot, StoreTrouble};
 use crate::store::Store;
 use crate::timetable::{Job, Slot, Timetable};
 
@@ -161,51 +161,57 @@ struct Finished {
     slots: Vec<Slot>,
     /// Whether the run changed the calendar (a refresh re-reads the exchange's).
     calendar_checked: bool,
+    /// The database's refusal, when a job failed on it; `None` when the jobs
+    /// reached the database.
+    store_trouble: Option<StoreTrouble>,
 }
 
 /// Runs one slot: waits for its exact instant (an alarm may ring a little
 /// early), skips it if already settled, then runs its job as a recorded run.
 async fn run_slot(ctx: Arc<JobContext>, tradier: Option<Arc<TradierClient>>, slot: Slot) -> Finished {
     tokio::select! {
-        () = ctx.cancel.cancelled() => return Finished { slots: vec![slot], calendar_checked: false },
+        () = ctx.cancel.cancelled() => {
+            return Finished { slots: vec![slot], calendar_checked: false, store_trouble: None };
+        }
         () = ctx.clock.sleep_until(slot.at) => {}
     }
     let name = slot.job.name();
     match ctx.store.run(move |db| db.slot_settled(name, slot.at)).await {
         Ok(true) => {
             tracing::info!(job = name, slot = %slot.at, "slot already done; not run again");
-            return Finished { slots: vec![slot], calendar_checked: false };
+            return Finished { slots: vec![slot], calendar_checked: false, store_trouble: None };
         }
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "cannot look up the slot; running it"),
     }
     let ctx = ctx.as_ref();
-    // Each job records its own failure; the daemon only keeps going.
+    // Each job records its own failure; the daemon only keeps going. A
+    // failure of the database itself may not be recordable there, so it is
+    // also kept in the daemon's state for `ivcd status`.
     let mut calendar_checked = false;
-    match slot.job {
+    let error = match slot.job {
         Job::RefreshCalendar => {
-            let _ = jobs::run_refresh(ctx, slot.at).await;
+            let result = jobs::run_refresh(ctx, slot.at).await.err();
             if let Some(t) = &tradier
                 && !ctx.cancel.is_cancelled()
             {
                 check_exchange_calendar(t, &ctx.store, ctx.clock.now()).await;
                 calendar_checked = true;
             }
+            result
         }
-        Job::Backfill => {
-            let _ = jobs::run_backfill(ctx, slot.at, Vec::new(), &|_, _, _| {}).await;
+        Job::Backfill => jobs::run_backfill(ctx, slot.at, Vec::new(), &|_, _, _| {}).await.err(),
+        Job::Scan => jobs::run_scan(ctx, slot.at).await.err(),
+        Job::Review => jobs::run_review(ctx, slot.at).await.err(),
+        Job::Housekeeping => jobs::run_housekeeping(ctx, slot.at).await.err(),
+    };
+    let store_trouble = match error {
+        Some(jobs::JobError::Store(e)) => {
+            Some(StoreTrouble { at: ctx.clock.now(), slot, message: e.to_string() })
         }
-        Job::Scan => {
-            let _ = jobs::run_scan(ctx, slot.at).await;
-        }
-        Job::Review => {
-            let _ = jobs::run_review(ctx, slot.at).await;
-        }
-        Job::Housekeeping => {
-            let _ = jobs::run_housekeeping(ctx, slot.at).await;
-        }
-    }
-    Finished { slots: vec![slot], calendar_checked }
+        _ => None,
+    };
+    Finished { slots: vec![slot], calendar_checked, store_trouble }
 }
 
 /// The catch-up plan at start: per job, the missed slots since its last
@@ -383,6 +389,9 @@ impl Daemon {
 
     async fn finished(&mut self, finished: Finished) {
         self.waker.wake();
+        // The latest outcome says whether the database is in trouble: a job
+        // that reached it clears the entry.
+        lock(&self.shared).info.store_trouble = finished.store_trouble.clone();
         for slot in &finished.slots {
             if self.running.get(&slot.job) == Some(slot) {
                 self.running.remove(&slot.job);
@@ -462,13 +471,16 @@ impl Daemon {
         }
         self.tasks.spawn(async move {
             let mut calendar_checked = false;
+            let mut store_trouble = None;
             for slot in slots.iter().copied() {
                 if ctx.cancel.is_cancelled() {
                     break;
                 }
-                calendar_checked |= run_slot(ctx.clone(), tradier.clone(), slot).await.calendar_checked;
+                let one = run_slot(ctx.clone(), tradier.clone(), slot).await;
+                calendar_checked |= one.calendar_checked;
+                store_trouble = one.store_trouble;
             }
-            Finished { slots, calendar_checked }
+            Finished { slots, calendar_checked, store_trouble }
         });
     }
 }
@@ -517,6 +529,7 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
             last_reload: None,
             stopping: false,
             skipped_slots: Vec::new(),
+            store_trouble: None,
         },
         context: Arc::new(context),
     }));

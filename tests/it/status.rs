@@ -39,6 +39,7 @@ fn daemon_info() -> DaemonInfo {
         last_reload: None,
         stopping: false,
         skipped_slots: Vec::new(),
+        store_trouble: None,
     }
 }
 
@@ -178,4 +179,27 @@ async fn a_running_job_still_shows_its_last_finished_run() {
     assert_eq!(backfill.running.as_ref().map(|r| r.started_at), Some(started));
     let last = backfill.last_run.as_ref().expect("the replay's backfill");
     assert_eq!(last.slot, at("2023-07-18T06:05:00-04:00"));
+}
+
+#[tokio::test]
+async fn a_job_the_database_refused_is_a_problem_with_what_to_do() {
+    let mut info = daemon_info();
+    info.store_trouble = Some(ivcd::status::StoreTrouble {
+        at: at("2023-07-18T15:00:06-04:00"),
+        slot: Slot { job: Job::Scan, at: at("2023-07-18T15:00:00-04:00") },
+        message: "database /var/lib/ivcd/ivcd.db: start job run: database is locked (another process holds the \
+                  database, e.g. a sqlite3 session with an open transaction: end it; nothing stored was lost, \
+                  and the job runs again at its next slot)"
+            .into(),
+    });
+    let (report, _dir) = report(Some(Live { daemon: info, providers: Vec::new() })).await;
+    assert_eq!(report.state, State::Degraded);
+    let problem = report.problems.iter().find(|p| p.kind == "store_error").expect("a store_error problem");
+    assert!(
+        problem.message.contains("scan") && problem.message.contains("database is locked"),
+        "{}",
+        problem.message
+    );
+    let text = status::render_text(&report);
+    assert!(text.contains("[store_error]"), "{text}");
 }
