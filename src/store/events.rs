@@ -29,7 +29,7 @@ impl Db<'_> {
                                    THEN earnings_events.source ELSE excluded.source END,
                      fetched_at = excluded.fetched_at",
             )
-            .map_err(|source| StoreError::Sqlite { path: self.path.display().to_string(), context: "prepare upsert_events".into(), source })?;
+            .map_err(|cause| StoreError::Sqlite { path: self.path.display().to_string(), context: "prepare upsert_events".into(), cause })?;
         let mut n = 0;
         for e in events {
             n += stmt
@@ -40,10 +40,10 @@ impl Db<'_> {
                     e.source,
                     fetched
                 ])
-                .map_err(|source| StoreError::Sqlite {
+                .map_err(|cause| StoreError::Sqlite {
                     path: self.path.display().to_string(),
                     context: format!("store event {} {}", e.ticker, e.report_date),
-                    source,
+                    cause,
                 })?;
         }
         Ok(n)

@@ -44,15 +44,18 @@ mod embedded {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite refused an operation.
-    #[error("database {path}: {context}: {source}{}", advice(source))]
+    ///
+    /// SQLite's message is part of this error's text (the status report and
+    /// `job_runs.error` keep only the text), so it is not also a `source`:
+    /// printing the chain would repeat it.
+    #[error("database {path}: {context}: {cause}{}", advice(cause))]
     Sqlite {
         /// The database file.
         path: String,
         /// What was being done.
         context: String,
         /// SQLite's error.
-        #[source]
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     /// A migration failed; the database is left at the last applied version.
     #[error("database {path}: migration failed: {message}")]
@@ -93,18 +96,21 @@ fn advice(source: &rusqlite::Error) -> &'static str {
     match source.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             " (another process holds the database, e.g. a sqlite3 session with an open transaction: \
-             end it; nothing stored was lost, and the job runs again at its next slot)"
+             end it; nothing committed was lost, and the daemon runs the job again \
+             (`ivcd status` shows when))"
         }
         Some(ErrorCode::DiskFull) => {
-            " (the disk is full: free space; nothing stored was lost, and the job runs again at its next slot)"
+            " (the disk is full: free space; nothing committed was lost, and the daemon runs the job \
+             again (`ivcd status` shows when))"
         }
         Some(ErrorCode::SystemIoFailure) => {
             " (the operating system refused a read or write: is the disk full or failing? Check `df` and \
-             the kernel log; nothing committed was lost, and the job runs again at its next slot)"
+             the kernel log; nothing committed was lost, and the daemon runs the job again \
+             (`ivcd status` shows when))"
         }
         Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
             " (the database or its directory is not writable by this user: check the owner and mode of the \
-             state directory, /var/lib/ivcd for the service)"
+             state directory, /var/lib/ivcd for the service; nothing committed was lost)"
         }
         _ => "",
     }
@@ -130,10 +136,10 @@ impl Store {
         {
             return Err(StoreError::NoDirectory { path: shown });
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+        let conn = Connection::open(path).map_err(|cause| StoreError::Sqlite {
             path: shown.clone(),
             context: "open".into(),
-            source,
+            cause,
         })?;
         Self::prepare(conn, path.to_path_buf())
     }
@@ -150,15 +156,15 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|source| StoreError::Sqlite {
+        .map_err(|cause| StoreError::Sqlite {
             path: shown.clone(),
             context: "open read-only".into(),
-            source,
+            cause,
         })?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(|source| StoreError::Sqlite {
+        conn.busy_timeout(Duration::from_secs(5)).map_err(|cause| StoreError::Sqlite {
             path: shown,
             context: "set busy timeout".into(),
-            source,
+            cause,
         })?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
     }
@@ -168,10 +174,10 @@ impl Store {
     /// # Errors
     /// As [`Store::open`].
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+        let conn = Connection::open_in_memory().map_err(|cause| StoreError::Sqlite {
             path: ":memory:".into(),
             context: "open".into(),
-            source,
+            cause,
         })?;
         Self::prepare(conn, PathBuf::from(":memory:"))
     }
@@ -181,7 +187,7 @@ impl Store {
         let sql_err = |context: &str| {
             let shown = shown.clone();
             let context = context.to_owned();
-            move |source| StoreError::Sqlite { path: shown, context, source }
+            move |cause| StoreError::Sqlite { path: shown, context, cause }
         };
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql_err("set busy timeout"))?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
@@ -243,7 +249,7 @@ impl Db<'_> {
     /// Wraps a rusqlite error with the database path and `context`.
     fn err(&self, context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
         let context = context.into();
-        move |source| StoreError::Sqlite { path: self.path.display().to_string(), context, source }
+        move |cause| StoreError::Sqlite { path: self.path.display().to_string(), context, cause }
     }
 
     fn corrupt(&self, table: &'static str, column: &'static str, value: &str) -> StoreError {
