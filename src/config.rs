@@ -395,11 +395,15 @@ pub struct DaemonConfig {
     /// On SIGTERM, how long running jobs get to reach a safe point, in
     /// seconds (default 20; keep it below the unit's `TimeoutStopSec`).
     pub drain_timeout_seconds: u64,
+    /// When the database refuses a job (locked, full, read-only), the daemon
+    /// runs that slot again after this many minutes, for as long as the
+    /// slot's window is open (default 5; 1 to 60).
+    pub store_retry_minutes: u32,
 }
 
 impl Default for DaemonConfig {
     fn default() -> Self {
-        Self { status_socket: PathBuf::from("ivcd.sock"), drain_timeout_seconds: 20 }
+        Self { status_socket: PathBuf::from("ivcd.sock"), drain_timeout_seconds: 20, store_retry_minutes: 5 }
     }
 }
 
@@ -849,6 +853,10 @@ impl Config {
         check(
             (1..=600).contains(&self.daemon.drain_timeout_seconds),
             "daemon.drain_timeout_seconds must be between 1 and 600",
+        );
+        check(
+            (1..=60).contains(&self.daemon.store_retry_minutes),
+            "daemon.store_retry_minutes must be between 1 and 60",
         );
         check(!self.daemon.status_socket.as_os_str().is_empty(), "daemon.status_socket must be a path");
         check(

@@ -107,7 +107,8 @@ pub struct DaemonInfo {
     /// Slots it did not run since it started (catch-up skips, overlaps), with the reason.
     pub skipped_slots: Vec<SkippedSlot>,
     /// The database refused the last job that ran (locked, full, read-only);
-    /// cleared by the next job that reaches it.
+    /// cleared by the next job that reaches it (the refused slot's retry, or
+    /// any later job).
     #[serde(default)]
     pub store_trouble: Option<StoreTrouble>,
 }
@@ -121,6 +122,11 @@ pub struct StoreTrouble {
     pub slot: Slot,
     /// The database's error, with what to do.
     pub message: String,
+    /// When the daemon runs the slot again (UTC; `[daemon] store_retry_minutes`
+    /// later), or `None` when the slot's window closes before that: a later
+    /// slot of the job then does its work.
+    #[serde(default)]
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// A configuration reload.
@@ -355,11 +361,14 @@ pub async fn build(
             problem("skipped_slot", format!("{} skipped: {}", slot_line(&s.slot), s.reason));
         }
         if let Some(t) = &d.store_trouble {
+            let next = match t.retry_at {
+                Some(at) => format!("it runs again at {}", et_short(at)),
+                None => "its window closes before a retry; the job's next slot does its work".to_owned(),
+            };
             problem(
                 "store_error",
                 format!(
-                    "{} failed at {} because the database refused it; the slot is caught up at the next \
-                     start if its window is open: {}",
+                    "{} failed at {} because the database refused it; {next}: {}",
                     slot_line(&t.slot),
                     et_short(t.at),
                     t.message

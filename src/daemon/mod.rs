@@ -13,6 +13,10 @@
 //! of it finished `ok` (or it was deliberately skipped): re-running it does
 //! nothing, and the jobs themselves replace what an earlier run of the same
 //! slot stored, so nothing is ever duplicated.
+//!
+//! A job the database refused (locked, full, read-only) is kept in the
+//! status as `store_trouble` and its slot runs again every
+//! `[daemon] store_retry_minutes` while the slot's window is open.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -161,28 +165,49 @@ struct Finished {
     slots: Vec<Slot>,
     /// Whether the run changed the calendar (a refresh re-reads the exchange's).
     calendar_checked: bool,
-    /// The database's refusal, when a job failed on it; `None` when the jobs
-    /// reached the database.
-    store_trouble: Option<StoreTrouble>,
+    /// The database's refusals, one per slot whose job failed on it.
+    refused: Vec<StoreTrouble>,
+    /// Whether the last slot run was refused (the database is in trouble
+    /// now); `false` when it reached the database.
+    last_refused: bool,
+}
+
+impl Finished {
+    fn nothing(slot: Slot) -> Self {
+        Finished { slots: vec![slot], calendar_checked: false, refused: Vec::new(), last_refused: false }
+    }
 }
 
 /// Runs one slot: waits for its exact instant (an alarm may ring a little
 /// early), skips it if already settled, then runs its job as a recorded run.
-async fn run_slot(ctx: Arc<JobContext>, tradier: Option<Arc<TradierClient>>, slot: Slot) -> Finished {
+/// A `retry` (after the database refused the slot) first marks the refused
+/// attempt's unfinished run interrupted.
+async fn run_slot(
+    ctx: Arc<JobContext>,
+    tradier: Option<Arc<TradierClient>>,
+    slot: Slot,
+    retry: bool,
+) -> Finished {
     tokio::select! {
-        () = ctx.cancel.cancelled() => {
-            return Finished { slots: vec![slot], calendar_checked: false, store_trouble: None };
-        }
+        () = ctx.cancel.cancelled() => return Finished::nothing(slot),
         () = ctx.clock.sleep_until(slot.at) => {}
     }
     let name = slot.job.name();
     match ctx.store.run(move |db| db.slot_settled(name, slot.at)).await {
         Ok(true) => {
             tracing::info!(job = name, slot = %slot.at, "slot already done; not run again");
-            return Finished { slots: vec![slot], calendar_checked: false, store_trouble: None };
+            return Finished::nothing(slot);
         }
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "cannot look up the slot; running it"),
+    }
+    if retry {
+        tracing::info!(job = name, slot = %slot.at, "running again the slot the database refused");
+        let now = ctx.clock.now();
+        let reason = "the database refused the run; the daemon ran the slot again";
+        if let Err(e) = ctx.store.run(move |db| db.interrupt_slot_runs(name, slot.at, now, reason)).await {
+            tracing::warn!(error = %e, "cannot mark the refused run interrupted");
+        }
     }
     let ctx = ctx.as_ref();
     // Each job records its own failure; the daemon only keeps going. A
@@ -205,13 +230,14 @@ async fn run_slot(ctx: Arc<JobContext>, tradier: Option<Arc<TradierClient>>, slo
         Job::Review => jobs::run_review(ctx, slot.at).await.err(),
         Job::Housekeeping => jobs::run_housekeeping(ctx, slot.at).await.err(),
     };
-    let store_trouble = match error {
+    let refused: Vec<StoreTrouble> = match error {
         Some(jobs::JobError::Store(e)) => {
-            Some(StoreTrouble { at: ctx.clock.now(), slot, message: e.to_string() })
+            vec![StoreTrouble { at: ctx.clock.now(), slot, message: e.to_string(), retry_at: None }]
         }
-        _ => None,
+        _ => Vec::new(),
     };
-    Finished { slots: vec![slot], calendar_checked, store_trouble }
+    let last_refused = !refused.is_empty();
+    Finished { slots: vec![slot], calendar_checked, refused, last_refused }
 }
 
 /// The catch-up plan at start: per job, the missed slots since its last
@@ -287,6 +313,9 @@ struct Daemon {
     dispatched: HashSet<Slot>,
     running: BTreeMap<Job, Slot>,
     tasks: JoinSet<Finished>,
+    /// Timers of the slots the database refused: each yields its slot when
+    /// it is due to run again.
+    retries: JoinSet<Slot>,
     tradier: Option<Arc<TradierClient>>,
     cancel: CancellationToken,
     /// The running alerts worker: its stop token and task.
@@ -376,8 +405,52 @@ impl Daemon {
         }
         self.running.insert(slot.job, slot);
         let ctx = self.context();
-        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot));
+        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, false));
         self.announce();
+    }
+
+    /// Runs again a slot the database refused, unless its job is running
+    /// (a later slot of the job, which does its work).
+    fn retry(&mut self, slot: Slot) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
+        if let Some(running) = self.running.get(&slot.job) {
+            tracing::info!(job = slot.job.name(), slot = %slot.at, running = %running.at, "not retrying the refused slot: its job is running");
+            return;
+        }
+        self.running.insert(slot.job, slot);
+        let ctx = self.context();
+        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, true));
+        self.announce();
+    }
+
+    /// When to run again `slot`, which the database refused at `now`:
+    /// `[daemon] store_retry_minutes` later, if that is before the end of
+    /// the slot's window (a scan's close, a review's deadline, or else the
+    /// job's next slot). Arms the timer.
+    fn schedule_retry(&mut self, slot: Slot, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let ctx = self.context();
+        let at = now + chrono::Duration::minutes(i64::from(ctx.config.daemon.store_retry_minutes));
+        let timetable = timetable_of(&ctx);
+        let window_end = timetable.catch_up_deadline(&slot).or_else(|| {
+            timetable
+                .slots_between(slot.at, slot.at + chrono::Duration::days(8))
+                .into_iter()
+                .find(|s| s.job == slot.job)
+                .map(|s| s.at)
+        });
+        if window_end.is_some_and(|end| at >= end) {
+            tracing::warn!(job = slot.job.name(), slot = %slot.at, "the database refused the slot and its window closes before a retry");
+            return None;
+        }
+        tracing::warn!(job = slot.job.name(), slot = %slot.at, retry_at = %at, "the database refused the slot; it runs again later");
+        let clock = ctx.clock.clone();
+        self.retries.spawn(async move {
+            clock.sleep_until(at).await;
+            slot
+        });
+        Some(at)
     }
 
     /// Starts the alerts worker for `outbox`, stopping the one running (which
@@ -389,9 +462,14 @@ impl Daemon {
 
     async fn finished(&mut self, finished: Finished) {
         self.waker.wake();
+        let now = self.options.clock.now();
+        let mut refused = finished.refused;
+        for trouble in &mut refused {
+            trouble.retry_at = self.schedule_retry(trouble.slot, now);
+        }
         // The latest outcome says whether the database is in trouble: a job
         // that reached it clears the entry.
-        lock(&self.shared).info.store_trouble = finished.store_trouble.clone();
+        lock(&self.shared).info.store_trouble = if finished.last_refused { refused.pop() } else { None };
         for slot in &finished.slots {
             if self.running.get(&slot.job) == Some(slot) {
                 self.running.remove(&slot.job);
@@ -471,16 +549,18 @@ impl Daemon {
         }
         self.tasks.spawn(async move {
             let mut calendar_checked = false;
-            let mut store_trouble = None;
+            let mut refused = Vec::new();
+            let mut last_refused = false;
             for slot in slots.iter().copied() {
                 if ctx.cancel.is_cancelled() {
                     break;
                 }
-                let one = run_slot(ctx.clone(), tradier.clone(), slot).await;
+                let one = run_slot(ctx.clone(), tradier.clone(), slot, false).await;
                 calendar_checked |= one.calendar_checked;
-                store_trouble = one.store_trouble;
+                last_refused = one.last_refused;
+                refused.extend(one.refused);
             }
-            Finished { slots, calendar_checked, store_trouble }
+            Finished { slots, calendar_checked, refused, last_refused }
         });
     }
 }
@@ -547,6 +627,7 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
         dispatched: HashSet::new(),
         running: BTreeMap::new(),
         tasks: JoinSet::new(),
+        retries: JoinSet::new(),
         tradier: composed.tradier,
         cancel: cancel.clone(),
         outbox,
@@ -576,6 +657,7 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
                 Some(Control::Shutdown) | None => break,
             },
             Some(slot) = ring.recv() => daemon.dispatch(slot).await,
+            Some(Ok(slot)) = daemon.retries.join_next() => daemon.retry(slot),
             Some(done) = daemon.tasks.join_next() => match done {
                 Ok(finished) => daemon.finished(finished).await,
                 Err(e) => {

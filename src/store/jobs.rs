@@ -166,6 +166,29 @@ impl Db<'_> {
             .map_err(self.err("mark stale job runs interrupted"))
     }
 
+    /// Marks the runs of `job`'s `slot` still `running` as interrupted: the
+    /// daemon's earlier attempt, which the database refused to finish. The
+    /// daemon runs one job at a time, so no other run of the slot is live.
+    /// Returns how many.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn interrupt_slot_runs(
+        &mut self,
+        job: &str,
+        slot: DateTime<Utc>,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE job_runs SET outcome = 'interrupted', error = ?1, finished_at = ?2
+                 WHERE job = ?3 AND slot = ?4 AND outcome = 'running'",
+                params![reason, instant_text(at), job, instant_text(slot)],
+            )
+            .map_err(self.err("mark the slot's unfinished runs interrupted"))
+    }
+
     /// Records that the slot `job`/`slot` was not run, and why.
     ///
     /// # Errors

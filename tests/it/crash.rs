@@ -241,3 +241,105 @@ async fn a_locked_database_is_a_clear_error_and_the_next_run_succeeds() {
     let scans: i64 = conn.query_row("SELECT count(*) FROM scans", [], |r| r.get(0)).unwrap();
     assert_eq!(scans, 1);
 }
+
+/// The number of earnings events, scans and candidates stored.
+fn stored(db: &Path) -> (i64, i64, i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let count = |table: &str| -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    };
+    (count("earnings_events"), count("scans"), count("candidates"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_the_disk_refuses_are_a_clear_error_and_lose_nothing() {
+    let alpha = alpha_vantage_with_calendar().await;
+    let tradier = FaultServer::start(|_, _| Fault::Status(404)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let run = |args: &[&str]| ivcd(&db, &tradier.uri, &alpha.uri(), "http://127.0.0.1:9/unused", args);
+    assert!(run(&["refresh-calendar", "--as-of", "2026-05-17T18:00"]).status().unwrap().success());
+    let before = stored(&db);
+    assert!(before.0 > 0 && before.1 == 0, "{before:?}");
+
+    // The scan's process may write files of at most 40 KiB: past that its
+    // writes fail in the kernel (EFBIG, SIGXFSZ ignored) as a full disk's
+    // do (ENOSPC). The WAL reaches 40 KiB while the scan stores its candidates.
+    let scan = run(&["scan", "--as-of", "2026-05-18T15:00"]);
+    let mut limited = Command::new("bash");
+    limited
+        .args(["-c", "trap '' XFSZ; ulimit -f 40; exec \"$0\" \"$@\""])
+        .arg(scan.get_program())
+        .args(scan.get_args())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (key, value) in scan.get_envs() {
+        match value {
+            Some(value) => limited.env(key, value),
+            None => limited.env_remove(key),
+        };
+    }
+    let out = limited.output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(db.to_str().unwrap()), "the message names the database: {stderr}");
+    assert!(stderr.contains("disk I/O error"), "{stderr}");
+    assert!(stderr.contains("is the disk full or failing? Check `df`"), "{stderr}");
+    let refused = stored(&db);
+    assert_eq!(refused.0, before.0, "nothing stored was lost");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let scan_runs: Vec<String> = conn
+        .prepare("SELECT outcome FROM job_runs WHERE job = 'scan'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!scan_runs.iter().any(|o| o == "ok"), "the refused scan is not recorded as done: {scan_runs:?}");
+
+    // Space again: the same scan runs, and replaces whatever the refused one committed.
+    let out = run(&["scan", "--as-of", "2026-05-18T15:00"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = stored(&db);
+    assert_eq!((after.0, after.1), (before.0, 1));
+    assert!(after.2 > 0, "{after:?}");
+    // No partial scan: the refused run stored none or all of its candidates.
+    assert!(refused.1 == 0 && refused.2 == 0 || refused.1 == 1 && refused.2 == after.2, "{refused:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_database_is_a_clear_error_and_loses_nothing() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let alpha = alpha_vantage_with_calendar().await;
+    let tradier = FaultServer::start(|_, _| Fault::Status(404)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let run = |args: &[&str]| ivcd(&db, &tradier.uri, &alpha.uri(), "http://127.0.0.1:9/unused", args);
+    assert!(run(&["refresh-calendar", "--as-of", "2026-05-17T18:00"]).status().unwrap().success());
+    let before = stored(&db);
+
+    // The database and its directory belong to another user (a backup
+    // restored as root, say): readable, not writable. Root ignores file
+    // modes, so as root the scan runs as `nobody`.
+    let mode = |path: &Path, mode: u32| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    mode(dir.path(), 0o755).unwrap();
+    mode(&db, 0o644).unwrap();
+    let mut scan = run(&["scan", "--as-of", "2026-05-18T15:00"]);
+    if std::fs::metadata(&db).unwrap().uid() == 0 {
+        scan.uid(65534).gid(65534);
+    }
+    let out = scan.output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(db.to_str().unwrap()), "the message names the database: {stderr}");
+    assert!(stderr.contains("not writable by this user: check the owner and mode"), "{stderr}");
+    assert_eq!(stored(&db), before, "nothing stored was lost");
+
+    // The owner runs it: the same scan runs.
+    let out = run(&["scan", "--as-of", "2026-05-18T15:00"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stored(&db).1, 1);
+}

@@ -13,6 +13,7 @@ use ivcd::daemon::alarms::AlarmKind;
 use ivcd::daemon::notify::Systemd;
 use ivcd::daemon::{Control, Options};
 use ivcd::store::{JobRun, Outcome, Store};
+use ivcd::timetable::Job;
 use tokio::sync::mpsc;
 
 fn et(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> DateTime<Utc> {
@@ -348,4 +349,128 @@ async fn the_exchange_calendar_of_june_2013_agrees_with_the_rules() {
     assert_eq!(client.requests_sent(), 3, "June, July and August asked for");
     let health = client.health().snapshot();
     assert!(health.last_error.is_some_and(|e| e.message.contains("404")), "the unrecorded months failed");
+}
+
+/// Polls the daemon's status until it satisfies `ready` (paused time does
+/// not move while this polls); fails after a minute of real time.
+async fn status_until(
+    socket: &Path,
+    what: &str,
+    ready: impl Fn(&ivcd::status::StatusReport) -> bool,
+) -> ivcd::status::StatusReport {
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(report) = ivcd::status::fetch(socket).await.unwrap()
+            && ready(&report)
+        {
+            return report;
+        }
+        assert!(std::time::Instant::now() < limit, "the daemon's status never showed {what}");
+        tokio::task::yield_now().await;
+    }
+}
+
+fn store_trouble(report: &ivcd::status::StatusReport) -> Option<ivcd::status::StoreTrouble> {
+    report.daemon.as_ref().and_then(|d| d.store_trouble.clone())
+}
+
+/// Another process holds the database's write lock: a `sqlite3` session
+/// with an open write transaction, as a user inspecting the database might.
+fn hold_write_lock(db: &Path) -> rusqlite::Connection {
+    let holder = rusqlite::Connection::open(db).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    holder
+}
+
+fn integrity(db: &Path) -> String {
+    rusqlite::Connection::open(db).unwrap().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scan_the_locked_database_refused_is_a_status_problem_and_runs_again_once_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path(), false);
+    assert_eq!(config.daemon.store_retry_minutes, 5, "the default");
+    // Tue 2025-11-18 14:50 ET: the next slot is the 15:00 scan.
+    let clock = Arc::new(SimulatedClock::starting_at(et(2025, 11, 18, 14, 50)));
+    let (controls, receiver) = mpsc::unbounded_channel();
+    let daemon = tokio::spawn(ivcd::daemon::run(options(config.clone(), clock.clone()), receiver));
+    let socket = config.daemon.status_socket.clone();
+    status_until(&socket, "the daemon up", |_| true).await;
+
+    let holder = hold_write_lock(&config.database);
+    clock.sleep_until(et(2025, 11, 18, 15, 0) + Duration::seconds(30)).await;
+    let report = status_until(&socket, "the refused scan", |r| store_trouble(r).is_some()).await;
+    let trouble = store_trouble(&report).unwrap();
+    assert_eq!((trouble.slot.job, trouble.slot.at), (Job::Scan, et(2025, 11, 18, 15, 0)));
+    assert_eq!(trouble.retry_at, Some(trouble.at + Duration::minutes(5)));
+    assert!(trouble.at < et(2025, 11, 18, 15, 1), "refused at {}", trouble.at);
+    assert!(trouble.message.contains("database is locked"), "{}", trouble.message);
+    assert_eq!(report.state, ivcd::status::State::Degraded);
+    let problem = report.problems.iter().find(|p| p.kind == "store_error").expect("a store_error problem");
+    assert!(problem.message.contains("runs again at Tue 2025-11-18 15:05 EST"), "{}", problem.message);
+
+    // The user ends the session; the retry reaches the database and clears the problem.
+    drop(holder);
+    clock.sleep_until(et(2025, 11, 18, 15, 6)).await;
+    let report = status_until(&socket, "the retried scan", |r| {
+        r.jobs.iter().any(|j| j.job == Job::Scan && j.last_run.is_some())
+    })
+    .await;
+    assert_eq!(store_trouble(&report), None);
+    assert!(!report.problems.iter().any(|p| p.kind == "store_error"), "{:?}", report.problems);
+    let scan = report.jobs.iter().find(|j| j.job == Job::Scan).unwrap().last_run.clone().unwrap();
+    assert_eq!((scan.slot, scan.outcome), (et(2025, 11, 18, 15, 0), Outcome::Ok), "{scan:?}");
+    assert!(scan.started_at >= et(2025, 11, 18, 15, 5), "{scan:?}");
+
+    // The timetable is kept: the evening's backfill runs at its slot.
+    clock.sleep_until(et(2025, 11, 18, 20, 1)).await;
+    controls.send(Control::Shutdown).unwrap();
+    daemon.await.unwrap().unwrap();
+    let runs = runs(&config, et(2025, 11, 18, 14, 50));
+    let slots: Vec<(&str, DateTime<Utc>)> = runs.iter().map(|r| (r.job.as_str(), r.slot)).collect();
+    let expected = [
+        ("scan", et(2025, 11, 18, 15, 0)),
+        ("refresh-calendar", et(2025, 11, 18, 18, 0)),
+        ("backfill", et(2025, 11, 18, 20, 0)),
+    ];
+    assert_eq!(slots, expected);
+    assert_eq!(integrity(&config.database), "ok");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_scan_whose_window_closes_before_a_retry_is_left_to_the_next_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path(), false);
+    // An hour after 15:00 is the close: no retry fits in the scan's window.
+    config.daemon.store_retry_minutes = 60;
+    let clock = Arc::new(SimulatedClock::starting_at(et(2025, 11, 18, 14, 50)));
+    let (controls, receiver) = mpsc::unbounded_channel();
+    let daemon = tokio::spawn(ivcd::daemon::run(options(config.clone(), clock.clone()), receiver));
+    let socket = config.daemon.status_socket.clone();
+    status_until(&socket, "the daemon up", |_| true).await;
+
+    let holder = hold_write_lock(&config.database);
+    clock.sleep_until(et(2025, 11, 18, 15, 0) + Duration::seconds(30)).await;
+    let report = status_until(&socket, "the refused scan", |r| store_trouble(r).is_some()).await;
+    assert_eq!(store_trouble(&report).unwrap().retry_at, None);
+    let problem = report.problems.iter().find(|p| p.kind == "store_error").expect("a store_error problem");
+    assert!(problem.message.contains("the job's next slot does its work"), "{}", problem.message);
+
+    // Released: the next jobs reach the database (the 18:00 refresh, the
+    // 20:00 backfill) and clear the problem.
+    drop(holder);
+    clock.sleep_until(et(2025, 11, 18, 20, 1)).await;
+    let report = status_until(&socket, "the backfill", |r| {
+        r.jobs.iter().any(|j| j.job == Job::Backfill && j.last_run.is_some())
+    })
+    .await;
+    assert_eq!(store_trouble(&report), None);
+    controls.send(Control::Shutdown).unwrap();
+    daemon.await.unwrap().unwrap();
+    let runs = runs(&config, et(2025, 11, 18, 14, 50));
+    let slots: Vec<(&str, DateTime<Utc>)> = runs.iter().map(|r| (r.job.as_str(), r.slot)).collect();
+    let expected = [("refresh-calendar", et(2025, 11, 18, 18, 0)), ("backfill", et(2025, 11, 18, 20, 0))];
+    assert_eq!(slots, expected, "the refused scan was not run again");
+    assert_eq!(integrity(&config.database), "ok");
 }

@@ -183,23 +183,30 @@ async fn a_running_job_still_shows_its_last_finished_run() {
 
 #[tokio::test]
 async fn a_job_the_database_refused_is_a_problem_with_what_to_do() {
-    let mut info = daemon_info();
-    info.store_trouble = Some(ivcd::status::StoreTrouble {
+    let refused = |retry_at: Option<&str>| ivcd::status::StoreTrouble {
         at: at("2023-07-18T15:00:06-04:00"),
         slot: Slot { job: Job::Scan, at: at("2023-07-18T15:00:00-04:00") },
-        message: "database /var/lib/ivcd/ivcd.db: start job run: database is locked (another process holds the \
-                  database, e.g. a sqlite3 session with an open transaction: end it; nothing stored was lost, \
-                  and the job runs again at its next slot)"
-            .into(),
-    });
-    let (report, _dir) = report(Some(Live { daemon: info, providers: Vec::new() })).await;
-    assert_eq!(report.state, State::Degraded);
-    let problem = report.problems.iter().find(|p| p.kind == "store_error").expect("a store_error problem");
-    assert!(
-        problem.message.contains("scan") && problem.message.contains("database is locked"),
-        "{}",
-        problem.message
-    );
-    let text = status::render_text(&report);
+        message:
+            "database /var/lib/ivcd/ivcd.db: start job run: database is locked (another process holds the \
+                  database, e.g. a sqlite3 session with an open transaction: end it)"
+                .into(),
+        retry_at: retry_at.map(at),
+    };
+    let mut info = daemon_info();
+    info.store_trouble = Some(refused(Some("2023-07-18T15:05:06-04:00")));
+    let (open, _dir) = report(Some(Live { daemon: info, providers: Vec::new() })).await;
+    assert_eq!(open.state, State::Degraded);
+    let problem = open.problems.iter().find(|p| p.kind == "store_error").expect("a store_error problem");
+    for part in ["scan", "database is locked", "runs again at Tue 2023-07-18 15:05 EDT"] {
+        assert!(problem.message.contains(part), "{part:?} in {}", problem.message);
+    }
+    let text = status::render_text(&open);
     assert!(text.contains("[store_error]"), "{text}");
+
+    // No retry fits before the slot's window closes.
+    let mut info = daemon_info();
+    info.store_trouble = Some(refused(None));
+    let (closed, _dir) = report(Some(Live { daemon: info, providers: Vec::new() })).await;
+    let problem = closed.problems.iter().find(|p| p.kind == "store_error").expect("a store_error problem");
+    assert!(problem.message.contains("the job's next slot does its work"), "{}", problem.message);
 }
