@@ -117,8 +117,15 @@ pub fn scan_table(report: &ScanReport) -> String {
         }
         out.push_str(&format!("Not ranked ({}):\n{t}\n", unranked.len()));
     }
+    let requests = match &report.requests {
+        Some(r) => {
+            let each: Vec<String> = r.iter().map(|(p, n)| format!("{p} {n}")).collect();
+            format!("; provider requests: {}", each.join(", "))
+        }
+        None => String::new(),
+    };
     out.push_str(&format!(
-        "{} candidates, {} ranked, {} not ranked (scan id {})\n",
+        "{} candidates, {} ranked, {} not ranked (scan id {}{requests})\n",
         report.candidates.len(),
         ranked.len(),
         unranked.len(),

@@ -131,6 +131,11 @@ pub struct ScanReport {
     pub next_session: NaiveDate,
     /// Candidates in rank order.
     pub candidates: Vec<Candidate>,
+    /// The requests sent to each HTTP provider while the scan ran (retries
+    /// included), e.g. `{"tradier": 51}`; absent when the scan's data came
+    /// from recorded files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 /// What `ivcd moves TICKER` shows: the stored moves (timing-suspect ones

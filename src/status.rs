@@ -560,9 +560,10 @@ pub fn render_text(r: &StatusReport) -> String {
                     let order = ["excellent", "good", "marginal", "skip", "unanalysed"];
                     let by_tier: Vec<String> =
                         order.iter().filter_map(|t| tiers.get(t).map(|n| format!("{n} {t}"))).collect();
+                    let requests = s.requests.map(|n| format!("; {n} provider requests")).unwrap_or_default();
                     let _ = writeln!(
                         out,
-                        "  last scan: {} (session {}): {} candidates: {}",
+                        "  last scan: {} (session {}): {} candidates: {}{requests}",
                         et_short(s.slot),
                         s.session_date,
                         s.candidates,

@@ -210,7 +210,11 @@ pub async fn run_backfill(
 pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::report::ScanReport, JobError> {
     recorded_run(ctx, "scan", slot, |run_id| async move {
         let report = scan::scan(ctx, slot, slot, Some(run_id)).await?;
-        let json = serde_json::json!({ "scan_id": report.scan_id, "candidates": report.candidates.len() });
+        let json = serde_json::json!({
+            "scan_id": report.scan_id,
+            "candidates": report.candidates.len(),
+            "requests": report.requests,
+        });
         Ok((report, json))
     })
     .await

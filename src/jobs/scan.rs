@@ -65,6 +65,8 @@ pub async fn scan(
 
     let tickers: Vec<Ticker> = events.iter().map(|e| e.ticker.clone()).collect();
     let total = events.len();
+    let health = &ctx.providers.health;
+    let sent_before = crate::providers::http::requests_by_provider(health);
     let fetched = tokio::select! {
         biased;
         () = ctx.cancel.cancelled() => return Err(JobError::Interrupted { done: 0, total }),
@@ -102,6 +104,17 @@ pub async fn scan(
         }
     }
     drop(analyses);
+    // The requests this scan sent: the providers' counters moved only by it
+    // (one run of a job at a time; the daemon's slots do not overlap a scan).
+    let requests = (!health.is_empty()).then(|| {
+        crate::providers::http::requests_by_provider(health)
+            .into_iter()
+            .map(|(provider, n)| {
+                let before = sent_before.get(&provider).copied().unwrap_or(0);
+                (provider, n.saturating_sub(before))
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    });
 
     analysed.sort_by_key(|(c, _)| core::rank_key(tradeable(c), c.score(), c.edge_score, c.ticker.as_str()));
     let mut rank = 0;
@@ -120,6 +133,7 @@ pub async fn scan(
         started_at,
         finished_at: ctx.clock.now(),
         job_run_id,
+        requests,
     };
     let alerts = &ctx.config.alerts;
     let has_setup = analysed.iter().any(|(c, _)| crate::alert::makes_the_cut(c, alerts.min_tier));

@@ -2,7 +2,7 @@
 //! timeouts, one governor rate limiter per provider, and the mapping of
 //! transport failures and HTTP statuses to [`ProviderError`].
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,6 +64,11 @@ struct HealthState {
     window_closed_until: Option<DateTime<Utc>>,
 }
 
+/// The requests each provider in `health` has sent so far, by provider name.
+pub fn requests_by_provider(health: &[ProviderHealth]) -> BTreeMap<String, u64> {
+    health.iter().map(|h| (h.provider().to_owned(), h.requests_sent())).collect()
+}
+
 /// A provider's request record, shared by its client and `ivcd status`; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ProviderHealth {
@@ -76,6 +81,16 @@ pub struct ProviderHealth {
 }
 
 impl ProviderHealth {
+    /// The provider's name (`tradier`, `alpha_vantage`).
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// How many requests were sent since the client was built (retries included).
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, HealthState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -46,6 +46,9 @@ pub struct ScanSummary {
     /// Ranked candidates by tier (`excellent`, `good`, `marginal`, `skip`);
     /// candidates without figures are counted under `unanalysed`.
     pub by_tier: BTreeMap<String, usize>,
+    /// The provider requests it sent; absent when its data came from recorded files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
 }
 
 /// A day on which the exchange's calendar overrides the rules.
@@ -99,19 +102,19 @@ impl Db<'_> {
             .conn
             .query_row("SELECT count(DISTINCT ticker) FROM historical_moves", [], |r| r.get(0))
             .map_err(self.err("count tickers with history"))?;
-        let last: Option<(i64, String, String)> = self
+        let last: Option<(i64, String, String, Option<i64>)> = self
             .conn
             .query_row(
-                "SELECT id, slot, session_date FROM scans ORDER BY as_of DESC, id DESC LIMIT 1",
+                "SELECT id, slot, session_date, requests FROM scans ORDER BY as_of DESC, id DESC LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .map(Some)
             .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
             .map_err(self.err("find latest scan"))?;
         let last_scan = match last {
             None => None,
-            Some((scan_id, slot, session)) => {
+            Some((scan_id, slot, session, requests)) => {
                 let mut by_tier = BTreeMap::new();
                 let mut stmt = self
                     .conn
@@ -131,6 +134,7 @@ impl Db<'_> {
                     session_date: super::parse_date(self, "scans", "session_date", &session)?,
                     candidates: by_tier.values().sum(),
                     by_tier,
+                    requests: requests.and_then(|n| u64::try_from(n).ok()),
                 })
             }
         };

@@ -1,5 +1,7 @@
 //! Scans, their candidates and the chain snapshots they used.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
@@ -27,6 +29,9 @@ pub struct NewScan {
     pub finished_at: DateTime<Utc>,
     /// The job run that produced it.
     pub job_run_id: Option<i64>,
+    /// The requests sent to each HTTP provider while the scan ran (retries
+    /// included); `None` when its data came from recorded files.
+    pub requests: Option<BTreeMap<String, u64>>,
 }
 
 /// One stored option quote at a straddle's strike.
@@ -156,8 +161,9 @@ impl Db<'_> {
         let n_ranked = candidates.iter().filter(|(c, _)| c.rank.is_some()).count();
         self.conn
             .execute(
-                "INSERT INTO scans (slot, as_of, session_date, next_session, started_at, finished_at, n_candidates, n_ranked, job_run_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO scans (slot, as_of, session_date, next_session, started_at, finished_at, n_candidates, n_ranked,
+                     job_run_id, requests, requests_by_provider)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     slot,
                     instant_text(scan.as_of),
@@ -168,6 +174,8 @@ impl Db<'_> {
                     candidates.len() as i64,
                     n_ranked as i64,
                     scan.job_run_id,
+                    scan.requests.as_ref().map(|r| r.values().sum::<u64>() as i64),
+                    scan.requests.as_ref().and_then(|r| serde_json::to_string(r).ok()),
                 ],
             )
             .map_err(self.err("store scan"))?;
@@ -426,12 +434,12 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn scan_report(&mut self, scan_id: i64) -> Result<ScanReport, StoreError> {
-        let (slot, as_of, session, next): (String, String, String, String) = self
+        let (slot, as_of, session, next, requests): (String, String, String, String, Option<String>) = self
             .conn
             .query_row(
-                "SELECT slot, as_of, session_date, next_session FROM scans WHERE id = ?1",
+                "SELECT slot, as_of, session_date, next_session, requests_by_provider FROM scans WHERE id = ?1",
                 [scan_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .map_err(self.err(format!("read scan {scan_id}")))?;
         let mut candidates = self.candidates(scan_id)?;
@@ -446,6 +454,13 @@ impl Db<'_> {
             session_date: parse_date(self, "scans", "session_date", &session)?,
             next_session: parse_date(self, "scans", "next_session", &next)?,
             candidates,
+            requests: match requests {
+                Some(text) => Some(
+                    serde_json::from_str(&text)
+                        .map_err(|_| self.corrupt("scans", "requests_by_provider", &text))?,
+                ),
+                None => None,
+            },
         })
     }
 

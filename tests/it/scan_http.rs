@@ -124,6 +124,23 @@ async fn scan_over_http_stores_every_candidate_with_a_reason() {
     }
     let stored = ctx.store.run(|db| db.latest_scan()).await.unwrap().unwrap();
     assert_eq!(stored, report);
+
+    // The fewest requests: one batched quote request for the 24 reporters,
+    // then one expirations request each (the 404 ends each ticker), none repeated.
+    let received = tradier.received_requests().await.unwrap();
+    let quotes: Vec<_> = received.iter().filter(|r| r.url.path() == "/v1/markets/quotes").collect();
+    assert_eq!(quotes.len(), 1);
+    let symbols = quotes[0].url.query_pairs().find(|(k, _)| k == "symbols").map(|(_, v)| v.into_owned());
+    assert_eq!(symbols.unwrap_or_default().split(',').count(), 24);
+    let urls: std::collections::BTreeSet<String> = received.iter().map(|r| r.url.to_string()).collect();
+    assert_eq!(urls.len(), received.len(), "no request repeated");
+    assert_eq!(received.len(), 1 + 24);
+    // The scan counted exactly the requests the fakes received (the refresh's came before it).
+    let expected = [("alpha_vantage".to_owned(), 0), ("tradier".to_owned(), received.len() as u64)];
+    assert_eq!(report.requests, Some(expected.into_iter().collect()));
+    let day = NaiveDate::from_ymd_opt(2026, 5, 18).unwrap();
+    let counts = ctx.store.run(move |db| db.store_counts(day, day)).await.unwrap();
+    assert_eq!(counts.last_scan.and_then(|s| s.requests), Some(1 + 24), "shown by ivcd status");
 }
 
 #[tokio::test]
