@@ -483,8 +483,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             bar.finish_and_clear();
             let c = c?;
             println!(
-                "{} tickers: {} bars in {} requests, {} moves measured, {} events lack bars",
-                c.tickers, c.bars, c.bar_requests, c.moves, c.moves_missing_bars
+                "{} tickers: {} bars in {} requests, {} moves measured, {} events lack bars, {} tickers unchanged",
+                c.tickers, c.bars, c.bar_requests, c.moves, c.moves_missing_bars, c.moves_unchanged
             );
             for (ticker, reason) in &c.failures {
                 println!("  {ticker}: {reason}");

@@ -157,6 +157,57 @@ pub struct ReplayOutcome {
     pub log: Vec<String>,
 }
 
+/// The recorded files a job context reads instead of the providers.
+pub struct RecordedFiles<'a> {
+    /// The earnings calendar's events (also the earnings history).
+    pub events: Vec<crate::domain::EarningsEvent>,
+    /// Where the events came from, stored with them.
+    pub calendar_source: String,
+    /// The calendar file, relative to `data_dir`.
+    pub calendar_path: &'a Path,
+    /// The recorded data's directory.
+    pub data_dir: &'a Path,
+    /// The daily-bar files' directory, relative to `data_dir`.
+    pub bars_dir: &'a Path,
+    /// The recorded chains.
+    pub chains: Vec<crate::domain::ChainSnapshot>,
+}
+
+/// A job context whose providers are recorded files (see
+/// [`RecordedProvider`]), over `store`, on `clock`; it queues no alert.
+pub fn recorded_context(
+    files: RecordedFiles<'_>,
+    store: Store,
+    config: &Config,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> JobContext {
+    let provider = Arc::new(RecordedProvider::new(
+        files.events,
+        Some(files.data_dir.join(files.bars_dir)),
+        files.chains,
+    ));
+    JobContext {
+        store,
+        providers: Providers {
+            calendar: provider.clone(),
+            calendar_source: files.calendar_source,
+            history: Some(provider.clone()),
+            history_source: format!("files:{}", files.calendar_path.display()),
+            bars: provider.clone(),
+            bars_source: format!("files:{}", files.bars_dir.display()),
+            quotes: provider.clone(),
+            chains: provider.clone(),
+            end_of_day_chains: provider,
+            health: Vec::new(),
+        },
+        calendar: NyseCalendar::new(),
+        config: Arc::new(config.clone()),
+        clock,
+        cancel: tokio_util::sync::CancellationToken::new(),
+        queue_alerts: false,
+    }
+}
+
 /// Runs `scenario` with recorded data under `data_dir`, writing `database`.
 /// With `notify`, each stored scan and review queues its alert for the channels of
 /// `config.alerts` (delivered by the caller, see [`crate::alert::outbox`]).
@@ -184,30 +235,18 @@ pub async fn run(
             c.as_of.map(|t| t.with_timezone(&Utc)),
         )?);
     }
-    let bars_dir = data_dir.join(&inputs.daily_bars_dir);
-    let provider = Arc::new(RecordedProvider::new(events, Some(bars_dir.clone()), chains));
     let first_at = scenario.steps.first().map_or_else(Utc::now, |s| s.at.with_timezone(&Utc));
     let clock = Arc::new(FixedClock::new(first_at));
-    let ctx = JobContext {
-        store: Store::open(database)?,
-        providers: Providers {
-            calendar: provider.clone(),
-            calendar_source,
-            history: Some(provider.clone()),
-            history_source: format!("files:{}", inputs.earnings_calendar.path.display()),
-            bars: provider.clone(),
-            bars_source: format!("files:{}", inputs.daily_bars_dir.display()),
-            quotes: provider.clone(),
-            chains: provider.clone(),
-            end_of_day_chains: provider,
-            health: Vec::new(),
-        },
-        calendar: NyseCalendar::new(),
-        config: Arc::new(config.clone()),
-        clock: clock.clone(),
-        cancel: tokio_util::sync::CancellationToken::new(),
-        queue_alerts: notify,
+    let files = RecordedFiles {
+        events,
+        calendar_source,
+        calendar_path: &inputs.earnings_calendar.path,
+        data_dir,
+        bars_dir: &inputs.daily_bars_dir,
+        chains,
     };
+    let mut ctx = recorded_context(files, Store::open(database)?, config, clock.clone());
+    ctx.queue_alerts = notify;
     let mut scans = Vec::new();
     let mut reviews = Vec::new();
     let mut log = Vec::new();
@@ -228,12 +267,13 @@ pub async fn run(
                 let c =
                     jobs::run_backfill(&ctx, at, step.tickers.clone(), &|_, _, _| {}).await.map_err(fail)?;
                 log.push(format!(
-                    "{}  backfill: {} tickers, {} bars, {} moves ({} events lack bars, {} tickers failed)",
+                    "{}  backfill: {} tickers, {} bars, {} moves ({} events lack bars, {} tickers unchanged, {} tickers failed)",
                     step.at,
                     c.tickers,
                     c.bars,
                     c.moves,
                     c.moves_missing_bars,
+                    c.moves_unchanged,
                     c.failures.len()
                 ));
             }

@@ -4,7 +4,10 @@
 //! Incremental: a date range of bars already requested is never requested
 //! again (`bar_fetches`), a ticker's past earnings are re-read at most once a
 //! week, and only bars of completed sessions are asked for, so a replay never
-//! sees the future.
+//! sees the future. A ticker's moves are recomputed only when what they are
+//! computed from changed (`move_inputs`): its report dates and timings, its
+//! fetched bar ranges, the last completed session, the timing check, the
+//! exchange's calendar overrides.
 
 use std::collections::BTreeSet;
 
@@ -32,6 +35,8 @@ pub struct BackfillCounts {
     pub bars: usize,
     /// Moves measured (recomputed from stored bars).
     pub moves: usize,
+    /// Tickers whose moves were not recomputed: nothing they are computed from changed.
+    pub moves_unchanged: usize,
     /// Past events with a timing whose bars are missing.
     pub moves_missing_bars: usize,
     /// Tickers that failed, with the reason.
@@ -91,6 +96,7 @@ pub async fn backfill(
                 counts.bar_requests += c.bar_requests;
                 counts.bars += c.bars;
                 counts.moves += c.moves;
+                counts.moves_unchanged += c.moves_unchanged;
                 counts.moves_missing_bars += c.moves_missing_bars;
             }
             Err(e) => {
@@ -160,14 +166,20 @@ async fn backfill_ticker(
             .await?;
     }
 
-    // 3. Moves of every stored past event whose reaction session has completed.
+    // 3. Moves of every stored past event whose reaction session has
+    // completed, unless nothing they are computed from changed.
     let t = ticker.clone();
     let calendar = ctx.calendar.clone();
     let check = ctx.config.analysis.timing_check.clone();
-    let (measured, missing) = ctx
+    let recomputed = ctx
         .store
         .run(move |db| {
             let events = db.events_for_ticker(&t)?;
+            let fetches = db.bar_fetches(&t)?;
+            let inputs = move_inputs(&events, &fetches, last_session, &check, &calendar);
+            if db.move_inputs(&t)?.as_deref() == Some(inputs.as_str()) {
+                return Ok(None);
+            }
             let bars = db.bars(&t, NaiveDate::MIN, last_session)?;
             let mut measured: Vec<HistoricalMove> = Vec::new();
             let mut missing = 0;
@@ -188,14 +200,42 @@ async fn backfill_ticker(
             }
             db.transaction(|db| {
                 db.prune_orphan_moves(&t)?;
-                db.upsert_moves(&t, &measured, as_of)
+                db.upsert_moves(&t, &measured, as_of)?;
+                db.record_move_inputs(&t, &inputs, as_of)
             })?;
-            Ok((measured.len(), missing))
+            Ok(Some((measured.len(), missing)))
         })
         .await?;
-    counts.moves = measured;
-    counts.moves_missing_bars = missing;
+    match recomputed {
+        Some((measured, missing)) => {
+            counts.moves = measured;
+            counts.moves_missing_bars = missing;
+        }
+        None => counts.moves_unchanged = 1,
+    }
     Ok(counts)
+}
+
+/// What a ticker's moves are computed from, as text compared with the
+/// stored `move_inputs`: its events (date and timing), the bar ranges
+/// fetched (stored bars change only through a new fetch), the last
+/// completed session, the timing check and the calendar's overrides.
+fn move_inputs(
+    events: &[crate::domain::EarningsEvent],
+    fetches: &[(NaiveDate, NaiveDate)],
+    last_session: NaiveDate,
+    check: &moves::TimingCheck,
+    calendar: &crate::calendar::NyseCalendar,
+) -> String {
+    let events: Vec<String> = events.iter().map(|e| format!("{} {}", e.report_date, e.timing)).collect();
+    let fetches: Vec<String> = fetches.iter().map(|(a, b)| format!("{a}..{b}")).collect();
+    format!(
+        "v1; events: {}; bars fetched: {}; last session: {last_session}; timing check: {}; overrides: {:?}",
+        events.join(", "),
+        fetches.join(", "),
+        serde_json::to_string(check).unwrap_or_default(),
+        calendar.overrides(),
+    )
 }
 
 /// The parts of `first..=last` not covered by any of `fetched` (inclusive

@@ -8,6 +8,38 @@ use crate::analysis::moves::{EventSessions, HistoricalMove, MOVE_DEFINITION};
 use crate::domain::{Ticker, Timing};
 
 impl Db<'_> {
+    /// The inputs `ticker`'s stored moves were computed from (see
+    /// [`crate::jobs::backfill`]), if recorded.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn move_inputs(&mut self, ticker: &Ticker) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row("SELECT inputs FROM move_inputs WHERE ticker = ?1", [ticker.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(self.err("read move inputs"))
+    }
+
+    /// Records the inputs `ticker`'s moves were just computed from.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn record_move_inputs(
+        &mut self,
+        ticker: &Ticker,
+        inputs: &str,
+        computed_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO move_inputs (ticker, inputs, computed_at) VALUES (?1, ?2, ?3)",
+                params![ticker.as_str(), inputs, instant_text(computed_at)],
+            )
+            .map_err(self.err("record move inputs"))?;
+        Ok(())
+    }
+
     /// Stores (or recomputes) the measured moves of `ticker`.
     ///
     /// # Errors

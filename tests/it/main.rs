@@ -3,6 +3,7 @@
 
 mod alerts;
 mod analysis;
+mod backfill;
 mod calendar;
 mod cli;
 mod config_files;
