@@ -132,12 +132,7 @@ pub fn implied_move(contracts: &[OptionQuote], spot: Decimal) -> Result<ImpliedM
     if spot <= Decimal::ZERO {
         return Err(NoImpliedMove::NoSpot);
     }
-    let mut strikes: Vec<Decimal> = contracts.iter().map(|c| c.strike).collect();
-    strikes.sort_unstable();
-    strikes.dedup();
-    strikes.retain(|k| {
-        leg(contracts, *k, OptionRight::Call).is_some() && leg(contracts, *k, OptionRight::Put).is_some()
-    });
+    let strikes = strikes_with_both_legs(contracts);
     let (Some(&lowest), Some(&highest)) = (strikes.first(), strikes.last()) else {
         return Err(NoImpliedMove::NoStrikes);
     };
@@ -190,6 +185,20 @@ fn finish(
         upper,
         warnings,
     }
+}
+
+/// The strikes at which `contracts` list both a call and a put, ascending
+/// (USD). One pass over the contracts: a chain has hundreds.
+pub fn strikes_with_both_legs<'a>(contracts: impl IntoIterator<Item = &'a OptionQuote>) -> Vec<Decimal> {
+    let mut calls = std::collections::BTreeSet::new();
+    let mut puts = std::collections::BTreeSet::new();
+    for c in contracts {
+        match c.right {
+            OptionRight::Call => calls.insert(c.strike),
+            OptionRight::Put => puts.insert(c.strike),
+        };
+    }
+    calls.intersection(&puts).copied().collect()
 }
 
 fn leg(contracts: &[OptionQuote], strike: Decimal, right: OptionRight) -> Option<&OptionQuote> {

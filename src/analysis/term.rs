@@ -282,10 +282,8 @@ pub fn atm_iv(
     let leg = |strike: Decimal, right: OptionRight| {
         of_expiry.iter().copied().find(|c| c.strike == strike && c.right == right)
     };
-    let strike = of_expiry
-        .iter()
-        .map(|c| c.strike)
-        .filter(|k| leg(*k, OptionRight::Call).is_some() && leg(*k, OptionRight::Put).is_some())
+    let strike = super::implied::strikes_with_both_legs(of_expiry.iter().copied())
+        .into_iter()
         .min_by_key(|k| ((*k - spot).abs(), *k))
         .ok_or_else(|| format!("no strike of {} has both a call and a put", time.expiration))?;
     let (call, put) = match (leg(strike, OptionRight::Call), leg(strike, OptionRight::Put)) {

@@ -16,13 +16,14 @@ impl Db<'_> {
         request: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
+        // Cached statements: a scan reads and writes the cache per request.
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT body FROM response_cache WHERE provider = ?1 AND request = ?2 AND expires_at > ?3",
-                params![provider, request, instant_text(now)],
-                |r| r.get(0),
             )
-            .optional()
+            .and_then(|mut stmt| {
+                stmt.query_row(params![provider, request, instant_text(now)], |r| r.get(0)).optional()
+            })
             .map_err(self.err("read the response cache"))
     }
 
@@ -41,14 +42,17 @@ impl Db<'_> {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT OR REPLACE INTO response_cache (provider, request, kind, body, fetched_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![provider, request, kind, body, instant_text(fetched_at), instant_text(expires_at)],
             )
+            .and_then(|mut stmt| {
+                stmt.execute(params![provider, request, kind, body, instant_text(fetched_at), instant_text(expires_at)])
+            })
             .map_err(self.err("write the response cache"))?;
         self.conn
-            .execute("DELETE FROM response_cache WHERE expires_at <= ?1", [instant_text(fetched_at)])
+            .prepare_cached("DELETE FROM response_cache WHERE expires_at <= ?1")
+            .and_then(|mut stmt| stmt.execute([instant_text(fetched_at)]))
             .map_err(self.err("prune the response cache"))?;
         Ok(())
     }
