@@ -21,7 +21,6 @@ pub mod vrp;
 
 use consistency::ConsistencyParams;
 use full::TermParams;
-use implied::ImpliedMove;
 use liquidity::LiquidityParams;
 use moves::{HistoricalMove, TimingCheck};
 use score::ScoreParams;
@@ -135,19 +134,20 @@ pub struct Verdict {
 
 /// Combines the implied move and the history window into a verdict.
 ///
-/// `implied` is the implied move or why it is missing (a job-level reason
-/// such as "no chain" is passed as `Err(text)`).
+/// `implied` is the implied move (a fraction) with its warnings, or why it
+/// is missing (a job-level reason such as "no chain" is passed as
+/// `Err(text)`).
 pub fn judge(
-    implied: Result<&ImpliedMove, String>,
+    implied: Result<(f64, &[String]), String>,
     history: &HistoryWindow,
     params: &AnalysisParams,
 ) -> Verdict {
     let mut reasons = Vec::new();
     let mut warnings = Vec::new();
     let implied_move = match implied {
-        Ok(m) => {
-            warnings.extend(m.warnings.iter().cloned());
-            Some(m.implied_move)
+        Ok((implied_move, implied_warnings)) => {
+            warnings.extend(implied_warnings.iter().cloned());
+            Some(implied_move)
         }
         Err(reason) => {
             reasons.push(reason);
@@ -212,7 +212,6 @@ pub fn rank_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::implied::StraddleMethod;
     use crate::analysis::moves::EventSessions;
     use crate::domain::Timing;
     use rust_decimal::Decimal;
@@ -232,18 +231,6 @@ mod tests {
             close_to_close_move: gap,
             other_session_gap_move: None,
             timing_suspect: false,
-        }
-    }
-
-    fn implied(m: f64) -> ImpliedMove {
-        ImpliedMove {
-            spot: Decimal::ONE,
-            straddle: Decimal::ONE,
-            implied_move: m,
-            method: StraddleMethod::AtStrike,
-            lower: None,
-            upper: None,
-            warnings: vec![],
         }
     }
 
@@ -270,7 +257,7 @@ mod tests {
             12,
             &TimingCheck::default(),
         );
-        let v = judge(Ok(&implied(0.3)), &w, &AnalysisParams::default());
+        let v = judge(Ok((0.3, &[])), &w, &AnalysisParams::default());
         assert_eq!(v.reason.as_deref(), Some("3 past events, need 4"));
         assert_eq!((v.vrp, v.tier, v.edge_score), (None, None, None));
         let v = judge(Err("no chain".into()), &w, &AnalysisParams::default());
@@ -286,7 +273,7 @@ mod tests {
             12,
             &TimingCheck::default(),
         );
-        let v = judge(Ok(&implied(0.2)), &w, &AnalysisParams::default());
+        let v = judge(Ok((0.2, &[])), &w, &AnalysisParams::default());
         assert_eq!(v.tier, Some(Tier::Excellent));
         assert!((v.vrp.unwrap() - 2.0).abs() < 1e-12);
         assert!((v.edge_score.unwrap() - 2.0).abs() < 1e-12, "MAD 0 leaves edge = VRP");

@@ -185,18 +185,10 @@ fn judge(
     let own = all_moves.iter().find(|m| m.report_date == row.report_date && m.timing == row.timing);
     let realized_gap = own.map(|m| m.gap_move);
     let implied = match (row.implied_move, &row.reason) {
-        (Some(m), _) => Ok(implied::ImpliedMove {
-            spot: row.spot.unwrap_or_default(),
-            straddle: row.straddle.unwrap_or_default(),
-            implied_move: m,
-            method: implied::StraddleMethod::Interpolated,
-            lower: None,
-            upper: None,
-            warnings: Vec::new(),
-        }),
+        (Some(m), _) => Ok((m, &[][..])),
         (None, reason) => Err(reason.clone().unwrap_or_else(|| "no implied move".to_owned())),
     };
-    let verdict = core::judge(implied.as_ref().map_err(Clone::clone), &history, params);
+    let verdict = core::judge(implied, &history, params);
     let mut reason = verdict.reason.clone();
     if realized_gap.is_none() {
         let missing = "the event's own gap is not measured (missing bars?)".to_owned();

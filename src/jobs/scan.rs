@@ -236,7 +236,11 @@ async fn analyse_event(
         }
     }
 
-    let verdict = core::judge(implied.as_ref().map_err(Clone::clone), &history, &ctx.config.analysis);
+    let verdict = core::judge(
+        implied.as_ref().map(|m| (m.implied_move, m.warnings.as_slice())).map_err(Clone::clone),
+        &history,
+        &ctx.config.analysis,
+    );
     warnings.extend(verdict.warnings.iter().cloned());
     if let Some(reason) = &verdict.reason {
         tracing::info!(ticker = %ticker, reason, "no figures");
