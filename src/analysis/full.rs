@@ -193,9 +193,15 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
         inputs.contracts.iter().map(|c| c.expiration).filter(|e| *e >= inputs.expiration).collect();
     expirations.sort_unstable();
     expirations.dedup();
+    // The event's expiration time serves its ATM IV and the skew fit.
+    let event_time = expiry_time(calendar, inputs.as_of, inputs.expiration);
     let mut points = Vec::new();
     for expiration in &expirations {
-        let time = expiry_time(calendar, inputs.as_of, *expiration);
+        let time = if *expiration == inputs.expiration {
+            event_time
+        } else {
+            expiry_time(calendar, inputs.as_of, *expiration)
+        };
         match term::atm_iv(inputs.contracts, time, inputs.spot, &rates) {
             Ok(point) => points.push(point),
             Err(reason) => missing.push(format!("ATM IV {expiration}: {reason}")),
@@ -239,13 +245,7 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
     };
 
     // Skew of the event's expiration.
-    let skew = match skew::fit_skew(
-        inputs.contracts,
-        expiry_time(calendar, inputs.as_of, inputs.expiration),
-        inputs.spot,
-        &rates,
-        &params.skew,
-    ) {
+    let skew = match skew::fit_skew(inputs.contracts, event_time, inputs.spot, &rates, &params.skew) {
         Ok(fit) => Some(fit),
         Err(reason) => {
             missing.push(format!("skew: {reason}"));
