@@ -301,6 +301,15 @@ impl Db<'_> {
         &mut self,
         scan_id: i64,
     ) -> Result<std::collections::HashMap<String, Vec<Structure>>, StoreError> {
+        self.structures_of(scan_id, None)
+    }
+
+    /// [`Db::scan_structures`], only `ticker`'s when given.
+    fn structures_of(
+        &mut self,
+        scan_id: i64,
+        ticker: Option<&Ticker>,
+    ) -> Result<std::collections::HashMap<String, Vec<Structure>>, StoreError> {
         const T: &str = "structure_legs";
         type Row = (i64, String, String, String, i64, String, String, String, String, String, Option<f64>);
         let rows: Vec<Row> = {
@@ -310,10 +319,10 @@ impl Db<'_> {
                     "SELECT s.id, s.ticker, s.kind, s.expiration, s.contract_size, l.side, l.option_right, l.strike,
                             l.entry_bid, l.entry_ask, l.entry_iv
                      FROM structures s JOIN structure_legs l ON l.structure_id = s.id
-                     WHERE s.scan_id = ?1 ORDER BY s.ticker, s.id, l.leg",
+                     WHERE s.scan_id = ?1 AND (?2 IS NULL OR s.ticker = ?2) ORDER BY s.ticker, s.id, l.leg",
                 )
                 .map_err(self.err("prepare structures"))?;
-            stmt.query_map([scan_id], |r| {
+            stmt.query_map(params![scan_id, ticker.map(Ticker::as_str)], |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -442,7 +451,7 @@ impl Db<'_> {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .map_err(self.err(format!("read scan {scan_id}")))?;
-        let mut candidates = self.candidates(scan_id)?;
+        let mut candidates = self.candidates(scan_id, None)?;
         let mut structures = self.scan_structures(scan_id)?;
         for c in &mut candidates {
             c.structures = structures.remove(c.ticker.as_str()).unwrap_or_default();
@@ -485,16 +494,16 @@ impl Db<'_> {
             .map_err(self.err("find the latest candidate"))?;
         let Some((scan_id, slot)) = found else { return Ok(None) };
         let slot = parse_instant(self, "scans", "slot", &slot)?;
-        let mut candidates = self.candidates(scan_id)?;
-        candidates.retain(|c| &c.ticker == ticker);
-        let mut structures = self.scan_structures(scan_id)?;
+        let mut candidates = self.candidates(scan_id, Some(ticker))?;
+        let mut structures = self.structures_of(scan_id, Some(ticker))?;
         Ok(candidates.pop().map(|mut c| {
             c.structures = structures.remove(c.ticker.as_str()).unwrap_or_default();
             (slot, c)
         }))
     }
 
-    fn candidates(&mut self, scan_id: i64) -> Result<Vec<Candidate>, StoreError> {
+    /// The candidates of `scan_id` (only `ticker`'s when given), in rank order.
+    fn candidates(&mut self, scan_id: i64, ticker: Option<&Ticker>) -> Result<Vec<Candidate>, StoreError> {
         let rows: Vec<Vec<rusqlite::types::Value>> = {
             let mut stmt = self
                 .conn
@@ -504,12 +513,15 @@ impl Db<'_> {
                             upper_straddle, implied_move, historical_mean_move, historical_median_move, mad,
                             relative_mad, max_move, tail_risk_ratio, n_events, past_moves, vrp, tier, edge_score,
                             chain_snapshot_id, chain_as_of, chain_age_seconds, reason, warnings, analysis
-                     FROM candidates WHERE scan_id = ?1 ORDER BY rank IS NULL, rank, ticker",
+                     FROM candidates WHERE scan_id = ?1 AND (?2 IS NULL OR ticker = ?2)
+                     ORDER BY rank IS NULL, rank, ticker",
                 )
                 .map_err(self.err("prepare candidates"))?;
-            stmt.query_map([scan_id], |r| (0..33).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect())
-                .and_then(|rows| rows.collect())
-                .map_err(self.err("read candidates"))?
+            stmt.query_map(params![scan_id, ticker.map(Ticker::as_str)], |r| {
+                (0..33).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect()
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(self.err("read candidates"))?
         };
         rows.iter().map(|row| self.candidate_from_row(row)).collect()
     }
