@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -20,6 +19,8 @@ use ivcd::providers::files::{cboe, ohlcv, trading_desk};
 use ivcd::providers::tradier::wire as tradier;
 use rust_decimal_macros::dec;
 
+mod common;
+
 const CVNA_CHAIN: &str = "upstar7__Gamma-Ex/cvna_quotedata.csv";
 const CVNA_BARS: &str = "Krzysztof-Smykla__Stock-Price-Dashboard/data/CVNA.csv";
 const CALENDAR: &str = "pmak99__trading-desk-public/exports/earnings_calendar.csv";
@@ -27,9 +28,7 @@ const PLTR_CHAIN: &str = "OpenBB-finance__OpenBB/openbb_platform/providers/tradi
                           test_tradier_fetchers/chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json";
 
 fn read(relative: &str) -> String {
-    let dir = std::env::var_os("IVCD_DATA_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"), PathBuf::from);
-    let path = dir.join(relative);
+    let path = common::data_dir().join(relative);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read recorded data {}: {e}", path.display()))
 }

@@ -7,7 +7,7 @@
 //! Run: `cargo bench --bench backfill` (reads `$IVCD_DATA_DIR`, default
 //! `../shared/data`); the latest figures are in docs/performance.md.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,29 +20,10 @@ use ivcd::providers::files::recorded::{self, CalendarFormat};
 use ivcd::replay::{RecordedFiles, recorded_context};
 use ivcd::store::Store;
 
+mod common;
+
 const CALENDAR: &str = "pmak99__trading-desk-public/exports/earnings_calendar.csv";
 const YAHOO: &str = "Krzysztof-Smykla__Stock-Price-Dashboard/data";
-
-/// User plus system CPU time of this process, in seconds (`/proc/self/stat`,
-/// clock ticks of 1/100 s, the Linux default).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Peak resident set size of this process, in MiB (`VmHWM` in `/proc/self/status`).
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
 
 fn context(data_dir: &Path, db: &Path, at: DateTime<Utc>) -> (JobContext, Vec<ivcd::domain::EarningsEvent>) {
     let events = recorded::load_calendar(data_dir, Path::new(CALENDAR), CalendarFormat::TradingDesk)
@@ -61,14 +42,14 @@ fn context(data_dir: &Path, db: &Path, at: DateTime<Utc>) -> (JobContext, Vec<iv
 }
 
 fn run(rt: &tokio::runtime::Runtime, ctx: &JobContext, at: DateTime<Utc>, tickers: &[ivcd::domain::Ticker]) {
-    let (cpu0, wall) = (cpu_seconds(), Instant::now());
+    let (cpu0, wall) = (common::cpu_seconds(), Instant::now());
     let counts: BackfillCounts =
         rt.block_on(backfill::backfill(ctx, at, tickers, &|_, _, _| {})).expect("the backfill");
-    let (wall, cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
+    let (wall, cpu) = (wall.elapsed().as_secs_f64(), common::cpu_seconds() - cpu0);
     println!(
         "| {} | {wall:.2} | {cpu:.2} | {:.0} | {} | {} | {} | {} | {} | {} |",
         counts.tickers,
-        peak_rss_mib(),
+        common::memory_mib("self", "VmHWM"),
         counts.history_events,
         counts.bar_requests,
         counts.bars,
@@ -80,8 +61,7 @@ fn run(rt: &tokio::runtime::Runtime, ctx: &JobContext, at: DateTime<Utc>, ticker
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken.
-    let data_dir = std::env::var_os("IVCD_DATA_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"), PathBuf::from);
+    let data_dir = common::data_dir();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("backfill.db");
     // The day after the last Yahoo bar (2026-02-25), 20:00 ET: every report has its reaction session.

@@ -26,7 +26,6 @@
 //! docs/performance.md holds the latest table.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +34,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ivcd::clock::{Clock, FixedClock};
 use ivcd::config::{Config, Secret};
 use ivcd::domain::{EarningsEvent, Ticker, Timing};
+
+mod common;
 
 const TRADIER: &str =
     "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
@@ -45,32 +46,8 @@ const DEPENDENT_REQUESTS: f64 = 3.0;
 /// finest the limiter is given here).
 const UNLIMITED: u32 = 60_000;
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("IVCD_DATA_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"), PathBuf::from)
-}
-
 fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// User plus system CPU seconds of this process (`/proc/self/stat`, ticks of 1/100 s).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// A `VmHWM`/`VmRSS` figure of `/proc/<pid>/status`, in MiB.
-fn memory_mib(pid: &str, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 /// Role `fake`: serves the recorded PLTR responses after `latency`, prints its
@@ -86,7 +63,7 @@ fn fake(latency: Duration) {
             ("/v1/markets/options/expirations", "expirations_PLTR_2024-06-28.json"),
             ("/v1/markets/options/chains", "chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json"),
         ] {
-            let body_path = data_dir().join(TRADIER).join(file);
+            let body_path = common::data_dir().join(TRADIER).join(file);
             let body = std::fs::read_to_string(&body_path)
                 .unwrap_or_else(|e| panic!("cannot read recorded data {}: {e}", body_path.display()));
             Mock::given(method("GET"))
@@ -130,16 +107,20 @@ fn scan(url: &str, size: usize, rate: u32, concurrency: usize) {
         })
         .collect();
     rt.block_on(ctx.store.run(move |db| db.upsert_events(&events, at))).expect("the bench events");
-    let (cpu0, start) = (cpu_seconds(), Instant::now());
+    let (cpu0, start) = (common::cpu_seconds(), Instant::now());
     let report = rt.block_on(ivcd::jobs::scan::scan(&ctx, at, at, None)).expect("the scan");
-    let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
+    let (wall, cpu) = (start.elapsed().as_secs_f64(), common::cpu_seconds() - cpu0);
     let requests = report.requests.as_ref().and_then(|r| r.get("tradier").copied()).unwrap_or(0);
     let refused = report
         .candidates
         .iter()
         .filter(|c| c.reason.as_deref().is_some_and(|r| r.contains("is not the requested")))
         .count();
-    println!("{} {wall} {cpu} {} {requests} {refused}", report.candidates.len(), memory_mib("self", "VmHWM"));
+    println!(
+        "{} {wall} {cpu} {} {requests} {refused}",
+        report.candidates.len(),
+        common::memory_mib("self", "VmHWM")
+    );
 }
 
 fn spawn_role(role: &str, envs: &[(&str, String)]) -> Child {
@@ -178,7 +159,7 @@ fn idle_daemon_rss() -> (f64, f64) {
     // Let it settle past start-up (alarms armed, catch-up planned).
     std::thread::sleep(Duration::from_secs(2));
     let pid = daemon.id().to_string();
-    let figures = (memory_mib(&pid, "VmRSS"), memory_mib(&pid, "VmHWM"));
+    let figures = (common::memory_mib(&pid, "VmRSS"), common::memory_mib(&pid, "VmHWM"));
     let _ = daemon.kill();
     let _ = daemon.wait();
     figures

@@ -198,7 +198,7 @@ impl HttpClient {
 
     /// How many requests this client has sent.
     pub fn requests_sent(&self) -> u64 {
-        self.health.requests.load(Ordering::Relaxed)
+        self.health.requests_sent()
     }
 
     /// The client's health record.
