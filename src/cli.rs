@@ -30,7 +30,7 @@ pub const EXIT_CONFIG: u8 = 78;
 /// ivcd, the IV crush daemon: ranks pre-earnings option setups by the implied
 /// move against the stock's historical earnings moves.
 #[derive(Debug, Parser)]
-#[command(name = "ivcd", version, about, long_about = None)]
+#[command(name = "ivcd", version = crate::VERSION.as_str(), about, long_about = None)]
 pub struct Cli {
     /// Configuration file (default: /etc/ivcd/ivcd.toml when it exists; IVCD_* environment variables override it).
     #[arg(long, global = true, value_name = "FILE")]
@@ -160,6 +160,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The database: an online backup, or a check of its integrity and schema version.
+    Db {
+        #[command(subcommand)]
+        action: DbCommand,
+    },
+    /// Print the man page or shell completions, generated from this command line (for packagers).
+    Generate {
+        #[command(subcommand)]
+        what: GenerateCommand,
+    },
     /// List NYSE sessions with their open and close in ET.
     Calendar {
         /// First date (YYYY-MM-DD).
@@ -187,6 +197,12 @@ pub fn main() -> ExitCode {
         Err(e) => {
             if let Some(config) = e.downcast_ref::<ConfigError>() {
                 eprintln!("ivcd: {config}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            // A database newer than this binary: restarting cannot help (the
+            // unit does not restart on 78); an operator must act.
+            if e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::store::StoreError::TooNew { .. }))) {
+                eprintln!("ivcd: {e:#}");
                 return ExitCode::from(EXIT_CONFIG);
             }
             eprintln!("ivcd: {e:#}");
@@ -290,6 +306,39 @@ pub enum NotifyCommand {
     },
 }
 
+/// `ivcd db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy the database to PATH with SQLite's online backup API (safe while the daemon runs);
+    /// the copy is checked before it is kept. PATH must not exist.
+    Backup {
+        /// The file to write.
+        path: PathBuf,
+    },
+    /// Check the database: `PRAGMA integrity_check`, foreign keys, and its schema version against
+    /// this ivcd's (older is migrated on start; newer is refused). Exit 0 ok, 1 problems. Changes nothing.
+    Check {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `ivcd generate` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Write the man pages (ivcd.1 and one per command, roff) into DIR.
+    Man {
+        /// The directory to write them in (created if missing).
+        dir: PathBuf,
+    },
+    /// Print the completion script for SHELL on stdout.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
 /// Runs one command.
 ///
 /// # Errors
@@ -311,6 +360,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         };
     }
+    if let Command::Generate { what } = &cli.command {
+        return generate(what);
+    }
     let config = Config::load(cli.config.as_deref())?;
     let daemon = matches!(cli.command, Command::Run { .. });
     // A replay prints its own account of each step, and `status` a report:
@@ -326,7 +378,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
-        Command::CheckConfig { .. } => unreachable!("handled above"),
+        Command::CheckConfig { .. } | Command::Generate { .. } => unreachable!("handled above"),
+        Command::Db { action } => return db_command(&config, action).await,
         Command::Run { simulate_from } => {
             let clock: Arc<dyn Clock> = match simulate_from {
                 Some(text) => {
@@ -740,6 +793,59 @@ async fn stored_calendar(config: &Config) -> NyseCalendar {
         Ok(store) => crate::daemon::calendar_from_store(&store).await.unwrap_or_default(),
         Err(_) => NyseCalendar::new(),
     }
+}
+
+/// `ivcd db backup` and `ivcd db check`. Neither migrates nor changes the database.
+async fn db_command(config: &Config, action: DbCommand) -> Result<ExitCode> {
+    let database = &config.database;
+    if !database.exists() {
+        bail!(
+            "database {} does not exist (the daemon creates it on first start; set `database` in the \
+             configuration or pass --config)",
+            database.display()
+        );
+    }
+    let store = Store::open_read_only(database)?;
+    match action {
+        DbCommand::Backup { path } => {
+            let report = tokio::task::spawn_blocking(move || store.backup_to(&path)).await??;
+            println!(
+                "backed up {} (schema version {}) to {}: {:.1} MiB, integrity {}",
+                report.source,
+                report.schema_version.map_or_else(|| "none".to_owned(), |v| v.to_string()),
+                report.destination,
+                report.bytes as f64 / (1024.0 * 1024.0),
+                report.integrity
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        DbCommand::Check { json } => {
+            let report = store.run(|db| db.check()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", render::db_check(&report));
+            }
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
+}
+
+/// `ivcd generate`: man pages and completion scripts from the clap definition.
+fn generate(what: &GenerateCommand) -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    match what {
+        GenerateCommand::Man { dir } => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            clap_mangen::generate_to(command, dir)
+                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+        }
+        GenerateCommand::Completions { shell } => {
+            clap_complete::generate(*shell, &mut command, "ivcd", &mut std::io::stdout());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `ivcd status`: the daemon's snapshot from its socket, or, when no daemon

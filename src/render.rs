@@ -539,3 +539,29 @@ pub fn report_card(card: &ReportCard) -> String {
     }
     out
 }
+
+/// `ivcd db check` as text: one line per finding, then the verdict.
+pub fn db_check(r: &crate::store::CheckReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "database        {} ({:.1} MiB)", r.database, r.bytes as f64 / (1024.0 * 1024.0));
+    let version = match r.schema_version {
+        None => "none recorded: not an ivcd database yet (ivcd creates the schema on first start)".to_owned(),
+        Some(v) if v > r.supported_version => format!(
+            "{v}, NEWER than this ivcd knows ({}): written by a newer ivcd; install it again or restore \
+             the backup taken before the upgrade",
+            r.supported_version
+        ),
+        Some(v) if r.pending_migrations.is_empty() => format!("{v} (current)"),
+        Some(v) => format!(
+            "{v}; this ivcd migrates it to {} on start ({}), after backing it up",
+            r.supported_version,
+            r.pending_migrations.join(", ")
+        ),
+    };
+    let _ = writeln!(out, "schema version  {version}");
+    let _ = writeln!(out, "integrity       {}", r.integrity.join("; "));
+    let _ = writeln!(out, "foreign keys    {} violation(s)", r.foreign_key_violations);
+    let _ = writeln!(out, "{}", if r.ok() { "ok" } else { "PROBLEMS: see above" });
+    out
+}

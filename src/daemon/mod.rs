@@ -603,7 +603,7 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     let shared = Arc::new(Mutex::new(Shared {
         info: DaemonInfo {
             pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
+            version: crate::VERSION.clone(),
             started_at,
             config_file: options.config_file.as_ref().map(|p| p.display().to_string()),
             last_reload: None,

@@ -25,6 +25,7 @@ mod cache;
 mod daemon;
 mod events;
 mod jobs;
+mod maintenance;
 mod moves;
 mod reviews;
 mod scans;
@@ -33,6 +34,9 @@ pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
+pub use maintenance::{
+    BackupReport, CheckReport, known_migrations, pre_migration_backup_path, supported_schema_version,
+};
 pub use reviews::DueReview;
 pub use scans::{LegQuote, NewScan};
 
@@ -63,6 +67,33 @@ pub enum StoreError {
         /// The database file.
         path: String,
         /// refinery's message.
+        message: String,
+    },
+    /// The database was written by a newer ivcd: its schema is newer than
+    /// this binary's migrations. Nothing was changed.
+    #[error(
+        "database {path} has schema version {found}, newer than this ivcd {version} knows (up to {supported}): \
+         it was last opened by a newer ivcd. Nothing was changed. Install that newer ivcd again, or stop ivcd and \
+         restore the backup taken before the upgrade (`{path}.before-v*.bak`, see docs/operations.md#upgrade)"
+    )]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// The database's schema version.
+        found: u32,
+        /// The newest version this binary knows.
+        supported: u32,
+        /// This binary's version.
+        version: &'static str,
+    },
+    /// A backup could not be made (nothing was changed).
+    #[error("database {path}: backup to {dest} failed: {message}")]
+    Backup {
+        /// The database file.
+        path: String,
+        /// The backup file asked for.
+        dest: String,
+        /// What went wrong, and what to do.
         message: String,
     },
     /// The database's directory does not exist.
@@ -194,6 +225,38 @@ impl Store {
             .map_err(sql_err("enable WAL"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err("enable foreign keys"))?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err("set synchronous"))?;
+        let found = maintenance::applied_schema_version(&conn).map_err(sql_err("read the schema version"))?;
+        let supported = supported_schema_version();
+        match found {
+            Some(found) if found > supported => {
+                return Err(StoreError::TooNew {
+                    path: shown,
+                    found,
+                    supported,
+                    version: crate::VERSION.as_str(),
+                });
+            }
+            // An ivcd database that this binary migrates: keep a copy first.
+            Some(found) if found < supported && shown != ":memory:" => {
+                let dest = pre_migration_backup_path(&path, found + 1, Utc::now());
+                maintenance::backup_connection(&conn, &dest).map_err(|cause| StoreError::Backup {
+                    path: shown.clone(),
+                    dest: dest.display().to_string(),
+                    message: format!(
+                        "{cause}; the migration to version {supported} was not started and nothing was \
+                         changed: free space or fix the directory's permissions, then start ivcd again"
+                    ),
+                })?;
+                tracing::info!(
+                    database = %shown,
+                    backup = %dest.display(),
+                    from = found,
+                    to = supported,
+                    "database backed up before migrating"
+                );
+            }
+            _ => {}
+        }
         embedded::migrations::runner()
             .run(&mut conn)
             .map_err(|e| StoreError::Migration { path: shown.clone(), message: e.to_string() })?;

@@ -9,6 +9,7 @@ mod cli;
 mod config_files;
 mod crash;
 mod daemon;
+mod db;
 mod faults;
 mod parsers;
 mod replay;

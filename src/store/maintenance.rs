@@ -1,0 +1,281 @@
+//! Schema versions, backups and checks: what `ivcd db` and an upgrade need.
+//!
+//! The schema version is the highest migration refinery has recorded in
+//! `refinery_schema_history` (migrations `V1` … `Vn` in `migrations/`). A
+//! binary applies the migrations it has and the database lacks; it refuses a
+//! database whose version is higher than its own newest migration, since it
+//! cannot know what that schema means.
+//!
+//! Backups use SQLite's online backup API: a consistent copy taken inside
+//! one read transaction, which in WAL mode does not block the daemon's
+//! writes (<https://www.sqlite.org/backup.html>).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::{Db, Store, StoreError, embedded};
+
+/// The newest schema version this binary knows (its last migration's number).
+pub fn supported_schema_version() -> u32 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| u32::try_from(m.version()).unwrap_or(0))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The migrations this binary has, as `(version, name)` in order.
+pub fn known_migrations() -> Vec<(u32, String)> {
+    let mut all: Vec<(u32, String)> = embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| (u32::try_from(m.version()).unwrap_or(0), m.name().to_owned()))
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// The schema version recorded in `conn`: `None` for a database refinery
+/// never touched (a new, empty file).
+pub(super) fn applied_schema_version(conn: &Connection) -> rusqlite::Result<Option<u32>> {
+    let has_history: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refinery_schema_history')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_history {
+        return Ok(None);
+    }
+    conn.query_row("SELECT max(version) FROM refinery_schema_history", [], |r| r.get::<_, Option<u32>>(0))
+}
+
+/// Copies the database behind `conn` to `dest` with SQLite's online backup
+/// API, in one step (one read transaction, so the copy is consistent), and
+/// returns the pages copied. Retries a few times while another connection
+/// holds a lock that stops the step.
+pub(super) fn backup_connection(conn: &Connection, dest: &Path) -> rusqlite::Result<i32> {
+    use rusqlite::backup::{Backup, StepResult};
+    let mut target = Connection::open(dest)?;
+    let backup = Backup::new(conn, &mut target)?;
+    for _ in 0..50 {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(backup.progress().pagecount),
+            StepResult::More | StepResult::Busy | StepResult::Locked => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            // StepResult is non-exhaustive.
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+        Some("the database stayed locked for 5 s".into()),
+    ))
+}
+
+/// Where [`Store::open`] keeps the copy it takes before migrating `path`
+/// from `from` to `to`: beside the database, e.g.
+/// `ivcd.db.before-v9.20261202T033000Z.bak`.
+pub fn pre_migration_backup_path(path: &Path, to: u32, at: DateTime<Utc>) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".before-v{to}.{}.bak", at.format("%Y%m%dT%H%M%SZ")));
+    path.with_file_name(name)
+}
+
+/// What `ivcd db backup` made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BackupReport {
+    /// The database copied.
+    pub source: String,
+    /// The copy.
+    pub destination: String,
+    /// The copy's schema version.
+    pub schema_version: Option<u32>,
+    /// The copy's size, bytes.
+    pub bytes: u64,
+    /// `PRAGMA integrity_check` on the copy: `ok` when sound.
+    pub integrity: String,
+}
+
+/// What `ivcd db check` found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CheckReport {
+    /// The database file.
+    pub database: String,
+    /// Its size, bytes (the main file; the WAL is not counted).
+    pub bytes: u64,
+    /// Its schema version (`None`: no migration recorded, not an ivcd database yet).
+    pub schema_version: Option<u32>,
+    /// The newest version this ivcd knows.
+    pub supported_version: u32,
+    /// The migrations this ivcd would apply on start, by name (`V9__…`).
+    pub pending_migrations: Vec<String>,
+    /// `PRAGMA integrity_check`'s lines: `["ok"]` when the file is sound.
+    pub integrity: Vec<String>,
+    /// Rows that break a foreign key (`PRAGMA foreign_key_check`).
+    pub foreign_key_violations: usize,
+}
+
+impl CheckReport {
+    /// Whether everything is in order: sound, no broken references, and a
+    /// schema this ivcd can use (older is fine: it migrates on start).
+    pub fn ok(&self) -> bool {
+        self.integrity == ["ok"]
+            && self.foreign_key_violations == 0
+            && self.schema_version.is_some_and(|v| v <= self.supported_version)
+    }
+}
+
+impl Store {
+    /// Copies the database to `dest` with SQLite's online backup API, safe
+    /// while the daemon writes. The copy is made at `dest.partial`, checked
+    /// with `PRAGMA integrity_check`, and renamed to `dest` only when sound.
+    ///
+    /// # Errors
+    /// [`StoreError::Backup`] when `dest` exists, its directory is missing or
+    /// not writable, the copy fails, or the copy is not sound (it is removed).
+    pub fn backup_to(&self, dest: &Path) -> Result<BackupReport, StoreError> {
+        let failed = |message: String| StoreError::Backup {
+            path: self.path.display().to_string(),
+            dest: dest.display().to_string(),
+            message,
+        };
+        if dest.exists() {
+            return Err(failed("it already exists: choose a new name or remove it first".into()));
+        }
+        let mut partial = dest.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let copied = backup_connection(&guard, &partial);
+        drop(guard);
+        let checked = copied.and_then(|_| {
+            let copy = Connection::open(&partial)?;
+            let integrity: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            let version = applied_schema_version(&copy)?;
+            Ok((integrity, version))
+        });
+        let (integrity, schema_version) = match checked {
+            Ok(found) => found,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(failed(e.to_string()));
+            }
+        };
+        if integrity != "ok" {
+            let _ = std::fs::remove_file(&partial);
+            return Err(failed(format!(
+                "the copy failed its integrity check ({integrity}); nothing was kept"
+            )));
+        }
+        std::fs::rename(&partial, dest).map_err(|e| failed(format!("rename {}: {e}", partial.display())))?;
+        let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+        Ok(BackupReport {
+            source: self.path.display().to_string(),
+            destination: dest.display().to_string(),
+            schema_version,
+            bytes,
+            integrity,
+        })
+    }
+}
+
+impl Db<'_> {
+    /// The schema version recorded in this database (see the module docs).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn schema_version(&mut self) -> Result<Option<u32>, StoreError> {
+        applied_schema_version(self.conn).map_err(self.err("read the schema version"))
+    }
+
+    /// Checks the database: integrity, foreign keys, and its schema version
+    /// against this binary's (what `ivcd db check` prints).
+    ///
+    /// # Errors
+    /// SQLite errors (a file that is not a database fails here).
+    pub fn check(&mut self) -> Result<CheckReport, StoreError> {
+        let schema_version = self.schema_version()?;
+        let integrity = {
+            let mut stmt =
+                self.conn.prepare("PRAGMA integrity_check").map_err(self.err("integrity check"))?;
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(self.err("integrity check"))?
+        };
+        let foreign_key_violations = {
+            let mut stmt =
+                self.conn.prepare("PRAGMA foreign_key_check").map_err(self.err("foreign key check"))?;
+            let mut rows = stmt.query([]).map_err(self.err("foreign key check"))?;
+            let mut n = 0;
+            while rows.next().map_err(self.err("foreign key check"))?.is_some() {
+                n += 1;
+            }
+            n
+        };
+        let pending_migrations = known_migrations()
+            .into_iter()
+            .filter(|(v, _)| schema_version.is_none_or(|s| *v > s))
+            .map(|(v, name)| format!("V{v}__{name}"))
+            .collect();
+        let bytes = std::fs::metadata(self.path).map(|m| m.len()).unwrap_or(0);
+        Ok(CheckReport {
+            database: self.path.display().to_string(),
+            bytes,
+            schema_version,
+            supported_version: supported_schema_version(),
+            pending_migrations,
+            integrity,
+            foreign_key_violations,
+        })
+    }
+
+    /// When the last run of `job` that ended `ok` finished (UTC), if any.
+    ///
+    /// # Errors
+    /// SQLite errors, or a corrupt stored instant.
+    pub fn last_ok_run(&mut self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT max(finished_at) FROM job_runs WHERE job = ?1 AND outcome = 'ok'",
+                [job],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err("read the last successful run"))?
+            .flatten();
+        text.map(|t| super::parse_instant(self, "job_runs", "finished_at", &t)).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_supported_version_is_the_last_migration_file() {
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+            .expect("migrations/")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|n| n.strip_prefix('V')?.split("__").next()?.parse::<u32>().ok())
+            .max();
+        assert_eq!(Some(supported_schema_version()), files);
+        assert_eq!(known_migrations().len() as u32, supported_schema_version());
+    }
+
+    #[test]
+    fn the_pre_migration_backup_sits_beside_the_database() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 2, 3, 30, 0).unwrap();
+        assert_eq!(
+            pre_migration_backup_path(Path::new("/var/lib/ivcd/ivcd.db"), 9, at),
+            Path::new("/var/lib/ivcd/ivcd.db.before-v9.20261202T033000Z.bak")
+        );
+    }
+}

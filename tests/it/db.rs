@@ -1,0 +1,186 @@
+//! Upgrades and backups: `ivcd db backup`, `ivcd db check`, the backup taken
+//! before a migration, and the refusal of a database newer than the binary;
+//! on the database the real CVNA replay leaves.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::support::{config_file, cvna_database, ivcd};
+
+fn count(db: &Path, sql: &str) -> i64 {
+    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn schema_version(db: &Path) -> i64 {
+    count(db, "SELECT max(version) FROM refinery_schema_history")
+}
+
+fn replayed() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(cvna_database(dir.path()));
+    (dir, db)
+}
+
+#[test]
+fn a_backup_is_a_sound_copy_of_every_row_and_never_overwrites_a_file() {
+    let (dir, db) = replayed();
+    let config = config_file(dir.path(), &db);
+    let copy = dir.path().join("backups-ivcd.db");
+    let out = ivcd(&config).args(["db", "backup"]).arg(&copy).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("schema version 8") && said.contains("integrity ok"), "{said}");
+    for table in
+        ["earnings_events", "daily_bars", "historical_moves", "option_quotes", "candidates", "job_runs"]
+    {
+        let sql = format!("SELECT count(*) FROM {table}");
+        assert_eq!(count(&copy, &sql), count(&db, &sql), "{table}");
+        assert!(count(&copy, &sql) > 0, "{table} is empty in the replay");
+    }
+    assert_eq!(schema_version(&copy), schema_version(&db));
+    assert!(!dir.path().join("backups-ivcd.db.partial").exists());
+
+    // The copy is never overwritten: a second backup to the same name fails and leaves it.
+    let before = std::fs::read(&copy).unwrap();
+    let out = ivcd(&config).args(["db", "backup"]).arg(&copy).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+
+    // A directory that does not exist is a clear error, and nothing is left behind.
+    let nowhere = dir.path().join("missing/ivcd.db");
+    let out = ivcd(&config).args(["db", "backup"]).arg(&nowhere).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backup to"), "{out:?}");
+    assert!(!dir.path().join("missing").exists());
+}
+
+#[test]
+fn db_check_reports_a_sound_current_database_and_fails_on_a_file_that_is_not_one() {
+    let (dir, db) = replayed();
+    let config = config_file(dir.path(), &db);
+    let out = ivcd(&config).args(["db", "check", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema_version"], 8);
+    assert_eq!(report["supported_version"], 8);
+    assert_eq!(report["integrity"], serde_json::json!(["ok"]));
+    assert_eq!(report["foreign_key_violations"], 0);
+    assert_eq!(report["pending_migrations"], serde_json::json!([]));
+
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(
+        &garbage,
+        "this is not an SQLite database, it is a text file of some length...\n".repeat(100),
+    )
+    .unwrap();
+    let config = config_file(dir.path(), &garbage);
+    let out = ivcd(&config).args(["db", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("garbage.db") && said.contains("not a database"), "{said}");
+}
+
+#[test]
+fn an_older_database_is_backed_up_then_migrated_on_open() {
+    let (dir, db) = replayed();
+    // Roll the replay back to schema version 7: V8 only added `move_inputs`.
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TABLE move_inputs; DELETE FROM refinery_schema_history WHERE version = 8;")
+        .unwrap();
+    drop(conn);
+    let events = count(&db, "SELECT count(*) FROM earnings_events");
+    let config = config_file(dir.path(), &db);
+
+    let out = ivcd(&config).args(["db", "check"]).output().unwrap();
+    assert!(out.status.success(), "an older schema is not a problem: {out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("7; this ivcd migrates it to 8 on start (V8__move_inputs)"), "{said}");
+    assert_eq!(schema_version(&db), 7, "db check changes nothing");
+
+    // Any command that opens the database for writing migrates it, after a backup.
+    let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(schema_version(&db), 8);
+    let backups: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("ivcd.db.before-v8.") && name.ends_with(".bak")
+        })
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(schema_version(&backups[0]), 7);
+    assert_eq!(count(&backups[0], "SELECT count(*) FROM earnings_events"), events);
+    assert_eq!(count(&db, "SELECT count(*) FROM earnings_events"), events);
+
+    // Opening it again takes no second backup.
+    let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
+    assert!(out.status.success());
+    let n = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".bak"))
+        .count();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not_start() {
+    let (dir, db) = replayed();
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "PRAGMA wal_checkpoint(TRUNCATE);
+         INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
+         VALUES (9, 'from_a_newer_ivcd', '2026-12-02T03:30:00Z', '1');
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    )
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(&db).unwrap();
+    let config = config_file(dir.path(), &db);
+
+    let out = ivcd(&config).arg("run").output().unwrap();
+    // 78 (EX_CONFIG): the unit's RestartPreventExitStatus, so systemd does not loop on it.
+    assert_eq!(out.status.code(), Some(78));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("has schema version 9, newer than this ivcd"), "{said}");
+    assert!(said.contains("Nothing was changed") && said.contains(".before-v*.bak"), "{said}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
+
+    let out = ivcd(&config).args(["db", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("9, NEWER than this ivcd knows (8)"));
+    assert!(
+        !std::fs::read_dir(dir.path()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".bak")),
+        "no backup: nothing was migrated"
+    );
+}
+
+#[test]
+fn version_names_the_git_commit() {
+    let out = assert_cmd::Command::cargo_bin("ivcd").unwrap().arg("--version").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let commit = said
+        .strip_prefix(concat!("ivcd ", env!("CARGO_PKG_VERSION"), " ("))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{said}"));
+    let git = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    match git {
+        // Built from a checkout: the commit is HEAD's (with -modified when the tree had changes).
+        Ok(git) if git.status.success() => {
+            let head = String::from_utf8_lossy(&git.stdout).trim().to_owned();
+            assert!(commit.starts_with(&head), "{commit} is not HEAD {head}");
+        }
+        _ => assert_eq!(commit, "unknown"),
+    }
+}
