@@ -157,8 +157,12 @@ pub enum Command {
     /// database's counts, provider health and open problems. Exit 0 healthy, 1 problems, 3 not running.
     Status {
         /// Print JSON (documented in docs/json.md).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "prometheus")]
         json: bool,
+        /// Print Prometheus metrics (text format; names in docs/operations.md#metrics) and exit 0
+        /// whatever the state: the state is in the metrics.
+        #[arg(long)]
+        prometheus: bool,
     },
     /// The database: an online backup, or a check of its integrity and schema version.
     Db {
@@ -391,7 +395,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             return run_daemon(cli.config, config, clock).await;
         }
-        Command::Status { json } => return show_status(&config, json).await,
+        Command::Status { json, prometheus } => return show_status(&config, json, prometheus).await,
         Command::Calendar { from, to, json } => {
             if from > to {
                 bail!("FROM {from} is after TO {to}");
@@ -850,7 +854,7 @@ fn generate(what: &GenerateCommand) -> Result<ExitCode> {
 
 /// `ivcd status`: the daemon's snapshot from its socket, or, when no daemon
 /// answers, what the database knows (read-only), with exit code 3.
-async fn show_status(config: &Config, json: bool) -> Result<ExitCode> {
+async fn show_status(config: &Config, json: bool, prometheus: bool) -> Result<ExitCode> {
     let clock = SystemClock;
     let report = match crate::status::fetch(&config.daemon.status_socket).await? {
         Some(report) => report,
@@ -877,6 +881,17 @@ async fn show_status(config: &Config, json: bool) -> Result<ExitCode> {
             crate::status::build(store.as_ref(), &config.database, error, &timetable, clock.now(), None).await
         }
     };
+    if prometheus {
+        let facts = match Store::open_read_only(&config.database) {
+            Ok(store) => {
+                let started = report.daemon.as_ref().map(|d| d.started_at);
+                crate::metrics::store_facts(&store, started).await.ok()
+            }
+            Err(_) => None,
+        };
+        print!("{}", crate::metrics::render(&report, facts.as_ref()));
+        return Ok(ExitCode::SUCCESS);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

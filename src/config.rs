@@ -119,6 +119,8 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// The weekly housekeeping job.
     pub housekeeping: HousekeepingConfig,
+    /// Prometheus metrics for node_exporter's textfile collector.
+    pub metrics: MetricsConfig,
     /// Alerts: the report pushed after each scan, and its channels.
     pub alerts: AlertsConfig,
     /// The structures a scan proposes and the post-crush review.
@@ -141,6 +143,7 @@ impl Default for Config {
             timetable: TimetableConfig::default(),
             daemon: DaemonConfig::default(),
             housekeeping: HousekeepingConfig::default(),
+            metrics: MetricsConfig::default(),
             alerts: AlertsConfig::default(),
             review: ReviewConfig::default(),
         }
@@ -419,6 +422,25 @@ pub struct HousekeepingConfig {
 impl Default for HousekeepingConfig {
     fn default() -> Self {
         Self { job_run_retention_days: 400 }
+    }
+}
+
+/// `[metrics]`: the daemon's Prometheus metrics written to a file for
+/// node_exporter's textfile collector (names in docs/operations.md#metrics).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// The file to write (e.g. `/var/lib/prometheus/node-exporter/ivcd.prom`);
+    /// unset (the default): no file. Its directory must exist and be writable.
+    pub textfile: Option<PathBuf>,
+    /// How often the daemon rewrites it, seconds (default 60, 10 to 3600);
+    /// it is also rewritten after every job.
+    pub interval_seconds: u64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { textfile: None, interval_seconds: 60 }
     }
 }
 
@@ -864,6 +886,16 @@ impl Config {
             "housekeeping.job_run_retention_days must be at least 7",
         );
         check(self.log.retention_days >= 1, "log.retention_days must be at least 1");
+        check(
+            (10..=3600).contains(&self.metrics.interval_seconds),
+            "metrics.interval_seconds must be between 10 and 3600",
+        );
+        if let Some(file) = &self.metrics.textfile {
+            check(
+                file.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".prom")),
+                "metrics.textfile must name a file ending in .prom (node_exporter's textfile collector reads only those)",
+            );
+        }
         problems.extend(self.alerts.problems());
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             problems

@@ -13,6 +13,7 @@ pub mod config;
 pub mod daemon;
 pub mod domain;
 pub mod jobs;
+pub mod metrics;
 pub mod providers;
 pub mod render;
 pub mod replay;

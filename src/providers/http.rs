@@ -42,6 +42,24 @@ pub struct HealthSnapshot {
     /// The circuit breaker's state; `None` in snapshots from before it existed.
     #[serde(default)]
     pub breaker: Option<BreakerState>,
+    /// Requests sent since the daemon started, by their answer: the HTTP
+    /// status code (`200`, `429`, `503`, ...), or `timeout` / `transport`
+    /// when no answer came.
+    #[serde(default)]
+    pub requests_by_status: BTreeMap<String, u64>,
+    /// Failed calls since the daemon started, by kind: `timeout`,
+    /// `transport`, `http_status`, `rate_limited`, `unauthorized`,
+    /// `invalid_body` (a 2xx answer that was an error, e.g. a throttle
+    /// notice) and `circuit_open` (refused without a request).
+    #[serde(default)]
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Waits for ivcd's own rate limiter (`requests_per_minute`) since the daemon started.
+    #[serde(default)]
+    pub limiter_waits: u64,
+    /// Seconds spent in rate-limit waits (ivcd's limiter and the provider's
+    /// window) since the daemon started.
+    #[serde(default)]
+    pub rate_limit_wait_seconds: f64,
 }
 
 /// A provider's most recent failure.
@@ -62,6 +80,23 @@ struct HealthState {
     rate_limit_waits: u64,
     /// The provider said its window is used up until then (UTC).
     window_closed_until: Option<DateTime<Utc>>,
+    requests_by_status: BTreeMap<String, u64>,
+    errors_by_kind: BTreeMap<String, u64>,
+    limiter_waits: u64,
+    rate_limit_wait_seconds: f64,
+}
+
+/// The `errors_by_kind` label of a failed call (see [`HealthSnapshot`]).
+fn error_kind(e: &ProviderError) -> &'static str {
+    match e {
+        ProviderError::Transport { timeout: true, .. } => "timeout",
+        ProviderError::Transport { .. } => "transport",
+        ProviderError::Status { .. } => "http_status",
+        ProviderError::RateLimited { .. } => "rate_limited",
+        ProviderError::Unauthorized { .. } => "unauthorized",
+        ProviderError::CircuitOpen { .. } => "circuit_open",
+        _ => "invalid_body",
+    }
 }
 
 /// The requests each provider in `health` has sent so far, by provider name.
@@ -111,8 +146,16 @@ impl ProviderHealth {
         let mut state = self.state();
         match result {
             Ok(()) => state.last_success = Some(now),
-            Err(e) => state.last_error = Some(HealthError { at: now, message: e.to_string() }),
+            Err(e) => {
+                *state.errors_by_kind.entry(error_kind(e).to_owned()).or_default() += 1;
+                state.last_error = Some(HealthError { at: now, message: e.to_string() });
+            }
         }
+    }
+
+    /// Counts an answer (`status`: the HTTP code, `timeout` or `transport`).
+    fn record_answer(&self, status: String) {
+        *self.state().requests_by_status.entry(status).or_default() += 1;
     }
 
     /// The provider's health now.
@@ -130,6 +173,10 @@ impl ProviderHealth {
             retries: state.retries,
             rate_limit_waits: state.rate_limit_waits,
             breaker: Some(self.breaker.state()),
+            requests_by_status: state.requests_by_status.clone(),
+            errors_by_kind: state.errors_by_kind.clone(),
+            limiter_waits: state.limiter_waits,
+            rate_limit_wait_seconds: state.rate_limit_wait_seconds,
         }
     }
 }
@@ -244,11 +291,10 @@ impl HttpClient {
     ) -> Result<String, ProviderError> {
         let clock = &self.health.clock;
         if let Err(until) = self.health.breaker.admit(clock.now()) {
-            return Err(ProviderError::CircuitOpen {
-                provider: self.provider,
-                request: shown.to_owned(),
-                until,
-            });
+            let refused =
+                ProviderError::CircuitOpen { provider: self.provider, request: shown.to_owned(), until };
+            *self.health.state().errors_by_kind.entry(error_kind(&refused).to_owned()).or_default() += 1;
+            return Err(refused);
         }
         let mut delays = self.retry.delays();
         let result = loop {
@@ -286,7 +332,14 @@ impl HttpClient {
             message: format!("bad URL: {e}"),
             timeout: false,
         })?;
-        self.limiter.until_ready().await;
+        if self.limiter.check().is_err() {
+            // Over `requests_per_minute`: wait for the limiter, and count it.
+            let started = tokio::time::Instant::now();
+            self.limiter.until_ready().await;
+            let mut state = self.health.state();
+            state.limiter_waits += 1;
+            state.rate_limit_wait_seconds += started.elapsed().as_secs_f64();
+        }
         // The provider's own window (Tradier's X-Ratelimit-* headers) wins
         // over our limiter when it says it is used up.
         let closed_until = self.health.state().window_closed_until.take();
@@ -296,13 +349,20 @@ impl HttpClient {
             self.health.state().rate_limit_waits += 1;
             // Tradier's windows are one minute long: never wait longer than that.
             let wait = (until - now).to_std().unwrap_or_default().min(Duration::from_secs(60));
+            self.health.state().rate_limit_wait_seconds += wait.as_secs_f64();
             tokio::time::sleep(wait).await;
         }
         self.health.record_request();
         tracing::debug!(provider = self.provider, request = shown, "request");
-        let response =
-            self.client.get(url).query(query).send().await.map_err(|e| self.transport(shown, e))?;
+        let response = match self.client.get(url).query(query).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                self.health.record_answer(if e.is_timeout() { "timeout" } else { "transport" }.to_owned());
+                return Err(self.transport(shown, e));
+            }
+        };
         let status = response.status();
+        self.health.record_answer(status.as_u16().to_string());
         let retry_after = retry_after(response.headers());
         if let Some(until) = window_closed_until(response.headers()) {
             self.health.state().window_closed_until = Some(until);

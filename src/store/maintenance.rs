@@ -130,6 +130,19 @@ impl CheckReport {
     }
 }
 
+/// Runs of one job that ended one way, for the metrics.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct JobTotal {
+    /// The job (`scan`, `backfill`, ...).
+    pub job: String,
+    /// How the runs ended (`ok`, `failed`, `interrupted`, `skipped`).
+    pub outcome: String,
+    /// How many runs.
+    pub runs: u64,
+    /// Their summed duration, seconds.
+    pub seconds: f64,
+}
+
 impl Store {
     /// Copies the database to `dest` with SQLite's online backup API, safe
     /// while the daemon writes. The copy is made at `dest.partial`, checked
@@ -233,6 +246,34 @@ impl Db<'_> {
             integrity,
             foreign_key_violations,
         })
+    }
+
+    /// Finished runs that started at or after `since`, per job and outcome.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn job_totals(&mut self, since: DateTime<Utc>) -> Result<Vec<JobTotal>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT job, outcome, count(*),
+                        total((julianday(finished_at) - julianday(started_at)) * 86400.0)
+                 FROM job_runs
+                 WHERE started_at >= ?1 AND finished_at IS NOT NULL
+                 GROUP BY job, outcome ORDER BY job, outcome",
+            )
+            .map_err(self.err("count job runs"))?;
+        let rows = stmt
+            .query_map([super::instant_text(since)], |r| {
+                Ok(JobTotal {
+                    job: r.get(0)?,
+                    outcome: r.get(1)?,
+                    runs: r.get::<_, i64>(2)?.max(0) as u64,
+                    seconds: r.get(3)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        rows.map_err(self.err("count job runs"))
     }
 
     /// When the last run of `job` that ended `ok` finished (UTC), if any.

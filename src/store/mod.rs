@@ -35,7 +35,8 @@ pub use backtest::HistoricalImplied;
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
 pub use maintenance::{
-    BackupReport, CheckReport, known_migrations, pre_migration_backup_path, supported_schema_version,
+    BackupReport, CheckReport, JobTotal, known_migrations, pre_migration_backup_path,
+    supported_schema_version,
 };
 pub use reviews::DueReview;
 pub use scans::{LegQuote, NewScan};

@@ -474,3 +474,63 @@ async fn a_refused_scan_whose_window_closes_before_a_retry_is_left_to_the_next_s
     assert_eq!(slots, expected, "the refused scan was not run again");
     assert_eq!(integrity(&config.database), "ok");
 }
+
+/// Polls `path` (a file the daemon writes) until `ready` holds on its text.
+async fn file_until(path: &Path, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && ready(&text)
+        {
+            return text;
+        }
+        assert!(std::time::Instant::now() < limit, "{} never showed {what}", path.display());
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_metrics_textfile_follows_the_jobs_and_says_down_once_stopped() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path(), false);
+    let textfile = dir.path().join("ivcd.prom");
+    config.metrics.textfile = Some(textfile.clone());
+    // Tue 2025-11-18 14:50 ET: the next slot is the 15:00 scan.
+    let clock = Arc::new(SimulatedClock::starting_at(et(2025, 11, 18, 14, 50)));
+    let (controls, receiver) = mpsc::unbounded_channel();
+    let daemon = tokio::spawn(ivcd::daemon::run(options(config.clone(), clock.clone()), receiver));
+
+    let text = file_until(&textfile, "the daemon up", |t| t.contains("\nivcd_up 1\n")).await;
+    let m = crate::metrics::samples(&text);
+    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"}"], 0.0);
+    assert_eq!(std::fs::metadata(&textfile).unwrap().permissions().mode() & 0o777, 0o644);
+
+    clock.sleep_until(et(2025, 11, 18, 15, 0) + Duration::seconds(30)).await;
+    let text = file_until(&textfile, "the scan", |t| {
+        t.contains("ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"} 1")
+    })
+    .await;
+    let m = crate::metrics::samples(&text);
+    let scan = runs(&config, et(2025, 11, 18, 14, 50)).into_iter().find(|r| r.job == "scan").unwrap();
+    assert_eq!(scan.outcome, Outcome::Ok);
+    let finished = scan.finished_at.unwrap().timestamp_millis() as f64 / 1000.0;
+    assert_eq!(m["ivcd_last_successful_scan_timestamp_seconds"], finished);
+    assert_eq!(m["ivcd_job_last_outcome{job=\"scan\",outcome=\"ok\"}"], 1.0);
+    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"failed\"}"], 0.0);
+    let next_scan = et(2025, 11, 19, 15, 0).timestamp() as f64;
+    assert_eq!(m["ivcd_job_next_run_timestamp_seconds{job=\"scan\"}"], next_scan);
+    // Only the file: no temporary left beside it.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+
+    controls.send(Control::Shutdown).unwrap();
+    daemon.await.unwrap().unwrap();
+    let m = crate::metrics::samples(&std::fs::read_to_string(&textfile).unwrap());
+    assert_eq!(m["ivcd_up"], 0.0, "a stopped daemon's file says so");
+    assert!(!m.contains_key("ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"}"));
+    assert_eq!(m["ivcd_last_successful_scan_timestamp_seconds"], finished);
+}

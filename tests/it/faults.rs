@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 
 use crate::support::read_data;
 
-const TRADIER: &str =
+pub const TRADIER: &str =
     "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
 
 /// One scripted answer.

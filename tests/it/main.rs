@@ -11,6 +11,7 @@ mod crash;
 mod daemon;
 mod db;
 mod faults;
+mod metrics;
 mod parsers;
 mod replay;
 mod review;

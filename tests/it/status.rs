@@ -74,6 +74,10 @@ async fn healthy() {
         retries: 0,
         rate_limit_waits: 0,
         breaker: Some(BreakerState::Closed { consecutive_failures: 0 }),
+        requests_by_status: [("200".to_owned(), 26)].into(),
+        errors_by_kind: Default::default(),
+        limiter_waits: 0,
+        rate_limit_wait_seconds: 0.0,
     };
     let (report, dir) = report(Some(Live { daemon: daemon_info(), providers: vec![tradier] })).await;
     assert_eq!(report.state, State::Healthy, "{:?}", report.problems);
@@ -112,6 +116,10 @@ async fn degraded() {
         retries: 2,
         rate_limit_waits: 0,
         breaker: Some(BreakerState::Open { until: at("2023-07-18T15:30:40-04:00") }),
+        requests_by_status: [("200".to_owned(), 3)].into(),
+        errors_by_kind: [("rate_limited".to_owned(), 2)].into(),
+        limiter_waits: 1,
+        rate_limit_wait_seconds: 0.8,
     };
     let (report, dir) = report(Some(Live { daemon: info, providers: vec![alpha] })).await;
     assert_eq!(report.state, State::Degraded);

@@ -1,0 +1,175 @@
+//! Prometheus metrics: `ivcd status --prometheus` on the database the real
+//! CVNA replay leaves, the provider counters of a client that met real
+//! faults, and the daemon's textfile (in daemon.rs). Every figure is checked
+//! against the database or the fake server's own log, and the text is parsed
+//! by an independent parser (prometheus-parse).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ivcd::clock::{Clock, FixedClock};
+use ivcd::config::{Config, Secret};
+use ivcd::domain::Ticker;
+use ivcd::providers::Quotes;
+use ivcd::providers::tradier::client::TradierClient;
+use ivcd::status::{DaemonInfo, Live};
+use ivcd::store::Store;
+use ivcd::timetable::Timetable;
+use prometheus_parse::{Scrape, Value};
+
+use crate::faults::{Fault, FaultServer, TRADIER};
+use crate::support::{config_file, cvna_database, ivcd, read_data};
+
+/// The samples of `text` by name and labels (`name{k="v",...}`, labels sorted).
+pub fn samples(text: &str) -> BTreeMap<String, f64> {
+    let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("valid Prometheus text");
+    scrape
+        .samples
+        .into_iter()
+        .map(|s| {
+            let mut labels: Vec<(String, String)> =
+                s.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            labels.sort();
+            let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            let key =
+                if labels.is_empty() { s.metric } else { format!("{}{{{}}}", s.metric, labels.join(",")) };
+            let value = match s.value {
+                Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => v,
+                other => panic!("{key}: unexpected {other:?}"),
+            };
+            (key, value)
+        })
+        .collect()
+}
+
+fn epoch(db: &Path, sql: &str) -> f64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let text: String = conn.query_row(sql, [], |r| r.get(0)).unwrap();
+    DateTime::parse_from_rfc3339(&text).unwrap().timestamp() as f64
+}
+
+fn number(db: &Path, sql: &str) -> f64 {
+    rusqlite::Connection::open(db).unwrap().query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as f64
+}
+
+#[test]
+fn status_prometheus_without_a_daemon_gives_the_databases_gauges() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(cvna_database(dir.path()));
+    let config = config_file(dir.path(), &db);
+    let out = ivcd(&config).args(["status", "--prometheus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let m = samples(&text);
+
+    assert_eq!(m["ivcd_up"], 0.0);
+    let scan_ok = epoch(&db, "SELECT max(finished_at) FROM job_runs WHERE job = 'scan' AND outcome = 'ok'");
+    assert_eq!(m["ivcd_last_successful_scan_timestamp_seconds"], scan_ok);
+    assert_eq!(scan_ok, 1_689_706_800.0, "the replay's 15:00 ET scan on 2023-07-18 (19:00Z)");
+    assert_eq!(m["ivcd_job_last_success_timestamp_seconds{job=\"scan\"}"], scan_ok);
+    assert_eq!(m["ivcd_job_last_outcome{job=\"review\",outcome=\"ok\"}"], 1.0);
+    assert_eq!(m["ivcd_job_last_outcome{job=\"review\",outcome=\"failed\"}"], 0.0);
+    assert_eq!(m["ivcd_database_schema_version"], 8.0);
+    assert_eq!(m["ivcd_database_size_bytes"], std::fs::metadata(&db).unwrap().len() as f64);
+    let candidates =
+        number(&db, "SELECT count(*) FROM candidates WHERE scan_id = (SELECT max(id) FROM scans)");
+    assert_eq!(m["ivcd_last_scan_candidates{tier=\"all\"}"], candidates);
+    let pending = number(&db, "SELECT count(*) FROM alert_deliveries WHERE state IN ('pending', 'sending')");
+    assert_eq!(m["ivcd_outbox_depth{channel=\"all\"}"], pending);
+    // Counters count since the daemon started: with none running there are none.
+    assert!(!m.keys().any(|k| k.ends_with("_total") || k.contains("_total{")), "{text}");
+    assert!(m.keys().any(|k| k.starts_with("ivcd_build_info{commit=")), "{text}");
+    // The same numbers the status report gives.
+    let out = ivcd(&config).args(["status", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["ivcd_problems_open"], report["problems"].as_array().unwrap().len() as f64);
+}
+
+#[tokio::test]
+async fn the_provider_counters_are_what_the_client_sent_and_met() {
+    // Tradier answers 500 to every request until told otherwise: two calls of
+    // two tries each, then the breaker (2 failures) refuses a third call
+    // without a request; a fourth, after the cool-down, gets the recorded quote.
+    let ok = read_data(&format!("{TRADIER}/quotes_PLTR_2024-06-28.json"));
+    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let h = healthy.clone();
+    let server = FaultServer::start(move |_, _| {
+        if h.load(std::sync::atomic::Ordering::SeqCst) { Fault::Ok(ok.clone()) } else { Fault::Status(500) }
+    })
+    .await;
+    let mut c = Config::default();
+    c.tradier.base_url = server.uri.clone();
+    c.tradier.token = Secret::new("test-token");
+    c.tradier.retry.max_attempts = 2;
+    c.tradier.retry.initial_delay_ms = 10;
+    c.tradier.breaker.failures = 2;
+    c.tradier.breaker.cool_down_seconds = 60;
+    let start: DateTime<Utc> = "2024-06-28T19:00:00Z".parse().unwrap();
+    let clock = Arc::new(FixedClock::new(start));
+    let client = TradierClient::new(&c.tradier, clock.clone()).unwrap();
+    let pltr = Ticker::new("PLTR").unwrap();
+    for _ in 0..3 {
+        client.quotes(std::slice::from_ref(&pltr)).await.unwrap_err();
+    }
+    healthy.store(true, std::sync::atomic::Ordering::SeqCst);
+    clock.set(start + chrono::Duration::seconds(61));
+    client.quotes(std::slice::from_ref(&pltr)).await.unwrap();
+
+    let log = server.requests();
+    let answered = |name: &str| log.iter().filter(|(_, _, fault)| *fault == name).count() as f64;
+    let store = Store::open_in_memory().unwrap();
+    let daemon = DaemonInfo {
+        pid: 1,
+        version: ivcd::VERSION.clone(),
+        started_at: start,
+        config_file: None,
+        last_reload: None,
+        stopping: false,
+        skipped_slots: Vec::new(),
+        store_trouble: None,
+    };
+    let live = Live { daemon, providers: vec![client.health().snapshot()] };
+    let timetable = Timetable::new(Config::default().timetable, ivcd::calendar::NyseCalendar::new());
+    let report =
+        ivcd::status::build(Some(&store), store.path(), None, &timetable, clock.now(), Some(live)).await;
+    let facts = ivcd::metrics::store_facts(&store, Some(start)).await.unwrap();
+    let m = samples(&ivcd::metrics::render(&report, Some(&facts)));
+
+    assert_eq!(m["ivcd_up"], 1.0);
+    assert_eq!(m["ivcd_provider_requests_total{provider=\"tradier\",status=\"500\"}"], answered("status"));
+    assert_eq!(answered("status"), 4.0);
+    assert_eq!(m["ivcd_provider_requests_total{provider=\"tradier\",status=\"200\"}"], answered("ok"));
+    assert_eq!(m["ivcd_provider_errors_total{kind=\"http_status\",provider=\"tradier\"}"], 4.0);
+    assert_eq!(m["ivcd_provider_errors_total{kind=\"circuit_open\",provider=\"tradier\"}"], 1.0);
+    assert_eq!(m["ivcd_provider_retries_total{provider=\"tradier\"}"], 2.0);
+    assert_eq!(m["ivcd_provider_circuit_open{provider=\"tradier\"}"], 0.0, "closed again after the probe");
+    assert_eq!(m["ivcd_provider_last_success_timestamp_seconds{provider=\"tradier\"}"], 1_719_601_261.0);
+    // No job ran: every job's counter is there, at 0, so increase() sees the first run.
+    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"failed\"}"], 0.0);
+    assert_eq!(m["ivcd_job_run_seconds_total{job=\"review\"}"], 0.0);
+}
+
+/// `ivcd status --prometheus`'s text names each family once, with HELP and TYPE.
+#[test]
+fn every_family_has_help_and_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(cvna_database(dir.path()));
+    let config = config_file(dir.path(), &db);
+    let out = ivcd(&config).args(["status", "--prometheus"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut families = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let name = line.split(['{', ' ']).next().unwrap();
+        families.insert(name.to_owned());
+    }
+    for family in &families {
+        assert!(text.contains(&format!("# HELP {family} ")), "{family} has no HELP");
+        assert!(text.contains(&format!("# TYPE {family} ")), "{family} has no TYPE");
+        assert!(family.starts_with("ivcd_"), "{family}");
+    }
+    assert!(families.len() >= 10, "{families:?}");
+}
