@@ -12,6 +12,7 @@ mod daemon;
 mod db;
 mod faults;
 mod metrics;
+mod package;
 mod parsers;
 mod replay;
 mod review;
