@@ -10,6 +10,7 @@ mod config_files;
 mod crash;
 mod daemon;
 mod db;
+mod docs;
 mod faults;
 mod metrics;
 mod package;
