@@ -44,6 +44,20 @@ pub fn samples(text: &str) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// A running daemon's record, started at `at`.
+fn daemon_started(at: DateTime<Utc>) -> DaemonInfo {
+    DaemonInfo {
+        pid: 1,
+        version: ivcd::VERSION.clone(),
+        started_at: at,
+        config_file: None,
+        last_reload: None,
+        stopping: false,
+        skipped_slots: Vec::new(),
+        store_trouble: None,
+    }
+}
+
 fn epoch(db: &Path, sql: &str) -> f64 {
     let conn = rusqlite::Connection::open(db).unwrap();
     let text: String = conn.query_row(sql, [], |r| r.get(0)).unwrap();
@@ -121,17 +135,7 @@ async fn the_provider_counters_are_what_the_client_sent_and_met() {
     let log = server.requests();
     let answered = |name: &str| log.iter().filter(|(_, _, fault)| *fault == name).count() as f64;
     let store = Store::open_in_memory().unwrap();
-    let daemon = DaemonInfo {
-        pid: 1,
-        version: ivcd::VERSION.clone(),
-        started_at: start,
-        config_file: None,
-        last_reload: None,
-        stopping: false,
-        skipped_slots: Vec::new(),
-        store_trouble: None,
-    };
-    let live = Live { daemon, providers: vec![client.health().snapshot()] };
+    let live = Live { daemon: daemon_started(start), providers: vec![client.health().snapshot()] };
     let timetable = Timetable::new(Config::default().timetable, ivcd::calendar::NyseCalendar::new());
     let report =
         ivcd::status::build(Some(&store), store.path(), None, &timetable, clock.now(), Some(live)).await;
@@ -172,4 +176,126 @@ fn every_family_has_help_and_type() {
         assert!(family.starts_with("ivcd_"), "{family}");
     }
     assert!(families.len() >= 10, "{families:?}");
+}
+
+/// The alert rules of docs/operations.md (its one `yaml` block).
+fn documented_rules() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md")).unwrap();
+    let start = doc.find("```yaml\n").expect("a yaml block in operations.md") + "```yaml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end].to_owned()
+}
+
+/// Rule unit tests for promtool: each documented alert fires on the series
+/// that should fire it, after its `for:`, and not before.
+const RULE_TESTS: &str = r#"
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 5m
+    input_series:
+      # The last ok scan ended at t=0 and none since: 5 days of samples, every
+      # 5 minutes (as a scrape would, within Prometheus's 5-minute lookback).
+      - series: 'ivcd_last_successful_scan_timestamp_seconds{instance="ivcd"}'
+        values: '0x1440'
+    alert_rule_test:
+      - eval_time: 90h
+        alertname: IvcdNoRecentScan
+        exp_alerts: []
+      - eval_time: 98h
+        alertname: IvcdNoRecentScan
+        exp_alerts:
+          - exp_labels: {instance: ivcd}
+            exp_annotations:
+              summary: "no successful scan for 4 days: ivcd status, journalctl -u ivcd"
+  - interval: 5m
+    input_series:
+      - series: 'ivcd_job_last_outcome{instance="ivcd",job="scan",outcome="failed"}'
+        values: '0 0 1 1 1 1 1 1'
+      - series: 'ivcd_up{instance="ivcd"}'
+        values: '1 1 1 0 0 0 0 0'
+    alert_rule_test:
+      - eval_time: 20m
+        alertname: IvcdJobFailed
+        exp_alerts: []
+      - eval_time: 30m
+        alertname: IvcdJobFailed
+        exp_alerts:
+          - exp_labels: {instance: ivcd, job: scan, outcome: failed}
+            exp_annotations:
+              summary: "ivcd scan failed: ivcd status shows the error"
+      - eval_time: 20m
+        alertname: IvcdDown
+        exp_alerts: []
+      - eval_time: 30m
+        alertname: IvcdDown
+        exp_alerts:
+          - exp_labels: {instance: ivcd}
+            exp_annotations:
+              summary: "ivcd is not running (or its metrics file is stale): systemctl status ivcd"
+"#;
+
+#[test]
+#[ignore = "needs promtool (.ci/promtool fetches Debian's); .ci/run runs it"]
+fn the_metrics_and_the_documented_alert_rules_pass_promtool() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = std::process::Command::new("bash").arg(repo.join(".ci/promtool")).output().unwrap();
+    assert!(found.status.success(), "{}", String::from_utf8_lossy(&found.stderr));
+    let promtool = String::from_utf8(found.stdout).unwrap().trim().to_owned();
+
+    // The metrics text, from the replayed database without a daemon, then
+    // from a live report on it (the counters and the provider families).
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(cvna_database(dir.path()));
+    let config = config_file(dir.path(), &db);
+    let text = ivcd(&config).args(["status", "--prometheus"]).output().unwrap().stdout;
+    let check = |text: &[u8]| {
+        let mut child = std::process::Command::new(&promtool)
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), text).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+            "promtool check metrics: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    check(&text);
+    let live = rt.block_on(async {
+        let store = Store::open(&db).unwrap();
+        let started: DateTime<Utc> = "2023-07-18T10:00:00Z".parse().unwrap();
+        let mut tradier = Config::default().tradier;
+        tradier.token = Secret::new("test-token");
+        let client = TradierClient::new(&tradier, Arc::new(FixedClock::new(started))).unwrap();
+        let live = Live { daemon: daemon_started(started), providers: vec![client.health().snapshot()] };
+        let timetable = Timetable::new(Config::default().timetable, ivcd::calendar::NyseCalendar::new());
+        let now: DateTime<Utc> = "2023-07-19T14:00:00Z".parse().unwrap();
+        let report = ivcd::status::build(Some(&store), &db, None, &timetable, now, Some(live)).await;
+        let facts = ivcd::metrics::store_facts(&store, Some(started)).await.unwrap();
+        ivcd::metrics::render(&report, Some(&facts))
+    });
+    let m = samples(&live);
+    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"}"], 1.0, "the replay's scan");
+    assert!(m.contains_key("ivcd_provider_rate_limit_waits_total{limiter=\"ivcd\",provider=\"tradier\"}"));
+    check(live.as_bytes());
+
+    // The rules: valid, and each fires when it should.
+    std::fs::write(dir.path().join("rules.yml"), documented_rules()).unwrap();
+    std::fs::write(dir.path().join("tests.yml"), RULE_TESTS).unwrap();
+    for args in [vec!["check", "rules", "rules.yml"], vec!["test", "rules", "tests.yml"]] {
+        let out = std::process::Command::new(&promtool).args(&args).current_dir(dir.path()).output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
