@@ -395,7 +395,7 @@ pub struct DaemonConfig {
     /// snapshot, and which `ivcd status` reads (default `ivcd.sock`; the
     /// systemd setup uses `/run/ivcd/status.sock`).
     pub status_socket: PathBuf,
-    /// On SIGTERM, how long running jobs get to reach a safe point, in
+    /// On SIGTERM or SIGINT, how long running jobs get to reach a safe point, in
     /// seconds (default 20; keep it below the unit's `TimeoutStopSec`).
     pub drain_timeout_seconds: u64,
     /// When the database refuses a job (locked, full, read-only), the daemon
@@ -452,7 +452,7 @@ impl Default for MetricsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct AlertsConfig {
     /// The lowest tier listed as a setup (default `marginal`); ranked
-    /// candidates below it are counted, not listed.
+    /// candidates below it get one line each (ticker, timing, VRP, tier).
     pub min_tier: crate::analysis::vrp::Tier,
     /// At most this many setups per report, best first (default 10).
     pub top_n: usize,
