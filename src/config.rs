@@ -433,7 +433,7 @@ pub struct MetricsConfig {
     /// The file to write (e.g. `/var/lib/prometheus/node-exporter/ivcd.prom`);
     /// unset (the default): no file. Its directory must exist and be writable.
     pub textfile: Option<PathBuf>,
-    /// How often the daemon rewrites it, seconds (default 60, 10 to 3600);
+    /// How often the daemon rewrites it, seconds (default 60, 10 to 300);
     /// it is also rewritten after every job.
     pub interval_seconds: u64,
 }
@@ -887,8 +887,8 @@ impl Config {
         );
         check(self.log.retention_days >= 1, "log.retention_days must be at least 1");
         check(
-            (10..=3600).contains(&self.metrics.interval_seconds),
-            "metrics.interval_seconds must be between 10 and 3600",
+            (10..=300).contains(&self.metrics.interval_seconds),
+            "metrics.interval_seconds must be between 10 and 300 (the documented staleness alert allows 600 s)",
         );
         if let Some(file) = &self.metrics.textfile {
             check(

@@ -23,11 +23,13 @@ pub mod status;
 pub mod store;
 pub mod timetable;
 
-/// The git commit this binary was built from (`git describe --always --dirty`
-/// at build time; `unknown` when built outside a git checkout, e.g. from a
-/// crate tarball).
-pub const GIT_COMMIT: &str =
-    git_version::git_version!(args = ["--always", "--dirty=-modified", "--abbrev=12"], fallback = "unknown");
+/// The git commit this binary was built from (`git describe --always --dirty
+/// --exclude=*` at build time: the abbreviated hash even when tags exist;
+/// `unknown` when built outside a git checkout, e.g. from a crate tarball).
+pub const GIT_COMMIT: &str = git_version::git_version!(
+    args = ["--always", "--dirty=-modified", "--abbrev=12", "--exclude=*"],
+    fallback = "unknown"
+);
 
 /// ivcd's version as `ivcd --version`, `ivcd status` and the metrics show it:
 /// `0.1.0 (a1b2c3d4e5f6)`.

@@ -191,19 +191,23 @@ pub fn render(report: &StatusReport, facts: Option<&StoreFacts>) -> String {
 }
 
 fn jobs(f: &Families, report: &StatusReport, facts: Option<&StoreFacts>) {
-    let next = f.gauge("ivcd_job_next_run_timestamp_seconds", "The job's next slot, Unix seconds.", &["job"]);
-    let running = f.int_gauge("ivcd_job_running", "1 while a run of the job is in progress.", &["job"]);
+    let next =
+        f.gauge("ivcd_job_next_run_timestamp_seconds", "The job's next slot, Unix seconds.", &["ivcd_job"]);
+    let running = f.int_gauge("ivcd_job_running", "1 while a run of the job is in progress.", &["ivcd_job"]);
     let last_at = f.gauge(
         "ivcd_job_last_run_timestamp_seconds",
         "When the job's last run ended, Unix seconds.",
-        &["job"],
+        &["ivcd_job"],
     );
-    let last_duration =
-        f.gauge("ivcd_job_last_run_duration_seconds", "How long the job's last run took, seconds.", &["job"]);
+    let last_duration = f.gauge(
+        "ivcd_job_last_run_duration_seconds",
+        "How long the job's last run took, seconds.",
+        &["ivcd_job"],
+    );
     let last_outcome = f.int_gauge(
         "ivcd_job_last_outcome",
         "1 for the outcome of the job's last run (ok, failed, interrupted, skipped), 0 for the others.",
-        &["job", "outcome"],
+        &["ivcd_job", "outcome"],
     );
     for j in &report.jobs {
         let job = j.job.name();
@@ -229,7 +233,7 @@ fn jobs(f: &Families, report: &StatusReport, facts: Option<&StoreFacts>) {
     let last_ok = f.gauge(
         "ivcd_job_last_success_timestamp_seconds",
         "When the job's last ok run ended, Unix seconds.",
-        &["job"],
+        &["ivcd_job"],
     );
     for (job, at) in &facts.last_ok {
         last_ok.with_label_values(&[job.as_str()]).set(seconds(*at));
@@ -249,12 +253,12 @@ fn jobs(f: &Families, report: &StatusReport, facts: Option<&StoreFacts>) {
     let runs = f.counter(
         "ivcd_job_runs_total",
         "Finished job runs since the daemon started, by job and outcome.",
-        &["job", "outcome"],
+        &["ivcd_job", "outcome"],
     );
     let spent = f.counter(
         "ivcd_job_run_seconds_total",
         "Seconds spent in job runs since the daemon started.",
-        &["job"],
+        &["ivcd_job"],
     );
     for job in Job::ALL {
         // Every job and outcome is present from the start, so `increase()` sees the first run.
@@ -280,8 +284,9 @@ fn providers(f: &Families, report: &StatusReport) {
     );
     let errors = f.counter(
         "ivcd_provider_errors_total",
-        "Failed provider calls since the daemon started, by kind (timeout, transport, http_status, \
-         rate_limited, unauthorized, invalid_body, circuit_open).",
+        "Failed provider tries since the daemon started (at most since the last reload), by kind \
+         (timeout, transport, http_status, rate_limited, unauthorized, invalid_body), and calls the \
+         open breaker refused (circuit_open).",
         &["provider", "kind"],
     );
     let retries =
@@ -311,6 +316,10 @@ fn providers(f: &Families, report: &StatusReport) {
         let name = p.provider.as_str();
         for (status, n) in &p.requests_by_status {
             requests.with_label_values(&[name, status.as_str()]).inc_by(*n as f64);
+        }
+        // Every kind is present from the start, so `increase()` sees the first burst.
+        for kind in crate::providers::http::ERROR_KINDS {
+            errors.with_label_values(&[name, kind]);
         }
         for (kind, n) in &p.errors_by_kind {
             errors.with_label_values(&[name, kind.as_str()]).inc_by(*n as f64);

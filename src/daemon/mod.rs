@@ -461,7 +461,6 @@ impl Daemon {
     }
 
     async fn finished(&mut self, finished: Finished) {
-        self.waker.wake();
         let now = self.options.clock.now();
         let mut refused = finished.refused;
         for trouble in &mut refused {
@@ -470,6 +469,8 @@ impl Daemon {
         // The latest outcome says whether the database is in trouble: a job
         // that reached it clears the entry.
         lock(&self.shared).info.store_trouble = if finished.last_refused { refused.pop() } else { None };
+        // The alerts worker and the metrics writer: after the state above is set.
+        self.waker.wake();
         for slot in &finished.slots {
             if self.running.get(&slot.job) == Some(slot) {
                 self.running.remove(&slot.job);
@@ -524,6 +525,8 @@ impl Daemon {
                 self.tradier = composed.tradier;
                 self.restart_outbox(composed.outbox);
                 tracing::info!("configuration reloaded");
+                // The metrics writer re-reads `[metrics]` (and the alerts worker its channels).
+                self.waker.wake();
                 self.rearm().await;
             }
             Err(e) => {
@@ -617,8 +620,11 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
 
     let (waker, _) = Waker::new();
     let outbox = spawn_outbox(composed.outbox, &cancel, &waker);
+    // The metrics writer has its own stop, fired after the drain: its last
+    // file then has the drained jobs' outcomes, with `ivcd_up 0`.
+    let metrics_stop = CancellationToken::new();
     let metrics =
-        tokio::spawn(write_metrics(shared.clone(), clock.clone(), cancel.clone(), waker.subscribe()));
+        tokio::spawn(write_metrics(shared.clone(), clock.clone(), metrics_stop.clone(), waker.subscribe()));
     let drain = Duration::from_secs(options.config.daemon.drain_timeout_seconds);
     let socket_path = options.config.daemon.status_socket.clone();
     let mut daemon = Daemon {
@@ -715,8 +721,12 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     }
     daemon.alarms.shutdown().await;
     server.abort();
-    // The metrics writer's last file says the daemon is down.
-    let _ = metrics.await;
+    // The metrics writer's last file says the daemon is down; a hung file
+    // system does not hold the stop.
+    metrics_stop.cancel();
+    if tokio::time::timeout(Duration::from_secs(5), metrics).await.is_err() {
+        tracing::warn!("the metrics file was not written at stop (its write took over 5 s)");
+    }
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("stopped");
     Ok(())
@@ -765,10 +775,10 @@ async fn serve_status(
 }
 
 /// With `[metrics] textfile`, writes the Prometheus metrics there every
-/// `interval_seconds` and after each job (`jobs_done` changes), re-reading
-/// the setting each time (a reload applies it). When `cancel` fires it writes
-/// the file once more with `ivcd_up 0`, so a stopped daemon does not look
-/// alive. A failed write is logged (once per distinct error) and retried at
+/// `interval_seconds` and after each job or reload (`jobs_done` changes),
+/// re-reading the setting each time. When `cancel` fires (after the drain)
+/// it writes the file once more with `ivcd_up 0` and no next runs, so a
+/// stopped daemon does not look alive. A failed write is logged (once per distinct error) and retried at
 /// the next tick.
 async fn write_metrics(
     shared: Arc<Mutex<Shared>>,
@@ -787,6 +797,10 @@ async fn write_metrics(
             if stopping {
                 report.daemon = None;
                 report.providers.clear();
+                for job in &mut report.jobs {
+                    job.next_run = None;
+                    job.running = None;
+                }
             }
             let started = report.daemon.as_ref().map(|d| d.started_at);
             let facts = crate::metrics::store_facts(&ctx.store, started).await.ok();

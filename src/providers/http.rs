@@ -86,6 +86,10 @@ struct HealthState {
     rate_limit_wait_seconds: f64,
 }
 
+/// Every value [`error_kind`] gives (the metrics show each from the start).
+pub const ERROR_KINDS: [&str; 7] =
+    ["timeout", "transport", "http_status", "rate_limited", "unauthorized", "invalid_body", "circuit_open"];
+
 /// The `errors_by_kind` label of a failed call (see [`HealthSnapshot`]).
 fn error_kind(e: &ProviderError) -> &'static str {
     match e {

@@ -77,6 +77,46 @@ pub(super) fn backup_connection(conn: &Connection, dest: &Path) -> rusqlite::Res
     ))
 }
 
+/// Backs `conn`'s database up to `dest` safely: the copy is written to
+/// `dest.partial`, must pass `PRAGMA integrity_check`, and only then is
+/// renamed to `dest`; on any failure the partial file is removed, so a file
+/// named `dest` is always a whole, sound copy. Returns the copy's schema
+/// version.
+///
+/// # Errors
+/// What went wrong, as text (the caller names the files).
+pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u32>, String> {
+    let mut partial = dest.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    // The partial copy and what SQLite keeps beside it (a failed copy leaves
+    // its rollback journal).
+    let remove_partial = || {
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let mut file = partial.as_os_str().to_owned();
+            file.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(file));
+        }
+    };
+    remove_partial();
+    let checked = backup_connection(conn, &partial).and_then(|_| {
+        let copy = Connection::open(&partial)?;
+        let integrity: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok((integrity, applied_schema_version(&copy)?))
+    });
+    let kept = match checked {
+        Ok((integrity, version)) if integrity == "ok" => std::fs::rename(&partial, dest)
+            .map(|()| version)
+            .map_err(|e| format!("rename {}: {e}", partial.display())),
+        Ok((integrity, _)) => Err(format!("the copy failed its integrity check ({integrity})")),
+        Err(e) => Err(e.to_string()),
+    };
+    if kept.is_err() {
+        remove_partial();
+    }
+    kept
+}
+
 /// Where [`Store::open`] keeps the copy it takes before migrating `path`
 /// from `from` to `to`: beside the database, e.g.
 /// `ivcd.db.before-v9.20261202T033000Z.bak`.
@@ -160,40 +200,17 @@ impl Store {
         if dest.exists() {
             return Err(failed("it already exists: choose a new name or remove it first".into()));
         }
-        let mut partial = dest.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let _ = std::fs::remove_file(&partial);
         let guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let copied = backup_connection(&guard, &partial);
+        let schema_version =
+            backup_checked(&guard, dest).map_err(|e| failed(format!("{e}; nothing was kept")))?;
         drop(guard);
-        let checked = copied.and_then(|_| {
-            let copy = Connection::open(&partial)?;
-            let integrity: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            let version = applied_schema_version(&copy)?;
-            Ok((integrity, version))
-        });
-        let (integrity, schema_version) = match checked {
-            Ok(found) => found,
-            Err(e) => {
-                let _ = std::fs::remove_file(&partial);
-                return Err(failed(e.to_string()));
-            }
-        };
-        if integrity != "ok" {
-            let _ = std::fs::remove_file(&partial);
-            return Err(failed(format!(
-                "the copy failed its integrity check ({integrity}); nothing was kept"
-            )));
-        }
-        std::fs::rename(&partial, dest).map_err(|e| failed(format!("rename {}: {e}", partial.display())))?;
         let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
         Ok(BackupReport {
             source: self.path.display().to_string(),
             destination: dest.display().to_string(),
             schema_version,
             bytes,
-            integrity,
+            integrity: "ok".into(),
         })
     }
 }

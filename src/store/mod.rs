@@ -240,7 +240,7 @@ impl Store {
             // An ivcd database that this binary migrates: keep a copy first.
             Some(found) if found < supported && shown != ":memory:" => {
                 let dest = pre_migration_backup_path(&path, found + 1, Utc::now());
-                maintenance::backup_connection(&conn, &dest).map_err(|cause| StoreError::Backup {
+                maintenance::backup_checked(&conn, &dest).map_err(|cause| StoreError::Backup {
                     path: shown.clone(),
                     dest: dest.display().to_string(),
                     message: format!(

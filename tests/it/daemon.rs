@@ -503,12 +503,15 @@ async fn the_metrics_textfile_follows_the_jobs_and_says_down_once_stopped() {
 
     let text = file_until(&textfile, "the daemon up", |t| t.contains("\nivcd_up 1\n")).await;
     let m = crate::metrics::samples(&text);
-    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"}"], 0.0);
+    assert_eq!(m["ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"ok\"}"], 0.0);
     assert_eq!(std::fs::metadata(&textfile).unwrap().permissions().mode() & 0o777, 0o644);
 
     clock.sleep_until(et(2025, 11, 18, 15, 0) + Duration::seconds(30)).await;
+    // The scan's run is counted and its outcome shown (the two are read at
+    // different moments of one write: wait for both).
     let text = file_until(&textfile, "the scan", |t| {
-        t.contains("ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"} 1")
+        t.contains("ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"ok\"} 1")
+            && t.contains("ivcd_job_last_outcome{ivcd_job=\"scan\",outcome=\"ok\"} 1")
     })
     .await;
     let m = crate::metrics::samples(&text);
@@ -516,10 +519,10 @@ async fn the_metrics_textfile_follows_the_jobs_and_says_down_once_stopped() {
     assert_eq!(scan.outcome, Outcome::Ok);
     let finished = scan.finished_at.unwrap().timestamp_millis() as f64 / 1000.0;
     assert_eq!(m["ivcd_last_successful_scan_timestamp_seconds"], finished);
-    assert_eq!(m["ivcd_job_last_outcome{job=\"scan\",outcome=\"ok\"}"], 1.0);
-    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"failed\"}"], 0.0);
+    assert_eq!(m["ivcd_job_last_outcome{ivcd_job=\"scan\",outcome=\"ok\"}"], 1.0);
+    assert_eq!(m["ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"failed\"}"], 0.0);
     let next_scan = et(2025, 11, 19, 15, 0).timestamp() as f64;
-    assert_eq!(m["ivcd_job_next_run_timestamp_seconds{job=\"scan\"}"], next_scan);
+    assert_eq!(m["ivcd_job_next_run_timestamp_seconds{ivcd_job=\"scan\"}"], next_scan);
     // Only the file: no temporary left beside it.
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -531,6 +534,7 @@ async fn the_metrics_textfile_follows_the_jobs_and_says_down_once_stopped() {
     daemon.await.unwrap().unwrap();
     let m = crate::metrics::samples(&std::fs::read_to_string(&textfile).unwrap());
     assert_eq!(m["ivcd_up"], 0.0, "a stopped daemon's file says so");
-    assert!(!m.contains_key("ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"}"));
+    assert!(!m.contains_key("ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"ok\"}"));
+    assert!(!m.keys().any(|k| k.starts_with("ivcd_job_next_run")), "no next run once stopped");
     assert_eq!(m["ivcd_last_successful_scan_timestamp_seconds"], finished);
 }

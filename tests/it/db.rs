@@ -142,7 +142,8 @@ fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not
     let before = std::fs::read(&db).unwrap();
     let config = config_file(dir.path(), &db);
 
-    let out = ivcd(&config).arg("run").output().unwrap();
+    // Bounded: were the check to regress, the daemon would start and run on.
+    let out = ivcd(&config).arg("run").timeout(std::time::Duration::from_secs(60)).output().unwrap();
     // 78 (EX_CONFIG): the unit's RestartPreventExitStatus, so systemd does not loop on it.
     assert_eq!(out.status.code(), Some(78));
     let said = String::from_utf8_lossy(&out.stderr);
@@ -183,4 +184,48 @@ fn version_names_the_git_commit() {
         }
         _ => assert_eq!(commit, "unknown"),
     }
+}
+
+#[test]
+fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
+    let (dir, db) = replayed();
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "DROP TABLE move_inputs; DELETE FROM refinery_schema_history WHERE version = 8;
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    )
+    .unwrap();
+    drop(conn);
+    let config = config_file(dir.path(), &db);
+    // The disk refuses the 8 MiB copy: files may not grow past 40 KiB
+    // (EFBIG, as a full disk's ENOSPC), which the database's own WAL index fits in.
+    let mut limited = std::process::Command::new("bash");
+    limited
+        .args(["-c", "trap '' XFSZ; ulimit -f 40; exec \"$0\" \"$@\""])
+        .arg(assert_cmd::cargo::cargo_bin("ivcd"))
+        .arg("--config")
+        .arg(&config)
+        .args(["moves", "CVNA"]);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("IVCD_") {
+            limited.env_remove(key);
+        }
+    }
+    let out = limited.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("backup to") && said.contains("before-v8"), "{said}");
+    assert!(said.contains("the migration to version 8 was not started and nothing was changed"), "{said}");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("before-v"))
+        .collect();
+    assert!(left.is_empty(), "no partial or truncated backup is left: {left:?}");
+    assert_eq!(schema_version(&db), 7, "not migrated");
+
+    // With room on the disk the next start backs up and migrates.
+    let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(schema_version(&db), 8);
 }

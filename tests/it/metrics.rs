@@ -83,9 +83,9 @@ fn status_prometheus_without_a_daemon_gives_the_databases_gauges() {
     let scan_ok = epoch(&db, "SELECT max(finished_at) FROM job_runs WHERE job = 'scan' AND outcome = 'ok'");
     assert_eq!(m["ivcd_last_successful_scan_timestamp_seconds"], scan_ok);
     assert_eq!(scan_ok, 1_689_706_800.0, "the replay's 15:00 ET scan on 2023-07-18 (19:00Z)");
-    assert_eq!(m["ivcd_job_last_success_timestamp_seconds{job=\"scan\"}"], scan_ok);
-    assert_eq!(m["ivcd_job_last_outcome{job=\"review\",outcome=\"ok\"}"], 1.0);
-    assert_eq!(m["ivcd_job_last_outcome{job=\"review\",outcome=\"failed\"}"], 0.0);
+    assert_eq!(m["ivcd_job_last_success_timestamp_seconds{ivcd_job=\"scan\"}"], scan_ok);
+    assert_eq!(m["ivcd_job_last_outcome{ivcd_job=\"review\",outcome=\"ok\"}"], 1.0);
+    assert_eq!(m["ivcd_job_last_outcome{ivcd_job=\"review\",outcome=\"failed\"}"], 0.0);
     assert_eq!(m["ivcd_database_schema_version"], 8.0);
     assert_eq!(m["ivcd_database_size_bytes"], std::fs::metadata(&db).unwrap().len() as f64);
     let candidates =
@@ -148,12 +148,14 @@ async fn the_provider_counters_are_what_the_client_sent_and_met() {
     assert_eq!(m["ivcd_provider_requests_total{provider=\"tradier\",status=\"200\"}"], answered("ok"));
     assert_eq!(m["ivcd_provider_errors_total{kind=\"http_status\",provider=\"tradier\"}"], 4.0);
     assert_eq!(m["ivcd_provider_errors_total{kind=\"circuit_open\",provider=\"tradier\"}"], 1.0);
+    // Kinds that did not happen are there at 0, so `increase()` sees their first burst.
+    assert_eq!(m["ivcd_provider_errors_total{kind=\"timeout\",provider=\"tradier\"}"], 0.0);
     assert_eq!(m["ivcd_provider_retries_total{provider=\"tradier\"}"], 2.0);
     assert_eq!(m["ivcd_provider_circuit_open{provider=\"tradier\"}"], 0.0, "closed again after the probe");
     assert_eq!(m["ivcd_provider_last_success_timestamp_seconds{provider=\"tradier\"}"], 1_719_601_261.0);
     // No job ran: every job's counter is there, at 0, so increase() sees the first run.
-    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"failed\"}"], 0.0);
-    assert_eq!(m["ivcd_job_run_seconds_total{job=\"review\"}"], 0.0);
+    assert_eq!(m["ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"failed\"}"], 0.0);
+    assert_eq!(m["ivcd_job_run_seconds_total{ivcd_job=\"review\"}"], 0.0);
 }
 
 /// `ivcd status --prometheus`'s text names each family once, with HELP and TYPE.
@@ -210,7 +212,7 @@ tests:
               summary: "no successful scan for 4 days: ivcd status, journalctl -u ivcd"
   - interval: 5m
     input_series:
-      - series: 'ivcd_job_last_outcome{instance="ivcd",job="scan",outcome="failed"}'
+      - series: 'ivcd_job_last_outcome{instance="ivcd",ivcd_job="scan",outcome="failed"}'
         values: '0 0 1 1 1 1 1 1'
       - series: 'ivcd_up{instance="ivcd"}'
         values: '1 1 1 0 0 0 0 0'
@@ -221,7 +223,7 @@ tests:
       - eval_time: 30m
         alertname: IvcdJobFailed
         exp_alerts:
-          - exp_labels: {instance: ivcd, job: scan, outcome: failed}
+          - exp_labels: {instance: ivcd, ivcd_job: scan, outcome: failed}
             exp_annotations:
               summary: "ivcd scan failed: ivcd status shows the error"
       - eval_time: 20m
@@ -282,7 +284,7 @@ fn the_metrics_and_the_documented_alert_rules_pass_promtool() {
         ivcd::metrics::render(&report, Some(&facts))
     });
     let m = samples(&live);
-    assert_eq!(m["ivcd_job_runs_total{job=\"scan\",outcome=\"ok\"}"], 1.0, "the replay's scan");
+    assert_eq!(m["ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"ok\"}"], 1.0, "the replay's scan");
     assert!(m.contains_key("ivcd_provider_rate_limit_waits_total{limiter=\"ivcd\",provider=\"tradier\"}"));
     check(live.as_bytes());
 
