@@ -70,22 +70,23 @@ struct Families {
 }
 
 impl Families {
-    fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
-        let family = GaugeVec::new(Opts::new(name, help), labels).expect("a valid metric name");
+    fn register<M: prometheus::core::Collector + Clone + 'static>(&self, family: M) -> M {
         self.registry.register(Box::new(family.clone())).expect("each family registered once");
         family
+    }
+
+    fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+        self.register(GaugeVec::new(Opts::new(name, help), labels).expect("a valid metric name"))
     }
 
     fn counter(&self, name: &str, help: &str, labels: &[&str]) -> prometheus::CounterVec {
-        let family = prometheus::CounterVec::new(Opts::new(name, help), labels).expect("a valid metric name");
-        self.registry.register(Box::new(family.clone())).expect("each family registered once");
-        family
+        self.register(
+            prometheus::CounterVec::new(Opts::new(name, help), labels).expect("a valid metric name"),
+        )
     }
 
     fn int_gauge(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
-        let family = IntGaugeVec::new(Opts::new(name, help), labels).expect("a valid metric name");
-        self.registry.register(Box::new(family.clone())).expect("each family registered once");
-        family
+        self.register(IntGaugeVec::new(Opts::new(name, help), labels).expect("a valid metric name"))
     }
 }
 

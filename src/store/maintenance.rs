@@ -55,15 +55,14 @@ pub(super) fn applied_schema_version(conn: &Connection) -> rusqlite::Result<Opti
 
 /// Copies the database behind `conn` to `dest` with SQLite's online backup
 /// API, in one step (one read transaction, so the copy is consistent), and
-/// returns the pages copied. Retries a few times while another connection
-/// holds a lock that stops the step.
-pub(super) fn backup_connection(conn: &Connection, dest: &Path) -> rusqlite::Result<i32> {
+/// retries a few times while another connection holds a lock that stops the step.
+fn backup_connection(conn: &Connection, dest: &Path) -> rusqlite::Result<()> {
     use rusqlite::backup::{Backup, StepResult};
     let mut target = Connection::open(dest)?;
     let backup = Backup::new(conn, &mut target)?;
     for _ in 0..50 {
         match backup.step(-1)? {
-            StepResult::Done => return Ok(backup.progress().pagecount),
+            StepResult::Done => return Ok(()),
             StepResult::More | StepResult::Busy | StepResult::Locked => {
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -135,10 +134,9 @@ pub struct BackupReport {
     pub destination: String,
     /// The copy's schema version.
     pub schema_version: Option<u32>,
-    /// The copy's size, bytes.
+    /// The copy's size, bytes. (Only a copy that passed `PRAGMA
+    /// integrity_check` is kept.)
     pub bytes: u64,
-    /// `PRAGMA integrity_check` on the copy: `ok` when sound.
-    pub integrity: String,
 }
 
 /// What `ivcd db check` found.
@@ -210,7 +208,6 @@ impl Store {
             destination: dest.display().to_string(),
             schema_version,
             bytes,
-            integrity: "ok".into(),
         })
     }
 }

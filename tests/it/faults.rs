@@ -174,7 +174,22 @@ fn chain_body() -> String {
     read_data(&format!("{TRADIER}/chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json"))
 }
 
-fn config(uri: &str) -> Config {
+/// A Tradier fake that answers 500 to everything until the flag is set, then
+/// PLTR's recorded quote (2024-06-28).
+pub async fn failing_until_healthy() -> (FaultServer, Arc<std::sync::atomic::AtomicBool>) {
+    let ok = read_data(&format!("{TRADIER}/quotes_PLTR_2024-06-28.json"));
+    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let h = healthy.clone();
+    let server = FaultServer::start(move |_, _| {
+        if h.load(std::sync::atomic::Ordering::SeqCst) { Fault::Ok(ok.clone()) } else { Fault::Status(500) }
+    })
+    .await;
+    (server, healthy)
+}
+
+/// A configuration with Tradier at `uri`: a token, no rate limit to speak of,
+/// 1 s timeouts and short retry delays.
+pub fn config(uri: &str) -> Config {
     let mut c = Config::default();
     c.tradier.base_url = uri.to_owned();
     c.tradier.token = Secret::new("test-token");
@@ -265,13 +280,7 @@ async fn permanent_faults_are_one_clear_error_and_no_retry() {
 
 #[tokio::test]
 async fn the_breaker_opens_fails_fast_probes_after_the_cool_down_and_closes() {
-    let ok = read_data(&format!("{TRADIER}/quotes_PLTR_2024-06-28.json"));
-    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let h = healthy.clone();
-    let server = FaultServer::start(move |_, _| {
-        if h.load(std::sync::atomic::Ordering::SeqCst) { Fault::Ok(ok.clone()) } else { Fault::Status(500) }
-    })
-    .await;
+    let (server, healthy) = failing_until_healthy().await;
     let mut c = config(&server.uri);
     c.tradier.retry.max_attempts = 2;
     c.tradier.breaker.failures = 3;

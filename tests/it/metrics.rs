@@ -19,8 +19,8 @@ use ivcd::store::Store;
 use ivcd::timetable::Timetable;
 use prometheus_parse::{Scrape, Value};
 
-use crate::faults::{Fault, FaultServer, TRADIER};
-use crate::support::{config_file, cvna_database, ivcd, read_data};
+use crate::faults::failing_until_healthy;
+use crate::support::{config_file, cvna_database, ivcd};
 
 /// The samples of `text` by name and labels (`name{k="v",...}`, labels sorted).
 pub fn samples(text: &str) -> BTreeMap<String, f64> {
@@ -68,15 +68,21 @@ fn number(db: &Path, sql: &str) -> f64 {
     rusqlite::Connection::open(db).unwrap().query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as f64
 }
 
-#[test]
-fn status_prometheus_without_a_daemon_gives_the_databases_gauges() {
+/// The replayed CVNA database (in the returned directory, with its
+/// configuration) and `ivcd status --prometheus` on it, no daemon running.
+fn replayed_metrics() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(cvna_database(dir.path()));
     let config = config_file(dir.path(), &db);
     let out = ivcd(&config).args(["status", "--prometheus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
+    (dir, db, config, String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn status_prometheus_without_a_daemon_gives_the_databases_gauges() {
+    let (_dir, db, config, text) = replayed_metrics();
     let m = samples(&text);
 
     assert_eq!(m["ivcd_up"], 0.0);
@@ -107,18 +113,9 @@ async fn the_provider_counters_are_what_the_client_sent_and_met() {
     // Tradier answers 500 to every request until told otherwise: two calls of
     // two tries each, then the breaker (2 failures) refuses a third call
     // without a request; a fourth, after the cool-down, gets the recorded quote.
-    let ok = read_data(&format!("{TRADIER}/quotes_PLTR_2024-06-28.json"));
-    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let h = healthy.clone();
-    let server = FaultServer::start(move |_, _| {
-        if h.load(std::sync::atomic::Ordering::SeqCst) { Fault::Ok(ok.clone()) } else { Fault::Status(500) }
-    })
-    .await;
-    let mut c = Config::default();
-    c.tradier.base_url = server.uri.clone();
-    c.tradier.token = Secret::new("test-token");
+    let (server, healthy) = failing_until_healthy().await;
+    let mut c = crate::faults::config(&server.uri);
     c.tradier.retry.max_attempts = 2;
-    c.tradier.retry.initial_delay_ms = 10;
     c.tradier.breaker.failures = 2;
     c.tradier.breaker.cool_down_seconds = 60;
     let start: DateTime<Utc> = "2024-06-28T19:00:00Z".parse().unwrap();
@@ -161,12 +158,7 @@ async fn the_provider_counters_are_what_the_client_sent_and_met() {
 /// `ivcd status --prometheus`'s text names each family once, with HELP and TYPE.
 #[test]
 fn every_family_has_help_and_type() {
-    let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(cvna_database(dir.path()));
-    let config = config_file(dir.path(), &db);
-    let out = ivcd(&config).args(["status", "--prometheus"]).output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (_dir, _db, _config, text) = replayed_metrics();
     let mut families = std::collections::BTreeSet::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let name = line.split(['{', ' ']).next().unwrap();
@@ -247,11 +239,8 @@ fn the_metrics_and_the_documented_alert_rules_pass_promtool() {
 
     // The metrics text, from the replayed database without a daemon, then
     // from a live report on it (the counters and the provider families).
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, db, _config, text) = replayed_metrics();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(cvna_database(dir.path()));
-    let config = config_file(dir.path(), &db);
-    let text = ivcd(&config).args(["status", "--prometheus"]).output().unwrap().stdout;
     let check = |text: &[u8]| {
         let mut child = std::process::Command::new(&promtool)
             .args(["check", "metrics"])
@@ -269,7 +258,7 @@ fn the_metrics_and_the_documented_alert_rules_pass_promtool() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    check(&text);
+    check(text.as_bytes());
     let live = rt.block_on(async {
         let store = Store::open(&db).unwrap();
         let started: DateTime<Utc> = "2023-07-18T10:00:00Z".parse().unwrap();
