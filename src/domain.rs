@@ -287,6 +287,142 @@ impl ChainSnapshot {
         dates.dedup();
         dates
     }
+
+    /// The contracts of `expiration` alone, in the snapshot's order; empty
+    /// when the snapshot lists none of that expiration.
+    ///
+    /// Every figure of one expiration (the ATM straddle and the implied
+    /// move's brackets, the proposed structures, their legs' liquidity, the
+    /// smile fit, the ATM IV, the exit values) is computed from this, never
+    /// from [`ChainSnapshot::contracts`], which may hold other expirations
+    /// (the scan adds the term structure's).
+    pub fn expiration(&self, expiration: NaiveDate) -> ExpirationChain<'_> {
+        ExpirationChain {
+            expiration,
+            contracts: self.contracts.iter().filter(|c| c.expiration == expiration).collect(),
+        }
+    }
+
+    /// One [`ExpirationChain`] per expiration present, ascending by expiration.
+    pub fn by_expiration(&self) -> Vec<ExpirationChain<'_>> {
+        self.expirations().into_iter().map(|e| self.expiration(e)).collect()
+    }
+}
+
+/// The contracts of one expiration, and only those: the input of every
+/// figure that belongs to one expiration.
+///
+/// Made by [`ChainSnapshot::expiration`] (which picks the expiration's
+/// contracts out of a snapshot of any expirations) or by the checked
+/// [`ExpirationChain::new`] (which refuses a contract of another expiration),
+/// so a slice that mixes expirations cannot reach an ATM strike, a straddle,
+/// an interpolation bracket or a structure's leg: with strike grids that
+/// differ between expirations, a strike of another expiration would bracket
+/// the spot (issue 19: NVDA's 2025-01-17 151 strike for the 2025-01-10
+/// straddle gave 5.29% instead of 4.69%).
+///
+/// The contracts keep their order; where an expiration lists the same strike
+/// and right twice, lookups take the first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpirationChain<'a> {
+    expiration: NaiveDate,
+    contracts: Vec<&'a OptionQuote>,
+}
+
+/// A contract handed to [`ExpirationChain::new`] that expires on another date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the {strike} {right} expiring {found} is not of the expiration {expected}: one expiration's chain holds \
+     that expiration's contracts only (take them with ChainSnapshot::expiration)"
+)]
+pub struct MixedExpirations {
+    /// The expiration of the chain being built.
+    pub expected: NaiveDate,
+    /// The other expiration found.
+    pub found: NaiveDate,
+    /// The strike of the contract found, USD.
+    pub strike: Decimal,
+    /// `call` or `put`.
+    pub right: &'static str,
+}
+
+impl<'a> ExpirationChain<'a> {
+    /// The chain of `expiration` from `contracts`, all of which must expire
+    /// on `expiration` (an empty chain is allowed).
+    ///
+    /// # Errors
+    /// [`MixedExpirations`] naming the first contract of another expiration.
+    pub fn new(
+        expiration: NaiveDate,
+        contracts: impl IntoIterator<Item = &'a OptionQuote>,
+    ) -> Result<Self, MixedExpirations> {
+        let contracts: Vec<&'a OptionQuote> = contracts.into_iter().collect();
+        if let Some(other) = contracts.iter().find(|c| c.expiration != expiration) {
+            return Err(MixedExpirations {
+                expected: expiration,
+                found: other.expiration,
+                strike: other.strike.normalize(),
+                right: other.right.code(),
+            });
+        }
+        Ok(Self { expiration, contracts })
+    }
+
+    /// The expiration (ET).
+    pub fn expiration(&self) -> NaiveDate {
+        self.expiration
+    }
+
+    /// The contracts, in the order the source listed them.
+    pub fn contracts(&self) -> &[&'a OptionQuote] {
+        &self.contracts
+    }
+
+    /// Iterates over the contracts.
+    pub fn iter(&self) -> impl Iterator<Item = &'a OptionQuote> + '_ {
+        self.contracts.iter().copied()
+    }
+
+    /// Whether the expiration has no contract.
+    pub fn is_empty(&self) -> bool {
+        self.contracts.is_empty()
+    }
+
+    /// The number of contracts.
+    pub fn len(&self) -> usize {
+        self.contracts.len()
+    }
+
+    /// The first listed contract of `right` at `strike` (USD), if any.
+    pub fn quote(&self, strike: Decimal, right: OptionRight) -> Option<&'a OptionQuote> {
+        self.iter().find(|c| c.strike == strike && c.right == right)
+    }
+
+    /// The distinct strikes listed for `right`, ascending, USD.
+    pub fn strikes(&self, right: OptionRight) -> Vec<Decimal> {
+        let set: std::collections::BTreeSet<Decimal> =
+            self.iter().filter(|c| c.right == right).map(|c| c.strike).collect();
+        set.into_iter().collect()
+    }
+
+    /// The strikes at which both a call and a put are listed, ascending, USD.
+    /// One pass over the contracts: a chain has hundreds.
+    pub fn strikes_with_both_legs(&self) -> Vec<Decimal> {
+        let mut calls = std::collections::BTreeSet::new();
+        let mut puts = std::collections::BTreeSet::new();
+        for c in self.iter() {
+            match c.right {
+                OptionRight::Call => calls.insert(c.strike),
+                OptionRight::Put => puts.insert(c.strike),
+            };
+        }
+        calls.intersection(&puts).copied().collect()
+    }
+
+    /// The shares per contract: the first the chain states, if any.
+    pub fn contract_size(&self) -> Option<u32> {
+        self.iter().find_map(|c| c.contract_size)
+    }
 }
 
 #[cfg(test)]
@@ -332,6 +468,64 @@ mod tests {
         assert_eq!(q.mid(), None);
         q.bid = Some(dec!(2.5));
         assert_eq!(q.mid(), None, "crossed quote");
+    }
+
+    fn contract(expiration: NaiveDate, strike: Decimal, right: OptionRight) -> OptionQuote {
+        OptionQuote {
+            symbol: None,
+            expiration,
+            strike,
+            right,
+            bid: Some(dec!(1)),
+            ask: Some(dec!(1.1)),
+            last: None,
+            volume: None,
+            open_interest: None,
+            iv: None,
+            delta: None,
+            contract_size: None,
+        }
+    }
+
+    #[test]
+    fn an_expiration_chain_holds_its_expiration_alone() {
+        let (front, back) =
+            (NaiveDate::from_ymd_opt(2025, 1, 10).unwrap(), NaiveDate::from_ymd_opt(2025, 1, 17).unwrap());
+        let snapshot = ChainSnapshot {
+            ticker: Ticker::new("NVDA").unwrap(),
+            as_of: DateTime::UNIX_EPOCH,
+            source: "test".into(),
+            underlying: None,
+            contracts: vec![
+                contract(back, dec!(151), OptionRight::Call),
+                contract(front, dec!(150), OptionRight::Put),
+                contract(back, dec!(151), OptionRight::Put),
+                contract(front, dec!(150), OptionRight::Call),
+                contract(front, dec!(152.5), OptionRight::Call),
+            ],
+        };
+        let chain = snapshot.expiration(front);
+        assert_eq!(chain.expiration(), front);
+        let listed: Vec<(Decimal, OptionRight)> = chain.iter().map(|c| (c.strike, c.right)).collect();
+        assert_eq!(
+            listed,
+            [(dec!(150), OptionRight::Put), (dec!(150), OptionRight::Call), (dec!(152.5), OptionRight::Call)]
+        );
+        assert_eq!(chain.strikes_with_both_legs(), [dec!(150)], "151 is only listed for 01-17");
+        assert_eq!(chain.strikes(OptionRight::Call), [dec!(150), dec!(152.5)]);
+        assert_eq!(chain.quote(dec!(151), OptionRight::Call), None);
+        assert!(snapshot.expiration(NaiveDate::from_ymd_opt(2025, 1, 24).unwrap()).is_empty());
+        let each: Vec<(NaiveDate, usize)> =
+            snapshot.by_expiration().iter().map(|c| (c.expiration(), c.len())).collect();
+        assert_eq!(each, [(front, 3), (back, 2)]);
+
+        // The checked constructor refuses a contract of another expiration.
+        let err = ExpirationChain::new(front, &snapshot.contracts).unwrap_err();
+        assert_eq!((err.expected, err.found, err.strike, err.right), (front, back, dec!(151), "call"));
+        assert!(
+            err.to_string().contains("the 151 call expiring 2025-01-17 is not of the expiration 2025-01-10")
+        );
+        assert_eq!(ExpirationChain::new(front, &snapshot.contracts[1..2]).unwrap().len(), 1);
     }
 
     #[test]
