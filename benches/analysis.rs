@@ -75,9 +75,18 @@ fn benches(c: &mut Criterion) {
     let calendar = NyseCalendar::new();
     let spot = dec!(36.83); // (36.80 + 36.86) / 2, the chain's own underlying quote
     let expirations = [date("2023-07-21"), date("2023-07-28"), date("2023-09-01")];
-    let contracts: Vec<_> =
-        cvna.chain.contracts.iter().filter(|q| expirations.contains(&q.expiration)).cloned().collect();
-    let event: Vec<_> = contracts.iter().filter(|q| q.expiration == expirations[0]).cloned().collect();
+    // The snapshot the scan builds: the event's expiration and the term structure's.
+    let snapshot = ChainSnapshot {
+        contracts: cvna
+            .chain
+            .contracts
+            .iter()
+            .filter(|q| expirations.contains(&q.expiration))
+            .cloned()
+            .collect(),
+        ..cvna.chain.clone()
+    };
+    let event = snapshot.expiration(expirations[0]);
     let history =
         HistoryWindow::select(&cvna.moves, date("2023-07-19"), params.window_events, &params.timing_check);
 
@@ -112,9 +121,8 @@ fn benches(c: &mut Criterion) {
     });
     let implied = implied::implied_move(&event, spot).expect("implied move");
     let inputs = AnalysisInputs {
-        contracts: &contracts,
+        snapshot: &snapshot,
         expiration: expirations[0],
-        as_of: cvna.chain.as_of,
         spot,
         implied_move: Some(implied.implied_move),
         atm_strike: implied.atm_strike(),
@@ -126,17 +134,15 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("per ticker: parse the chain, implied move, full analysis (CVNA)", |b| {
         b.iter(|| {
-            let chain = cboe::parse_cboe_chain_csv(black_box(&cvna.chain_csv), CVNA_CHAIN).expect("chain");
-            let contracts: Vec<_> =
-                chain.contracts.into_iter().filter(|q| expirations.contains(&q.expiration)).collect();
-            let event: Vec<_> =
-                contracts.iter().filter(|q| q.expiration == expirations[0]).cloned().collect();
-            let implied = implied::implied_move(&event, spot).expect("implied move");
+            let mut chain =
+                cboe::parse_cboe_chain_csv(black_box(&cvna.chain_csv), CVNA_CHAIN).expect("chain");
+            chain.contracts.retain(|q| expirations.contains(&q.expiration));
+            let implied =
+                implied::implied_move(&chain.expiration(expirations[0]), spot).expect("implied move");
             full::analyse(
                 &AnalysisInputs {
-                    contracts: &contracts,
+                    snapshot: &chain,
                     expiration: expirations[0],
-                    as_of: chain.as_of,
                     spot,
                     implied_move: Some(implied.implied_move),
                     atm_strike: implied.atm_strike(),

@@ -23,7 +23,7 @@ use super::skew::{self, SkewFit};
 use super::term::{self, AtmIv, EventVariance, ExpiryTime, RateAssumptions, TermSlope};
 use super::{AnalysisParams, HistoryWindow};
 use crate::calendar::NyseCalendar;
-use crate::domain::{DailyBar, OptionQuote};
+use crate::domain::{ChainSnapshot, DailyBar};
 
 /// The term-structure settings (`[analysis.term]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,12 +111,12 @@ pub struct Analysis {
 /// The inputs of [`analyse`].
 #[derive(Debug, Clone, Copy)]
 pub struct AnalysisInputs<'a> {
-    /// Every fetched contract (any expirations).
-    pub contracts: &'a [OptionQuote],
+    /// The fetched chain, of any expirations: each figure of one expiration
+    /// reads that expiration's contracts alone ([`ChainSnapshot::expiration`]);
+    /// its `as_of` (UTC) times the expirations.
+    pub snapshot: &'a ChainSnapshot,
     /// The event's expiration (the first on or after the reaction session).
     pub expiration: NaiveDate,
-    /// When the chain was taken (UTC).
-    pub as_of: DateTime<Utc>,
     /// The spot S, USD.
     pub spot: Decimal,
     /// The implied move of the event's expiration, fraction.
@@ -188,21 +188,24 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
     let rates = params.term.rates;
     let spot_f = inputs.spot.to_f64().unwrap_or(f64::NAN);
 
-    // Term structure over the expirations present, event's first.
-    let mut expirations: Vec<NaiveDate> =
-        inputs.contracts.iter().map(|c| c.expiration).filter(|e| *e >= inputs.expiration).collect();
-    expirations.sort_unstable();
-    expirations.dedup();
+    let as_of = inputs.snapshot.as_of;
+    let event_chain = inputs.snapshot.expiration(inputs.expiration);
     // The event's expiration time serves its ATM IV and the skew fit.
-    let event_time = expiry_time(calendar, inputs.as_of, inputs.expiration);
+    let event_time = expiry_time(calendar, as_of, inputs.expiration);
+    // Term structure over the expirations present from the event's on, one
+    // expiration's contracts at a time.
     let mut points = Vec::new();
-    for expiration in &expirations {
-        let time = if *expiration == inputs.expiration {
+    for chain in inputs.snapshot.by_expiration() {
+        let expiration = chain.expiration();
+        if expiration < inputs.expiration {
+            continue;
+        }
+        let time = if expiration == inputs.expiration {
             event_time
         } else {
-            expiry_time(calendar, inputs.as_of, *expiration)
+            expiry_time(calendar, as_of, expiration)
         };
-        match term::atm_iv(inputs.contracts, time, inputs.spot, &rates) {
+        match term::atm_iv(&chain, time, inputs.spot, &rates) {
             Ok(point) => points.push(point),
             Err(reason) => missing.push(format!("ATM IV {expiration}: {reason}")),
         }
@@ -245,7 +248,7 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
     };
 
     // Skew of the event's expiration.
-    let skew = match skew::fit_skew(inputs.contracts, event_time, inputs.spot, &rates, &params.skew) {
+    let skew = match skew::fit_skew(&event_chain, event_time, inputs.spot, &rates, &params.skew) {
         Ok(fit) => Some(fit),
         Err(reason) => {
             missing.push(format!("skew: {reason}"));
@@ -253,9 +256,9 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
         }
     };
 
-    let liquidity = inputs.atm_strike.map(|strike| {
-        liquidity::assess(inputs.contracts, inputs.expiration, strike, inputs.bars, &params.liquidity)
-    });
+    let liquidity = inputs
+        .atm_strike
+        .map(|strike| liquidity::assess(&event_chain, strike, inputs.bars, &params.liquidity));
 
     // Consistency.
     let gaps: Vec<f64> = inputs.history.moves.iter().map(|m| m.gap_move).collect();

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
-use crate::domain::{OptionQuote, OptionRight};
+use crate::domain::{ExpirationChain, OptionQuote, OptionRight};
 
 /// The first expiration on or after the reaction session, if any is listed.
 ///
@@ -114,9 +114,11 @@ pub enum NoImpliedMove {
 
 /// Computes the implied move from one expiration's contracts and the spot.
 ///
-/// `contracts` are the quotes of a single expiration (others are ignored only
-/// if the caller filters them; mixing expirations is a caller bug). Shapes:
-/// prices in USD per share; the result's `implied_move` is a fraction.
+/// `chain` holds one expiration's contracts alone
+/// ([`crate::domain::ChainSnapshot::expiration`]): the bracketing strikes and
+/// both legs of each straddle are that expiration's, whatever else the
+/// snapshot holds. Shapes: prices in USD per share; the result's
+/// `implied_move` is a fraction.
 ///
 /// Worked example (CVNA, Cboe chain of 2023-07-18 07:51 ET, expiration
 /// 2023-07-21, S = (36.80 + 36.86) / 2 = 36.83): at 36.5 the call mid is
@@ -128,11 +130,11 @@ pub enum NoImpliedMove {
 /// # Errors
 /// [`NoImpliedMove`] when the spot is unusable, no strike brackets it, or
 /// neither bracketing straddle has usable quotes.
-pub fn implied_move(contracts: &[OptionQuote], spot: Decimal) -> Result<ImpliedMove, NoImpliedMove> {
+pub fn implied_move(chain: &ExpirationChain<'_>, spot: Decimal) -> Result<ImpliedMove, NoImpliedMove> {
     if spot <= Decimal::ZERO {
         return Err(NoImpliedMove::NoSpot);
     }
-    let strikes = strikes_with_both_legs(contracts);
+    let strikes = chain.strikes_with_both_legs();
     let (Some(&lowest), Some(&highest)) = (strikes.first(), strikes.last()) else {
         return Err(NoImpliedMove::NoStrikes);
     };
@@ -143,12 +145,12 @@ pub fn implied_move(contracts: &[OptionQuote], spot: Decimal) -> Result<ImpliedM
     let upper_strike = strikes.iter().copied().filter(|k| *k >= spot).min().unwrap_or(highest);
 
     let mut warnings = Vec::new();
-    let lower = straddle_at(contracts, lower_strike, &mut warnings);
+    let lower = straddle_at(chain, lower_strike, &mut warnings);
     if lower_strike == upper_strike {
         let at = lower.ok_or_else(|| NoImpliedMove::NoUsableQuote(warnings.join("; ")))?;
         return Ok(finish(spot, at.price(), StraddleMethod::AtStrike, Some(at.clone()), Some(at), warnings));
     }
-    let upper = straddle_at(contracts, upper_strike, &mut warnings);
+    let upper = straddle_at(chain, upper_strike, &mut warnings);
     match (lower, upper) {
         (Some(lo), Some(hi)) => {
             let weight = (spot - lo.strike) / (hi.strike - lo.strike);
@@ -187,33 +189,15 @@ fn finish(
     }
 }
 
-/// The strikes at which `contracts` list both a call and a put, ascending
-/// (USD). One pass over the contracts: a chain has hundreds.
-pub fn strikes_with_both_legs<'a>(contracts: impl IntoIterator<Item = &'a OptionQuote>) -> Vec<Decimal> {
-    let mut calls = std::collections::BTreeSet::new();
-    let mut puts = std::collections::BTreeSet::new();
-    for c in contracts {
-        match c.right {
-            OptionRight::Call => calls.insert(c.strike),
-            OptionRight::Put => puts.insert(c.strike),
-        };
-    }
-    calls.intersection(&puts).copied().collect()
-}
-
-fn leg(contracts: &[OptionQuote], strike: Decimal, right: OptionRight) -> Option<&OptionQuote> {
-    contracts.iter().find(|c| c.strike == strike && c.right == right)
-}
-
 /// The straddle at `strike` when both legs are usable; otherwise records why
 /// in `warnings` and returns `None`.
 fn straddle_at(
-    contracts: &[OptionQuote],
+    chain: &ExpirationChain<'_>,
     strike: Decimal,
     warnings: &mut Vec<String>,
 ) -> Option<StrikeStraddle> {
-    let call = leg(contracts, strike, OptionRight::Call).and_then(OptionQuote::mid);
-    let put = leg(contracts, strike, OptionRight::Put).and_then(OptionQuote::mid);
+    let call = chain.quote(strike, OptionRight::Call).and_then(OptionQuote::mid);
+    let put = chain.quote(strike, OptionRight::Put).and_then(OptionQuote::mid);
     match (call, put) {
         (Some(call_mid), Some(put_mid)) => Some(StrikeStraddle { strike, call_mid, put_mid }),
         _ => {
@@ -234,10 +218,19 @@ mod tests {
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
+    fn exp() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2023, 7, 21).unwrap()
+    }
+
+    /// One expiration's chain of `quotes` (all of 2023-07-21).
+    fn chain(quotes: &[OptionQuote]) -> ExpirationChain<'_> {
+        ExpirationChain::new(exp(), quotes).unwrap()
+    }
+
     fn q(strike: Decimal, right: OptionRight, bid: Decimal, ask: Decimal) -> OptionQuote {
         OptionQuote {
             symbol: None,
-            expiration: NaiveDate::from_ymd_opt(2023, 7, 21).unwrap(),
+            expiration: exp(),
             strike,
             right,
             bid: Some(bid),
@@ -263,7 +256,7 @@ mod tests {
 
     #[test]
     fn cvna_worked_example() {
-        let m = implied_move(&cvna_atm(), dec!(36.83)).unwrap();
+        let m = implied_move(&chain(&cvna_atm()), dec!(36.83)).unwrap();
         assert_eq!(m.method, StraddleMethod::Interpolated);
         assert_eq!(m.straddle, dec!(4.7745));
         assert!((m.implied_move - 0.129_636_166).abs() < 1e-8, "{}", m.implied_move);
@@ -273,7 +266,7 @@ mod tests {
     fn unusable_bracket_falls_back_and_says_so() {
         let mut quotes = cvna_atm();
         quotes[3].bid = Some(Decimal::ZERO); // 37 put unusable
-        let m = implied_move(&quotes, dec!(36.83)).unwrap();
+        let m = implied_move(&chain(&quotes), dec!(36.83)).unwrap();
         assert_eq!(m.method, StraddleMethod::NearestFallback);
         assert_eq!(m.straddle, dec!(4.725));
         assert!(m.warnings.iter().any(|w| w.contains("37 put")), "{:?}", m.warnings);
@@ -284,10 +277,13 @@ mod tests {
         let mut quotes = cvna_atm();
         quotes[0].ask = Some(dec!(2.0)); // crossed
         quotes[3].bid = None;
-        assert!(matches!(implied_move(&quotes, dec!(36.83)), Err(NoImpliedMove::NoUsableQuote(_))));
-        assert!(matches!(implied_move(&quotes, dec!(40)), Err(NoImpliedMove::SpotOutsideStrikes { .. })));
-        assert_eq!(implied_move(&[], dec!(36.83)), Err(NoImpliedMove::NoStrikes));
-        assert_eq!(implied_move(&quotes, Decimal::ZERO), Err(NoImpliedMove::NoSpot));
+        assert!(matches!(implied_move(&chain(&quotes), dec!(36.83)), Err(NoImpliedMove::NoUsableQuote(_))));
+        assert!(matches!(
+            implied_move(&chain(&quotes), dec!(40)),
+            Err(NoImpliedMove::SpotOutsideStrikes { .. })
+        ));
+        assert_eq!(implied_move(&chain(&[]), dec!(36.83)), Err(NoImpliedMove::NoStrikes));
+        assert_eq!(implied_move(&chain(&quotes), Decimal::ZERO), Err(NoImpliedMove::NoSpot));
     }
 
     #[test]
@@ -324,7 +320,7 @@ mod tests {
     proptest! {
         #[test]
         fn interpolated_straddle_lies_between_the_bracketing_ones((quotes, spot) in straddle_book()) {
-            let m = implied_move(&quotes, spot).unwrap();
+            let m = implied_move(&chain(&quotes), spot).unwrap();
             let lo = m.lower.as_ref().unwrap().price();
             let hi = m.upper.as_ref().unwrap().price();
             prop_assert!(m.straddle >= lo.min(hi) && m.straddle <= lo.max(hi));
@@ -334,11 +330,11 @@ mod tests {
         fn a_dearer_straddle_never_lowers_the_implied_move(
             (quotes, spot) in straddle_book(), leg in 0usize..4, bump in price()
         ) {
-            let before = implied_move(&quotes, spot).unwrap().implied_move;
+            let before = implied_move(&chain(&quotes), spot).unwrap().implied_move;
             let mut dearer = quotes.clone();
             dearer[leg].bid = dearer[leg].bid.map(|b| b + bump);
             dearer[leg].ask = dearer[leg].ask.map(|a| a + bump);
-            let after = implied_move(&dearer, spot).unwrap().implied_move;
+            let after = implied_move(&chain(&dearer), spot).unwrap().implied_move;
             prop_assert!(after >= before - 1e-12, "{after} < {before}");
         }
 
@@ -351,8 +347,8 @@ mod tests {
                 ask: c.ask.map(|a| a * k),
                 ..c.clone()
             }).collect();
-            let a = implied_move(&quotes, spot).unwrap().implied_move;
-            let b = implied_move(&scaled, spot * k).unwrap().implied_move;
+            let a = implied_move(&chain(&quotes), spot).unwrap().implied_move;
+            let b = implied_move(&chain(&scaled), spot * k).unwrap().implied_move;
             prop_assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
     }

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DailyBar, OptionQuote, OptionRight};
+use crate::domain::{DailyBar, ExpirationChain, OptionRight};
 
 /// Liquidity thresholds (the `[analysis.liquidity]` configuration section).
 ///
@@ -131,11 +131,11 @@ pub struct Liquidity {
     pub reasons: Vec<String>,
 }
 
-/// Assesses the straddle at `strike` in `expiration` and the underlying's
-/// average daily volume.
+/// Assesses the straddle at `strike` in one expiration's `chain` and the
+/// underlying's average daily volume.
 ///
-/// - Legs: the contract of `contracts` with that expiration, strike and right
-///   (the first one when a chain lists it twice). A leg that is not listed,
+/// - Legs: the contract of `chain` with that strike and right (the first one
+///   when a chain lists it twice); other expirations' contracts never count. A leg that is not listed,
 ///   or whose quote has no usable mid (bid <= 0, ask <= 0, ask < bid or a
 ///   side missing), rejects. Otherwise its spread (ask - bid) / mid warns
 ///   above `spread_warn` and rejects above `spread_reject`. Open interest
@@ -158,15 +158,15 @@ pub struct Liquidity {
 /// interest 159 warns (below 500) and the put's 17 rejects (below 100), its
 /// volume 26 warns: the verdict is reject.
 pub fn assess(
-    contracts: &[OptionQuote],
-    expiration: NaiveDate,
+    chain: &ExpirationChain<'_>,
     strike: Decimal,
     bars: &[DailyBar],
     params: &LiquidityParams,
 ) -> Liquidity {
+    let expiration = chain.expiration();
     let mut checks = Checks { verdict: LiquidityVerdict::Pass, reasons: Vec::new() };
-    let call = assess_leg(contracts, expiration, strike, OptionRight::Call, params, &mut checks);
-    let put = assess_leg(contracts, expiration, strike, OptionRight::Put, params, &mut checks);
+    let call = assess_leg(chain, strike, OptionRight::Call, params, &mut checks);
+    let put = assess_leg(chain, strike, OptionRight::Put, params, &mut checks);
 
     let volumes: Vec<u64> = bars.iter().filter_map(|b| b.volume).collect();
     let used = &volumes[volumes.len().saturating_sub(params.adv_sessions)..];
@@ -222,18 +222,15 @@ impl Checks {
 }
 
 fn assess_leg(
-    contracts: &[OptionQuote],
-    expiration: NaiveDate,
+    chain: &ExpirationChain<'_>,
     strike: Decimal,
     right: OptionRight,
     params: &LiquidityParams,
     checks: &mut Checks,
 ) -> Option<LegLiquidity> {
     let name = format!("{} {}", right.code(), strike.normalize());
-    let Some(quote) =
-        contracts.iter().find(|c| c.expiration == expiration && c.strike == strike && c.right == right)
-    else {
-        checks.flag(LiquidityVerdict::Reject, format!("{name}: not listed for {expiration}"));
+    let Some(quote) = chain.quote(strike, right) else {
+        checks.flag(LiquidityVerdict::Reject, format!("{name}: not listed for {}", chain.expiration()));
         return None;
     };
 
@@ -305,6 +302,7 @@ fn shown(price: Option<Decimal>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OptionQuote;
     use rust_decimal_macros::dec;
     use std::path::PathBuf;
 
@@ -356,8 +354,16 @@ mod tests {
         bars(&[Some(2_000_000); 25])
     }
 
+    /// Assesses the 37 straddle of 2023-07-21 in a snapshot of `contracts`.
     fn run(contracts: &[OptionQuote], bars: &[DailyBar]) -> Liquidity {
-        assess(contracts, exp(), dec!(37), bars, &LiquidityParams::default())
+        let snapshot = crate::domain::ChainSnapshot {
+            ticker: crate::domain::Ticker::new("CVNA").unwrap(),
+            as_of: chrono::DateTime::UNIX_EPOCH,
+            source: "test".into(),
+            underlying: None,
+            contracts: contracts.to_vec(),
+        };
+        assess(&snapshot.expiration(exp()), dec!(37), bars, &LiquidityParams::default())
     }
 
     #[test]
@@ -564,7 +570,7 @@ mod tests {
         let bars: Vec<DailyBar> = all.into_iter().filter(|b| b.date < quoted).collect();
         let params = LiquidityParams::default();
 
-        let l = assess(&chain.contracts, exp(), dec!(37), &bars, &params);
+        let l = assess(&chain.expiration(exp()), dec!(37), &bars, &params);
         assert_eq!(l.verdict, LiquidityVerdict::Pass, "{:?}", l.reasons);
         let call = l.call.as_ref().unwrap();
         assert_eq!((call.bid, call.ask), (Some(dec!(2.13)), Some(dec!(2.2))));
@@ -580,7 +586,7 @@ mod tests {
 
         // 40.5: call spread 0.08 / 1.13 = 7.1%, OI 159 (warn), volume 269; put spread
         // 0.15 / 5.125 = 2.9%, OI 17 (reject), volume 26 (warn).
-        let l = assess(&chain.contracts, exp(), dec!(40.5), &bars, &params);
+        let l = assess(&chain.expiration(exp()), dec!(40.5), &bars, &params);
         assert_eq!(l.verdict, LiquidityVerdict::Reject);
         assert_eq!(
             l.reasons,
@@ -594,7 +600,7 @@ mod tests {
 
         // 5: the call is quoted (31.30/31.85) but has no open interest or volume; the
         // put's bid is 0, so it has no usable quote.
-        let l = assess(&chain.contracts, exp(), dec!(5), &bars, &params);
+        let l = assess(&chain.expiration(exp()), dec!(5), &bars, &params);
         assert_eq!(l.verdict, LiquidityVerdict::Reject);
         assert_eq!(
             l.reasons,

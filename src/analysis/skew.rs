@@ -21,7 +21,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::term::{ExpiryTime, RateAssumptions, quote_iv};
-use crate::domain::{OptionQuote, OptionRight};
+use crate::domain::{ExpirationChain, OptionRight};
 
 /// The settings of the smile fit (an `[analysis.skew]`-style section).
 ///
@@ -133,7 +133,8 @@ impl SkewFit {
 /// Fits `IV = a + b k + c k^2`, `k = ln(K / S)`, by ordinary least squares
 /// over the out-of-the-money quotes of one expiration.
 ///
-/// Points: the `contracts` of `time.expiration` that are puts with K < S or
+/// Points: the contracts of `chain` (one expiration's, whose time to expiry
+/// is `time`) that are puts with K < S or
 /// calls with K > S (a strike equal to S is neither), with
 /// |k| <= `max_abs_log_moneyness`, and a usable IV: the vendor's when finite
 /// and in (0, 5], else Black-Scholes from a usable bid/ask mid via
@@ -150,24 +151,32 @@ impl SkewFit {
 /// call at 45 has 1.7282, put at 30 has 1.4599), so b > 0: a reverse smirk.
 ///
 /// # Errors
-/// A reason when the spot is not positive, when either side has fewer than
+/// A reason when `time` is not of `chain`'s expiration, when the spot is not
+/// positive, when either side has fewer than
 /// `min_points_per_side` points (the reason gives both counts), or when the
 /// normal equations are singular (fewer than three distinct strikes, or
 /// strikes too close together) or give non-finite coefficients.
 pub fn fit_skew(
-    contracts: &[OptionQuote],
+    chain: &ExpirationChain<'_>,
     time: ExpiryTime,
     spot: Decimal,
     rates: &RateAssumptions,
     params: &SkewParams,
 ) -> Result<SkewFit, String> {
+    if time.expiration != chain.expiration() {
+        return Err(format!(
+            "the time to expiry of {} given for the chain of {}",
+            time.expiration,
+            chain.expiration()
+        ));
+    }
     let spot_f = spot
         .to_f64()
         .filter(|s| s.is_finite() && *s > 0.0)
         .ok_or_else(|| format!("spot {spot} is not positive"))?;
     let mut points: Vec<(f64, f64)> = Vec::new();
     let (mut put_points, mut call_points) = (0usize, 0usize);
-    for quote in contracts.iter().filter(|c| c.expiration == time.expiration) {
+    for quote in chain.iter() {
         let otm = match quote.right {
             OptionRight::Put => quote.strike < spot,
             OptionRight::Call => quote.strike > spot,
@@ -272,6 +281,7 @@ pub fn solve_normal_equations(points: &[(f64, f64)]) -> Option<[f64; 3]> {
 mod tests {
     use super::*;
     use crate::analysis::term::bs_price;
+    use crate::domain::OptionQuote;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
@@ -281,6 +291,11 @@ mod tests {
 
     fn time(expiration: NaiveDate, calendar_days: f64, sessions: f64) -> ExpiryTime {
         ExpiryTime { expiration, calendar_days, years: sessions / 252.0 }
+    }
+
+    /// One expiration's chain of `quotes` (all of 2023-07-21).
+    fn chain(quotes: &[OptionQuote]) -> ExpirationChain<'_> {
+        ExpirationChain::new(date(7, 21), quotes).unwrap()
     }
 
     fn quote(strike: Decimal, right: OptionRight, mid: Option<Decimal>, iv: Option<f64>) -> OptionQuote {
@@ -336,7 +351,7 @@ mod tests {
     fn recovers_a_known_quadratic_exactly() {
         let (a, b, c) = (0.45, -0.30, 0.80);
         let fit = fit_skew(
-            &quadratic_chain(a, b, c),
+            &chain(&quadratic_chain(a, b, c)),
             time(date(7, 21), 10.0, 8.0),
             dec!(100),
             &RateAssumptions::default(),
@@ -361,7 +376,7 @@ mod tests {
         let (a, b, c) = (0.60, 0.20, 1.0);
         let rates = RateAssumptions::default();
         let t = time(date(7, 21), 30.0, 21.0);
-        let chain: Vec<OptionQuote> = (35..=65)
+        let quotes: Vec<OptionQuote> = (35..=65)
             .flat_map(|half| {
                 let strike = f64::from(half * 2);
                 let k = (strike / 100.0).ln();
@@ -373,21 +388,21 @@ mod tests {
                 })
             })
             .collect();
-        let fit = fit_skew(&chain, t, dec!(100), &rates, &SkewParams::default()).unwrap();
+        let fit = fit_skew(&chain(&quotes), t, dec!(100), &rates, &SkewParams::default()).unwrap();
         assert!(close(fit.level, a, 1e-6) && close(fit.slope, b, 1e-6) && close(fit.curvature, c, 1e-5));
         assert_eq!(fit.shape, SkewShape::ReverseSmirk);
     }
 
     #[test]
     fn junk_vendor_ivs_fall_back_or_are_skipped() {
-        let mut chain = quadratic_chain(0.5, 0.0, 0.0);
+        let mut quotes = quadratic_chain(0.5, 0.0, 0.0);
         // Two puts with junk IVs and no usable mid: skipped.
-        chain[0].iv = Some(0.0);
-        chain[0].bid = None;
-        chain[2].iv = Some(9.0);
-        chain[2].ask = Some(dec!(0.5));
+        quotes[0].iv = Some(0.0);
+        quotes[0].bid = None;
+        quotes[2].iv = Some(9.0);
+        quotes[2].ask = Some(dec!(0.5));
         let fit = fit_skew(
-            &chain,
+            &chain(&quotes),
             time(date(7, 21), 10.0, 8.0),
             dec!(100),
             &RateAssumptions::default(),
@@ -404,7 +419,7 @@ mod tests {
         let params = SkewParams { max_abs_log_moneyness: 0.05, ..SkewParams::default() };
         // |ln(K/100)| <= 0.05: 96, 98 below (ln 0.96 = -0.041) and 102, 104 above.
         let err = fit_skew(
-            &quadratic_chain(0.5, -0.2, 0.5),
+            &chain(&quadratic_chain(0.5, -0.2, 0.5)),
             time(date(7, 21), 10.0, 8.0),
             dec!(100),
             &RateAssumptions::default(),
@@ -413,16 +428,24 @@ mod tests {
         .unwrap_err();
         assert!(err.contains("2 OTM put points and 2 OTM call points"), "{err}");
         assert!(err.contains("need 5"), "{err}");
+        // A snapshot's other expiration has none of 07-21's points.
+        let quotes = quadratic_chain(0.5, 0.0, 0.0);
         let other_expiry = time(date(7, 28), 10.0, 8.0);
+        let none = ExpirationChain::new(date(7, 28), []).unwrap();
+        let err =
+            fit_skew(&none, other_expiry, dec!(100), &RateAssumptions::default(), &SkewParams::default())
+                .unwrap_err();
+        assert!(err.contains("0 OTM put points"), "{err}");
+        // A time to expiry of another expiration than the chain's is refused.
         let err = fit_skew(
-            &quadratic_chain(0.5, 0.0, 0.0),
+            &chain(&quotes),
             other_expiry,
             dec!(100),
             &RateAssumptions::default(),
             &SkewParams::default(),
         )
         .unwrap_err();
-        assert!(err.contains("0 OTM put points"), "{err}");
+        assert!(err.contains("2023-07-28 given for the chain of 2023-07-21"), "{err}");
     }
 
     #[test]
@@ -474,9 +497,14 @@ mod tests {
         // put ~1.746, call 1.9478. Each pair gives b = (call - put)/(2k) between 0.25 and 0.85,
         // so b > 0.2 and the shape is a reverse smirk (call skew). Both wings (2.04 at k = -0.49,
         // 2.06 at k = 0.47) sit about 0.5 above the middle (~1.46-1.56), so c ~ 0.5/0.23 > 1.
-        let fit =
-            fit_skew(&chain.contracts, time(date(7, 21), 3.0, 4.0), spot, &rates, &SkewParams::default())
-                .unwrap();
+        let fit = fit_skew(
+            &chain.expiration(date(7, 21)),
+            time(date(7, 21), 3.0, 4.0),
+            spot,
+            &rates,
+            &SkewParams::default(),
+        )
+        .unwrap();
         assert_eq!((fit.put_points, fit.call_points), (29, 30));
         assert!(fit.slope > 0.2, "{fit:?}");
         assert_eq!(fit.shape, SkewShape::ReverseSmirk);
@@ -487,7 +515,8 @@ mod tests {
         // 22.34: 22.5 (IV 1.7026), 25 (1.6705), 30 (1.6344), 35 (1.6215) = 4; calls: 40 (1.5997),
         // 45 (1.5898), 50 (1.5988), 55 (1.5896) = 4. With the default 5 per side: an error.
         let t = time(date(8, 18), 31.0, 24.0);
-        let err = fit_skew(&chain.contracts, t, spot, &rates, &SkewParams::default()).unwrap_err();
+        let err =
+            fit_skew(&chain.expiration(date(8, 18)), t, spot, &rates, &SkewParams::default()).unwrap_err();
         assert!(err.contains("4 OTM put points and 4 OTM call points"), "{err}");
         // With 4 per side it fits. Put wing dearer: k = ln(30/36.83) = -0.205 has 1.6344 against
         // k = ln(45/36.83) = 0.200 with 1.5898, b ~ -(1.6344 - 1.5898)/(2 x 0.2) = -0.11; k = -0.387
@@ -495,7 +524,7 @@ mod tests {
         // skew), about -0.1. Level: between the put at 35 (k = -0.051, 1.6215) and the call at 40
         // (k = 0.083, 1.5997) the line crosses k = 0 at 1.6215 - 0.382 x 0.0218 = 1.613.
         let four = SkewParams { min_points_per_side: 4, ..SkewParams::default() };
-        let fit = fit_skew(&chain.contracts, t, spot, &rates, &four).unwrap();
+        let fit = fit_skew(&chain.expiration(date(8, 18)), t, spot, &rates, &four).unwrap();
         assert_eq!((fit.put_points, fit.call_points), (4, 4));
         assert!(fit.slope < -0.05 && fit.slope > -0.2, "{fit:?}");
         assert!(fit.put_minus_call(0.2) > 0.0);
@@ -537,7 +566,7 @@ mod tests {
             let params = SkewParams { min_points_per_side: min_points, ..SkewParams::default() };
             let spot = Decimal::new(i64::from(spot_cents), 2);
             let t = time(date(7, 21), sessions, sessions);
-            if let Ok(fit) = fit_skew(&quotes, t, spot, &RateAssumptions::default(), &params) {
+            if let Ok(fit) = fit_skew(&chain(&quotes), t, spot, &RateAssumptions::default(), &params) {
                 for x in [fit.level, fit.slope, fit.curvature, fit.r_squared, fit.rmse] {
                     prop_assert!(x.is_finite(), "{fit:?}");
                 }

@@ -31,14 +31,12 @@
 //! long wings' time value works the other way, so the figure is only an
 //! estimate (still within the maximum loss).
 
-use std::collections::BTreeSet;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{OptionQuote, OptionRight};
+use crate::domain::{ExpirationChain, OptionQuote, OptionRight};
 
 /// The default contract multiplier: 100 shares per option contract.
 pub const DEFAULT_CONTRACT_SIZE: u32 = 100;
@@ -256,8 +254,8 @@ pub struct Proposals {
     pub notes: Vec<String>,
 }
 
-/// Proposes the short straddle, short strangle and iron condor for one
-/// expiration's `contracts`, with spot `spot` (USD) and `implied_move`
+/// Proposes the short straddle, short strangle and iron condor from one
+/// expiration's `chain` (every leg is of `chain`'s expiration), with spot `spot` (USD) and `implied_move`
 /// (fraction). `wing_steps` is how many listed strikes beyond each short
 /// strike the condor's wings sit (1 = the next listed strike).
 ///
@@ -271,18 +269,17 @@ pub struct Proposals {
 /// - condor: wings at 31.5 (put 0.45/0.47) and 42 (call 0.80/0.85); credit
 ///   0.55 + 0.87 - 0.47 - 0.85 = 0.10 natural, 0.215 mid; width 0.50.
 pub fn propose(
-    contracts: &[OptionQuote],
-    expiration: NaiveDate,
+    chain: &ExpirationChain<'_>,
     spot: Decimal,
     implied_move: f64,
     wing_steps: usize,
 ) -> Proposals {
     let mut out = Proposals::default();
-    let contracts: Vec<&OptionQuote> = contracts.iter().filter(|c| c.expiration == expiration).collect();
-    let contract_size = contracts.iter().find_map(|c| c.contract_size).unwrap_or(DEFAULT_CONTRACT_SIZE);
+    let expiration = chain.expiration();
+    let contract_size = chain.contract_size().unwrap_or(DEFAULT_CONTRACT_SIZE);
     let make = |kind, legs: Vec<Leg>| Structure { kind, expiration, contract_size, legs };
     let usable = |right: OptionRight, strike: Decimal| -> Option<&OptionQuote> {
-        contracts.iter().copied().find(|c| c.right == right && c.strike == strike && c.mid().is_some())
+        chain.iter().find(|c| c.right == right && c.strike == strike && c.mid().is_some())
     };
     let leg = |side, q: &OptionQuote| Leg {
         side,
@@ -292,12 +289,7 @@ pub fn propose(
         entry_ask: q.ask.unwrap_or_default(),
         entry_iv: q.iv.filter(|iv| iv.is_finite() && *iv > 0.0),
     };
-    let listed = |right: OptionRight| -> Vec<Decimal> {
-        let set: BTreeSet<Decimal> =
-            contracts.iter().filter(|c| c.right == right).map(|c| c.strike).collect();
-        set.into_iter().collect()
-    };
-    let (puts, calls) = (listed(OptionRight::Put), listed(OptionRight::Call));
+    let (puts, calls) = (chain.strikes(OptionRight::Put), chain.strikes(OptionRight::Call));
 
     // The straddle: the nearest strike with both legs usable (ties: the lower).
     let atm = calls
@@ -410,18 +402,24 @@ pub struct ExitValue {
     pub mid: Decimal,
 }
 
-/// The exit value from `contracts` (quotes of the same expiration taken at
-/// the exit): short asks - long bids at natural prices, and mids.
+/// The exit value from `chain`, the structure's expiration's quotes taken at
+/// the exit: short asks - long bids at natural prices, and mids.
 ///
 /// # Errors
-/// A text naming the first leg without a usable quote (bid > 0, ask > 0,
-/// ask >= bid) in `contracts`.
-pub fn exit_with_quotes(structure: &Structure, contracts: &[OptionQuote]) -> Result<ExitValue, String> {
+/// A text when `chain` is of another expiration than the structure's, or
+/// naming the first leg without a usable quote (bid > 0, ask > 0,
+/// ask >= bid) in `chain`.
+pub fn exit_with_quotes(structure: &Structure, chain: &ExpirationChain<'_>) -> Result<ExitValue, String> {
+    if chain.expiration() != structure.expiration {
+        return Err(format!(
+            "the exit quotes are of {}, the structure expires {}",
+            chain.expiration(),
+            structure.expiration
+        ));
+    }
     let (mut natural, mut mid) = (Decimal::ZERO, Decimal::ZERO);
     for l in &structure.legs {
-        let q = contracts
-            .iter()
-            .find(|c| c.expiration == structure.expiration && c.right == l.right && c.strike == l.strike);
+        let q = chain.quote(l.strike, l.right);
         let Some((q, m)) = q.and_then(|q| q.mid().map(|m| (q, m))) else {
             return Err(format!(
                 "no usable exit quote for the {} {} {}",
@@ -516,15 +514,10 @@ pub fn iv_crush(iv_entry: f64, iv_exit: f64) -> Option<f64> {
 }
 
 /// The ATM IV: the mean of the call's and the put's IV at `strike` in
-/// `contracts` (annualised fraction), when both are quoted and positive.
-pub fn atm_iv(contracts: &[OptionQuote], expiration: NaiveDate, strike: Decimal) -> Option<f64> {
-    let iv = |right| {
-        contracts
-            .iter()
-            .find(|c| c.expiration == expiration && c.strike == strike && c.right == right)
-            .and_then(|c| c.iv)
-            .filter(|iv| iv.is_finite() && *iv > 0.0)
-    };
+/// one expiration's `chain` (annualised fraction), when both are quoted and
+/// positive.
+pub fn atm_iv(chain: &ExpirationChain<'_>, strike: Decimal) -> Option<f64> {
+    let iv = |right| chain.quote(strike, right).and_then(|c| c.iv).filter(|iv| iv.is_finite() && *iv > 0.0);
     Some((iv(OptionRight::Call)? + iv(OptionRight::Put)?) / 2.0)
 }
 
@@ -535,6 +528,11 @@ mod tests {
 
     fn exp() -> NaiveDate {
         NaiveDate::from_ymd_opt(2023, 7, 21).unwrap()
+    }
+
+    /// One expiration's chain of `quotes` (all of 2023-07-21).
+    fn chain(quotes: &[OptionQuote]) -> ExpirationChain<'_> {
+        ExpirationChain::new(exp(), quotes).unwrap()
     }
 
     fn q(right: OptionRight, strike: Decimal, bid: Decimal, ask: Decimal) -> OptionQuote {
@@ -576,7 +574,7 @@ mod tests {
     }
 
     fn proposed() -> Proposals {
-        propose(&cvna(), exp(), dec!(36.83), 4.7745 / 36.83, 1)
+        propose(&chain(&cvna()), dec!(36.83), 4.7745 / 36.83, 1)
     }
 
     fn kind(p: &Proposals, k: StructureKind) -> &Structure {
@@ -659,7 +657,7 @@ mod tests {
             q(OptionRight::Put, dec!(37), dec!(0.05), dec!(0.10)),
             q(OptionRight::Call, dec!(37), dec!(16.80), dec!(17.20)),
         ];
-        let value = exit_with_quotes(&straddle, &exit).unwrap();
+        let value = exit_with_quotes(&straddle, &chain(&exit)).unwrap();
         // Natural: buy back at the asks, 0.10 + 17.20; mid: 0.075 + 17.00.
         assert_eq!(value, ExitValue { basis: ExitBasis::Quotes, natural: dec!(17.30), mid: dec!(17.075) });
         assert_eq!(pnl(&straddle, dec!(4.70), value.natural).per_share, dec!(-12.60));
@@ -667,9 +665,52 @@ mod tests {
         // One leg one-sided: no quote-based exit, and the error names the leg.
         let one_sided = [exit[0].clone(), OptionQuote { bid: None, ..exit[1].clone() }];
         assert_eq!(
-            exit_with_quotes(&straddle, &one_sided).unwrap_err(),
+            exit_with_quotes(&straddle, &chain(&one_sided)).unwrap_err(),
             "no usable exit quote for the 37 call short"
         );
+    }
+
+    fn data_dir() -> std::path::PathBuf {
+        match std::env::var_os("IVCD_DATA_DIR") {
+            Some(dir) => dir.into(),
+            None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+        }
+    }
+
+    #[test]
+    fn an_exit_reads_the_structures_expiration_alone() {
+        // The Cboe CVNA file of 2023-07-18 07:51 ET lists the 37 strike in
+        // both 2023-07-21 (call 2.13 / 2.20, put 2.57 / 2.70) and 2023-07-28
+        // (call 3.45 / 3.60, put 4.00 / 4.15). Valued as if those quotes were
+        // the exit chain, with 07-28's listed first in the snapshot, the 07-21
+        // straddle costs its own asks 2.20 + 2.70 = 4.90 natural and mids
+        // 2.165 + 2.635 = 4.80, not 07-28's 3.60 + 4.15 = 7.75.
+        let (text, shown) = crate::providers::files::recorded::read_recorded(
+            &data_dir(),
+            std::path::Path::new("upstar7__Gamma-Ex/cvna_quotedata.csv"),
+        )
+        .unwrap();
+        let mut chain = crate::providers::files::cboe::parse_cboe_chain_csv(&text, &shown).unwrap();
+        let later = NaiveDate::from_ymd_opt(2023, 7, 28).unwrap();
+        chain.contracts.retain(|c| c.strike == dec!(37) && (c.expiration == exp() || c.expiration == later));
+        chain.contracts.sort_by_key(|c| std::cmp::Reverse(c.expiration));
+        assert_eq!(chain.contracts.len(), 4);
+        assert_eq!(chain.contracts[0].expiration, later, "the other expiration comes first");
+
+        let straddle = kind(&proposed(), StructureKind::ShortStraddle).clone();
+        let value = exit_with_quotes(&straddle, &chain.expiration(straddle.expiration)).unwrap();
+        assert_eq!(value, ExitValue { basis: ExitBasis::Quotes, natural: dec!(4.90), mid: dec!(4.80) });
+        // The straddle's IV at exit is 07-21's too: (1.5664 + 1.5615) / 2.
+        let iv = atm_iv(&chain.expiration(straddle.expiration), dec!(37)).unwrap();
+        assert!((iv - 1.563_95).abs() < 1e-12, "{iv}");
+        // Another expiration's quotes are refused, never used.
+        assert_eq!(
+            exit_with_quotes(&straddle, &chain.expiration(later)).unwrap_err(),
+            "the exit quotes are of 2023-07-28, the structure expires 2023-07-21"
+        );
+        // And a chain mixing the two cannot be built.
+        let mixed = ExpirationChain::new(exp(), &chain.contracts).unwrap_err();
+        assert_eq!((mixed.expected, mixed.found), (exp(), later));
     }
 
     #[test]
@@ -683,7 +724,7 @@ mod tests {
             q(OptionRight::Call, dec!(41.5), dec!(12.30), dec!(12.70)),
             q(OptionRight::Call, dec!(42), dec!(12.00), dec!(12.20)),
         ];
-        let value = exit_with_quotes(&condor, &exit).unwrap();
+        let value = exit_with_quotes(&condor, &chain(&exit)).unwrap();
         assert_eq!(value.natural, dec!(0.74));
         let r = pnl(&condor, dec!(0.10), value.natural);
         assert_eq!((r.per_share, r.capped, r.return_on_risk), (dec!(-0.40), true, Some(-1.0)));
@@ -696,14 +737,14 @@ mod tests {
     fn strangle_strikes_stay_out_of_the_money() {
         // 0.5% either side of 36.83 is 36.65 and 37.01: the nearest listed
         // out-of-the-money strikes are the 36.5 put and the 37 call.
-        let p = propose(&cvna(), exp(), dec!(36.83), 0.005, 1);
+        let p = propose(&chain(&cvna()), dec!(36.83), 0.005, 1);
         let strangle = kind(&p, StructureKind::ShortStrangle);
         assert_eq!((strikes(strangle)[0].2, strikes(strangle)[1].2), (dec!(36.5), dec!(37)));
         // Without any call above the spot, the straddle moves to 36.5 and
         // there is no strangle, with a note that says why.
         let no_calls: Vec<_> =
             cvna().into_iter().filter(|c| !(c.right == OptionRight::Call && c.strike > dec!(36.5))).collect();
-        let p = propose(&no_calls, exp(), dec!(36.83), 0.1296, 1);
+        let p = propose(&chain(&no_calls), dec!(36.83), 0.1296, 1);
         assert_eq!(p.structures.len(), 1);
         assert_eq!(p.structures[0].straddle_strike(), Some(dec!(36.5)));
         assert!(p.notes[0].contains("out-of-the-money call"), "{:?}", p.notes);
@@ -711,7 +752,7 @@ mod tests {
 
     #[test]
     fn wider_wings_step_further_out() {
-        let p = propose(&cvna(), exp(), dec!(36.83), 0.1296, 2);
+        let p = propose(&chain(&cvna()), dec!(36.83), 0.1296, 2);
         assert!(p.notes.iter().any(|n| n.starts_with("no iron condor")), "{:?}", p.notes);
         assert_eq!(p.structures.len(), 2);
     }

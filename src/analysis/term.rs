@@ -30,7 +30,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
-use crate::domain::{OptionQuote, OptionRight};
+use crate::domain::{ExpirationChain, OptionQuote, OptionRight};
 
 /// One trading day in years, the event's own share of time (domain.md §5).
 pub const TRADING_DAY_YEARS: f64 = 1.0 / 252.0;
@@ -252,7 +252,8 @@ pub fn quote_iv(quote: &OptionQuote, spot: f64, years: f64, rates: &RateAssumpti
 
 /// ATM IV of one expiration.
 ///
-/// Only the `contracts` of `time.expiration` are used. The strike is the
+/// `chain` holds that expiration's contracts alone and `time` is its time to
+/// expiry. The strike is the
 /// listed strike nearest `spot` having both a call and a put (a tie between
 /// two strikes goes to the lower one). Each leg's IV is the vendor's when it
 /// is finite and in (0, 5.0] (500%); a vendor IV that is missing, <= 0, not
@@ -266,23 +267,29 @@ pub fn quote_iv(quote: &OptionQuote, spot: f64, years: f64, rates: &RateAssumpti
 /// 0.33 away), call IV 1.5664, put IV 1.5615, ATM IV 1.56395 (156.4%).
 ///
 /// # Errors
-/// A reason when the spot is not positive, no strike of the expiration has
-/// both a call and a put, or neither leg at the chosen strike yields an IV.
+/// A reason when `time` is not of `chain`'s expiration, the spot is not
+/// positive, no strike of the expiration has both a call and a put, or
+/// neither leg at the chosen strike yields an IV.
 pub fn atm_iv(
-    contracts: &[OptionQuote],
+    chain: &ExpirationChain<'_>,
     time: ExpiryTime,
     spot: Decimal,
     rates: &RateAssumptions,
 ) -> Result<AtmIv, String> {
+    if time.expiration != chain.expiration() {
+        return Err(format!(
+            "the time to expiry of {} given for the chain of {}",
+            time.expiration,
+            chain.expiration()
+        ));
+    }
     let spot_f = spot
         .to_f64()
         .filter(|s| s.is_finite() && *s > 0.0)
         .ok_or_else(|| format!("spot {spot} is not positive"))?;
-    let of_expiry: Vec<&OptionQuote> = contracts.iter().filter(|c| c.expiration == time.expiration).collect();
-    let leg = |strike: Decimal, right: OptionRight| {
-        of_expiry.iter().copied().find(|c| c.strike == strike && c.right == right)
-    };
-    let strike = super::implied::strikes_with_both_legs(of_expiry.iter().copied())
+    let leg = |strike: Decimal, right: OptionRight| chain.quote(strike, right);
+    let strike = chain
+        .strikes_with_both_legs()
         .into_iter()
         .min_by_key(|k| ((*k - spot).abs(), *k))
         .ok_or_else(|| format!("no strike of {} has both a call and a put", time.expiration))?;
@@ -571,6 +578,11 @@ mod tests {
         ExpiryTime { expiration, calendar_days, years: sessions / 252.0 }
     }
 
+    /// One expiration's chain of `quotes` (all of 2023-07-21).
+    fn chain(quotes: &[OptionQuote]) -> ExpirationChain<'_> {
+        ExpirationChain::new(date(7, 21), quotes).unwrap()
+    }
+
     #[test]
     fn atm_iv_prefers_vendor_and_falls_back_to_the_mid() {
         use OptionRight::{Call, Put};
@@ -583,13 +595,13 @@ mod tests {
             quote(dec!(37), Put, dec!(2.57), dec!(2.70), Some(1.5615)),
             quote(dec!(37.5), Call, dec!(1.95), dec!(2.05), Some(1.5791)), // no put: not a candidate
         ];
-        let atm = atm_iv(&quotes, t, dec!(36.83), &rates).unwrap();
+        let atm = atm_iv(&chain(&quotes), t, dec!(36.83), &rates).unwrap();
         assert_eq!((atm.strike, atm.source), (dec!(37), IvSource::Vendor));
         assert!(close(atm.iv, (1.5664 + 1.5615) / 2.0, 1e-12));
 
         // A junk vendor IV (7.0 > 5.0) is replaced by the IV implied from the mid (2.165).
         quotes[2].iv = Some(7.0);
-        let atm = atm_iv(&quotes, t, dec!(36.83), &rates).unwrap();
+        let atm = atm_iv(&chain(&quotes), t, dec!(36.83), &rates).unwrap();
         assert_eq!(atm.source, IvSource::BlackScholes);
         let from_mid = implied_vol(Call, 2.165, 36.83, 37.0, 4.0 / 252.0, &rates).unwrap();
         assert_eq!(atm.call_iv, Some(from_mid));
@@ -599,11 +611,16 @@ mod tests {
         quotes[2].bid = None;
         quotes[3].iv = None;
         quotes[3].ask = Some(dec!(1));
-        let err = atm_iv(&quotes, t, dec!(36.83), &rates).unwrap_err();
+        let err = atm_iv(&chain(&quotes), t, dec!(36.83), &rates).unwrap_err();
         assert!(err.contains("strike 37"), "{err}");
         // Nothing of that expiration: a reason.
-        assert!(atm_iv(&quotes, time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).is_err());
-        assert!(atm_iv(&quotes, t, dec!(0), &rates).is_err());
+        let none = ExpirationChain::new(date(7, 28), []).unwrap();
+        let err = atm_iv(&none, time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err();
+        assert!(err.contains("no strike of 2023-07-28"), "{err}");
+        // A time to expiry of another expiration than the chain's: a reason.
+        let err = atm_iv(&chain(&quotes), time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err();
+        assert!(err.contains("2023-07-28 given for the chain of 2023-07-21"), "{err}");
+        assert!(atm_iv(&chain(&quotes), t, dec!(0), &rates).is_err());
     }
 
     fn point(expiration: NaiveDate, calendar_days: f64, sessions: f64, iv: f64) -> AtmIv {
@@ -760,8 +777,10 @@ mod tests {
         let spot = chain.underlying.as_ref().and_then(|u| u.spot()).unwrap();
         assert_eq!(spot, dec!(36.83));
         let rates = RateAssumptions::default();
-        let front = atm_iv(&chain.contracts, time(date(7, 21), 3.0, 4.0), spot, &rates).unwrap();
-        let back = atm_iv(&chain.contracts, time(date(7, 28), 10.0, 9.0), spot, &rates).unwrap();
+        let front =
+            atm_iv(&chain.expiration(date(7, 21)), time(date(7, 21), 3.0, 4.0), spot, &rates).unwrap();
+        let back =
+            atm_iv(&chain.expiration(date(7, 28)), time(date(7, 28), 10.0, 9.0), spot, &rates).unwrap();
         assert_eq!((front.strike, front.source), (dec!(37), IvSource::Vendor));
         assert_eq!((back.strike, back.source), (dec!(37), IvSource::Vendor));
         assert_eq!((front.call_iv, front.put_iv), (Some(1.5664), Some(1.5615)));

@@ -141,12 +141,10 @@ pub async fn backtest(
                                         }
                                         Some(expiration) => {
                                             row.expiration = Some(expiration);
-                                            let contracts: Vec<_> = chain
-                                                .contracts
-                                                .into_iter()
-                                                .filter(|c| c.expiration == expiration)
-                                                .collect();
-                                            match implied::implied_move(&contracts, bar.close) {
+                                            match implied::implied_move(
+                                                &chain.expiration(expiration),
+                                                bar.close,
+                                            ) {
                                                 Ok(m) => {
                                                     row.straddle = Some(m.straddle);
                                                     row.implied_move = Some(m.implied_move);

@@ -251,10 +251,12 @@ async fn review_event(
     if let Some(snapshot) = &exit {
         review.exit_as_of = Some(snapshot.as_of);
     }
-    let contracts = exit.as_ref().map_or(&[][..], |s| s.contracts.as_slice());
     let mut intrinsic_notes = Vec::new();
     for s in &due.structures {
-        let (value, note) = match exit.as_ref().map(|_| structures::exit_with_quotes(s, contracts)) {
+        // Only the structure's own expiration's quotes value its legs.
+        let quoted =
+            exit.as_ref().map(|snapshot| structures::exit_with_quotes(s, &snapshot.expiration(s.expiration)));
+        let (value, note) = match quoted {
             Some(Ok(v)) => (v, None),
             Some(Err(e)) => {
                 intrinsic_notes.push(format!("{}: {e}", s.kind.label()));
@@ -267,7 +269,7 @@ async fn review_event(
     if let Some(straddle) = due.structures.iter().find(|s| s.kind == StructureKind::ShortStraddle) {
         review.iv_entry = entry_iv(straddle);
         if let (Some(strike), Some(snapshot)) = (straddle.straddle_strike(), &exit) {
-            review.iv_exit = structures::atm_iv(&snapshot.contracts, straddle.expiration, strike);
+            review.iv_exit = structures::atm_iv(&snapshot.expiration(straddle.expiration), strike);
         }
         if let (Some(entry), Some(exit)) = (review.iv_entry, review.iv_exit) {
             review.iv_crush = structures::iv_crush(entry, exit);

@@ -222,7 +222,10 @@ async fn analyse_event(
             };
             let implied = match spot {
                 None => Err("no usable spot price (no underlying quote)".to_owned()),
-                Some(spot) => implied::implied_move(&snapshot.contracts, spot).map_err(|e| e.to_string()),
+                // The event's expiration alone: the snapshot may hold the term structure's too.
+                Some(spot) => {
+                    implied::implied_move(&snapshot.expiration(expiration), spot).map_err(|e| e.to_string())
+                }
             };
             (Some(expiration), Some(snapshot), implied, spot.map(|_| source.to_owned()))
         }
@@ -249,8 +252,7 @@ async fn analyse_event(
     let structures = match (implied_ok, &snapshot, expiration) {
         (Some(m), Some(snapshot), Some(expiration)) => {
             let proposals = structures::propose(
-                &snapshot.contracts,
-                expiration,
+                &snapshot.expiration(expiration),
                 m.spot,
                 m.implied_move,
                 ctx.config.review.wing_steps,
@@ -271,9 +273,8 @@ async fn analyse_event(
     let analysis = match (&snapshot, expiration, implied_ok) {
         (Some(snapshot), Some(expiration), Some(m)) => Some(full::analyse(
             &full::AnalysisInputs {
-                contracts: &snapshot.contracts,
+                snapshot,
                 expiration,
-                as_of: snapshot.as_of,
                 spot: m.spot,
                 implied_move: Some(m.implied_move),
                 atm_strike: m.atm_strike(),

@@ -56,8 +56,9 @@ fn ibm_bars_through(dir: &str, day: NaiveDate) -> Vec<DailyBar> {
     bars
 }
 
-/// The analysis as the scan runs it: the implied move of `expiration` at
-/// `spot`, then every part over `contracts`.
+/// The analysis as the scan runs it on a snapshot of `expirations` (the
+/// event's first): the implied move of the event's expiration at `spot`,
+/// then every part.
 fn analyse(
     chain: &ChainSnapshot,
     expirations: &[NaiveDate],
@@ -65,16 +66,16 @@ fn analyse(
     history: &HistoryWindow,
     bars: &[DailyBar],
 ) -> Analysis {
-    let contracts: Vec<_> =
-        chain.contracts.iter().filter(|c| expirations.contains(&c.expiration)).cloned().collect();
-    let event: Vec<_> = contracts.iter().filter(|c| c.expiration == expirations[0]).cloned().collect();
-    let implied = implied::implied_move(&event, spot).ok();
+    let snapshot = ChainSnapshot {
+        contracts: chain.contracts.iter().filter(|c| expirations.contains(&c.expiration)).cloned().collect(),
+        ..chain.clone()
+    };
+    let implied = implied::implied_move(&snapshot.expiration(expirations[0]), spot).ok();
     let atm_strike = implied.as_ref().and_then(implied::ImpliedMove::atm_strike);
     full::analyse(
         &AnalysisInputs {
-            contracts: &contracts,
+            snapshot: &snapshot,
             expiration: expirations[0],
-            as_of: chain.as_of,
             spot,
             implied_move: implied.map(|m| m.implied_move),
             atm_strike,
