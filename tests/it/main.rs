@@ -11,6 +11,7 @@ mod crash;
 mod daemon;
 mod db;
 mod docs;
+mod expirations;
 mod faults;
 mod metrics;
 mod package;
