@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod domain;
 pub mod jobs;
 pub mod metrics;
+pub mod net;
 pub mod providers;
 pub mod render;
 pub mod replay;

@@ -46,6 +46,24 @@ impl ParseError {
     }
 }
 
+/// The largest answer one endpoint may send: read up to it, refused beyond
+/// ([`ProviderError::TooLarge`]). From `[tradier.max_body_kib]` and
+/// `[alpha_vantage.max_body_kib]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit {
+    /// The configuration key, e.g. `tradier.max_body_kib.chains`.
+    pub setting: &'static str,
+    /// The limit, KiB (1,024 bytes).
+    pub kib: u64,
+}
+
+impl BodyLimit {
+    /// The limit in bytes.
+    pub fn bytes(self) -> u64 {
+        self.kib.saturating_mul(1024)
+    }
+}
+
 /// Why a provider call produced no data.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
@@ -108,6 +126,22 @@ pub enum ProviderError {
         request: String,
         /// When the next probe may go (UTC).
         until: chrono::DateTime<chrono::Utc>,
+    },
+    /// The answer was larger than its endpoint's limit: it was left unread,
+    /// so a runaway body never fills the memory. Not retried.
+    #[error(
+        "{provider}: the answer to {request} is larger than {limit_kib} KiB ({setting}): left unread; raise \
+         the setting if the provider's answers really are that large"
+    )]
+    TooLarge {
+        /// Provider name.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// The limit, KiB.
+        limit_kib: u64,
+        /// The configuration key that sets it.
+        setting: &'static str,
     },
     /// The response arrived but was not what it should be.
     #[error(transparent)]
