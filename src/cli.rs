@@ -251,10 +251,36 @@ pub enum Command {
     },
 }
 
+/// Worker threads of ivcd's async runtime, at most: ivcd waits on providers
+/// and alert channels, so a few workers keep up with any rate limit; a fixed
+/// ceiling keeps the unit's `TasksMax=` true on a machine of any size.
+pub const MAX_WORKER_THREADS: usize = 4;
+
+/// Threads of the runtime's blocking pool, at most (SQLite work through
+/// `Store::run`, which one connection serializes anyway, and DNS lookups):
+/// tokio's default is 512.
+pub const MAX_BLOCKING_THREADS: usize = 64;
+
+/// ivcd's async runtime: multi-threaded with [`MAX_WORKER_THREADS`] workers
+/// (fewer on a smaller machine) and at most [`MAX_BLOCKING_THREADS`]
+/// blocking threads, so the process never has more than about 75 threads
+/// (docs/performance.md: the figure behind the unit's `TasksMax=`).
+///
+/// # Errors
+/// When the operating system refuses the threads.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.min(MAX_WORKER_THREADS))
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .enable_all()
+        .build()
+}
+
 /// Parses the arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
             note!("ivcd: cannot start the async runtime: {e}");

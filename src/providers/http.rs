@@ -379,7 +379,9 @@ impl HttpClient {
         }
         if status.is_success() {
             return match crate::net::read_limited(response, limit.bytes()).await {
-                Ok(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
+                // Valid UTF-8 (every vendor's answer) is kept without a copy.
+                Ok(body) => Ok(String::from_utf8(body)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
                 Err(crate::net::BodyError::TooLarge { .. }) => Err(ProviderError::TooLarge {
                     provider: self.provider,
                     request: shown.to_owned(),
