@@ -339,15 +339,17 @@ fn init_tracing(
     };
     use std::io::IsTerminal;
     // Colours only on a terminal: journald and files get plain text.
+    // Every log line passes the redactor (crate::redact), whatever it quotes.
+    use crate::redact::Redacting;
     let console = if to_stdout {
         tracing_subscriber::fmt::layer()
             .with_ansi(std::io::stdout().is_terminal())
-            .with_writer(std::io::stdout)
+            .with_writer(Redacting(std::io::stdout))
             .boxed()
     } else {
         tracing_subscriber::fmt::layer()
             .with_ansi(std::io::stderr().is_terminal())
-            .with_writer(std::io::stderr)
+            .with_writer(Redacting(std::io::stderr))
             .boxed()
     };
     let mut guard = None;
@@ -365,7 +367,12 @@ fn init_tracing(
                 .with_context(|| format!("log.directory {}: cannot open a log file there", dir.display()))?;
             let (writer, g) = tracing_appender::non_blocking(appender);
             guard = Some(g);
-            Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter()))
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(Redacting(writer))
+                    .with_filter(filter()),
+            )
         }
         None => None,
     };
@@ -454,6 +461,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(config) => {
                 for warning in Config::warnings(file) {
                     note!("warning: {warning}");
+                }
+                // Whether each secret is set and from where; never a value.
+                say!("# Secrets (their values are never shown):");
+                for line in Config::secret_sources(file)? {
+                    say!("#   {line}");
                 }
                 say_part!("{}", config.to_redacted_toml());
                 Ok(ExitCode::SUCCESS)

@@ -48,16 +48,49 @@ fn merge_credentials(mut figment: Figment, dir: &Path) -> Result<Figment, String
         }
         let value = std::fs::read_to_string(&path)
             .map_err(|e| format!("systemd credential {}: {e}", path.display()))?;
-        figment = figment.merge((key, value.trim_end_matches(['\n', '\r']).to_owned()));
+        let value = value.trim_end_matches(['\n', '\r']).to_owned();
+        figment = figment.merge(Credential { key, value, path });
     }
     Ok(figment)
 }
 
+/// The name of a systemd credential's layer in the figment (its metadata).
+const CREDENTIAL: &str = "systemd credential";
+
+/// One secret from a systemd credential file, as a figment layer named
+/// [`CREDENTIAL`] with the file as its source (for [`Config::secret_sources`]).
+struct Credential {
+    key: &'static str,
+    value: String,
+    path: PathBuf,
+}
+
+impl figment::Provider for Credential {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::from(CREDENTIAL, self.path.as_path())
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        figment::providers::Serialized::global(self.key, &self.value).data()
+    }
+}
+
 /// A secret value (token, API key, password). Never printed: `Debug` and
-/// `Serialize` show `<redacted>`.
-#[derive(Clone, Deserialize, Default)]
-#[serde(transparent)]
+/// `Serialize` show `<redacted>`. Its value is registered with the redactor
+/// ([`crate::redact`]) as it is read, so an echo of it from outside is
+/// redacted wherever it would be stored, logged or sent.
+#[derive(Clone, Default)]
 pub struct Secret(Option<SecretString>);
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Option::<String>::deserialize(d)?;
+        if let Some(v) = &value {
+            crate::redact::register(v);
+        }
+        Ok(Self(value.map(SecretString::from)))
+    }
+}
 
 impl Secret {
     /// The secret's text, for the one place that sends it (a request header or query).
@@ -70,9 +103,18 @@ impl Secret {
         self.expose().is_some()
     }
 
-    /// A secret holding `value` (for tests and programmatic configuration).
+    /// A secret holding `value` (for tests and programmatic configuration);
+    /// registered with the redactor as any other.
     pub fn new(value: &str) -> Self {
+        crate::redact::register(value);
         Self(Some(SecretString::from(value.to_owned())))
+    }
+
+    /// Whether no non-empty value is set (serde's `skip_serializing_if`:
+    /// the printed configuration leaves an unset secret out rather than
+    /// show it as `""`).
+    pub fn is_unset(&self) -> bool {
+        !self.is_set()
     }
 }
 
@@ -84,7 +126,7 @@ impl fmt::Debug for Secret {
 
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(if self.is_set() { "<redacted>" } else { "" })
+        s.serialize_str(if self.is_set() { "<redacted>" } else { "<unset>" })
     }
 }
 
@@ -157,6 +199,7 @@ pub struct TradierConfig {
     /// API base URL (default `https://api.tradier.com`; the sandbox is `https://sandbox.tradier.com`).
     pub base_url: String,
     /// The access token (secret). Without it Tradier is not used.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub token: Secret,
     /// Market-data requests per minute (default 120; the sandbox allows 60).
     pub requests_per_minute: u32,
@@ -256,6 +299,7 @@ pub struct AlphaVantageConfig {
     /// API base URL (default `https://www.alphavantage.co`).
     pub base_url: String,
     /// The API key (secret). Without it Alpha Vantage is not used.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub api_key: Secret,
     /// Requests per minute (default 75, the smallest premium plan; the free tier allows about 25 a day).
     pub requests_per_minute: u32,
@@ -652,13 +696,52 @@ impl AlertsConfig {
             if !on {
                 continue;
             }
-            let ok = url
-                .and_then(|u| reqwest::Url::parse(u).ok())
-                .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
-            // The URL may be a secret: never echo it.
-            check(ok, format!("{key} must be an http(s) URL"));
+            // Slack's and Discord's URLs are secrets: never echo them.
+            let shown = if key == "alerts.webhook.url" { Shown::Value } else { Shown::Hidden };
+            if let Some(problem) = url_problem(key, url.unwrap_or_default(), shown) {
+                check(false, problem);
+            }
         }
         problems
+    }
+}
+
+/// Whether a problem with a URL may quote it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// The URL is no secret: quote it.
+    Value,
+    /// The URL is a secret: name the key only.
+    Hidden,
+}
+
+/// Why `url` (the value of `key`) may not be used for requests that carry a
+/// secret (a token header, a key in the query, a webhook's own token or
+/// signature): not an http(s) URL, plain `http` to a host other than this
+/// machine (`localhost`, `127.0.0.0/8`, `::1`), which sends the secret in
+/// clear text, or a user and password in the URL, which would print with it.
+fn url_problem(key: &str, url: &str, shown: Shown) -> Option<String> {
+    let quoted = if shown == Shown::Value { format!("{key} = {url:?}") } else { key.to_owned() };
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Some(format!("{quoted} is not an https URL"));
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" | "http" if !parsed.username().is_empty() || parsed.password().is_some() => Some(format!(
+            "{key} holds a user name or password: remove it (credentials go in their own secret keys, which are never printed)"
+        )),
+        "https" => None,
+        "http" if loopback => None,
+        "http" => Some(format!(
+            "{quoted} uses plain http to another machine, which would send its secret in clear text: use https \
+             (plain http is accepted only for this machine: localhost, 127.0.0.1, ::1)"
+        )),
+        _ => Some(format!("{quoted} is not an https URL")),
     }
 }
 
@@ -690,7 +773,7 @@ pub struct EmailConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The password (secret; never logged).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Secret::is_unset")]
     pub password: Secret,
     /// The sender, e.g. `"ivcd <ivcd@example.com>"`.
     pub from: String,
@@ -718,6 +801,7 @@ impl EmailConfig {
 #[serde(deny_unknown_fields)]
 pub struct SlackConfig {
     /// The webhook URL (secret: it carries the token), `https://hooks.slack.com/services/...`.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub webhook_url: Secret,
 }
 
@@ -729,7 +813,7 @@ pub struct WebhookConfig {
     pub url: String,
     /// A shared secret: when set, the body is signed with HMAC-SHA256 and the
     /// signature sent as `X-Ivcd-Signature: sha256=<hex>`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Secret::is_unset")]
     pub secret: Secret,
 }
 
@@ -738,6 +822,7 @@ pub struct WebhookConfig {
 #[serde(deny_unknown_fields)]
 pub struct DiscordConfig {
     /// The webhook URL (secret), `https://discord.com/api/webhooks/...`.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub webhook_url: Secret,
 }
 
@@ -831,6 +916,12 @@ impl Config {
     /// TOML syntax, unknown keys, wrong types, and values that
     /// [`Config::validate`] rejects.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let (figment, origin) = Self::layers(file)?;
+        Self::from_figment(&figment, origin)
+    }
+
+    /// The layers [`Config::load`] merges, and where they come from.
+    fn layers(file: Option<&Path>) -> Result<(Figment, String), ConfigError> {
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
             None => Some(PathBuf::from(SYSTEM_CONFIG)).filter(|p| p.exists()),
@@ -856,7 +947,44 @@ impl Config {
                 .map_err(|problem| ConfigError { origin: origin.clone(), problems: vec![problem] })?;
         }
         figment = figment.merge(Env::prefixed("IVCD_").split("__"));
-        Self::from_figment(&figment, origin)
+        Ok((figment, origin))
+    }
+
+    /// Where each secret key's value comes from, for `ivcd check-config`:
+    /// one line per key of [`SECRET_KEYS`], saying whether it is set and
+    /// from which layer (the environment, a systemd credential, the file),
+    /// never its value, not even when it is empty.
+    ///
+    /// # Errors
+    /// As [`Config::load`], when the layers cannot be read.
+    pub fn secret_sources(file: Option<&Path>) -> Result<Vec<String>, ConfigError> {
+        let (figment, _) = Self::layers(file)?;
+        Ok(SECRET_KEYS
+            .iter()
+            .map(|key| {
+                let Ok(value) = figment.find_value(key) else { return format!("{key}: not set") };
+                let empty = value.as_str().is_some_and(str::is_empty);
+                let from = match figment.find_metadata(key) {
+                    Some(m) if m.name.contains("environment") => {
+                        format!("the environment (IVCD_{})", key.to_uppercase().replace('.', "__"))
+                    }
+                    Some(m) if m.name == CREDENTIAL => match &m.source {
+                        Some(source) => format!("a systemd credential ({source})"),
+                        None => "a systemd credential".to_owned(),
+                    },
+                    Some(m) => match &m.source {
+                        Some(source) => format!("the file {source}"),
+                        None => m.name.to_string(),
+                    },
+                    None => "an unknown layer".to_owned(),
+                };
+                if empty {
+                    format!("{key}: empty in {from}, so not set")
+                } else {
+                    format!("{key}: set, from {from}")
+                }
+            })
+            .collect())
     }
 
     /// Problems that do not stop ivcd but that its operator should fix: a
@@ -1025,8 +1153,8 @@ impl Config {
             ("tradier.base_url", &self.tradier.base_url),
             ("alpha_vantage.base_url", &self.alpha_vantage.base_url),
         ] {
-            if reqwest::Url::parse(url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
-                problems.push(format!("{key} = {url:?} is not an http(s) URL"));
+            if let Some(problem) = url_problem(key, url, Shown::Value) {
+                problems.push(problem);
             }
         }
         for setting in self.bounded_settings() {

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod net;
 pub mod providers;
+pub mod redact;
 pub mod render;
 pub mod replay;
 pub mod report;

@@ -64,11 +64,12 @@ pub async fn read_limited(mut response: reqwest::Response, limit: u64) -> Result
     Ok(body)
 }
 
-/// The start of `response`'s body as text (invalid UTF-8 replaced): at most
-/// [`ERROR_BODY_LIMIT`] bytes are read and the rest is dropped. For error
-/// answers, whose body is only ever shown as an excerpt; a connection that
-/// fails mid-body gives what arrived.
-pub async fn read_error_body(mut response: reqwest::Response) -> String {
+/// The start of `response`'s body as text (invalid UTF-8 replaced), with
+/// every secret redacted ([`crate::redact`]): at most [`ERROR_BODY_LIMIT`]
+/// bytes are read and the rest is dropped. For error answers, whose body is
+/// only ever shown as an excerpt; a connection that fails mid-body gives
+/// what arrived.
+pub async fn read_error_body(mut response: reqwest::Response) -> crate::redact::Redacted {
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
         let room = usize::try_from(ERROR_BODY_LIMIT).unwrap_or(usize::MAX).saturating_sub(body.len());
@@ -77,7 +78,7 @@ pub async fn read_error_body(mut response: reqwest::Response) -> String {
             break;
         }
     }
-    String::from_utf8_lossy(&body).into_owned()
+    crate::redact::Redacted::new(&String::from_utf8_lossy(&body))
 }
 
 /// The wait a response's `Retry-After` header asks for, at most

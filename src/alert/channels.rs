@@ -39,12 +39,17 @@ pub enum SendError {
 }
 
 impl SendError {
+    // The message may quote a server's answer, which may echo a secret: both
+    // constructors (and the one literal below) take it through the redactor.
     fn permanent(message: impl Into<String>) -> Self {
-        Self::Permanent { message: message.into() }
+        Self::Permanent { message: crate::redact::Redacted::from(message.into()).to_string() }
     }
 
     fn transient(message: impl Into<String>) -> Self {
-        Self::Transient { message: message.into(), retry_after: None }
+        Self::Transient {
+            message: crate::redact::Redacted::from(message.into()).to_string(),
+            retry_after: None,
+        }
     }
 }
 
@@ -209,9 +214,9 @@ impl EmailChannel {
     }
 }
 
-/// An error and its sources, `a: b: c` (anyhow's alternate form).
-fn error_chain(e: impl std::error::Error + Send + Sync + 'static) -> String {
-    format!("{:#}", anyhow::Error::new(e))
+/// An error and its sources, `a: b: c`, redacted.
+fn error_chain(e: impl std::error::Error + 'static) -> crate::redact::Redacted {
+    crate::redact::Redacted::error_chain(&e)
 }
 
 /// A webhook endpoint (Slack, Discord or generic).
@@ -252,6 +257,7 @@ impl HttpChannel {
         }
         let wait = crate::net::retry_after(response.headers(), now);
         let body = crate::net::read_error_body(response).await;
+        // Redacted whole (read_error_body) before it is clipped.
         let message = format!("{what}: HTTP {status}: {}", super::render::clip(body.trim(), 200));
         if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
             Err(SendError::Transient { message, retry_after: wait })

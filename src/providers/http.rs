@@ -339,7 +339,7 @@ impl HttpClient {
         let url = self.base_url.join(path).map_err(|e| ProviderError::Transport {
             provider: self.provider,
             request: shown.to_owned(),
-            message: format!("bad URL: {e}"),
+            message: format!("bad URL: {e}").into(),
             timeout: false,
         })?;
         if self.limiter.check().is_err() {
@@ -416,28 +416,23 @@ impl HttpClient {
 
     fn transport(&self, shown: &str, e: reqwest::Error) -> ProviderError {
         // reqwest's Display includes the URL, which may hold a query secret:
-        // strip it and keep the cause chain.
+        // strip it, keep the cause chain, and redact what the causes quote.
         let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
         ProviderError::Transport {
             provider: self.provider,
             request: shown.to_owned(),
-            message,
+            message: crate::redact::Redacted::error_chain(&e),
             timeout: e.is_timeout(),
         }
     }
 }
 
 /// The first 200 characters of a body, on one line.
-fn excerpt(body: &str) -> String {
+/// The first 200 characters of a body, on one line. The body is redacted
+/// whole before it is cut, so no secret is left half-masked at the cut.
+fn excerpt(body: &crate::redact::Redacted) -> crate::redact::Redacted {
     let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line.chars().take(200).collect()
+    one_line.chars().take(200).collect::<String>().into()
 }
 
 /// When Tradier's window reopens, if its headers say it is used up:

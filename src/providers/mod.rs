@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker, UnderlyingQuote};
+use crate::redact::Redacted;
 
 pub mod alpha_vantage;
 pub mod cache;
@@ -29,20 +30,21 @@ pub use decimal::decimal_from_f64;
 ///
 /// `input` names what was being parsed (a file path, or a provider request
 /// such as `tradier /v1/markets/options/chains CVNA 2023-07-21`), `message`
-/// says what was wrong and where (line, field).
+/// says what was wrong and where (line, field), redacted: it may quote the
+/// answer, and an answer may echo a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot parse {input}: {message}")]
 pub struct ParseError {
     /// The input: file path or provider request, never including secrets.
     pub input: String,
-    /// What was wrong, with the line or field when known.
-    pub message: String,
+    /// What was wrong, with the line or field when known (redacted).
+    pub message: Redacted,
 }
 
 impl ParseError {
-    /// A parse error for `input` saying `message`.
+    /// A parse error for `input` saying `message` (redacted here).
     pub fn new(input: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { input: input.into(), message: message.into() }
+        Self { input: input.into(), message: Redacted::from(message.into()) }
     }
 }
 
@@ -64,7 +66,9 @@ impl BodyLimit {
     }
 }
 
-/// Why a provider call produced no data.
+/// Why a provider call produced no data. Every text that came from the
+/// provider is a [`Redacted`]: a vendor that echoes the token in its error
+/// answer cannot make an error, a candidate's reason or a log line carry it.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// The request did not complete (connect error, timeout, reset).
@@ -74,8 +78,8 @@ pub enum ProviderError {
         provider: &'static str,
         /// The request, without credentials.
         request: String,
-        /// The transport error.
-        message: String,
+        /// The transport error and its causes (redacted).
+        message: Redacted,
         /// Whether the error was a timeout.
         timeout: bool,
     },
@@ -88,8 +92,8 @@ pub enum ProviderError {
         request: String,
         /// The HTTP status code.
         status: u16,
-        /// The start of the body (at most 200 characters).
-        body: String,
+        /// The start of the body (at most 200 characters, redacted).
+        body: Redacted,
     },
     /// The provider says we are over its rate limit (HTTP 429, or Alpha
     /// Vantage's HTTP 200 with a `Note`/`Information` field).
@@ -99,8 +103,8 @@ pub enum ProviderError {
         provider: &'static str,
         /// The request, without credentials.
         request: String,
-        /// The provider's words.
-        message: String,
+        /// The provider's words (redacted).
+        message: Redacted,
         /// How long the provider asked us to wait, if it said.
         retry_after: Option<Duration>,
     },

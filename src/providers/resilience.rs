@@ -303,7 +303,7 @@ mod tests {
             provider: "tradier",
             request: "x".into(),
             status: 404,
-            body: String::new(),
+            body: Default::default(),
         };
         assert_eq!(CallOutcome::of::<()>(&Err(missing)), CallOutcome::Answered);
         let refused = ProviderError::Unauthorized { provider: "tradier", request: "x".into(), status: 401 };

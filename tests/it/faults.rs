@@ -33,6 +33,8 @@ pub enum Fault {
     WindowUsedUp(String, i64),
     /// This status with a short JSON body.
     Status(u16),
+    /// This status with this body (an error answer that says something).
+    Answer(u16, String),
     /// 429 with `Retry-After: seconds`.
     TooMany(u64),
     /// The connection is reset without an answer.
@@ -61,6 +63,7 @@ impl Fault {
             Fault::Ok(_) => "ok",
             Fault::WindowUsedUp(..) => "window used up",
             Fault::Status(_) => "status",
+            Fault::Answer(..) => "answer",
             Fault::TooMany(_) => "429",
             Fault::Reset => "reset",
             Fault::Slow(_) => "slow",
@@ -155,6 +158,7 @@ impl FaultServer {
                             ),
                         ),
                         Fault::Status(code) => (code, r#"{"fault":"injected"}"#.into(), String::new()),
+                        Fault::Answer(code, body) => (code, body, String::new()),
                         Fault::TooMany(secs) => (429, "Too Many Requests".into(), format!("Retry-After: {secs}\r\n")),
                         Fault::Reset => {
                             // SO_LINGER 0 makes the close an RST, which is the fault wanted.

@@ -76,7 +76,7 @@ impl AlphaVantageClient {
                 Some(AvNotice::Throttled(message)) => Err(ProviderError::RateLimited {
                     provider: PROVIDER,
                     request: shown.to_owned(),
-                    message,
+                    message: message.into(),
                     retry_after: None,
                 }),
                 Some(notice @ (AvNotice::Information(_) | AvNotice::Error(_))) => {
@@ -84,7 +84,7 @@ impl AlphaVantageClient {
                         provider: PROVIDER,
                         request: shown.to_owned(),
                         status: 200,
-                        body: notice.to_string(),
+                        body: notice.to_string().into(),
                     })
                 }
             })
