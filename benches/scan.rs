@@ -177,7 +177,15 @@ fn first_line(child: &mut Child) -> String {
 fn idle_daemon_rss() -> (f64, f64, u64) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let socket = dir.path().join("status.sock");
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_ivcd"))
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_ivcd"));
+    // The bench's own IVCD_BENCH_* settings are no configuration keys: the
+    // daemon would refuse them as unknown.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("IVCD_") {
+            daemon.env_remove(key);
+        }
+    }
+    let mut daemon = daemon
         .arg("run")
         .env("IVCD_DATABASE", dir.path().join("idle.db"))
         .env("IVCD_DAEMON__STATUS_SOCKET", &socket)
