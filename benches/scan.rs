@@ -22,8 +22,18 @@
 //! Run: `cargo bench --bench scan`. Settings (environment):
 //! `IVCD_BENCH_SIZES` (default `10,50,200,500`), `IVCD_BENCH_LATENCY_MS`
 //! (50), `IVCD_BENCH_RATE` (requests per minute, 600; Tradier's is 120, which
-//! makes the 500-ticker scan take 8 minutes), `IVCD_DATA_DIR`.
+//! makes the 500-ticker scan take 8 minutes), `IVCD_BENCH_CONCURRENCIES`
+//! (`scan.concurrency` of the sized runs, default `8`), `IVCD_BENCH_CHAIN_KIB`
+//! (pad each chain answer with spaces to this size, default 0: none),
+//! `IVCD_DATA_DIR`.
 //! docs/performance.md holds the latest table.
+
+// Benches and tests print their figures to the terminal that runs them: a
+// closed pipe there is the harness failing, not input ivcd must survive
+// (clippy.toml forbids these macros in ivcd itself).
+#![allow(clippy::disallowed_macros)]
+// Their durations are literals, and a test's panic is its failure.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -51,8 +61,11 @@ fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// Role `fake`: serves the recorded PLTR responses after `latency`, prints its
-/// address, and runs until its standard input closes.
-fn fake(latency: Duration) {
+/// address, and runs until its standard input closes. With `pad_kib`, the
+/// chain's JSON is followed by spaces up to that many KiB: the same recorded
+/// answer (JSON ignores the whitespace), as large as a body limit allows, to
+/// measure what buffering answers at the limit costs.
+fn fake(latency: Duration, pad_kib: usize) {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
@@ -64,8 +77,12 @@ fn fake(latency: Duration) {
             ("/v1/markets/options/chains", "chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json"),
         ] {
             let body_path = common::data_dir().join(TRADIER).join(file);
-            let body = std::fs::read_to_string(&body_path)
+            let mut body = std::fs::read_to_string(&body_path)
                 .unwrap_or_else(|e| panic!("cannot read recorded data {}: {e}", body_path.display()));
+            if endpoint.ends_with("chains") && pad_kib * 1024 > body.len() {
+                let pad = pad_kib * 1024 - body.len();
+                body.push_str(&" ".repeat(pad));
+            }
             Mock::given(method("GET"))
                 .and(path(endpoint))
                 .respond_with(
@@ -96,7 +113,8 @@ fn scan(url: &str, size: usize, rate: u32, concurrency: usize) {
     let at: DateTime<Utc> = "2024-06-28T19:00:00Z".parse().expect("instant");
     let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(at));
     let session = NaiveDate::from_ymd_opt(2024, 6, 28).expect("date");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    // The runtime `ivcd` itself runs on (its thread ceilings included).
+    let rt = ivcd::cli::runtime().expect("runtime");
     let ctx = ivcd::cli::live_context(&config, clock).expect("the job context");
     let events: Vec<EarningsEvent> = (1..=size)
         .map(|i| EarningsEvent {
@@ -107,9 +125,24 @@ fn scan(url: &str, size: usize, rate: u32, concurrency: usize) {
         })
         .collect();
     rt.block_on(ctx.store.run(move |db| db.upsert_events(&events, at))).expect("the bench events");
+    // The most threads (tasks, to systemd) the process had during the scan.
+    let peak_threads = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let scanning = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, scanning) = (peak_threads.clone(), scanning.clone());
+        std::thread::spawn(move || {
+            while scanning.load(std::sync::atomic::Ordering::Relaxed) {
+                let threads = common::status_number("self", "Threads").unwrap_or(0);
+                peak.fetch_max(threads, std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
     let (cpu0, start) = (common::cpu_seconds(), Instant::now());
     let report = rt.block_on(ivcd::jobs::scan::scan(&ctx, at, at, None)).expect("the scan");
     let (wall, cpu) = (start.elapsed().as_secs_f64(), common::cpu_seconds() - cpu0);
+    scanning.store(false, std::sync::atomic::Ordering::Relaxed);
+    let _ = sampler.join();
     let requests = report.requests.as_ref().and_then(|r| r.get("tradier").copied()).unwrap_or(0);
     let refused = report
         .candidates
@@ -117,9 +150,10 @@ fn scan(url: &str, size: usize, rate: u32, concurrency: usize) {
         .filter(|c| c.reason.as_deref().is_some_and(|r| r.contains("is not the requested")))
         .count();
     println!(
-        "{} {wall} {cpu} {} {requests} {refused}",
+        "{} {wall} {cpu} {} {requests} {refused} {}",
         report.candidates.len(),
-        common::memory_mib("self", "VmHWM")
+        common::memory_mib("self", "VmHWM"),
+        peak_threads.load(std::sync::atomic::Ordering::Relaxed)
     );
 }
 
@@ -140,10 +174,18 @@ fn first_line(child: &mut Child) -> String {
 
 /// An idle daemon's resident memory: `ivcd run` on an empty database, with
 /// no provider configured, after its timetable is armed.
-fn idle_daemon_rss() -> (f64, f64) {
+fn idle_daemon_rss() -> (f64, f64, u64) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let socket = dir.path().join("status.sock");
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_ivcd"))
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_ivcd"));
+    // The bench's own IVCD_BENCH_* settings are no configuration keys: the
+    // daemon would refuse them as unknown.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("IVCD_") {
+            daemon.env_remove(key);
+        }
+    }
+    let mut daemon = daemon
         .arg("run")
         .env("IVCD_DATABASE", dir.path().join("idle.db"))
         .env("IVCD_DAEMON__STATUS_SOCKET", &socket)
@@ -159,7 +201,11 @@ fn idle_daemon_rss() -> (f64, f64) {
     // Let it settle past start-up (alarms armed, catch-up planned).
     std::thread::sleep(Duration::from_secs(2));
     let pid = daemon.id().to_string();
-    let figures = (common::memory_mib(&pid, "VmRSS"), common::memory_mib(&pid, "VmHWM"));
+    let figures = (
+        common::memory_mib(&pid, "VmRSS"),
+        common::memory_mib(&pid, "VmHWM"),
+        common::status_number(&pid, "Threads").unwrap_or(0),
+    );
     let _ = daemon.kill();
     let _ = daemon.wait();
     figures
@@ -169,7 +215,7 @@ fn main() {
     let role = std::env::var("IVCD_BENCH_ROLE").unwrap_or_default();
     let latency_ms: u64 = setting("IVCD_BENCH_LATENCY_MS", 50);
     match role.as_str() {
-        "fake" => return fake(Duration::from_millis(latency_ms)),
+        "fake" => return fake(Duration::from_millis(latency_ms), setting("IVCD_BENCH_CHAIN_KIB", 0)),
         "scan" => {
             let url = std::env::var("IVCD_BENCH_URL").expect("IVCD_BENCH_URL");
             let (size, rate) = (setting("IVCD_BENCH_SIZE", 10), setting("IVCD_BENCH_RATE", 600));
@@ -183,17 +229,28 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     let rate: u32 = setting("IVCD_BENCH_RATE", 600);
-    let mut fake = spawn_role("fake", &[("IVCD_BENCH_LATENCY_MS", latency_ms.to_string())]);
+    let pad_kib: usize = setting("IVCD_BENCH_CHAIN_KIB", 0);
+    let mut fake = spawn_role(
+        "fake",
+        &[("IVCD_BENCH_LATENCY_MS", latency_ms.to_string()), ("IVCD_BENCH_CHAIN_KIB", pad_kib.to_string())],
+    );
     let url = first_line(&mut fake);
-    println!("scan harness: fake Tradier at {url}, latency {latency_ms} ms");
+    let padded = if pad_kib > 0 { format!(", chain answers padded to {pad_kib} KiB") } else { String::new() };
+    println!("scan harness: fake Tradier at {url}, latency {latency_ms} ms{padded}");
     println!();
     println!(
-        "| tickers | rate limit /min | scan.concurrency | wall s | requests | requests/ticker | achieved /min | lower bound s | wall / bound | peak RSS MiB | CPU s | CPU ms/ticker |"
+        "| tickers | rate limit /min | scan.concurrency | wall s | requests | requests/ticker | achieved /min | lower bound s | wall / bound | peak RSS MiB | peak threads | CPU s | CPU ms/ticker |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     // The sizes at the rate limit with the default concurrency, then 100
     // tickers with no rate limit at the default and the highest concurrency.
-    let mut runs: Vec<(usize, u32, usize)> = sizes.iter().map(|&n| (n, rate, 8)).collect();
+    let concurrencies: Vec<usize> = std::env::var("IVCD_BENCH_CONCURRENCIES")
+        .unwrap_or_else(|_| "8".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let mut runs: Vec<(usize, u32, usize)> =
+        sizes.iter().flat_map(|&n| concurrencies.iter().map(move |&c| (n, rate, c))).collect();
     runs.extend([(100, UNLIMITED, 8), (100, UNLIMITED, 64)]);
     for (size, rate, concurrency) in runs {
         let mut child = spawn_role(
@@ -208,7 +265,7 @@ fn main() {
         let line = first_line(&mut child);
         let _ = child.wait();
         let f: Vec<f64> = line.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-        let [candidates, wall, cpu, rss, requests, refused] = f[..] else {
+        let [candidates, wall, cpu, rss, requests, refused, threads] = f[..] else {
             println!("| {size} | scan failed: {line:?} |");
             continue;
         };
@@ -218,7 +275,7 @@ fn main() {
         let bound = ((requests - 1.0) / (f64::from(rate) / 60.0)).max(DEPENDENT_REQUESTS * latency);
         let shown_rate = if rate == UNLIMITED { "none".to_owned() } else { rate.to_string() };
         println!(
-            "| {size} | {shown_rate} | {concurrency} | {wall:.2} | {requests} | {:.2} | {:.0} | {bound:.2} | {:.3} | {rss:.1} | {cpu:.2} | {:.2} |",
+            "| {size} | {shown_rate} | {concurrency} | {wall:.2} | {requests} | {:.2} | {:.0} | {bound:.2} | {:.3} | {rss:.1} | {threads} | {cpu:.2} | {:.2} |",
             requests / size as f64,
             requests / wall * 60.0,
             wall / bound,
@@ -227,7 +284,9 @@ fn main() {
     }
     drop(fake.stdin.take());
     let _ = fake.wait();
-    let (rss, peak) = idle_daemon_rss();
+    let (rss, peak, threads) = idle_daemon_rss();
     println!();
-    println!("idle daemon (`ivcd run`, empty database, no provider): RSS {rss:.1} MiB, peak {peak:.1} MiB");
+    println!(
+        "idle daemon (`ivcd run`, empty database, no provider): RSS {rss:.1} MiB, peak {peak:.1} MiB, {threads} threads"
+    );
 }

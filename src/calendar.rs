@@ -469,6 +469,14 @@ const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
     }
 }
 
+/// The first date the rules are meant for (see the module docs). Every date
+/// and instant a command accepts lies between [`FIRST_DATE`] and
+/// [`LAST_DATE`], so no date range a user gives is unbounded.
+pub const FIRST_DATE: NaiveDate = ymd(1990, 1, 1);
+
+/// The last date the rules are meant for (see [`FIRST_DATE`]).
+pub const LAST_DATE: NaiveDate = ymd(2099, 12, 31);
+
 /// A time of day for the constants; an invalid one fails at compile time.
 const fn hm(hour: u32, minute: u32) -> NaiveTime {
     match NaiveTime::from_hms_opt(hour, minute, 0) {

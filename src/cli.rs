@@ -1,7 +1,10 @@
 //! The command line: clap definitions and dispatch. `main.rs` only calls [`main`].
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage error (clap), 78 configuration
-//! error (sysexits `EX_CONFIG`, which the systemd unit does not restart on).
+//! Exit codes: 0 success, 1 failure, 2 usage error (clap: also every argument
+//! out of its bounds, checked before anything is opened), 78 configuration
+//! error, a database newer than the binary, or a damaged database at the
+//! daemon's start (sysexits `EX_CONFIG`, which the systemd unit does not
+//! restart on). A closed stdout is not an error: the output is dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,8 +24,68 @@ use crate::jobs::{self, JobContext, Providers};
 use crate::providers::alpha_vantage::client::AlphaVantageClient;
 use crate::providers::tradier::client::TradierClient;
 use crate::providers::unconfigured::Unconfigured;
-use crate::store::Store;
+use crate::store::{ExistingTarget, Store};
 use crate::{render, replay};
+
+/// Set once stdout is found closed (its reader, such as `head`, went away).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes `text` to stdout. Once the reader has gone (`ivcd moves CVNA |
+/// head -1` closes the pipe), the rest of the output is dropped without a
+/// word and the command finishes its work (a `scan --notify` still
+/// delivers) with its own exit code.
+///
+/// # Errors
+/// Any other write failure (a full disk under a redirection).
+fn out(text: std::fmt::Arguments<'_>) -> Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(e).context("cannot write to standard output"),
+    }
+}
+
+/// Writes `text` and a newline to stderr. A closed or failing stderr is
+/// ignored: there is nowhere else to say it.
+fn note_line(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_fmt(text).and_then(|()| stderr.write_all(b"\n"));
+}
+
+/// `println!` through [`out`]: returns early from the enclosing function on
+/// a write failure other than a closed pipe.
+macro_rules! say {
+    () => {
+        out(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `print!` through [`out`] (see [`say!`]).
+macro_rules! say_part {
+    ($($arg:tt)*) => {
+        out(format_args!($($arg)*))?
+    };
+}
+
+/// `eprintln!` through [`note_line`]: never fails, never panics.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        note_line(format_args!($($arg)*))
+    };
+}
 
 /// Exit code for configuration errors (sysexits EX_CONFIG).
 pub const EXIT_CONFIG: u8 = 78;
@@ -51,22 +114,22 @@ pub enum Command {
     /// Read upcoming earnings reports from the calendar provider into the database.
     RefreshCalendar {
         /// Run as of this instant: RFC 3339 (`2023-07-18T15:00:00-04:00`) or ET local (`2023-07-18T15:00`). Default: now.
-        #[arg(long, value_name = "TIME")]
-        as_of: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+        as_of: Option<DateTime<Utc>>,
     },
     /// Fetch past report dates and daily bars, and compute historical moves.
     Backfill {
         /// Tickers to backfill (default: those reporting in the next `backfill.horizon_days`).
         tickers: Vec<Ticker>,
         /// Run as of this instant (see refresh-calendar). Default: now.
-        #[arg(long, value_name = "TIME")]
-        as_of: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+        as_of: Option<DateTime<Utc>>,
     },
     /// Scan today's AMC and the next session's BMO reporters, rank and store the setups.
     Scan {
         /// Run as of this instant (see refresh-calendar). Default: now.
-        #[arg(long, value_name = "TIME")]
-        as_of: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+        as_of: Option<DateTime<Utc>>,
         /// Print the stored scan as JSON (schema in docs/json.md) instead of a table.
         #[arg(long)]
         json: bool,
@@ -79,8 +142,8 @@ pub enum Command {
     /// against the implied move and what each proposed structure made at the open.
     Review {
         /// Run as of this instant (see refresh-calendar); must be during a session. Default: now.
-        #[arg(long, value_name = "TIME")]
-        as_of: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+        as_of: Option<DateTime<Utc>>,
         /// Print the stored reviews as JSON (schema in docs/json.md) instead of tables.
         #[arg(long)]
         json: bool,
@@ -92,7 +155,7 @@ pub enum Command {
     /// median P&L, worst loss, realized/implied), then per ticker.
     Report {
         /// Only reviews of reaction sessions on or after this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
         since: Option<NaiveDate>,
         /// Print JSON (schema in docs/json.md) instead of tables.
         #[arg(long)]
@@ -106,11 +169,11 @@ pub enum Command {
         #[arg(required = true)]
         tickers: Vec<Ticker>,
         /// Only events reported on or after this date (ET, YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
         since: Option<NaiveDate>,
         /// Run as of this instant (see refresh-calendar). Default: now.
-        #[arg(long, value_name = "TIME")]
-        as_of: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+        as_of: Option<DateTime<Utc>>,
         /// Print JSON (schema in docs/json.md) instead of tables.
         #[arg(long)]
         json: bool,
@@ -150,8 +213,8 @@ pub enum Command {
         /// Start the daemon's clock at this instant instead of now, then let it run at real speed: a
         /// rehearsal of a past day against recorded responses. RFC 3339 or ET local (see refresh-calendar).
         /// Never in production.
-        #[arg(long, value_name = "TIME")]
-        simulate_from: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+        simulate_from: Option<DateTime<Utc>>,
     },
     /// Show the daemon's state: running or not, the market, each job's next and last run, the
     /// database's counts, provider health and open problems. Exit 0 healthy, 1 problems, 3 not running.
@@ -176,9 +239,11 @@ pub enum Command {
     },
     /// List NYSE sessions with their open and close in ET.
     Calendar {
-        /// First date (YYYY-MM-DD).
+        /// First date (YYYY-MM-DD, 1990-01-01 to 2099-12-31).
+        #[arg(value_parser = parse_date)]
         from: NaiveDate,
-        /// Last date (YYYY-MM-DD).
+        /// Last date (YYYY-MM-DD, 1990-01-01 to 2099-12-31).
+        #[arg(value_parser = parse_date)]
         to: NaiveDate,
         /// Print a JSON array of {date, open, close, early_close}.
         #[arg(long)]
@@ -186,13 +251,39 @@ pub enum Command {
     },
 }
 
+/// Worker threads of ivcd's async runtime, at most: ivcd waits on providers
+/// and alert channels, so a few workers keep up with any rate limit; a fixed
+/// ceiling keeps the unit's `TasksMax=` true on a machine of any size.
+pub const MAX_WORKER_THREADS: usize = 4;
+
+/// Threads of the runtime's blocking pool, at most (SQLite work through
+/// `Store::run`, which one connection serializes anyway, and DNS lookups):
+/// tokio's default is 512.
+pub const MAX_BLOCKING_THREADS: usize = 64;
+
+/// ivcd's async runtime: multi-threaded with [`MAX_WORKER_THREADS`] workers
+/// (fewer on a smaller machine) and at most [`MAX_BLOCKING_THREADS`]
+/// blocking threads, so the process never has more than about 75 threads
+/// (docs/performance.md: the figure behind the unit's `TasksMax=`).
+///
+/// # Errors
+/// When the operating system refuses the threads.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores.min(MAX_WORKER_THREADS))
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .enable_all()
+        .build()
+}
+
 /// Parses the arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ivcd: cannot start the async runtime: {e}");
+            note!("ivcd: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -200,16 +291,21 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             if let Some(config) = e.downcast_ref::<ConfigError>() {
-                eprintln!("ivcd: {config}");
+                note!("ivcd: {config}");
                 return ExitCode::from(EXIT_CONFIG);
             }
-            // A database newer than this binary: restarting cannot help (the
-            // unit does not restart on 78); an operator must act.
-            if e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::store::StoreError::TooNew { .. }))) {
-                eprintln!("ivcd: {e:#}");
+            // A database newer than this binary, or a damaged one: restarting
+            // cannot help (the unit does not restart on 78); an operator must act.
+            if e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref(),
+                    Some(crate::store::StoreError::TooNew { .. } | crate::store::StoreError::Damaged { .. })
+                )
+            }) {
+                note!("ivcd: {e:#}");
                 return ExitCode::from(EXIT_CONFIG);
             }
-            eprintln!("ivcd: {e:#}");
+            note!("ivcd: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -243,15 +339,17 @@ fn init_tracing(
     };
     use std::io::IsTerminal;
     // Colours only on a terminal: journald and files get plain text.
+    // Every log line passes the redactor (crate::redact), whatever it quotes.
+    use crate::redact::Redacting;
     let console = if to_stdout {
         tracing_subscriber::fmt::layer()
             .with_ansi(std::io::stdout().is_terminal())
-            .with_writer(std::io::stdout)
+            .with_writer(Redacting(std::io::stdout))
             .boxed()
     } else {
         tracing_subscriber::fmt::layer()
             .with_ansi(std::io::stderr().is_terminal())
-            .with_writer(std::io::stderr)
+            .with_writer(Redacting(std::io::stderr))
             .boxed()
     };
     let mut guard = None;
@@ -269,7 +367,12 @@ fn init_tracing(
                 .with_context(|| format!("log.directory {}: cannot open a log file there", dir.display()))?;
             let (writer, g) = tracing_appender::non_blocking(appender);
             guard = Some(g);
-            Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter()))
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(Redacting(writer))
+                    .with_filter(filter()),
+            )
         }
         None => None,
     };
@@ -301,8 +404,8 @@ pub enum NotifyCommand {
     },
     /// List the outbox: deliveries not yet sent, and those finished in the last days.
     Pending {
-        /// Also list deliveries finished within this many days (default 7).
-        #[arg(long, default_value_t = 7)]
+        /// Also list deliveries finished within this many days (default 7; 0 to 3650).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=MAX_PENDING_DAYS))]
         days: u32,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -314,10 +417,14 @@ pub enum NotifyCommand {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Copy the database to PATH with SQLite's online backup API (safe while the daemon runs);
-    /// the copy is checked before it is kept. PATH must not exist.
+    /// the copy is checked before it is kept. PATH must not exist (unless --force), and must not
+    /// be the database or one of its -wal, -shm or -journal files.
     Backup {
         /// The file to write.
         path: PathBuf,
+        /// Replace PATH when it exists (only once the new copy has passed its check).
+        #[arg(long)]
+        force: bool,
     },
     /// Check the database: `PRAGMA integrity_check`, foreign keys, and its schema version against
     /// this ivcd's (older is migrated on start; newer is refused). Exit 0 ok, 1 problems. Changes nothing.
@@ -353,13 +460,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         return match Config::load(file) {
             Ok(config) => {
                 for warning in Config::warnings(file) {
-                    eprintln!("warning: {warning}");
+                    note!("warning: {warning}");
                 }
-                print!("{}", config.to_redacted_toml());
+                // Whether each secret is set and from where; never a value.
+                say!("# Secrets (their values are never shown):");
+                for line in Config::secret_sources(file)? {
+                    say!("#   {line}");
+                }
+                say_part!("{}", config.to_redacted_toml());
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                eprintln!("{e}");
+                note!("{e}");
                 Ok(ExitCode::from(EXIT_CONFIG))
             }
         };
@@ -386,9 +498,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Db { action } => return db_command(&config, action).await,
         Command::Run { simulate_from } => {
             let clock: Arc<dyn Clock> = match simulate_from {
-                Some(text) => {
-                    let start = as_of_or_now(Some(&text), clock.as_ref())?;
-                    tracing::warn!(start = %start, "simulated clock: the daemon's time starts at {text} and runs at real speed");
+                Some(start) => {
+                    tracing::warn!(start = %start, "simulated clock: the daemon's time starts at {start} and runs at real speed");
                     Arc::new(crate::clock::SimulatedClock::starting_at(start))
                 }
                 None => clock,
@@ -402,23 +513,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let calendar = stored_calendar(&config).await;
             if !calendar.overrides().is_empty() {
-                eprintln!(
+                note!(
                     "ivcd: {} day(s) follow the exchange's own calendar (stored by the daemon from Tradier), not the rules",
                     calendar.overrides().len()
                 );
             }
             let sessions = calendar.sessions_between(from, to);
             if json {
-                println!("{}", serde_json::to_string_pretty(&sessions)?);
+                say!("{}", serde_json::to_string_pretty(&sessions)?);
             } else {
                 for s in &sessions {
                     let early = if s.early_close { "  early close" } else { "" };
-                    println!(
-                        "{}  {}  {}{early}",
-                        s.date,
-                        s.open.format("%H:%M %Z"),
-                        s.close.format("%H:%M %Z")
-                    );
+                    say!("{}  {}  {}{early}", s.date, s.open.format("%H:%M %Z"), s.close.format("%H:%M %Z"));
                 }
             }
         }
@@ -456,21 +562,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 None
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&outcome.scans)?);
+                say!("{}", serde_json::to_string_pretty(&outcome.scans)?);
             } else {
-                println!("Replay {}: {}", scenario.name, scenario.description.trim());
+                say!("Replay {}: {}", scenario.name, scenario.description.trim());
                 for line in &outcome.log {
-                    println!("  {line}");
+                    say!("  {line}");
                 }
                 for report in &outcome.scans {
-                    println!();
-                    print!("{}", render::scan_table(report));
+                    say!();
+                    say_part!("{}", render::scan_table(report));
                 }
                 for run in &outcome.reviews {
-                    println!();
-                    print!("{}", render::review_table(run));
+                    say!();
+                    say_part!("{}", render::review_table(run));
                 }
-                println!(
+                say!(
                     "\nDatabase: {} (try: sqlite3 {} 'SELECT * FROM latest_scan_ranked')",
                     db.display(),
                     db.display()
@@ -478,7 +584,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(lines) = delivered {
                 for line in lines {
-                    eprintln!("{line}");
+                    note!("{line}");
                 }
             }
         }
@@ -487,9 +593,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let reviews = store.run(move |db| db.reviews(since, None)).await?;
             let card = crate::review::ReportCard::new(reviews, since);
             if json {
-                println!("{}", serde_json::to_string_pretty(&card)?);
+                say!("{}", serde_json::to_string_pretty(&card)?);
             } else {
-                print!("{}", render::report_card(&card));
+                say_part!("{}", render::report_card(&card));
             }
         }
         Command::Review { as_of, json, notify } => {
@@ -513,23 +619,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let report =
                 crate::report::MovesReport::new(ticker, moves, &bars, latest, today, &config.analysis);
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", render::moves_report(&report));
+                say_part!("{}", render::moves_report(&report));
             }
         }
         Command::RefreshCalendar { as_of } => {
             let ctx = live_context(&config, clock.clone())?;
-            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let at = as_of.unwrap_or_else(|| clock.now());
             let c = jobs::run_refresh(&ctx, at).await?;
-            println!(
+            say!(
                 "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed)",
-                c.events, c.from, c.to, c.with_timing, c.removed
+                c.events,
+                c.from,
+                c.to,
+                c.with_timing,
+                c.removed
             );
         }
         Command::Backfill { tickers, as_of } => {
             let ctx = live_context(&config, clock.clone())?;
-            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let at = as_of.unwrap_or_else(|| clock.now());
             let bar = progress_bar();
             let c = jobs::run_backfill(&ctx, at, tickers, &|t, done, total| {
                 bar.set_length(total as u64);
@@ -539,26 +649,31 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             .await;
             bar.finish_and_clear();
             let c = c?;
-            println!(
+            say!(
                 "{} tickers: {} bars in {} requests, {} moves measured, {} events lack bars, {} tickers unchanged",
-                c.tickers, c.bars, c.bar_requests, c.moves, c.moves_missing_bars, c.moves_unchanged
+                c.tickers,
+                c.bars,
+                c.bar_requests,
+                c.moves,
+                c.moves_missing_bars,
+                c.moves_unchanged
             );
             for (ticker, reason) in &c.failures {
-                println!("  {ticker}: {reason}");
+                say!("  {ticker}: {reason}");
             }
         }
         Command::Backtest { tickers, since, as_of, json } => {
             let ctx = live_context(&config, clock.clone())?;
-            let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
+            let at = as_of.unwrap_or_else(|| clock.now());
             let c = jobs::run_backfill(&ctx, at, tickers.clone(), &|_, _, _| {}).await?;
             for (ticker, reason) in &c.failures {
-                eprintln!("backfill {ticker}: {reason}");
+                note!("backfill {ticker}: {reason}");
             }
             let report = jobs::backtest::backtest(&ctx, at, &tickers, since).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", render::backtest_table(&report));
+                say_part!("{}", render::backtest_table(&report));
             }
         }
         Command::Scan { as_of, json, notify } => {
@@ -573,7 +688,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// A job that reports (scan, review) run by hand: `--as-of`, `--json`, `--notify`.
 struct ByHand {
-    as_of: Option<String>,
+    as_of: Option<DateTime<Utc>>,
     json: bool,
     notify: bool,
 }
@@ -591,16 +706,16 @@ impl ByHand {
     ) -> Result<()> {
         let mut ctx = live_context(config, clock.clone())?;
         ctx.queue_alerts = self.notify;
-        let at = as_of_or_now(self.as_of.as_deref(), clock.as_ref())?;
+        let at = self.as_of.unwrap_or_else(|| clock.now());
         let result = job(&ctx, at).await?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&result)?);
+            say!("{}", serde_json::to_string_pretty(&result)?);
         } else {
-            print!("{}", text(&result));
+            say_part!("{}", text(&result));
         }
         if self.notify {
             for line in deliver_now(config, ctx.store.clone(), clock).await? {
-                eprintln!("{line}");
+                note!("{line}");
             }
         }
         Ok(())
@@ -658,10 +773,10 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             for c in channels.iter().filter(|c| channel.as_deref().is_none_or(|o| o == c.name())) {
                 let key = format!("test/{}/{}", crate::store::instant_text(now), c.name());
                 match c.send(&message, &key, now).await {
-                    Ok(()) => println!("{}: sent", c.name()),
+                    Ok(()) => say!("{}: sent", c.name()),
                     Err(e) => {
                         failed = true;
-                        println!("{}: FAILED: {e}", c.name());
+                        say!("{}: FAILED: {e}", c.name());
                     }
                 }
             }
@@ -687,22 +802,26 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
                 crate::alert::render::scan(&crate::alert::load(&store, id, &config.alerts).await?)?
             };
             match format.as_str() {
-                "html" => print!("{}", m.html),
-                "slack" => println!("{}", serde_json::to_string_pretty(&m.slack)?),
-                "discord" => println!("{}", serde_json::to_string_pretty(&m.discord)?),
-                "webhook" => println!("{}", String::from_utf8_lossy(&m.webhook)),
-                _ => print!("Subject: {}\n\n{}", m.subject, m.text),
+                "html" => say_part!("{}", m.html),
+                "slack" => say!("{}", serde_json::to_string_pretty(&m.slack)?),
+                "discord" => say!("{}", serde_json::to_string_pretty(&m.discord)?),
+                "webhook" => say!("{}", String::from_utf8_lossy(&m.webhook)),
+                _ => say_part!("Subject: {}\n\n{}", m.subject, m.text),
             }
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Pending { days, json } => {
             let store = Store::open_read_only(&config.database)?;
-            let since = clock.now() - chrono::Duration::days(i64::from(days));
+            // `days` is at most MAX_PENDING_DAYS (clap): no overflow; the
+            // fallback only keeps this line free of a panicking path.
+            let since = chrono::TimeDelta::try_days(i64::from(days))
+                .and_then(|d| clock.now().checked_sub_signed(d))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
             let rows = store.run(move |db| db.outbox(since)).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                say!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                print!("{}", render::outbox_table(&rows));
+                say_part!("{}", render::outbox_table(&rows));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -740,35 +859,67 @@ fn remove_database(db: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Parses `--as-of`: RFC 3339 with an offset, or a local ET date-time
-/// (`2023-07-18T15:00` or `2023-07-18 15:00`). Defaults to the clock's now.
+/// The largest `ivcd notify pending --days`: ten years.
+pub const MAX_PENDING_DAYS: i64 = 3650;
+
+/// Parses an instant given on the command line (`--as-of`,
+/// `--simulate-from`): RFC 3339 with an offset, or a local ET date-time
+/// (`2023-07-18T15:00` or `2023-07-18 15:00`), whose ET date lies within
+/// [`crate::calendar::FIRST_DATE`]..=[`crate::calendar::LAST_DATE`]. Used
+/// as clap's value parser, so a bad value is a usage error before anything
+/// is opened.
 ///
 /// # Errors
-/// A message naming the text when it is neither form, or an ET time that
-/// does not exist (a daylight-saving gap).
-pub fn as_of_or_now(text: Option<&str>, clock: &dyn Clock) -> Result<DateTime<Utc>> {
-    let Some(text) = text else { return Ok(clock.now()) };
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
+/// A message naming the text when it is neither form, is an ET time that
+/// does not exist (a daylight-saving gap), or lies outside the window.
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    let at = if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        t.with_timezone(&Utc)
+    } else {
+        let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+            .ok_or_else(|| {
+                format!(
+                    "{text:?}: expected RFC 3339 (2023-07-18T15:00:00-04:00) or ET local time (2023-07-18T15:00)"
+                )
+            })?;
+        local.and_local_timezone(NEW_YORK).single().map(|t| t.with_timezone(&Utc)).ok_or_else(|| {
+            format!("{text}: not a single instant in America/New_York (daylight-saving change)")
+        })?
+    };
+    in_window(jobs::et_date(at)).map(|_| at).map_err(|e| format!("{text}: {e}"))
+}
+
+/// Parses a date given on the command line (YYYY-MM-DD), within
+/// [`crate::calendar::FIRST_DATE`]..=[`crate::calendar::LAST_DATE`].
+///
+/// # Errors
+/// A message naming the text when it is not a date or lies outside the window.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text:?}: expected a date YYYY-MM-DD (2023-07-18)"))?;
+    in_window(date).map_err(|e| format!("{text}: {e}"))
+}
+
+/// `date` when it lies within the calendar's window.
+fn in_window(date: NaiveDate) -> Result<NaiveDate, String> {
+    use crate::calendar::{FIRST_DATE, LAST_DATE};
+    if (FIRST_DATE..=LAST_DATE).contains(&date) {
+        Ok(date)
+    } else {
+        Err(format!("outside {FIRST_DATE}..{LAST_DATE}, the dates the NYSE calendar rules are meant for"))
     }
-    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(local) = NaiveDateTime::parse_from_str(text, format) {
-            return local.and_local_timezone(NEW_YORK).single().map(|t| t.with_timezone(&Utc)).with_context(
-                || {
-                    format!(
-                        "--as-of {text}: not a single instant in America/New_York (daylight-saving change)"
-                    )
-                },
-            );
-        }
-    }
-    bail!(
-        "--as-of {text:?}: expected RFC 3339 (2023-07-18T15:00:00-04:00) or ET local time (2023-07-18T15:00)"
-    )
 }
 
 /// `ivcd run`: the daemon, fed by signal-hook, until SIGTERM or SIGINT.
 async fn run_daemon(config_file: Option<PathBuf>, config: Config, clock: Arc<dyn Clock>) -> Result<ExitCode> {
+    // Never start on a damaged file: every job would write into it. A new
+    // database (no file yet) is created by the daemon.
+    if config.database.exists() {
+        let store = Store::open_read_only(&config.database)?;
+        tokio::task::spawn_blocking(move || store.quick_check()).await??;
+    }
     let (controls, receiver) = tokio::sync::mpsc::unbounded_channel();
     crate::daemon::signals::forward_signals(controls).context("cannot install the signal handlers")?;
     let reload_file = config_file.clone();
@@ -811,9 +962,10 @@ async fn db_command(config: &Config, action: DbCommand) -> Result<ExitCode> {
     }
     let store = Store::open_read_only(database)?;
     match action {
-        DbCommand::Backup { path } => {
-            let report = tokio::task::spawn_blocking(move || store.backup_to(&path)).await??;
-            println!(
+        DbCommand::Backup { path, force } => {
+            let existing = if force { ExistingTarget::Replace } else { ExistingTarget::Refuse };
+            let report = tokio::task::spawn_blocking(move || store.backup_to(&path, existing)).await??;
+            say!(
                 "backed up {} (schema version {}) to {}: {:.1} MiB, integrity ok",
                 report.source,
                 report.schema_version.map_or_else(|| "none".to_owned(), |v| v.to_string()),
@@ -825,9 +977,9 @@ async fn db_command(config: &Config, action: DbCommand) -> Result<ExitCode> {
         DbCommand::Check { json } => {
             let report = store.run(|db| db.check()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", render::db_check(&report));
+                say_part!("{}", render::db_check(&report));
             }
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
@@ -845,7 +997,10 @@ fn generate(what: &GenerateCommand) -> Result<ExitCode> {
                 .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
         }
         GenerateCommand::Completions { shell } => {
-            clap_complete::generate(*shell, &mut command, "ivcd", &mut std::io::stdout());
+            // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "ivcd", &mut script);
+            say_part!("{}", String::from_utf8_lossy(&script));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -888,13 +1043,13 @@ async fn show_status(config: &Config, json: bool, prometheus: bool) -> Result<Ex
             }
             Err(_) => None,
         };
-        print!("{}", crate::metrics::render(&report, facts.as_ref()));
+        say_part!("{}", crate::metrics::render(&report, facts.as_ref()));
         return Ok(ExitCode::SUCCESS);
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", crate::status::render_text(&report));
+        say_part!("{}", crate::status::render_text(&report));
     }
     Ok(ExitCode::from(report.state.exit_code()))
 }

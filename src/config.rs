@@ -48,16 +48,49 @@ fn merge_credentials(mut figment: Figment, dir: &Path) -> Result<Figment, String
         }
         let value = std::fs::read_to_string(&path)
             .map_err(|e| format!("systemd credential {}: {e}", path.display()))?;
-        figment = figment.merge((key, value.trim_end_matches(['\n', '\r']).to_owned()));
+        let value = value.trim_end_matches(['\n', '\r']).to_owned();
+        figment = figment.merge(Credential { key, value, path });
     }
     Ok(figment)
 }
 
+/// The name of a systemd credential's layer in the figment (its metadata).
+const CREDENTIAL: &str = "systemd credential";
+
+/// One secret from a systemd credential file, as a figment layer named
+/// [`CREDENTIAL`] with the file as its source (for [`Config::secret_sources`]).
+struct Credential {
+    key: &'static str,
+    value: String,
+    path: PathBuf,
+}
+
+impl figment::Provider for Credential {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::from(CREDENTIAL, self.path.as_path())
+    }
+
+    fn data(&self) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        figment::providers::Serialized::global(self.key, &self.value).data()
+    }
+}
+
 /// A secret value (token, API key, password). Never printed: `Debug` and
-/// `Serialize` show `<redacted>`.
-#[derive(Clone, Deserialize, Default)]
-#[serde(transparent)]
+/// `Serialize` show `<redacted>`. Its value is registered with the redactor
+/// ([`crate::redact`]) as it is read, so an echo of it from outside is
+/// redacted wherever it would be stored, logged or sent.
+#[derive(Clone, Default)]
 pub struct Secret(Option<SecretString>);
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Option::<String>::deserialize(d)?;
+        if let Some(v) = &value {
+            crate::redact::register(v);
+        }
+        Ok(Self(value.map(SecretString::from)))
+    }
+}
 
 impl Secret {
     /// The secret's text, for the one place that sends it (a request header or query).
@@ -70,9 +103,18 @@ impl Secret {
         self.expose().is_some()
     }
 
-    /// A secret holding `value` (for tests and programmatic configuration).
+    /// A secret holding `value` (for tests and programmatic configuration);
+    /// registered with the redactor as any other.
     pub fn new(value: &str) -> Self {
+        crate::redact::register(value);
         Self(Some(SecretString::from(value.to_owned())))
+    }
+
+    /// Whether no non-empty value is set (serde's `skip_serializing_if`:
+    /// the printed configuration leaves an unset secret out rather than
+    /// show it as `""`).
+    pub fn is_unset(&self) -> bool {
+        !self.is_set()
     }
 }
 
@@ -84,7 +126,7 @@ impl fmt::Debug for Secret {
 
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(if self.is_set() { "<redacted>" } else { "" })
+        s.serialize_str(if self.is_set() { "<redacted>" } else { "<unset>" })
     }
 }
 
@@ -157,6 +199,7 @@ pub struct TradierConfig {
     /// API base URL (default `https://api.tradier.com`; the sandbox is `https://sandbox.tradier.com`).
     pub base_url: String,
     /// The access token (secret). Without it Tradier is not used.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub token: Secret,
     /// Market-data requests per minute (default 120; the sandbox allows 60).
     pub requests_per_minute: u32,
@@ -166,6 +209,73 @@ pub struct TradierConfig {
     pub retry: crate::providers::resilience::RetryConfig,
     /// The circuit breaker (`[..breaker]`).
     pub breaker: crate::providers::resilience::BreakerConfig,
+    /// The largest answer read per endpoint (`[..max_body_kib]`).
+    pub max_body_kib: TradierBodyLimits,
+}
+
+/// `[tradier.max_body_kib]`: the largest answer read from each endpoint, KiB.
+/// A larger answer is a provider error for that request (that ticker) only,
+/// and is never held in memory. The defaults are several times the largest
+/// real answers recorded (docs/configuration.md says which).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TradierBodyLimits {
+    /// `/v1/markets/quotes` (100 symbols a request). Default 512.
+    pub quotes: u64,
+    /// `/v1/markets/options/expirations`. Default 256.
+    pub expirations: u64,
+    /// `/v1/markets/options/chains` (one expiration, with greeks). Default 4,096.
+    pub chains: u64,
+    /// `/v1/markets/history` (daily bars). Default 2,048.
+    pub history: u64,
+    /// `/v1/markets/calendar` (one month). Default 64.
+    pub calendar: u64,
+    /// `/v1/markets/clock`. Default 16.
+    pub clock: u64,
+}
+
+impl Default for TradierBodyLimits {
+    fn default() -> Self {
+        Self { quotes: 512, expirations: 256, chains: 4096, history: 2048, calendar: 64, clock: 16 }
+    }
+}
+
+impl TradierBodyLimits {
+    /// The limit of one endpoint, by its key in this table (`chains`, ...).
+    pub fn of(&self, endpoint: TradierEndpoint) -> crate::providers::BodyLimit {
+        use crate::providers::BodyLimit;
+        match endpoint {
+            TradierEndpoint::Quotes => BodyLimit { setting: "tradier.max_body_kib.quotes", kib: self.quotes },
+            TradierEndpoint::Expirations => {
+                BodyLimit { setting: "tradier.max_body_kib.expirations", kib: self.expirations }
+            }
+            TradierEndpoint::Chains => BodyLimit { setting: "tradier.max_body_kib.chains", kib: self.chains },
+            TradierEndpoint::History => {
+                BodyLimit { setting: "tradier.max_body_kib.history", kib: self.history }
+            }
+            TradierEndpoint::Calendar => {
+                BodyLimit { setting: "tradier.max_body_kib.calendar", kib: self.calendar }
+            }
+            TradierEndpoint::Clock => BodyLimit { setting: "tradier.max_body_kib.clock", kib: self.clock },
+        }
+    }
+}
+
+/// The Tradier endpoints ivcd calls (see [`TradierBodyLimits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradierEndpoint {
+    /// `/v1/markets/quotes`.
+    Quotes,
+    /// `/v1/markets/options/expirations`.
+    Expirations,
+    /// `/v1/markets/options/chains`.
+    Chains,
+    /// `/v1/markets/history`.
+    History,
+    /// `/v1/markets/calendar`.
+    Calendar,
+    /// `/v1/markets/clock`.
+    Clock,
 }
 
 impl Default for TradierConfig {
@@ -177,6 +287,7 @@ impl Default for TradierConfig {
             timeout_seconds: 10,
             retry: crate::providers::resilience::RetryConfig::default(),
             breaker: crate::providers::resilience::BreakerConfig::default(),
+            max_body_kib: TradierBodyLimits::default(),
         }
     }
 }
@@ -188,6 +299,7 @@ pub struct AlphaVantageConfig {
     /// API base URL (default `https://www.alphavantage.co`).
     pub base_url: String,
     /// The API key (secret). Without it Alpha Vantage is not used.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub api_key: Secret,
     /// Requests per minute (default 75, the smallest premium plan; the free tier allows about 25 a day).
     pub requests_per_minute: u32,
@@ -197,6 +309,29 @@ pub struct AlphaVantageConfig {
     pub retry: crate::providers::resilience::RetryConfig,
     /// The circuit breaker (`[..breaker]`).
     pub breaker: crate::providers::resilience::BreakerConfig,
+    /// The largest answer read per function (`[..max_body_kib]`).
+    pub max_body_kib: AlphaVantageBodyLimits,
+}
+
+/// `[alpha_vantage.max_body_kib]`: the largest answer read for each
+/// function, KiB (as [`TradierBodyLimits`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlphaVantageBodyLimits {
+    /// `EARNINGS_CALENDAR` (the 3-month CSV). Default 2,048.
+    pub earnings_calendar: u64,
+    /// `EARNINGS` (one company's history, JSON). Default 512.
+    pub earnings: u64,
+    /// `TIME_SERIES_DAILY` (full history, CSV). Default 2,048.
+    pub time_series_daily: u64,
+    /// `HISTORICAL_OPTIONS` (every contract of one day, CSV). Default 8,192.
+    pub historical_options: u64,
+}
+
+impl Default for AlphaVantageBodyLimits {
+    fn default() -> Self {
+        Self { earnings_calendar: 2048, earnings: 512, time_series_daily: 2048, historical_options: 8192 }
+    }
 }
 
 impl Default for AlphaVantageConfig {
@@ -208,6 +343,7 @@ impl Default for AlphaVantageConfig {
             timeout_seconds: 30,
             retry: crate::providers::resilience::RetryConfig::default(),
             breaker: crate::providers::resilience::BreakerConfig::default(),
+            max_body_kib: AlphaVantageBodyLimits::default(),
         }
     }
 }
@@ -530,20 +666,13 @@ impl AlertsConfig {
                 problems.push(msg);
             }
         };
-        check(self.top_n >= 1, "alerts.top_n must be at least 1".into());
-        check(self.give_up_after_hours >= 1, "alerts.give_up_after_hours must be at least 1".into());
-        check(self.initial_backoff_seconds >= 1, "alerts.initial_backoff_seconds must be at least 1".into());
         check(
             self.max_backoff_seconds >= self.initial_backoff_seconds,
             "alerts.max_backoff_seconds must be at least alerts.initial_backoff_seconds".into(),
         );
-        check(
-            (1..=300).contains(&self.timeout_seconds),
-            "alerts.timeout_seconds must be between 1 and 300".into(),
-        );
         if let Some(e) = &self.email {
             check(!e.host.trim().is_empty(), "alerts.email.host must name the SMTP server".into());
-            check(!e.to.is_empty(), "alerts.email.to must list at least one recipient".into());
+            check((1..=50).contains(&e.to.len()), "alerts.email.to must list from 1 to 50 recipients".into());
             for (key, address) in std::iter::once(("alerts.email.from", &e.from))
                 .chain(e.to.iter().map(|t| ("alerts.email.to", t)))
             {
@@ -567,13 +696,52 @@ impl AlertsConfig {
             if !on {
                 continue;
             }
-            let ok = url
-                .and_then(|u| reqwest::Url::parse(u).ok())
-                .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
-            // The URL may be a secret: never echo it.
-            check(ok, format!("{key} must be an http(s) URL"));
+            // Slack's and Discord's URLs are secrets: never echo them.
+            let shown = if key == "alerts.webhook.url" { Shown::Value } else { Shown::Hidden };
+            if let Some(problem) = url_problem(key, url.unwrap_or_default(), shown) {
+                check(false, problem);
+            }
         }
         problems
+    }
+}
+
+/// Whether a problem with a URL may quote it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// The URL is no secret: quote it.
+    Value,
+    /// The URL is a secret: name the key only.
+    Hidden,
+}
+
+/// Why `url` (the value of `key`) may not be used for requests that carry a
+/// secret (a token header, a key in the query, a webhook's own token or
+/// signature): not an http(s) URL, plain `http` to a host other than this
+/// machine (`localhost`, `127.0.0.0/8`, `::1`), which sends the secret in
+/// clear text, or a user and password in the URL, which would print with it.
+fn url_problem(key: &str, url: &str, shown: Shown) -> Option<String> {
+    let quoted = if shown == Shown::Value { format!("{key} = {url:?}") } else { key.to_owned() };
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Some(format!("{quoted} is not an https URL"));
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" | "http" if !parsed.username().is_empty() || parsed.password().is_some() => Some(format!(
+            "{key} holds a user name or password: remove it (credentials go in their own secret keys, which are never printed)"
+        )),
+        "https" => None,
+        "http" if loopback => None,
+        "http" => Some(format!(
+            "{quoted} uses plain http to another machine, which would send its secret in clear text: use https \
+             (plain http is accepted only for this machine: localhost, 127.0.0.1, ::1)"
+        )),
+        _ => Some(format!("{quoted} is not an https URL")),
     }
 }
 
@@ -605,7 +773,7 @@ pub struct EmailConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The password (secret; never logged).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Secret::is_unset")]
     pub password: Secret,
     /// The sender, e.g. `"ivcd <ivcd@example.com>"`.
     pub from: String,
@@ -633,6 +801,7 @@ impl EmailConfig {
 #[serde(deny_unknown_fields)]
 pub struct SlackConfig {
     /// The webhook URL (secret: it carries the token), `https://hooks.slack.com/services/...`.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub webhook_url: Secret,
 }
 
@@ -644,7 +813,7 @@ pub struct WebhookConfig {
     pub url: String,
     /// A shared secret: when set, the body is signed with HMAC-SHA256 and the
     /// signature sent as `X-Ivcd-Signature: sha256=<hex>`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Secret::is_unset")]
     pub secret: Secret,
 }
 
@@ -653,7 +822,67 @@ pub struct WebhookConfig {
 #[serde(deny_unknown_fields)]
 pub struct DiscordConfig {
     /// The webhook URL (secret), `https://discord.com/api/webhooks/...`.
+    #[serde(skip_serializing_if = "Secret::is_unset")]
     pub webhook_url: Secret,
+}
+
+/// One duration, count or size setting with its valid range. Every load
+/// (`ivcd check-config`, `ivcd run`, a reload) refuses a value outside the
+/// range, so no setting can overflow the arithmetic it feeds;
+/// docs/configuration.md states each range and `tests/it/docs.rs` checks
+/// that it says what [`Config::bounded_settings`] says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bounded {
+    /// The key, e.g. `tradier.breaker.cool_down_seconds`.
+    pub key: &'static str,
+    /// The value as configured, as text (exact for any integer).
+    pub value: String,
+    /// Whether the value is within `min..=max` (false for NaN).
+    pub ok: bool,
+    /// The smallest valid value (in the key's unit).
+    pub min: f64,
+    /// The largest valid value (in the key's unit).
+    pub max: f64,
+    /// Whether the key takes an integer.
+    pub integer: bool,
+}
+
+impl Bounded {
+    /// The range as docs/configuration.md writes it: `1 to 86400`, `0.5 to 100`.
+    pub fn range_text(&self) -> String {
+        format!("{} to {}", self.min, self.max)
+    }
+}
+
+/// Collects [`Bounded`] settings.
+#[derive(Default)]
+struct Bounds(Vec<Bounded>);
+
+impl Bounds {
+    /// An integer setting (`value` of any unsigned type up to 64 bits).
+    fn int(&mut self, key: &'static str, value: impl TryInto<u64>, min: u64, max: u64) {
+        let value: u64 = value.try_into().unwrap_or(u64::MAX);
+        self.0.push(Bounded {
+            key,
+            value: value.to_string(),
+            ok: (min..=max).contains(&value),
+            min: min as f64,
+            max: max as f64,
+            integer: true,
+        });
+    }
+
+    /// A number (fractional) setting.
+    fn real(&mut self, key: &'static str, value: f64, min: f64, max: f64) {
+        self.0.push(Bounded {
+            key,
+            value: value.to_string(),
+            ok: (min..=max).contains(&value),
+            min,
+            max,
+            integer: false,
+        });
+    }
 }
 
 /// Every problem found in a configuration; `Display` lists them one a line.
@@ -687,6 +916,12 @@ impl Config {
     /// TOML syntax, unknown keys, wrong types, and values that
     /// [`Config::validate`] rejects.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let (figment, origin) = Self::layers(file)?;
+        Self::from_figment(&figment, origin)
+    }
+
+    /// The layers [`Config::load`] merges, and where they come from.
+    fn layers(file: Option<&Path>) -> Result<(Figment, String), ConfigError> {
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
             None => Some(PathBuf::from(SYSTEM_CONFIG)).filter(|p| p.exists()),
@@ -712,7 +947,44 @@ impl Config {
                 .map_err(|problem| ConfigError { origin: origin.clone(), problems: vec![problem] })?;
         }
         figment = figment.merge(Env::prefixed("IVCD_").split("__"));
-        Self::from_figment(&figment, origin)
+        Ok((figment, origin))
+    }
+
+    /// Where each secret key's value comes from, for `ivcd check-config`:
+    /// one line per key of [`SECRET_KEYS`], saying whether it is set and
+    /// from which layer (the environment, a systemd credential, the file),
+    /// never its value, not even when it is empty.
+    ///
+    /// # Errors
+    /// As [`Config::load`], when the layers cannot be read.
+    pub fn secret_sources(file: Option<&Path>) -> Result<Vec<String>, ConfigError> {
+        let (figment, _) = Self::layers(file)?;
+        Ok(SECRET_KEYS
+            .iter()
+            .map(|key| {
+                let Ok(value) = figment.find_value(key) else { return format!("{key}: not set") };
+                let empty = value.as_str().is_some_and(str::is_empty);
+                let from = match figment.find_metadata(key) {
+                    Some(m) if m.name.contains("environment") => {
+                        format!("the environment (IVCD_{})", key.to_uppercase().replace('.', "__"))
+                    }
+                    Some(m) if m.name == CREDENTIAL => match &m.source {
+                        Some(source) => format!("a systemd credential ({source})"),
+                        None => "a systemd credential".to_owned(),
+                    },
+                    Some(m) => match &m.source {
+                        Some(source) => format!("the file {source}"),
+                        None => m.name.to_string(),
+                    },
+                    None => "an unknown layer".to_owned(),
+                };
+                if empty {
+                    format!("{key}: empty in {from}, so not set")
+                } else {
+                    format!("{key}: set, from {from}")
+                }
+            })
+            .collect())
     }
 
     /// Problems that do not stop ivcd but that its operator should fix: a
@@ -753,6 +1025,127 @@ impl Config {
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { origin, problems }) }
     }
 
+    /// Every duration, count and size setting with its value and valid
+    /// range (see [`Bounded`]); list settings give one entry per element.
+    pub fn bounded_settings(&self) -> Vec<Bounded> {
+        let mut b = Bounds::default();
+        for (p, rpm, timeout, retry, breaker) in [
+            (
+                "tradier",
+                self.tradier.requests_per_minute,
+                self.tradier.timeout_seconds,
+                &self.tradier.retry,
+                &self.tradier.breaker,
+            ),
+            (
+                "alpha_vantage",
+                self.alpha_vantage.requests_per_minute,
+                self.alpha_vantage.timeout_seconds,
+                &self.alpha_vantage.retry,
+                &self.alpha_vantage.breaker,
+            ),
+        ] {
+            let tradier = p == "tradier";
+            let key = |t: &'static str, a: &'static str| if tradier { t } else { a };
+            b.int(key("tradier.requests_per_minute", "alpha_vantage.requests_per_minute"), rpm, 1, 6000);
+            b.int(key("tradier.timeout_seconds", "alpha_vantage.timeout_seconds"), timeout, 1, 300);
+            b.int(
+                key("tradier.retry.max_attempts", "alpha_vantage.retry.max_attempts"),
+                retry.max_attempts,
+                1,
+                10,
+            );
+            b.int(
+                key("tradier.retry.initial_delay_ms", "alpha_vantage.retry.initial_delay_ms"),
+                retry.initial_delay_ms,
+                1,
+                60_000,
+            );
+            b.int(
+                key("tradier.retry.max_delay_seconds", "alpha_vantage.retry.max_delay_seconds"),
+                retry.max_delay_seconds,
+                1,
+                3600,
+            );
+            b.int(
+                key("tradier.breaker.failures", "alpha_vantage.breaker.failures"),
+                breaker.failures,
+                0,
+                1000,
+            );
+            b.int(
+                key("tradier.breaker.cool_down_seconds", "alpha_vantage.breaker.cool_down_seconds"),
+                breaker.cool_down_seconds,
+                1,
+                86_400,
+            );
+        }
+        // Body limits: 1 KiB to 256 MiB.
+        let t = &self.tradier.max_body_kib;
+        for (key, kib) in [
+            ("tradier.max_body_kib.quotes", t.quotes),
+            ("tradier.max_body_kib.expirations", t.expirations),
+            ("tradier.max_body_kib.chains", t.chains),
+            ("tradier.max_body_kib.history", t.history),
+            ("tradier.max_body_kib.calendar", t.calendar),
+            ("tradier.max_body_kib.clock", t.clock),
+        ] {
+            b.int(key, kib, 1, 262_144);
+        }
+        let av = &self.alpha_vantage.max_body_kib;
+        for (key, kib) in [
+            ("alpha_vantage.max_body_kib.earnings_calendar", av.earnings_calendar),
+            ("alpha_vantage.max_body_kib.earnings", av.earnings),
+            ("alpha_vantage.max_body_kib.time_series_daily", av.time_series_daily),
+            ("alpha_vantage.max_body_kib.historical_options", av.historical_options),
+        ] {
+            b.int(key, kib, 1, 262_144);
+        }
+        let a = &self.analysis;
+        b.int("analysis.window_events", a.window_events, 1, 200);
+        b.int("analysis.min_events", a.min_events, 1, 200);
+        b.real("analysis.term.slope_days", a.term.slope_days, 1.0, 730.0);
+        b.real("analysis.term.iv_days", a.term.iv_days, 1.0, 730.0);
+        b.int("analysis.skew.min_points_per_side", a.skew.min_points_per_side, 3, 1000);
+        b.int("analysis.liquidity.open_interest_warn", a.liquidity.open_interest_warn, 0, 10_000_000);
+        b.int("analysis.liquidity.open_interest_reject", a.liquidity.open_interest_reject, 0, 10_000_000);
+        b.int("analysis.liquidity.volume_warn", a.liquidity.volume_warn, 0, 10_000_000);
+        b.int("analysis.liquidity.adv_sessions", a.liquidity.adv_sessions, 1, 250);
+        b.real("analysis.consistency.half_life_events", a.consistency.half_life_events, 0.5, 100.0);
+        b.int("analysis.consistency.rv_sessions", a.consistency.rv_sessions, 2, 250);
+        b.int("cache.chain_ttl_seconds", self.cache.chain_ttl_seconds, 1, 3600);
+        b.int("cache.expirations_ttl_hours", self.cache.expirations_ttl_hours, 1, 24);
+        b.int("calendar.horizon_days", self.calendar.horizon_days, 1, 90);
+        b.int("backfill.lookback_days", self.backfill.lookback_days, 90, 7300);
+        b.int("backfill.horizon_days", self.backfill.horizon_days, 0, 90);
+        b.int("scan.concurrency", self.scan.concurrency, 1, 64);
+        b.int("scan.max_chain_age_minutes", self.scan.max_chain_age_minutes, 0, 1440);
+        b.int("log.retention_days", self.log.retention_days, 1, 3650);
+        let tt = &self.timetable;
+        b.int("timetable.scan_minutes_before_close", tt.scan_minutes_before_close, 1, 360);
+        b.int("timetable.review_minutes_after_open", tt.review_minutes_after_open, 0, 360);
+        for minutes in &tt.review_retry_minutes {
+            b.int("timetable.review_retry_minutes", *minutes, 1, 360);
+        }
+        b.int("timetable.catch_up_lookback_days", tt.catch_up_lookback_days, 1, 60);
+        b.int("daemon.drain_timeout_seconds", self.daemon.drain_timeout_seconds, 1, 600);
+        b.int("daemon.store_retry_minutes", self.daemon.store_retry_minutes, 1, 60);
+        b.int("housekeeping.job_run_retention_days", self.housekeeping.job_run_retention_days, 7, 3650);
+        b.int("metrics.interval_seconds", self.metrics.interval_seconds, 10, 300);
+        let al = &self.alerts;
+        b.int("alerts.top_n", al.top_n, 1, 100);
+        b.int("alerts.give_up_after_hours", al.give_up_after_hours, 1, 168);
+        b.int("alerts.initial_backoff_seconds", al.initial_backoff_seconds, 1, 3600);
+        b.int("alerts.max_backoff_seconds", al.max_backoff_seconds, 1, 86_400);
+        b.int("alerts.timeout_seconds", al.timeout_seconds, 1, 300);
+        if let Some(port) = al.email.as_ref().and_then(|e| e.port) {
+            b.int("alerts.email.port", port, 1, 65_535);
+        }
+        b.int("review.wing_steps", self.review.wing_steps, 1, 20);
+        b.int("review.pending_days", self.review.pending_days, 0, 30);
+        b.0
+    }
+
     /// Checks the values that types alone do not; returns one message per problem.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -760,8 +1153,19 @@ impl Config {
             ("tradier.base_url", &self.tradier.base_url),
             ("alpha_vantage.base_url", &self.alpha_vantage.base_url),
         ] {
-            if reqwest::Url::parse(url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
-                problems.push(format!("{key} = {url:?} is not an http(s) URL"));
+            if let Some(problem) = url_problem(key, url, Shown::Value) {
+                problems.push(problem);
+            }
+        }
+        for setting in self.bounded_settings() {
+            if !setting.ok {
+                problems.push(format!(
+                    "{} = {} is out of range: it must be {}{}",
+                    setting.key,
+                    setting.value,
+                    if setting.integer { "an integer from " } else { "a number from " },
+                    setting.range_text()
+                ));
             }
         }
         let mut check = |ok: bool, msg: &str| {
@@ -769,38 +1173,7 @@ impl Config {
                 problems.push(msg.to_owned());
             }
         };
-        check(self.tradier.requests_per_minute > 0, "tradier.requests_per_minute must be positive");
-        check(
-            self.alpha_vantage.requests_per_minute > 0,
-            "alpha_vantage.requests_per_minute must be positive",
-        );
-        check(self.tradier.timeout_seconds > 0, "tradier.timeout_seconds must be positive");
-        check(self.alpha_vantage.timeout_seconds > 0, "alpha_vantage.timeout_seconds must be positive");
-        for (name, retry) in [("tradier", &self.tradier.retry), ("alpha_vantage", &self.alpha_vantage.retry)]
-        {
-            check(
-                (1..=10).contains(&retry.max_attempts),
-                &format!("{name}.retry.max_attempts must be between 1 and 10"),
-            );
-            check(
-                retry.initial_delay_ms >= 1 && retry.max_delay_seconds >= 1,
-                &format!("{name}.retry: initial_delay_ms and max_delay_seconds must be positive"),
-            );
-        }
-        check(
-            self.cache.chain_ttl_seconds >= 1 && self.cache.expirations_ttl_hours >= 1,
-            "cache.chain_ttl_seconds and cache.expirations_ttl_hours must be positive",
-        );
-        for (name, breaker) in
-            [("tradier", &self.tradier.breaker), ("alpha_vantage", &self.alpha_vantage.breaker)]
-        {
-            check(
-                breaker.cool_down_seconds >= 1,
-                &format!("{name}.breaker.cool_down_seconds must be positive"),
-            );
-        }
         let a = &self.analysis;
-        check(a.min_events >= 1, "analysis.min_events must be at least 1");
         check(a.window_events >= a.min_events, "analysis.window_events must be at least analysis.min_events");
         let t = &a.tiers;
         check(
@@ -816,18 +1189,9 @@ impl Config {
         check((0.0..1.0).contains(&tc.min_move), "analysis.timing_check.min_move must be a fraction in 0..1");
         let term = &a.term;
         check(
-            term.slope_days > 0.0 && term.iv_days > 0.0,
-            "analysis.term.slope_days and analysis.term.iv_days must be positive",
-        );
-        check(
             term.rates.risk_free_rate.abs() < 0.5 && (0.0..0.5).contains(&term.rates.dividend_yield),
             "analysis.term.rates: risk_free_rate and dividend_yield are annual fractions (0.04 = 4%)",
         );
-        let sk = &a.skew;
-        check(sk.min_points_per_side >= 3, "analysis.skew.min_points_per_side must be at least 3");
-        let c = &a.consistency;
-        check(c.half_life_events > 0.0, "analysis.consistency.half_life_events must be positive");
-        check(c.rv_sessions >= 2, "analysis.consistency.rv_sessions must be at least 2");
         let l = &a.liquidity;
         check(
             0.0 < l.spread_warn && l.spread_warn <= l.spread_reject,
@@ -841,7 +1205,6 @@ impl Config {
             l.avg_daily_volume_reject <= l.avg_daily_volume_warn,
             "analysis.liquidity: avg_daily_volume_reject must not exceed avg_daily_volume_warn",
         );
-        check(l.adv_sessions >= 1, "analysis.liquidity.adv_sessions must be at least 1");
         let sc = &a.score;
         let w = &sc.weights;
         check(
@@ -853,43 +1216,16 @@ impl Config {
             sc.term_slope_full < 0.0,
             "analysis.score.term_slope_full must be negative (an inverted curve)",
         );
-        check(self.calendar.horizon_days > 0, "calendar.horizon_days must be positive");
-        check(self.backfill.lookback_days >= 90, "backfill.lookback_days must be at least 90");
-        check((1..=64).contains(&self.scan.concurrency), "scan.concurrency must be between 1 and 64");
         let tt = &self.timetable;
-        check(!tt.refresh_times.is_empty(), "timetable.refresh_times must list at least one time");
         check(
-            (1..=360).contains(&tt.scan_minutes_before_close),
-            "timetable.scan_minutes_before_close must be between 1 and 360",
-        );
-        check(tt.review_minutes_after_open <= 360, "timetable.review_minutes_after_open must be at most 360");
-        check(
-            tt.review_retry_minutes.iter().all(|m| (1..=360).contains(m)),
-            "timetable.review_retry_minutes must each be between 1 and 360",
-        );
-        check(self.review.wing_steps >= 1, "review.wing_steps must be at least 1");
-        check(
-            (1..=60).contains(&tt.catch_up_lookback_days),
-            "timetable.catch_up_lookback_days must be between 1 and 60",
+            (1..=24).contains(&tt.refresh_times.len()),
+            "timetable.refresh_times must list from 1 to 24 times",
         );
         check(
-            (1..=600).contains(&self.daemon.drain_timeout_seconds),
-            "daemon.drain_timeout_seconds must be between 1 and 600",
-        );
-        check(
-            (1..=60).contains(&self.daemon.store_retry_minutes),
-            "daemon.store_retry_minutes must be between 1 and 60",
+            tt.review_retry_minutes.len() <= 10,
+            "timetable.review_retry_minutes may list at most 10 retries",
         );
         check(!self.daemon.status_socket.as_os_str().is_empty(), "daemon.status_socket must be a path");
-        check(
-            self.housekeeping.job_run_retention_days >= 7,
-            "housekeeping.job_run_retention_days must be at least 7",
-        );
-        check(self.log.retention_days >= 1, "log.retention_days must be at least 1");
-        check(
-            (10..=300).contains(&self.metrics.interval_seconds),
-            "metrics.interval_seconds must be between 10 and 300 (the documented staleness alert allows 600 s)",
-        );
         if let Some(file) = &self.metrics.textfile {
             check(
                 file.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".prom")),
@@ -968,6 +1304,56 @@ mod tests {
             assert!(shown.contains("<redacted>"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_cool_down_beyond_chronos_range_is_refused_with_its_range() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[tradier.breaker]\ncool_down_seconds = 9223372036854776\n")?;
+            let e = Config::load(Some(Path::new("bad.toml"))).unwrap_err();
+            assert_eq!(
+                e.problems,
+                [
+                    "tradier.breaker.cool_down_seconds = 9223372036854776 is out of range: it must be an integer \
+                  from 1 to 86400"
+                ],
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_bounded_setting_refuses_a_value_just_outside_its_range() {
+        use figment::providers::Serialized;
+        let defaults = Config::default();
+        let mut checked = 0;
+        for b in defaults.bounded_settings() {
+            let mut outside = vec![b.max + 1.0];
+            if !b.integer || b.min >= 1.0 {
+                outside.push(if b.integer { b.min - 1.0 } else { b.min / 2.0 });
+            }
+            for value in outside {
+                let value = if b.integer {
+                    figment::value::Value::from(value as i64)
+                } else {
+                    figment::value::Value::from(value)
+                };
+                let value = if b.key == "timetable.review_retry_minutes" {
+                    figment::value::Value::from(vec![value])
+                } else {
+                    value
+                };
+                let figment = Figment::from(Serialized::defaults(&defaults)).merge((b.key, value.clone()));
+                let e = Config::from_figment(&figment, "test".into()).unwrap_err();
+                assert!(
+                    e.problems.iter().any(|p| p.starts_with(b.key) && p.contains(&b.range_text())),
+                    "{} = {value:?}: {e}",
+                    b.key
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 80, "{checked}");
     }
 
     #[test]

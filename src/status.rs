@@ -270,7 +270,7 @@ pub async fn build(
                 let counts = db.store_counts(today, horizon)?;
                 let runs = db.last_runs()?;
                 let overrides = db.calendar_overrides()?;
-                let alerts = db.outbox(now - chrono::Duration::days(ALERT_HISTORY_DAYS))?;
+                let alerts = db.outbox(now - crate::clock::days(ALERT_HISTORY_DAYS.unsigned_abs()))?;
                 let reviews = db.reviews(None, None)?;
                 let reviews =
                     (!reviews.is_empty()).then(|| crate::review::ReportCard::new(reviews, None).summary());

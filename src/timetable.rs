@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{NEW_YORK, NyseCalendar};
@@ -93,7 +93,7 @@ pub fn et_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     NEW_YORK
         .from_local_datetime(&local)
         .earliest()
-        .or_else(|| NEW_YORK.from_local_datetime(&(local + Duration::hours(1))).earliest())
+        .or_else(|| NEW_YORK.from_local_datetime(&(local + crate::clock::hours(1))).earliest())
         .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
 }
 
@@ -120,11 +120,11 @@ impl Timetable {
         if let Some(session) = self.calendar.session(date) {
             let open = session.open.with_timezone(&Utc);
             let close = session.close.with_timezone(&Utc);
-            let scan = (close - Duration::minutes(i64::from(c.scan_minutes_before_close))).max(open);
-            let review = open + Duration::minutes(i64::from(c.review_minutes_after_open));
+            let scan = (close - crate::clock::minutes(u64::from(c.scan_minutes_before_close))).max(open);
+            let review = open + crate::clock::minutes(u64::from(c.review_minutes_after_open));
             slots.push(Slot { job: Job::Review, at: review });
             for retry in &c.review_retry_minutes {
-                let at = review + Duration::minutes(i64::from(*retry));
+                let at = review + crate::clock::minutes(u64::from(*retry));
                 if at < close {
                     slots.push(Slot { job: Job::Review, at });
                 }
@@ -146,8 +146,8 @@ impl Timetable {
             return Vec::new();
         }
         // A slot's ET date is within a day of its UTC date either way.
-        let first = from.with_timezone(&NEW_YORK).date_naive() - Duration::days(1);
-        let last = to.with_timezone(&NEW_YORK).date_naive() + Duration::days(1);
+        let first = from.with_timezone(&NEW_YORK).date_naive() - crate::clock::days(1);
+        let last = to.with_timezone(&NEW_YORK).date_naive() + crate::clock::days(1);
         first
             .iter_days()
             .take_while(|d| *d <= last)
@@ -159,7 +159,7 @@ impl Timetable {
     /// The first slot of `job` after `after`, looking up to 15 days ahead
     /// (the weekly housekeeping and the longest run of closed days fit).
     pub fn next_of(&self, job: Job, after: DateTime<Utc>) -> Option<Slot> {
-        self.slots_between(after, after + Duration::days(15)).into_iter().find(|s| s.job == job)
+        self.slots_between(after, after + crate::clock::days(15)).into_iter().find(|s| s.job == job)
     }
 
     /// Until when a missed `slot` may still be caught up: a scan until its

@@ -32,3 +32,13 @@ pub fn memory_mib(pid: &str, field: &str) -> f64 {
         .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
+
+/// A number field of `/proc/<pid>/status` (`Threads`, ...); `pid` may be `self`.
+#[allow(dead_code, reason = "not every bench counts threads")]
+pub fn status_number(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim_start_matches(':').trim().parse().ok())
+}

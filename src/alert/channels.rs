@@ -39,12 +39,17 @@ pub enum SendError {
 }
 
 impl SendError {
+    // The message may quote a server's answer, which may echo a secret: both
+    // constructors (and the one literal below) take it through the redactor.
     fn permanent(message: impl Into<String>) -> Self {
-        Self::Permanent { message: message.into() }
+        Self::Permanent { message: crate::redact::Redacted::from(message.into()).to_string() }
     }
 
     fn transient(message: impl Into<String>) -> Self {
-        Self::Transient { message: message.into(), retry_after: None }
+        Self::Transient {
+            message: crate::redact::Redacted::from(message.into()).to_string(),
+            retry_after: None,
+        }
     }
 }
 
@@ -209,9 +214,9 @@ impl EmailChannel {
     }
 }
 
-/// An error and its sources, `a: b: c` (anyhow's alternate form).
-fn error_chain(e: impl std::error::Error + Send + Sync + 'static) -> String {
-    format!("{:#}", anyhow::Error::new(e))
+/// An error and its sources, `a: b: c`, redacted.
+fn error_chain(e: impl std::error::Error + 'static) -> crate::redact::Redacted {
+    crate::redact::Redacted::error_chain(&e)
 }
 
 /// A webhook endpoint (Slack, Discord or generic).
@@ -228,16 +233,6 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-/// The wait a `Retry-After` header asks for: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-pub fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
-    }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 impl HttpChannel {
@@ -260,12 +255,9 @@ impl HttpChannel {
         if status.is_success() {
             return Ok(());
         }
-        let wait = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry_after(v, now));
-        let body = response.text().await.unwrap_or_default();
+        let wait = crate::net::retry_after(response.headers(), now);
+        let body = crate::net::read_error_body(response).await;
+        // Redacted whole (read_error_body) before it is clipped.
         let message = format!("{what}: HTTP {status}: {}", super::render::clip(body.trim(), 200));
         if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
             Err(SendError::Transient { message, retry_after: wait })
@@ -286,13 +278,5 @@ mod tests {
             signature(b"Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
-        assert_eq!(retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now), Some(Duration::from_secs(60)));
-        assert_eq!(retry_after("soon", now), None);
     }
 }

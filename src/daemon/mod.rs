@@ -49,7 +49,7 @@ use notify::Systemd;
 /// How far ahead the daemon arms alarms. Every day has refresh slots at
 /// most about 13 hours apart, and the daemon re-arms after every slot, so
 /// 36 hours always covers the next slots.
-const ARM_HORIZON: chrono::Duration = chrono::Duration::hours(36);
+const ARM_HORIZON: chrono::Duration = crate::clock::hours(36);
 
 /// A message to the daemon's loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,7 +254,7 @@ async fn plan_catch_up(
 ) -> Result<(Vec<Slot>, Vec<SkippedSlot>)> {
     let mut to_run = Vec::new();
     let mut skipped = Vec::new();
-    let lookback = now - chrono::Duration::days(i64::from(lookback_days));
+    let lookback = now - crate::clock::days(u64::from(lookback_days));
     for job in Job::ALL {
         let name = job.name();
         let last = store.run(move |db| db.last_recorded_slot(name)).await?;
@@ -262,7 +262,7 @@ async fn plan_catch_up(
         let mut missed = Vec::new();
         // `since` itself is included: its run may have failed or been interrupted.
         for slot in timetable
-            .slots_between(since - chrono::Duration::seconds(1), now)
+            .slots_between(since - crate::clock::seconds(1), now)
             .into_iter()
             .filter(|s| s.job == job)
         {
@@ -349,7 +349,7 @@ impl Daemon {
             }
         }
         // Forget what is long past.
-        let horizon = now - chrono::Duration::days(2);
+        let horizon = now - crate::clock::days(2);
         self.dispatched.retain(|s| s.at > horizon);
         self.armed.retain(|s| s.at > horizon);
         self.announce();
@@ -431,11 +431,11 @@ impl Daemon {
     /// job's next slot). Arms the timer.
     fn schedule_retry(&mut self, slot: Slot, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let ctx = self.context();
-        let at = now + chrono::Duration::minutes(i64::from(ctx.config.daemon.store_retry_minutes));
+        let at = now + crate::clock::minutes(u64::from(ctx.config.daemon.store_retry_minutes));
         let timetable = timetable_of(&ctx);
         let window_end = timetable.catch_up_deadline(&slot).or_else(|| {
             timetable
-                .slots_between(slot.at, slot.at + chrono::Duration::days(8))
+                .slots_between(slot.at, slot.at + crate::clock::days(8))
                 .into_iter()
                 .find(|s| s.job == slot.job)
                 .map(|s| s.at)

@@ -20,7 +20,7 @@ use crate::analysis::moves::{self, HistoricalMove};
 use crate::domain::{Ticker, Timing};
 
 /// How often a ticker's past earnings are re-read from the history provider.
-const HISTORY_REFRESH: TimeDelta = TimeDelta::days(7);
+const HISTORY_REFRESH: TimeDelta = crate::clock::days(7);
 
 /// What a backfill did, in total and per failing ticker.
 #[derive(Debug, Clone, Default, Serialize)]

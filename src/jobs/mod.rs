@@ -245,8 +245,8 @@ pub async fn run_housekeeping(
     slot: DateTime<Utc>,
 ) -> Result<crate::store::HousekeepingCounts, JobError> {
     recorded_run(ctx, "housekeeping", slot, |_| async {
-        let days = i64::from(ctx.config.housekeeping.job_run_retention_days);
-        let retain_after = slot - chrono::Duration::days(days);
+        let days = u64::from(ctx.config.housekeeping.job_run_retention_days);
+        let retain_after = slot - crate::clock::days(days);
         let counts = ctx.store.run(move |db| db.housekeep(retain_after)).await?;
         let json = serde_json::to_value(&counts).unwrap_or_default();
         Ok((counts, json))

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 use rust_decimal::Decimal;
 
@@ -47,7 +47,7 @@ pub async fn review(
             session.open.format("%H:%M %Z")
         )));
     }
-    let oldest = today - Duration::days(i64::from(ctx.config.review.pending_days));
+    let oldest = today - crate::clock::days(u64::from(ctx.config.review.pending_days));
     let due = ctx.store.run(move |db| db.reviews_due(oldest, today)).await?;
     tracing::info!(%today, due = due.len(), "review started");
     if due.is_empty() {

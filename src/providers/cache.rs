@@ -118,7 +118,7 @@ impl OptionChains for CachedChains {
         }
         let fresh = self.inner.expirations(ticker, as_of).await?;
         let now = self.clock.now();
-        let hours = chrono::Duration::hours(i64::try_from(self.config.expirations_ttl_hours).unwrap_or(24));
+        let hours = crate::clock::hours(self.config.expirations_ttl_hours);
         self.put(&request, "expirations", &fresh, end_of_et_day(now).min(now + hours)).await;
         Ok(fresh)
     }
@@ -132,14 +132,14 @@ impl OptionChains for CachedChains {
         let request = format!("chain {ticker} {expiration}");
         if let Some(hit) = self.get::<ChainSnapshot>(&request).await {
             // A chain is reused only within its time to live after it was taken.
-            let ttl = chrono::Duration::seconds(i64::try_from(self.config.chain_ttl_seconds).unwrap_or(30));
+            let ttl = crate::clock::seconds(self.config.chain_ttl_seconds);
             if hit.as_of <= as_of && as_of - hit.as_of <= ttl {
                 tracing::debug!(ticker = %ticker, %expiration, "chain from the response cache");
                 return Ok(hit);
             }
         }
         let fresh = self.inner.chain(ticker, expiration, as_of).await?;
-        let ttl = chrono::Duration::seconds(i64::try_from(self.config.chain_ttl_seconds).unwrap_or(30));
+        let ttl = crate::clock::seconds(self.config.chain_ttl_seconds);
         self.put(&request, "chain", &fresh, self.clock.now() + ttl).await;
         Ok(fresh)
     }

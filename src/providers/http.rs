@@ -11,10 +11,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 
-use super::ProviderError;
 use super::resilience::{Breaker, BreakerState, CallOutcome, Resilience, RetryConfig};
+use super::{BodyLimit, ProviderError};
 use crate::clock::Clock;
 
 /// A provider's health as `ivcd status` shows it.
@@ -139,7 +139,7 @@ impl ProviderHealth {
         let now = self.clock.now();
         let mut state = self.state();
         state.recent.push_back(now);
-        let horizon = now - chrono::Duration::seconds(60);
+        let horizon = now - crate::clock::seconds(60);
         while state.recent.front().is_some_and(|t| *t <= horizon) {
             state.recent.pop_front();
         }
@@ -166,7 +166,7 @@ impl ProviderHealth {
     pub fn snapshot(&self) -> HealthSnapshot {
         let now = self.clock.now();
         let state = self.state();
-        let horizon = now - chrono::Duration::seconds(60);
+        let horizon = now - crate::clock::seconds(60);
         HealthSnapshot {
             provider: self.provider.to_owned(),
             requests_sent: self.requests.load(Ordering::Relaxed),
@@ -258,12 +258,13 @@ impl HttpClient {
     }
 
     /// GETs `path` with `query`, waiting for the rate limiter first, and
-    /// returns the body of a 2xx answer as text. `shown` describes the
-    /// request for errors and logs; it must not contain credentials, and
-    /// neither may `query` values other than those `secret_keys` names.
+    /// returns the body of a 2xx answer as text, read up to `limit`. `shown`
+    /// describes the request for errors and logs; it must not contain
+    /// credentials (`query` may: it is never shown).
     ///
     /// # Errors
     /// [`ProviderError::Transport`] (connect, timeout, body read),
+    /// [`ProviderError::TooLarge`] (a 2xx body beyond `limit`, left unread),
     /// [`ProviderError::RateLimited`] (429, with Retry-After),
     /// [`ProviderError::Unauthorized`] (401/403), [`ProviderError::Status`] otherwise.
     pub async fn get_text(
@@ -271,8 +272,9 @@ impl HttpClient {
         path: &str,
         query: &[(&str, &str)],
         shown: &str,
+        limit: BodyLimit,
     ) -> Result<String, ProviderError> {
-        self.get_checked(path, query, shown, |_| Ok(())).await
+        self.get_checked(path, query, shown, limit, |_| Ok(())).await
     }
 
     /// As [`HttpClient::get_text`], with `check` turning a 2xx body that is
@@ -291,6 +293,7 @@ impl HttpClient {
         path: &str,
         query: &[(&str, &str)],
         shown: &str,
+        limit: BodyLimit,
         check: impl Fn(&str) -> Result<(), ProviderError>,
     ) -> Result<String, ProviderError> {
         let clock = &self.health.clock;
@@ -302,8 +305,10 @@ impl HttpClient {
         }
         let mut delays = self.retry.delays();
         let result = loop {
-            let result =
-                self.get_unrecorded(path, query, shown).await.and_then(|body| check(&body).map(|()| body));
+            let result = self
+                .get_unrecorded(path, query, shown, limit)
+                .await
+                .and_then(|body| check(&body).map(|()| body));
             self.health.record(result.as_ref().map(|_| ()));
             match (result, delays.next()) {
                 (Err(e), Some(delay)) if e.is_transient() => {
@@ -329,11 +334,12 @@ impl HttpClient {
         path: &str,
         query: &[(&str, &str)],
         shown: &str,
+        limit: BodyLimit,
     ) -> Result<String, ProviderError> {
         let url = self.base_url.join(path).map_err(|e| ProviderError::Transport {
             provider: self.provider,
             request: shown.to_owned(),
-            message: format!("bad URL: {e}"),
+            message: format!("bad URL: {e}").into(),
             timeout: false,
         })?;
         if self.limiter.check().is_err() {
@@ -367,13 +373,27 @@ impl HttpClient {
         };
         let status = response.status();
         self.health.record_answer(status.as_u16().to_string());
-        let retry_after = retry_after(response.headers());
+        let retry_after = crate::net::retry_after(response.headers(), self.health.clock.now());
         if let Some(until) = window_closed_until(response.headers()) {
             self.health.state().window_closed_until = Some(until);
         }
-        let body = response.text().await.map_err(|e| self.transport(shown, e))?;
+        if status.is_success() {
+            return match crate::net::read_limited(response, limit.bytes()).await {
+                // Valid UTF-8 (every vendor's answer) is kept without a copy.
+                Ok(body) => Ok(String::from_utf8(body)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+                Err(crate::net::BodyError::TooLarge { .. }) => Err(ProviderError::TooLarge {
+                    provider: self.provider,
+                    request: shown.to_owned(),
+                    limit_kib: limit.kib,
+                    setting: limit.setting,
+                }),
+                Err(crate::net::BodyError::Transport(e)) => Err(self.transport(shown, e)),
+            };
+        }
+        // Only an excerpt of an error answer is ever shown: read its start.
+        let body = crate::net::read_error_body(response).await;
         match status.as_u16() {
-            200..=299 => Ok(body),
             401 | 403 => Err(ProviderError::Unauthorized {
                 provider: self.provider,
                 request: shown.to_owned(),
@@ -396,28 +416,23 @@ impl HttpClient {
 
     fn transport(&self, shown: &str, e: reqwest::Error) -> ProviderError {
         // reqwest's Display includes the URL, which may hold a query secret:
-        // strip it and keep the cause chain.
+        // strip it, keep the cause chain, and redact what the causes quote.
         let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
         ProviderError::Transport {
             provider: self.provider,
             request: shown.to_owned(),
-            message,
+            message: crate::redact::Redacted::error_chain(&e),
             timeout: e.is_timeout(),
         }
     }
 }
 
 /// The first 200 characters of a body, on one line.
-fn excerpt(body: &str) -> String {
+/// The first 200 characters of a body, on one line. The body is redacted
+/// whole before it is cut, so no secret is left half-masked at the cut.
+fn excerpt(body: &crate::redact::Redacted) -> crate::redact::Redacted {
     let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    one_line.chars().take(200).collect()
+    one_line.chars().take(200).collect::<String>().into()
 }
 
 /// When Tradier's window reopens, if its headers say it is used up:
@@ -429,9 +444,4 @@ fn window_closed_until(headers: &HeaderMap) -> Option<DateTime<Utc>> {
         return None;
     }
     DateTime::from_timestamp_millis(number("x-ratelimit-expiry")?)
-}
-
-/// Seconds from a `Retry-After` header (the delta-seconds form).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker, UnderlyingQuote};
+use crate::redact::Redacted;
 
 pub mod alpha_vantage;
 pub mod cache;
@@ -29,24 +30,45 @@ pub use decimal::decimal_from_f64;
 ///
 /// `input` names what was being parsed (a file path, or a provider request
 /// such as `tradier /v1/markets/options/chains CVNA 2023-07-21`), `message`
-/// says what was wrong and where (line, field).
+/// says what was wrong and where (line, field), redacted: it may quote the
+/// answer, and an answer may echo a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot parse {input}: {message}")]
 pub struct ParseError {
     /// The input: file path or provider request, never including secrets.
     pub input: String,
-    /// What was wrong, with the line or field when known.
-    pub message: String,
+    /// What was wrong, with the line or field when known (redacted).
+    pub message: Redacted,
 }
 
 impl ParseError {
-    /// A parse error for `input` saying `message`.
+    /// A parse error for `input` saying `message` (redacted here).
     pub fn new(input: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { input: input.into(), message: message.into() }
+        Self { input: input.into(), message: Redacted::from(message.into()) }
     }
 }
 
-/// Why a provider call produced no data.
+/// The largest answer one endpoint may send: read up to it, refused beyond
+/// ([`ProviderError::TooLarge`]). From `[tradier.max_body_kib]` and
+/// `[alpha_vantage.max_body_kib]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit {
+    /// The configuration key, e.g. `tradier.max_body_kib.chains`.
+    pub setting: &'static str,
+    /// The limit, KiB (1,024 bytes).
+    pub kib: u64,
+}
+
+impl BodyLimit {
+    /// The limit in bytes.
+    pub fn bytes(self) -> u64 {
+        self.kib.saturating_mul(1024)
+    }
+}
+
+/// Why a provider call produced no data. Every text that came from the
+/// provider is a [`Redacted`]: a vendor that echoes the token in its error
+/// answer cannot make an error, a candidate's reason or a log line carry it.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// The request did not complete (connect error, timeout, reset).
@@ -56,8 +78,8 @@ pub enum ProviderError {
         provider: &'static str,
         /// The request, without credentials.
         request: String,
-        /// The transport error.
-        message: String,
+        /// The transport error and its causes (redacted).
+        message: Redacted,
         /// Whether the error was a timeout.
         timeout: bool,
     },
@@ -70,8 +92,8 @@ pub enum ProviderError {
         request: String,
         /// The HTTP status code.
         status: u16,
-        /// The start of the body (at most 200 characters).
-        body: String,
+        /// The start of the body (at most 200 characters, redacted).
+        body: Redacted,
     },
     /// The provider says we are over its rate limit (HTTP 429, or Alpha
     /// Vantage's HTTP 200 with a `Note`/`Information` field).
@@ -81,8 +103,8 @@ pub enum ProviderError {
         provider: &'static str,
         /// The request, without credentials.
         request: String,
-        /// The provider's words.
-        message: String,
+        /// The provider's words (redacted).
+        message: Redacted,
         /// How long the provider asked us to wait, if it said.
         retry_after: Option<Duration>,
     },
@@ -108,6 +130,22 @@ pub enum ProviderError {
         request: String,
         /// When the next probe may go (UTC).
         until: chrono::DateTime<chrono::Utc>,
+    },
+    /// The answer was larger than its endpoint's limit: it was left unread,
+    /// so a runaway body never fills the memory. Not retried.
+    #[error(
+        "{provider}: the answer to {request} is larger than {limit_kib} KiB ({setting}): left unread; raise \
+         the setting if the provider's answers really are that large"
+    )]
+    TooLarge {
+        /// Provider name.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// The limit, KiB.
+        limit_kib: u64,
+        /// The configuration key that sets it.
+        setting: &'static str,
     },
     /// The response arrived but was not what it should be.
     #[error(transparent)]

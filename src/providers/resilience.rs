@@ -134,7 +134,7 @@ impl CallOutcome {
             Err(e) if e.is_transient() || matches!(e, ProviderError::Unauthorized { .. }) => {
                 CallOutcome::Failed
             }
-            Err(ProviderError::Parse(_)) => CallOutcome::Failed,
+            Err(ProviderError::Parse(_) | ProviderError::TooLarge { .. }) => CallOutcome::Failed,
             Err(_) => CallOutcome::Answered,
         }
     }
@@ -189,18 +189,21 @@ impl Breaker {
         if self.config.failures == 0 {
             return self.state();
         }
-        let cool_down =
-            chrono::Duration::seconds(i64::try_from(self.config.cool_down_seconds).unwrap_or(i64::MAX / 2));
+        // Checked: a cool-down past chrono's range (which the configuration's
+        // bounds refuse) is "open until the end of time", never a panic.
+        let cool_down = crate::clock::seconds(self.config.cool_down_seconds);
+        let reopen =
+            |now: DateTime<Utc>| now.checked_add_signed(cool_down).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut state = self.lock();
         *state = match (*state, outcome) {
             (_, CallOutcome::Answered) => BreakerState::Closed { consecutive_failures: 0 },
             (BreakerState::HalfOpen | BreakerState::Open { .. }, CallOutcome::Failed) => {
-                BreakerState::Open { until: now + cool_down }
+                BreakerState::Open { until: reopen(now) }
             }
             (BreakerState::Closed { consecutive_failures }, CallOutcome::Failed) => {
                 let failures = consecutive_failures + 1;
                 if failures >= self.config.failures {
-                    BreakerState::Open { until: now + cool_down }
+                    BreakerState::Open { until: reopen(now) }
                 } else {
                     BreakerState::Closed { consecutive_failures: failures }
                 }
@@ -255,6 +258,16 @@ mod tests {
     }
 
     #[test]
+    fn a_cool_down_past_chronos_range_opens_the_circuit_for_good_without_panicking() {
+        let b = Breaker::new(BreakerConfig { failures: 1, cool_down_seconds: 9_223_372_036_854_776 });
+        assert_eq!(
+            b.record(CallOutcome::Failed, at(0)),
+            BreakerState::Open { until: DateTime::<Utc>::MAX_UTC }
+        );
+        assert!(b.admit(at(1_000_000_000)).is_err());
+    }
+
+    #[test]
     fn retry_delays_are_bounded_and_retry_after_wins_when_longer() {
         let r = RetryConfig { max_attempts: 4, initial_delay_ms: 100, max_delay_seconds: 2 };
         let delays: Vec<Duration> = r.delays().collect();
@@ -290,7 +303,7 @@ mod tests {
             provider: "tradier",
             request: "x".into(),
             status: 404,
-            body: String::new(),
+            body: Default::default(),
         };
         assert_eq!(CallOutcome::of::<()>(&Err(missing)), CallOutcome::Answered);
         let refused = ProviderError::Unauthorized { provider: "tradier", request: "x".into(), status: 401 };

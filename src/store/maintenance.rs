@@ -85,16 +85,12 @@ fn backup_connection(conn: &Connection, dest: &Path) -> rusqlite::Result<()> {
 /// # Errors
 /// What went wrong, as text (the caller names the files).
 pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u32>, String> {
-    let mut partial = dest.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
+    let partial = with_suffix(dest, ".partial");
     // The partial copy and what SQLite keeps beside it (a failed copy leaves
     // its rollback journal).
     let remove_partial = || {
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            let mut file = partial.as_os_str().to_owned();
-            file.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(file));
+        for suffix in COMPANION_SUFFIXES {
+            let _ = std::fs::remove_file(with_suffix(&partial, suffix));
         }
     };
     remove_partial();
@@ -181,22 +177,115 @@ pub struct JobTotal {
     pub seconds: f64,
 }
 
+/// What `ivcd db backup` does when its target exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingTarget {
+    /// Refuse, changing nothing (the default).
+    Refuse,
+    /// Replace it with the new copy, once the copy passed its check (`--force`).
+    Replace,
+}
+
+/// The files SQLite keeps for a database beside it: the database itself and
+/// its write-ahead log, shared-memory index and rollback journal.
+const COMPANION_SUFFIXES: [&str; 4] = ["", "-wal", "-shm", "-journal"];
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// `path` made absolute with its directory's symbolic links resolved, for
+/// comparing two paths of which the second may not exist yet.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return Some(p);
+    }
+    let name = path.file_name()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
+}
+
+/// Whether `dest` is `database` or one of the files SQLite keeps beside it
+/// (the same path by another name, or a hard link to one of them).
+fn is_database_file(database: &Path, dest: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some(dest_resolved) = resolved(dest) else { return false };
+    let dest_meta = std::fs::metadata(dest).ok();
+    COMPANION_SUFFIXES.iter().any(|suffix| {
+        let file = with_suffix(database, suffix);
+        let same_path = resolved(&file).is_some_and(|f| f == dest_resolved);
+        let same_inode = match (&dest_meta, std::fs::metadata(&file)) {
+            (Some(d), Ok(f)) => d.dev() == f.dev() && d.ino() == f.ino(),
+            _ => false,
+        };
+        same_path || same_inode
+    })
+}
+
+/// The newest file in `database`'s directory that looks like a backup of it:
+/// a pre-migration copy (`NAME.before-v*.bak`) or a `*.db` file other than
+/// the database, by modification time. For the advice of [`StoreError::Damaged`].
+fn newest_backup(database: &Path) -> Option<PathBuf> {
+    let dir = database.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let own = database.file_name()?.to_string_lossy().into_owned();
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name != own
+                && ((name.starts_with(&own) && name.ends_with(".bak")) || name.ends_with(".db"))
+                && e.file_type().is_ok_and(|t| t.is_file())
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, path)| path)
+}
+
 impl Store {
     /// Copies the database to `dest` with SQLite's online backup API, safe
     /// while the daemon writes. The copy is made at `dest.partial`, checked
     /// with `PRAGMA integrity_check`, and renamed to `dest` only when sound.
     ///
     /// # Errors
-    /// [`StoreError::Backup`] when `dest` exists, its directory is missing or
-    /// not writable, the copy fails, or the copy is not sound (it is removed).
-    pub fn backup_to(&self, dest: &Path) -> Result<BackupReport, StoreError> {
+    /// [`StoreError::Backup`], changing nothing, when `dest` is the database
+    /// or one of its `-wal`, `-shm` or `-journal` files, when it exists (with
+    /// [`ExistingTarget::Refuse`]; with `Replace`, when it is not a file or
+    /// has `-wal`/`-shm` files of its own, i.e. may be open), when its
+    /// directory is missing or not writable, when the copy fails, or when the
+    /// copy is not sound (it is removed).
+    pub fn backup_to(&self, dest: &Path, existing: ExistingTarget) -> Result<BackupReport, StoreError> {
         let failed = |message: String| StoreError::Backup {
             path: self.path.display().to_string(),
             dest: dest.display().to_string(),
             message,
         };
-        if dest.exists() {
-            return Err(failed("it already exists: choose a new name or remove it first".into()));
+        if is_database_file(&self.path, dest) {
+            return Err(failed(
+                "that is the database itself or one of the files SQLite keeps beside it (-wal, -shm, \
+                 -journal); nothing was changed: choose another file"
+                    .into(),
+            ));
+        }
+        if let Ok(meta) = std::fs::symlink_metadata(dest) {
+            if existing == ExistingTarget::Refuse {
+                return Err(failed(
+                    "it already exists: choose a new name, or pass --force to replace it".into(),
+                ));
+            }
+            if !meta.is_file() {
+                return Err(failed("it exists and is not a file; nothing was changed".into()));
+            }
+            if ["-wal", "-shm"].iter().any(|s| with_suffix(dest, s).exists()) {
+                return Err(failed(
+                    "it has -wal or -shm files beside it, so it may be open in another program; nothing \
+                     was changed: close it and remove them, or choose another name"
+                        .into(),
+                ));
+            }
         }
         let guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let schema_version =
@@ -208,6 +297,45 @@ impl Store {
             destination: dest.display().to_string(),
             schema_version,
             bytes,
+        })
+    }
+
+    /// `PRAGMA quick_check` on the whole file: the daemon runs it before it
+    /// starts, so that it never writes into a damaged database.
+    ///
+    /// # Errors
+    /// [`StoreError::Damaged`] with the first problem found and the newest
+    /// backup beside the database, or [`StoreError::Sqlite`] when the check
+    /// cannot run (a file that is not a database at all).
+    pub fn quick_check(&self) -> Result<(), StoreError> {
+        let checked = self.run_blocking(|db| {
+            Ok(db.conn.prepare("PRAGMA quick_check").and_then(|mut stmt| {
+                stmt.query_map([], |r| r.get::<_, String>(0))
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            }))
+        })?;
+        let lines = match checked {
+            Ok(lines) if lines == ["ok"] => return Ok(()),
+            Ok(lines) => lines,
+            // SQLite may stop the check itself on a malformed page.
+            Err(e @ rusqlite::Error::SqliteFailure(..))
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) =>
+            {
+                vec![e.to_string()]
+            }
+            Err(cause) => {
+                return Err(StoreError::Sqlite {
+                    path: self.path.display().to_string(),
+                    context: "quick check".into(),
+                    cause,
+                });
+            }
+        };
+        Err(StoreError::Damaged {
+            path: self.path.display().to_string(),
+            problem: lines.first().cloned().unwrap_or_default(),
+            more: lines.len().saturating_sub(1),
+            newest_backup: newest_backup(&self.path).map(|p| p.display().to_string()),
         })
     }
 }

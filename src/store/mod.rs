@@ -35,7 +35,7 @@ pub use backtest::HistoricalImplied;
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
 pub use maintenance::{
-    BackupReport, CheckReport, JobTotal, known_migrations, pre_migration_backup_path,
+    BackupReport, CheckReport, ExistingTarget, JobTotal, known_migrations, pre_migration_backup_path,
     supported_schema_version,
 };
 pub use reviews::DueReview;
@@ -105,6 +105,33 @@ pub enum StoreError {
         /// The database file.
         path: String,
     },
+    /// The database path names a directory (or something else that is not a file).
+    #[error(
+        "database {path}: this path is a directory, not a database file; set `database` in the configuration \
+         to a file path, e.g. {path}/ivcd.db"
+    )]
+    NotAFile {
+        /// The path configured as the database.
+        path: String,
+    },
+    /// The database failed `PRAGMA quick_check`: the file is damaged.
+    #[error(
+        "database {path} is damaged: PRAGMA quick_check says {problem:?}{}. ivcd does not run on it. \
+         Stop ivcd, move the damaged file (and its -wal and -shm files) aside, and restore the newest \
+         good backup{}: see docs/operations.md#backup-and-restore",
+        if *more > 0 { format!(" (and {more} more problems)") } else { String::new() },
+        newest_backup.as_ref().map(|b| format!(" (the newest beside it: {b})")).unwrap_or_default()
+    )]
+    Damaged {
+        /// The database file.
+        path: String,
+        /// The first line `PRAGMA quick_check` printed.
+        problem: String,
+        /// How many more lines it printed.
+        more: usize,
+        /// The newest file beside the database that looks like a backup of it, if any.
+        newest_backup: Option<String>,
+    },
     /// A stored value could not be read back (a row edited by hand?).
     #[error("database {path}: corrupt value in {table}.{column}: {value:?}")]
     Corrupt {
@@ -148,6 +175,16 @@ fn advice(source: &rusqlite::Error) -> &'static str {
     }
 }
 
+/// Refuses a database path that exists but is not a file (a directory, a
+/// socket): SQLite's own error for it ("unable to open", "disk I/O error")
+/// sends the operator looking at permissions or the disk.
+fn refuse_non_file(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(StoreError::NotAFile { path: path.display().to_string() }),
+        _ => Ok(()),
+    }
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -163,6 +200,7 @@ impl Store {
     /// [`StoreError`] when the file cannot be opened or a migration fails.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
+        refuse_non_file(path)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
             && !parent.is_dir()
         {
@@ -184,6 +222,7 @@ impl Store {
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         use rusqlite::OpenFlags;
         let shown = path.display().to_string();
+        refuse_non_file(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

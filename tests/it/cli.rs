@@ -131,3 +131,89 @@ async fn notify_test_reports_each_channel_and_the_exact_failure() {
     let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(shown.contains("[alerts.slack]") && !shown.contains("slack-token-xyz"), "{shown}");
 }
+
+#[test]
+fn every_argument_is_checked_before_a_database_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let config = crate::support::config_file(dir.path(), &db);
+    let commands: [&[&str]; 8] = [
+        &["scan", "--as-of", "yesterday"],
+        &["review", "--as-of", "yesterday"],
+        &["refresh-calendar", "--as-of", "2023-13-01T15:00"],
+        &["backfill", "CVNA", "--as-of=-100000-01-01T15:00:00Z"],
+        &["backtest", "CVNA", "--since", "tomorrow"],
+        &["run", "--simulate-from", "2123-07-18T15:00"],
+        &["report", "--since", "1066-10-14"],
+        &["notify", "pending", "--days", "100000000"],
+    ];
+    for args in commands {
+        let out = crate::support::ivcd(&config).current_dir(dir.path()).args(args).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: a usage error: {said}");
+        assert!(said.contains("invalid value"), "{args:?}: {said}");
+        assert!(!db.exists(), "{args:?} created the database before rejecting its argument");
+    }
+}
+
+#[test]
+fn a_calendar_range_beyond_the_rules_window_is_refused() {
+    let out = ivcd().args(["calendar", "--", "-100000-01-01", "2020-01-01"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing listed");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("outside 1990-01-01..2099-12-31"), "{said}");
+    // The whole window is accepted, and bounded.
+    let out = ivcd().args(["calendar", "1990-01-01", "2099-12-31"]).output().unwrap();
+    assert!(out.status.success());
+    let sessions = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert!((27_000..28_500).contains(&sessions), "{sessions} sessions in 110 years");
+}
+
+/// Runs `args` with stdout a pipe whose reader is gone before ivcd writes
+/// (as `ivcd ... | head -0` would leave it), and returns the exit code and stderr.
+fn with_closed_stdout(config: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ivcd"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("IVCD_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end at once: every write ivcd makes meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_closed_stdout_ends_the_output_quietly_with_the_commands_own_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(crate::support::cvna_database(dir.path()));
+    let config = crate::support::config_file(dir.path(), &db);
+    let cases: [(&[&str], i32); 8] = [
+        (&["moves", "CVNA"], 0),
+        (&["moves", "CVNA", "--json"], 0),
+        (&["calendar", "1990-01-01", "2099-12-31"], 0),
+        (&["calendar", "1990-01-01", "2099-12-31", "--json"], 0),
+        (&["report"], 0),
+        (&["generate", "completions", "bash"], 0),
+        (&["check-config"], 0),
+        // No daemon answers: `status` still exits 3, as it would on a terminal.
+        (&["status", "--json"], 3),
+    ];
+    for (args, code) in cases {
+        let (status, stderr) = with_closed_stdout(&config, args);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert_eq!(status, Some(code), "{args:?}: {stderr}");
+    }
+}

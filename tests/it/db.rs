@@ -229,3 +229,97 @@ fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(schema_version(&db), 8);
 }
+
+#[test]
+fn a_backup_never_targets_the_database_or_its_companion_files_and_replaces_only_with_force() {
+    let (dir, db) = replayed();
+    let config = config_file(dir.path(), &db);
+    let events = count(&db, "SELECT count(*) FROM earnings_events");
+    let before = std::fs::read(&db).unwrap();
+    // The database by another spelling, and each file SQLite keeps beside it
+    // (whether it exists now or not).
+    for target in ["ivcd.db", "./ivcd.db", "ivcd.db-wal", "./ivcd.db-wal", "ivcd.db-shm", "ivcd.db-journal"] {
+        for force in [false, true] {
+            let mut cmd = ivcd(&config);
+            cmd.current_dir(dir.path()).args(["db", "backup", target]);
+            if force {
+                cmd.arg("--force");
+            }
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{target} (force {force}) was accepted");
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(said.contains("the database itself or one of the files SQLite keeps"), "{said}");
+            assert_eq!(std::fs::read(&db).unwrap(), before, "{target}: the database changed");
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let companion = dir.path().join(format!("ivcd.db{suffix}"));
+                assert!(
+                    !companion.exists() || std::fs::metadata(&companion).unwrap().len() < 1024 * 1024,
+                    "{target}: a copy was written as {}",
+                    companion.display()
+                );
+            }
+        }
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM earnings_events"), events);
+
+    // An existing file is replaced only with --force, by a sound copy.
+    let old = dir.path().join("old-backup.db");
+    std::fs::write(&old, "an older file").unwrap();
+    let out = ivcd(&config).args(["db", "backup"]).arg(&old).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"), "{out:?}");
+    assert_eq!(std::fs::read(&old).unwrap(), b"an older file");
+    let out = ivcd(&config).args(["db", "backup", "--force"]).arg(&old).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(count(&old, "SELECT count(*) FROM earnings_events"), events);
+}
+
+#[test]
+fn a_database_path_that_is_a_directory_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_file = dir.path().join("state");
+    std::fs::create_dir(&not_a_file).unwrap();
+    let config = config_file(dir.path(), &not_a_file);
+    for args in [&["moves", "CVNA"][..], &["db", "check"], &["status"], &["report"]] {
+        let out = ivcd(&config).args(args).output().unwrap();
+        let said =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "{args:?}: {said}");
+        assert!(said.contains("this path is a directory, not a database file"), "{args:?}: {said}");
+        assert!(!said.contains("disk is full") && !said.contains("not writable"), "{args:?}: {said}");
+    }
+}
+
+/// Overwrites the first byte of the b-tree page at `page` (its page type) in
+/// `db`, whose WAL is checkpointed first: a page `PRAGMA quick_check` rejects.
+fn damage_page(db: &Path, page: i64) {
+    let conn = Connection::open(db).unwrap();
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    drop(conn);
+    let mut bytes = std::fs::read(db).unwrap();
+    let offset = usize::try_from((page - 1) * page_size).unwrap();
+    bytes[offset] = 0x55;
+    std::fs::write(db, bytes).unwrap();
+}
+
+#[test]
+fn the_daemon_refuses_a_damaged_database_and_names_the_newest_backup() {
+    let (dir, db) = replayed();
+    let config = config_file(dir.path(), &db);
+    let backup = dir.path().join("ivcd-2026-12-01.db");
+    assert!(ivcd(&config).args(["db", "backup"]).arg(&backup).output().unwrap().status.success());
+    let root: i64 = count(&db, "SELECT rootpage FROM sqlite_master WHERE name = 'option_quotes'");
+    damage_page(&db, root);
+    let before = std::fs::read(&db).unwrap();
+
+    // Bounded: were the check to regress, the daemon would start and run on.
+    let out = ivcd(&config).arg("run").timeout(std::time::Duration::from_secs(60)).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{said}");
+    assert!(said.contains("is damaged: PRAGMA quick_check says"), "{said}");
+    assert!(said.contains(&backup.display().to_string()), "the newest backup is named: {said}");
+    assert!(said.contains("docs/operations.md#backup-and-restore"), "{said}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
+    assert!(!dir.path().join("status.sock").exists(), "the daemon never started");
+}

@@ -372,13 +372,15 @@ fn parse_value(literal: &str) -> toml::Value {
 
 #[test]
 fn configuration_md_documents_every_key_with_the_codes_default_as_the_example_sets_it() {
-    // The documented keys and their Default cells.
+    // The documented keys and their Default and Valid values cells.
     let markdown = read("docs/configuration.md");
     let mut documented: BTreeMap<String, String> = BTreeMap::new();
+    let mut valid: BTreeMap<String, String> = BTreeMap::new();
     for line in markdown.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split(" | ").collect();
         let key = cells[0].trim_start_matches("| ").trim_matches('`').to_owned();
         assert!(documented.insert(key.clone(), cells[1].trim().to_owned()).is_none(), "{key} twice");
+        valid.insert(key, cells[2].trim().to_owned());
     }
 
     // The example file's keys, set or commented out, with their values.
@@ -452,4 +454,50 @@ fn configuration_md_documents_every_key_with_the_codes_default_as_the_example_se
     let undocumented: Vec<&String> = defaults.keys().filter(|k| !documented.contains_key(*k)).collect();
     assert!(undocumented.is_empty(), "keys the code has and configuration.md lacks: {undocumented:?}");
     println!("docs: {} configuration keys documented with the code's defaults", documented.len());
+
+    // Every integer setting (a duration, count or size) has bounds that the
+    // code enforces, and the Valid values cell states them.
+    let with_port = {
+        let mut c = config.clone();
+        if let Some(email) = c.alerts.email.as_mut() {
+            email.port = Some(587);
+        }
+        c
+    };
+    let port_key = "alerts.email.port".to_owned();
+    let bounded = with_port.bounded_settings();
+    let bounded_keys: BTreeSet<&str> = bounded.iter().map(|b| b.key).collect();
+    let mut integers: Vec<&String> = defaults
+        .iter()
+        .filter(|(_, v)| match v {
+            toml::Value::Integer(_) => true,
+            toml::Value::Array(items) => items.iter().any(toml::Value::is_integer),
+            _ => false,
+        })
+        .map(|(k, _)| k)
+        .collect();
+    integers.push(&port_key);
+    for key in integers {
+        assert!(bounded_keys.contains(key.as_str()), "{key} is an integer setting without bounds");
+    }
+    for b in &bounded {
+        let cell = &valid[b.key];
+        let kind = if b.integer { "integer" } else { "number" };
+        assert!(cell.contains(kind), "{}: the Valid values cell does not say {kind}: {cell}", b.key);
+        let range = b.range_text();
+        let stated = cell.match_indices(&range).any(|(at, _)| {
+            let before = cell[..at].chars().next_back();
+            let after = cell[at + range.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+                && !after.is_some_and(|c| c.is_ascii_digit() || c == '.')
+        });
+        assert!(
+            stated,
+            "{}: the Valid values cell does not give the code's range {}: {cell}",
+            b.key,
+            b.range_text()
+        );
+        assert!(b.ok, "{}: the default {} is outside its own bounds", b.key, b.value);
+    }
+    println!("docs: {} bounded settings documented with the code's ranges", bounded_keys.len());
 }

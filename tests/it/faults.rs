@@ -33,6 +33,8 @@ pub enum Fault {
     WindowUsedUp(String, i64),
     /// This status with a short JSON body.
     Status(u16),
+    /// This status with this body (an error answer that says something).
+    Answer(u16, String),
     /// 429 with `Retry-After: seconds`.
     TooMany(u64),
     /// The connection is reset without an answer.
@@ -49,6 +51,10 @@ pub enum Fault {
     Empty,
     /// The other answer, after a delay.
     Delayed(Duration, Box<Fault>),
+    /// This status with a body of `bytes` spaces, streamed, with its
+    /// `Content-Length` when `announced`, else delimited by the close; the
+    /// bytes the client took are counted ([`FaultServer::streamed`]).
+    Huge { status: u16, bytes: u64, announced: bool },
 }
 
 impl Fault {
@@ -57,6 +63,7 @@ impl Fault {
             Fault::Ok(_) => "ok",
             Fault::WindowUsedUp(..) => "window used up",
             Fault::Status(_) => "status",
+            Fault::Answer(..) => "answer",
             Fault::TooMany(_) => "429",
             Fault::Reset => "reset",
             Fault::Slow(_) => "slow",
@@ -65,6 +72,7 @@ impl Fault {
             Fault::Html => "HTML page",
             Fault::Empty => "empty body",
             Fault::Delayed(_, inner) => inner.name(),
+            Fault::Huge { .. } => "huge body",
         }
     }
 }
@@ -79,6 +87,7 @@ type RequestLog = Arc<Mutex<Vec<(tokio::time::Instant, String, &'static str)>>>;
 pub struct FaultServer {
     pub uri: String,
     log: RequestLog,
+    streamed: Arc<Mutex<Vec<(String, u64)>>>,
 }
 
 impl FaultServer {
@@ -86,13 +95,15 @@ impl FaultServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let uri = format!("http://{}", listener.local_addr().unwrap());
         let log: RequestLog = Arc::default();
+        let streamed: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
         let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let script: Arc<Script> = Arc::new(script);
-        let (log2, counts2) = (log.clone(), counts.clone());
+        let (log2, counts2, streamed2) = (log.clone(), counts.clone(), streamed.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut socket, _)) = listener.accept().await else { return };
-                let (log, counts, script) = (log2.clone(), counts2.clone(), script.clone());
+                let (log, counts, script, streamed) =
+                    (log2.clone(), counts2.clone(), script.clone(), streamed2.clone());
                 tokio::spawn(async move {
                     let mut head = Vec::new();
                     let mut buf = [0u8; 4096];
@@ -115,7 +126,28 @@ impl FaultServer {
                         tokio::time::sleep(d).await;
                         fault = *inner;
                     }
-                    log.lock().unwrap().push((tokio::time::Instant::now(), target, fault.name()));
+                    log.lock().unwrap().push((tokio::time::Instant::now(), target.clone(), fault.name()));
+                    if let Fault::Huge { status, bytes, announced } = fault {
+                        let length =
+                            if announced { format!("Content-Length: {bytes}\r\n") } else { String::new() };
+                        let head = format!(
+                            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{length}Connection: close\r\n\r\n"
+                        );
+                        let _ = socket.write_all(head.as_bytes()).await;
+                        // Spaces, 64 KiB at a time, until all are sent or the client hangs up.
+                        let chunk = vec![b' '; 64 * 1024];
+                        let mut sent = 0u64;
+                        while sent < bytes {
+                            let n = chunk.len().min(usize::try_from(bytes - sent).unwrap_or(usize::MAX));
+                            if socket.write_all(&chunk[..n]).await.is_err() {
+                                break;
+                            }
+                            sent += n as u64;
+                        }
+                        let _ = socket.shutdown().await;
+                        streamed.lock().unwrap().push((target, sent));
+                        return;
+                    }
                     let (status, body, extra): (u16, String, String) = match fault {
                         Fault::Ok(body) => (200, body, String::new()),
                         Fault::WindowUsedUp(body, expiry) => (
@@ -126,6 +158,7 @@ impl FaultServer {
                             ),
                         ),
                         Fault::Status(code) => (code, r#"{"fault":"injected"}"#.into(), String::new()),
+                        Fault::Answer(code, body) => (code, body, String::new()),
                         Fault::TooMany(secs) => (429, "Too Many Requests".into(), format!("Retry-After: {secs}\r\n")),
                         Fault::Reset => {
                             // SO_LINGER 0 makes the close an RST, which is the fault wanted.
@@ -146,7 +179,7 @@ impl FaultServer {
                             String::new(),
                         ),
                         Fault::Empty => (200, String::new(), String::new()),
-                        Fault::Delayed(..) => unreachable!("unwrapped above"),
+                        Fault::Delayed(..) | Fault::Huge { .. } => unreachable!("answered above"),
                     };
                     let response = format!(
                         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
@@ -157,7 +190,23 @@ impl FaultServer {
                 });
             }
         });
-        Self { uri, log }
+        Self { uri, log, streamed }
+    }
+
+    /// For each huge body answered: the target and how many of its bytes
+    /// the client took before it hung up (all of them if it read them all).
+    pub fn streamed(&self) -> Vec<(String, u64)> {
+        self.streamed.lock().unwrap().clone()
+    }
+
+    /// [`FaultServer::streamed`] once `n` huge bodies have ended (the
+    /// server notices a hang-up only at its next write), waiting at most 30 s.
+    pub async fn streamed_when(&self, n: usize) -> Vec<(String, u64)> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.streamed.lock().unwrap().len() < n && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.streamed()
     }
 
     /// The requests received: (when, target, the fault answered).
@@ -362,6 +411,11 @@ async fn a_scan_completes_under_faults_and_says_what_failed_for_each_ticker() {
         (Fault::WrongTypes(r#"{"expirations":{"date":[20260618]}}"#.into()), false, "tradier"),
         (Fault::Empty, false, "tradier"),
         (Fault::Status(404), false, "HTTP 404"),
+        (
+            Fault::Huge { status: 200, bytes: HUGE, announced: false },
+            false,
+            "is larger than 256 KiB (tradier.max_body_kib.expirations)",
+        ),
     ];
     let by_symbol: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let (map, script_kinds) = (by_symbol.clone(), kinds.clone());
@@ -417,6 +471,10 @@ async fn a_scan_completes_under_faults_and_says_what_failed_for_each_ticker() {
     assert!(tightest >= Duration::from_millis(950), "21 requests within {tightest:?}: over 1200/min");
     let stored = ctx.store.run(|db| db.latest_scan()).await.unwrap().unwrap();
     assert_eq!(stored, report);
+    let huge = requests.iter().filter(|r| r.2 == "huge body").count();
+    for (target, sent) in tradier.streamed_when(huge).await {
+        assert!(sent < HUGE / 4, "{target}: {sent} bytes of the oversize answer were taken");
+    }
     println!(
         "scan under faults: {} tickers, {} requests ({} quote requests), every candidate stored with its fault's reason",
         report.candidates.len(),
@@ -544,4 +602,92 @@ async fn the_healthy_ticker_is_ranked_as_without_faults_while_the_others_fail() 
         let reason = c.reason.as_deref().unwrap_or("");
         assert!(reason.contains("connection reset by peer"), "{}: {reason}", c.ticker);
     }
+}
+
+/// 100 MiB: the size of the body that took the process to 627 MB before
+/// bodies were read within a limit.
+const HUGE: u64 = 100 * 1024 * 1024;
+
+/// An answer beyond its endpoint's limit, announced or not, is a clear error
+/// for that request only, and is never read whole: the fake counts what the
+/// client took of its 100 MiB. An error answer is read for its excerpt only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversize_answer_is_a_clear_error_for_its_ticker_only_and_is_never_read_whole() {
+    let body = chain_body();
+    let server = FaultServer::start(move |target, _| {
+        if target.contains("symbol=BIGA") {
+            Fault::Huge { status: 200, bytes: HUGE, announced: true }
+        } else if target.contains("symbol=BIGS") {
+            Fault::Huge { status: 200, bytes: HUGE, announced: false }
+        } else if target.contains("symbol=FAIL") {
+            Fault::Huge { status: 503, bytes: HUGE, announced: false }
+        } else {
+            Fault::Ok(body.clone())
+        }
+    })
+    .await;
+    let mut c = config(&server.uri);
+    c.tradier.max_body_kib.chains = 256;
+    c.tradier.breaker.failures = 0;
+    let now = at("2024-06-28T19:00:00Z");
+    let client = client(&c, Arc::new(FixedClock::new(now)));
+    let [p, a, b, f] = ["PLTR", "BIGA", "BIGS", "FAIL"].map(|s| Ticker::new(s).unwrap());
+    let (pltr, announced, streamed, failing) = tokio::join!(
+        client.chain(&p, june(), now),
+        client.chain(&a, june(), now),
+        client.chain(&b, june(), now),
+        client.chain(&f, june(), now),
+    );
+    assert_eq!(pltr.unwrap().contracts.len(), 22, "the healthy ticker gets its recorded chain");
+    for (name, result) in [("announced", announced), ("streamed", streamed)] {
+        let e = result.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ProviderError::TooLarge { limit_kib: 256, setting: "tradier.max_body_kib.chains", .. }
+            ),
+            "{name}: {e:?}"
+        );
+        let said = e.to_string();
+        assert!(said.contains("is larger than 256 KiB (tradier.max_body_kib.chains)"), "{name}: {said}");
+        assert!(!e.is_transient(), "{name}: an oversize answer is not retried");
+    }
+    let e = failing.unwrap_err();
+    assert!(matches!(e, ProviderError::Status { status: 503, .. }), "{e:?}");
+    let streamed = server.streamed_when(2 + c.tradier.retry.max_attempts as usize).await;
+    assert_eq!(streamed.len(), 2 + c.tradier.retry.max_attempts as usize, "{streamed:?}");
+    for (target, sent) in &streamed {
+        // What the kernel's socket buffers held is counted too: far below the body.
+        assert!(*sent < HUGE / 4, "{target}: the client took {sent} of {HUGE} bytes");
+    }
+    println!(
+        "oversize answers: {} refused, bytes taken of each 100 MiB body: {:?}",
+        streamed.len(),
+        streamed.iter().map(|(_, n)| n).collect::<Vec<_>>()
+    );
+}
+
+/// The same for an alert channel: a webhook that answers 500 with 100 MiB
+/// is a transient failure with an excerpt, read within 64 KiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_channels_oversize_error_answer_is_read_within_its_limit() {
+    let server = FaultServer::start(|_, _| Fault::Huge { status: 500, bytes: HUGE, announced: false }).await;
+    let alerts = ivcd::config::AlertsConfig {
+        webhook: Some(ivcd::config::WebhookConfig {
+            url: format!("{}/hook", server.uri),
+            secret: Secret::default(),
+        }),
+        ..ivcd::config::AlertsConfig::default()
+    };
+    let channels = ivcd::alert::channels::Channel::all(&alerts).unwrap();
+    let now = at("2024-06-28T19:00:00Z");
+    let message = ivcd::alert::render::test_message("test-host", now);
+    let e = channels[0].send(&message, "test/key", now).await.unwrap_err();
+    assert!(
+        matches!(&e, ivcd::alert::channels::SendError::Transient { message, .. } if message.contains("HTTP 500")),
+        "{e:?}"
+    );
+    let streamed = server.streamed_when(1).await;
+    assert_eq!(streamed.len(), 1);
+    assert!(streamed[0].1 < HUGE / 4, "the channel took {} of {HUGE} bytes", streamed[0].1);
 }

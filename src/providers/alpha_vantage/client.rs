@@ -15,8 +15,9 @@ use reqwest::header::HeaderMap;
 
 use super::wire::{self, AvNotice};
 use crate::clock::Clock;
-use crate::config::AlphaVantageConfig;
+use crate::config::{AlphaVantageBodyLimits, AlphaVantageConfig};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
+use crate::providers::BodyLimit;
 use crate::providers::http::HttpClient;
 use crate::providers::resilience::Resilience;
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, ProviderError};
@@ -28,6 +29,7 @@ const PROVIDER: &str = "alpha_vantage";
 pub struct AlphaVantageClient {
     http: HttpClient,
     api_key: String,
+    limits: AlphaVantageBodyLimits,
 }
 
 impl AlphaVantageClient {
@@ -46,7 +48,7 @@ impl AlphaVantageClient {
             clock,
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
         )?;
-        Ok(Self { http, api_key })
+        Ok(Self { http, api_key, limits: config.max_body_kib.clone() })
     }
 
     /// Requests sent so far.
@@ -60,16 +62,21 @@ impl AlphaVantageClient {
     }
 
     /// GETs `/query` with `params` plus the key, and turns a notice body into an error.
-    async fn query(&self, params: &[(&str, &str)], shown: &str) -> Result<String, ProviderError> {
+    async fn query(
+        &self,
+        params: &[(&str, &str)],
+        shown: &str,
+        limit: BodyLimit,
+    ) -> Result<String, ProviderError> {
         let mut query: Vec<(&str, &str)> = params.to_vec();
         query.push(("apikey", &self.api_key));
         self.http
-            .get_checked("/query", &query, shown, |body| match wire::classify_json_notice(body) {
+            .get_checked("/query", &query, shown, limit, |body| match wire::classify_json_notice(body) {
                 None => Ok(()),
                 Some(AvNotice::Throttled(message)) => Err(ProviderError::RateLimited {
                     provider: PROVIDER,
                     request: shown.to_owned(),
-                    message,
+                    message: message.into(),
                     retry_after: None,
                 }),
                 Some(notice @ (AvNotice::Information(_) | AvNotice::Error(_))) => {
@@ -77,7 +84,7 @@ impl AlphaVantageClient {
                         provider: PROVIDER,
                         request: shown.to_owned(),
                         status: 200,
-                        body: notice.to_string(),
+                        body: notice.to_string().into(),
                     })
                 }
             })
@@ -104,6 +111,10 @@ impl AlphaVantageClient {
                     ("datatype", "csv"),
                 ],
                 &shown,
+                BodyLimit {
+                    setting: "alpha_vantage.max_body_kib.historical_options",
+                    kib: self.limits.historical_options,
+                },
             )
             .await?;
         Ok(wire::parse_historical_options_csv(&body, &shown, ticker)?)
@@ -131,7 +142,12 @@ impl EarningsCalendar for AlphaVantageClient {
         to: NaiveDate,
     ) -> Result<Vec<EarningsEvent>, ProviderError> {
         let shown = "alpha_vantage EARNINGS_CALENDAR 3month";
-        let body = self.query(&[("function", "EARNINGS_CALENDAR"), ("horizon", "3month")], shown).await?;
+        let limit = BodyLimit {
+            setting: "alpha_vantage.max_body_kib.earnings_calendar",
+            kib: self.limits.earnings_calendar,
+        };
+        let body =
+            self.query(&[("function", "EARNINGS_CALENDAR"), ("horizon", "3month")], shown, limit).await?;
         let rows = wire::parse_earnings_calendar_csv(&body, shown)?;
         if !rows.skipped.is_empty() {
             tracing::warn!(skipped = rows.skipped.len(), first = ?rows.skipped.first(), "calendar rows left out");
@@ -144,7 +160,9 @@ impl EarningsCalendar for AlphaVantageClient {
 impl EarningsHistory for AlphaVantageClient {
     async fn past_earnings(&self, ticker: &Ticker) -> Result<Vec<EarningsEvent>, ProviderError> {
         let shown = format!("alpha_vantage EARNINGS {ticker}");
-        let body = self.query(&[("function", "EARNINGS"), ("symbol", ticker.as_str())], &shown).await?;
+        let limit = BodyLimit { setting: "alpha_vantage.max_body_kib.earnings", kib: self.limits.earnings };
+        let body =
+            self.query(&[("function", "EARNINGS"), ("symbol", ticker.as_str())], &shown, limit).await?;
         let events = wire::parse_earnings_json(&body, &shown)?;
         // EARNINGS answers for the symbol asked; keep only that ticker's rows.
         Ok(events.into_iter().filter(|e| &e.ticker == ticker).collect())
@@ -169,6 +187,10 @@ impl DailyBars for AlphaVantageClient {
                     ("datatype", "csv"),
                 ],
                 &shown,
+                BodyLimit {
+                    setting: "alpha_vantage.max_body_kib.time_series_daily",
+                    kib: self.limits.time_series_daily,
+                },
             )
             .await?;
         let bars = wire::parse_daily_csv(&body, &shown)?;

@@ -13,7 +13,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 
 use super::wire::{self, MarketClock, MarketDay};
 use crate::clock::Clock;
-use crate::config::TradierConfig;
+use crate::config::{TradierBodyLimits, TradierConfig, TradierEndpoint};
 use crate::domain::{ChainSnapshot, DailyBar, Ticker, UnderlyingQuote};
 use crate::providers::http::HttpClient;
 use crate::providers::resilience::Resilience;
@@ -27,6 +27,7 @@ pub const QUOTE_BATCH: usize = 100;
 pub struct TradierClient {
     http: HttpClient,
     clock: Arc<dyn Clock>,
+    limits: TradierBodyLimits,
 }
 
 impl TradierClient {
@@ -51,7 +52,7 @@ impl TradierClient {
             clock.clone(),
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
         )?;
-        Ok(Self { http, clock })
+        Ok(Self { http, clock, limits: config.max_body_kib.clone() })
     }
 
     /// Requests sent so far.
@@ -71,7 +72,15 @@ impl TradierClient {
     pub async fn market_calendar(&self, year: i32, month: u32) -> Result<Vec<MarketDay>, ProviderError> {
         let shown = format!("tradier /v1/markets/calendar {year}-{month:02}");
         let (y, m) = (year.to_string(), format!("{month:02}"));
-        let body = self.http.get_text("/v1/markets/calendar", &[("year", &y), ("month", &m)], &shown).await?;
+        let body = self
+            .http
+            .get_text(
+                "/v1/markets/calendar",
+                &[("year", &y), ("month", &m)],
+                &shown,
+                self.limits.of(TradierEndpoint::Calendar),
+            )
+            .await?;
         Ok(wire::parse_market_calendar(&body, &shown)?)
     }
 
@@ -81,7 +90,10 @@ impl TradierClient {
     /// [`ProviderError`] for transport, status or parse failures.
     pub async fn market_clock(&self) -> Result<MarketClock, ProviderError> {
         let shown = "tradier /v1/markets/clock";
-        let body = self.http.get_text("/v1/markets/clock", &[], shown).await?;
+        let body = self
+            .http
+            .get_text("/v1/markets/clock", &[], shown, self.limits.of(TradierEndpoint::Clock))
+            .await?;
         Ok(wire::parse_clock(&body, shown)?)
     }
 }
@@ -95,7 +107,12 @@ impl Quotes for TradierClient {
             let shown = format!("tradier /v1/markets/quotes ({} symbols)", batch.len());
             let body = self
                 .http
-                .get_text("/v1/markets/quotes", &[("symbols", &symbols), ("greeks", "false")], &shown)
+                .get_text(
+                    "/v1/markets/quotes",
+                    &[("symbols", &symbols), ("greeks", "false")],
+                    &shown,
+                    self.limits.of(TradierEndpoint::Quotes),
+                )
                 .await?;
             out.extend(wire::parse_quotes(&body, &shown)?);
         }
@@ -117,6 +134,7 @@ impl OptionChains for TradierClient {
                 "/v1/markets/options/expirations",
                 &[("symbol", ticker.as_str()), ("includeAllRoots", "true")],
                 &shown,
+                self.limits.of(TradierEndpoint::Expirations),
             )
             .await?;
         Ok(wire::parse_expirations(&body, &shown)?)
@@ -136,6 +154,7 @@ impl OptionChains for TradierClient {
                 "/v1/markets/options/chains",
                 &[("symbol", ticker.as_str()), ("expiration", &exp), ("greeks", "true")],
                 &shown,
+                self.limits.of(TradierEndpoint::Chains),
             )
             .await?;
         // Tradier's quotes are live: the snapshot is as of the moment it arrived.
@@ -159,6 +178,7 @@ impl DailyBars for TradierClient {
                 "/v1/markets/history",
                 &[("symbol", ticker.as_str()), ("interval", "daily"), ("start", &start), ("end", &end)],
                 &shown,
+                self.limits.of(TradierEndpoint::History),
             )
             .await?;
         Ok(wire::parse_history(&body, &shown)?)
