@@ -196,7 +196,14 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let daemon = matches!(cli.command, Command::Run { .. });
+    let outcome = runtime.block_on(run(cli));
+    if daemon {
+        // The daemon's stop is budgeted from the signal: what still runs on
+        // the runtime's blocking threads is abandoned, as a kill would.
+        runtime.shutdown_timeout(crate::daemon::RUNTIME_EXIT);
+    }
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             if let Some(config) = e.downcast_ref::<ConfigError>() {
