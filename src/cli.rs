@@ -1,7 +1,9 @@
 //! The command line: clap definitions and dispatch. `main.rs` only calls [`main`].
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage error (clap), 78 configuration
-//! error (sysexits `EX_CONFIG`, which the systemd unit does not restart on).
+//! Exit codes: 0 success, 1 failure, 2 usage error (clap), 75 the database
+//! is in use by another ivcd process (sysexits `EX_TEMPFAIL`), 78
+//! configuration error (sysexits `EX_CONFIG`, which the systemd unit does
+//! not restart on).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -215,6 +217,11 @@ pub fn main() -> ExitCode {
             if e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::store::StoreError::TooNew { .. }))) {
                 eprintln!("ivcd: {e:#}");
                 return ExitCode::from(EXIT_CONFIG);
+            }
+            // Another ivcd process writes this database: try again later.
+            if e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::store::StoreError::Locked { .. }))) {
+                eprintln!("ivcd: {e:#}");
+                return ExitCode::from(crate::store::EXIT_LOCKED);
             }
             eprintln!("ivcd: {e:#}");
             ExitCode::FAILURE
@@ -435,6 +442,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let scenario = replay::Scenario::load(&scenario_file)?;
             let data_dir = data_dir.unwrap_or_else(|| config.data_dir.clone());
             let db = db.unwrap_or_else(|| PathBuf::from(format!("replay-{}.db", scenario.name)));
+            // The replay replaces its database: never one another ivcd process uses.
+            let _lock = crate::store::DatabaseLock::acquire(&db, "ivcd replay")?;
             remove_database(&db)?;
             let outcome = replay::run(&scenario, &data_dir, &db, &config, notify).await?;
             let delivered = if notify {
@@ -500,7 +509,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Review { as_of, json, notify } => {
-            let by_hand = ByHand { as_of, json, notify };
+            let by_hand = ByHand { command: "ivcd review", as_of, json, notify };
             by_hand
                 .run(&config, clock, async |ctx, at| jobs::run_review(ctx, at).await, render::review_table)
                 .await?;
@@ -526,6 +535,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::RefreshCalendar { as_of } => {
+            let _lock = writer_lock(&config, "ivcd refresh-calendar")?;
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
             let c = jobs::run_refresh(&ctx, at).await?;
@@ -535,6 +545,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Backfill { tickers, as_of } => {
+            let _lock = writer_lock(&config, "ivcd backfill")?;
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
             let bar = progress_bar();
@@ -555,6 +566,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Backtest { tickers, since, as_of, json } => {
+            let _lock = writer_lock(&config, "ivcd backtest")?;
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of_or_now(as_of.as_deref(), clock.as_ref())?;
             let c = jobs::run_backfill(&ctx, at, tickers.clone(), &|_, _, _| {}).await?;
@@ -569,7 +581,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Scan { as_of, json, notify } => {
-            let by_hand = ByHand { as_of, json, notify };
+            let by_hand = ByHand { command: "ivcd scan", as_of, json, notify };
             by_hand
                 .run(&config, clock, async |ctx, at| jobs::run_scan(ctx, at).await, render::scan_table)
                 .await?;
@@ -580,6 +592,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// A job that reports (scan, review) run by hand: `--as-of`, `--json`, `--notify`.
 struct ByHand {
+    /// `ivcd scan` or `ivcd review`: the holder named in the database's lock.
+    command: &'static str,
     as_of: Option<String>,
     json: bool,
     notify: bool,
@@ -596,6 +610,7 @@ impl ByHand {
         job: impl AsyncFnOnce(&JobContext, DateTime<Utc>) -> Result<T, jobs::JobError>,
         text: fn(&T) -> String,
     ) -> Result<()> {
+        let _lock = writer_lock(config, self.command)?;
         let mut ctx = live_context(config, clock.clone())?;
         ctx.queue_alerts = self.notify;
         let at = as_of_or_now(self.as_of.as_deref(), clock.as_ref())?;
@@ -612,6 +627,16 @@ impl ByHand {
         }
         Ok(())
     }
+}
+
+/// The database's writer lock for a command that writes, held until it
+/// returns (see [`crate::store::DatabaseLock`]).
+///
+/// # Errors
+/// [`crate::store::StoreError::Locked`] (exit 75) when the daemon or
+/// another command holds it.
+fn writer_lock(config: &Config, command: &str) -> Result<crate::store::DatabaseLock> {
+    Ok(crate::store::DatabaseLock::acquire(&config.database, command)?)
 }
 
 /// One delivery pass over the outbox (what is due now, every channel at

@@ -36,7 +36,7 @@ use crate::config::Config;
 use crate::jobs::{self, JobContext};
 use crate::providers::tradier::client::TradierClient;
 use crate::status::{self, DaemonInfo, Live, Reload, SkippedSlot, StoreTrouble};
-use crate::store::Store;
+use crate::store::{DatabaseLock, Store};
 use crate::timetable::{Job, Slot, Timetable};
 
 pub mod alarms;
@@ -510,7 +510,16 @@ impl Daemon {
     /// SIGHUP: load the file again; apply it whole, or keep the old configuration.
     async fn reload(&mut self) {
         let now = self.options.clock.now();
+        let locked = self.options.config.database.clone();
         let result = (self.options.reload)().map_err(|e| e.to_string()).and_then(|config| {
+            // The lock is the started database's: another takes a restart.
+            if config.database != locked {
+                return Err(format!(
+                    "database changed from {} to {}: the database takes effect at the next restart",
+                    locked.display(),
+                    config.database.display()
+                ));
+            }
             (self.options.compose)(&config, self.options.clock.clone()).map_err(|e| format!("{e:#}"))
         });
         match result {
@@ -586,6 +595,10 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
         database = %options.config.database.display(),
         "starting"
     );
+    // One daemon per database, and no daemon beside a command that writes:
+    // the lock comes before any row is read or written, and is held until
+    // the process ends. A second daemon stops here, having changed nothing.
+    let _database_lock = DatabaseLock::acquire(&options.config.database, "ivcd run")?;
     let composed = (options.compose)(&options.config, clock.clone())?;
     let mut context = composed.context;
     let cancel = CancellationToken::new();

@@ -406,3 +406,99 @@ async fn a_daemon_stopped_while_it_reads_the_exchange_calendar_exits_within_half
         assert_eq!(query(&db, "SELECT count(*) FROM job_runs WHERE outcome = 'running'"), [["0"]]);
     }
 }
+
+/// Kills the process `.0` when the test fails, so that no daemon outlives it.
+struct KillOnPanic(u32);
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = Command::new("kill").args(["-KILL", &self.0.to_string()]).status();
+        }
+    }
+}
+
+/// Runs `ivcd --config config args` to its end, failing after `limit`
+/// (a second daemon that is not refused would run forever).
+fn ivcd_output(config: &Path, args: &[&str], limit: Duration) -> std::process::Output {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("ivcd"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("IVCD_") || key == "NOTIFY_SOCKET" {
+            cmd.env_remove(key);
+        }
+    }
+    let child = cmd
+        .env("RUST_LOG", "info")
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ivcd");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("ivcd {args:?} still ran after {limit:?}");
+        }
+    }
+}
+
+/// One daemon per database: a second `ivcd run` (with its own status
+/// socket, or with the first one's) and a scan by hand are refused with
+/// exit code 75 naming the running daemon, and change nothing: the first
+/// daemon's scan stays `running`, no row is added, no socket is bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_daemon_or_a_writing_command_is_refused_while_the_daemon_runs() {
+    // A slow Tradier: the first daemon's caught-up scan runs for seconds.
+    let fakes = Fakes::start(Duration::from_millis(700)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = fakes.write_config(dir.path(), "");
+    // The same database with another status socket.
+    let other_socket = dir.path().join("other.sock");
+    let second = dir.path().join("second.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace(&format!("{:?}", dir.path().join("status.sock")), &format!("{other_socket:?}"));
+    std::fs::write(&second, text).unwrap();
+
+    let daemon = Daemon::start(&config);
+    let pid = daemon.child.id();
+    let _guard = KillOnPanic(pid);
+    daemon.wait_for(&["scan started"]);
+    let rows = || query(&db, "SELECT id, job, slot, outcome, coalesce(error, '') FROM job_runs ORDER BY id");
+    let before = rows();
+    assert!(before.iter().any(|r| r[1] == "scan" && r[3] == "running"), "{before:?}");
+
+    for (what, file, args) in [
+        ("a second daemon with its own socket", &second, &["run", "--simulate-from", START][..]),
+        ("a second daemon with the same socket", &config, &["run", "--simulate-from", START][..]),
+        ("a scan by hand", &config, &["scan", "--as-of", "2026-05-18T15:00"][..]),
+        ("a refresh by hand", &config, &["refresh-calendar", "--as-of", "2026-05-18T06:00"][..]),
+    ] {
+        let out = ivcd_output(file, args, Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(75), "{what}: {:?}\n{stderr}", out.status);
+        assert!(
+            stderr.contains(&format!("is in use by pid {pid}: ivcd run"))
+                && stderr.contains("changed nothing"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(rows(), before, "{what} changed job_runs");
+        assert!(!other_socket.exists(), "{what} bound a socket");
+    }
+    assert_eq!(query(&db, "SELECT count(*) FROM scans"), [["0"]]);
+
+    // The first daemon carries on, and its stop frees the database.
+    daemon.wait_for(&["scan stored"]);
+    daemon.terminate();
+    assert!(daemon.exit_within(Duration::from_secs(25)).success());
+    let out =
+        ivcd_output(&config, &["refresh-calendar", "--as-of", "2026-05-18T06:00"], Duration::from_secs(60));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
