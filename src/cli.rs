@@ -686,9 +686,11 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             let host = hostname();
             let now = clock.now();
             let message = crate::alert::render::test_message(&host, now);
+            let installation = installation_id(config).await;
             let mut failed = false;
             for c in channels.iter().filter(|c| channel.as_deref().is_none_or(|o| o == c.name())) {
-                let key = format!("test/{}/{}", crate::store::instant_text(now), c.name());
+                // Unique per installation and per message, even for two tests in one second.
+                let key = format!("{installation}/test/{}/{}", uuid::Uuid::new_v4().simple(), c.name());
                 match c.send(&message, &key, now).await {
                     Ok(()) => println!("{}: sent", c.name()),
                     Err(e) => {
@@ -739,6 +741,17 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The installation id of the configured database (read-only), for the
+/// test message's idempotency key; a random one when there is no database
+/// yet (or it predates schema version 9).
+async fn installation_id(config: &Config) -> String {
+    let stored = match config.database.exists().then(|| Store::open_read_only(&config.database)) {
+        Some(Ok(store)) => store.run(|db| db.installation_id()).await.ok(),
+        _ => None,
+    };
+    stored.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// This machine's name, for the test message.

@@ -55,7 +55,10 @@ pub struct Delivery {
     pub scan_id: Option<i64>,
     /// `email`, `slack`, `webhook` or `discord`.
     pub channel: String,
-    /// `<report_key>/<alert id>/<channel>`: unique, sent with the message.
+    /// `<installation id>/<report_key>/<alert id>/<channel>` (rows queued
+    /// before schema version 9 lack the installation id): unique across
+    /// databases and deliveries, the same for every attempt of a delivery;
+    /// sent with the message.
     pub idempotency_key: String,
     /// Where the delivery stands.
     pub state: DeliveryState,
@@ -139,6 +142,7 @@ impl Db<'_> {
             return Ok(None);
         }
         let report_key = format!("{kind}/{}", instant_text(slot));
+        let installation = self.installation_id()?;
         self.conn
             .execute(
                 "INSERT INTO alerts (kind, report_key, scan_id, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -151,11 +155,28 @@ impl Db<'_> {
                 .execute(
                     "INSERT INTO alert_deliveries (alert_id, channel, idempotency_key, state, next_attempt_at)
                      VALUES (?1, ?2, ?3, 'pending', ?4)",
-                    params![alert_id, channel, format!("{report_key}/{alert_id}/{channel}"), instant_text(now)],
+                    params![
+                        alert_id,
+                        channel,
+                        format!("{installation}/{report_key}/{alert_id}/{channel}"),
+                        instant_text(now)
+                    ],
                 )
                 .map_err(self.err(format!("queue the {kind} alert for {channel}")))?;
         }
         Ok(Some(alert_id))
+    }
+
+    /// This database's installation id (table `installation`): 32 random
+    /// hex digits drawn when the database was created, the first part of
+    /// every delivery's idempotency key.
+    ///
+    /// # Errors
+    /// SQLite errors (a database older than schema version 9 has none).
+    pub fn installation_id(&mut self) -> Result<String, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM installation WHERE singleton = 1", [], |r| r.get(0))
+            .map_err(self.err("read the installation id"))
     }
 
     /// Marks the pending deliveries of the alerts of scan `scan_id`

@@ -160,10 +160,25 @@ pub(crate) async fn requests_to(http: &MockServer, route: &str) -> Vec<wiremock:
     http.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == route).collect()
 }
 
-pub(crate) fn hmac_hex(body: &[u8]) -> String {
+/// Checks a webhook request's `X-Ivcd-Signature: t=<unix seconds>,v1=<hex>`
+/// as docs/alerts.md tells a receiver to, computed here independently: `v1`
+/// is the HMAC-SHA256 of `<t>.<body>` under the secret, and `t` is the real
+/// time of sending (within a minute of this test's clock), even when the
+/// daemon's clock is a replay's. Returns `t`.
+pub(crate) fn assert_signed(request: &wiremock::Request) -> i64 {
+    let header = request.headers.get("x-ivcd-signature").expect("a signature").to_str().unwrap();
+    let (t, v1) = header
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+        .unwrap_or_else(|| panic!("not t=..,v1=..: {header}"));
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SIGNING_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(&request.body);
+    assert_eq!(v1, hex::encode(mac.finalize().into_bytes()), "{header}");
+    let t: i64 = t.parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((now - t).abs() <= 60, "t={t} is not the time of sending ({now})");
+    t
 }
 
 fn slack_schema() -> jsonschema::Validator {
@@ -235,7 +250,9 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
         .collect();
     assert_eq!(parts, [("text".into(), "plain".into()), ("text".into(), "html".into())]);
     assert_eq!(email.attachment_count(), 0);
-    let key = format!("scan/{}/1/email", ivcd::store::instant_text(scan.slot)).replace([':', '/'], ".");
+    let installation = store.run(|db| db.installation_id()).await.unwrap();
+    let key = format!("{installation}/scan/{}/1/email", ivcd::store::instant_text(scan.slot))
+        .replace([':', '/'], ".");
     assert_eq!(email.message_id(), Some(format!("{key}@example.com").as_str()));
     let text = email.body_text(0).unwrap().into_owned();
     let html = email.body_html(0).unwrap().into_owned();
@@ -282,8 +299,7 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
     let body: serde_json::Value = serde_json::from_slice(&hooks[0].body).unwrap();
     let stored = store.run(move |db| db.latest_scan()).await.unwrap().unwrap();
     assert_eq!(body, serde_json::to_value(&stored).unwrap());
-    let signature = hooks[0].headers.get("x-ivcd-signature").unwrap().to_str().unwrap();
-    assert_eq!(signature, format!("sha256={}", hmac_hex(&hooks[0].body)));
+    assert_signed(&hooks[0]);
     assert!(hooks[0].headers.get("idempotency-key").unwrap().to_str().unwrap().ends_with("/webhook"));
 
     // Slack: valid Block Kit, the setup's figures in its section.
@@ -621,4 +637,144 @@ async fn a_report_older_than_the_give_up_age_is_not_sent() {
     let AttemptOutcome::Failed { error } = &attempts[0].outcome else { panic!("{attempts:?}") };
     assert!(error.starts_with("not sent: the report is older than"), "{error}");
     assert!(requests_to(&http, "/hook").await.is_empty());
+}
+
+/// Two databases (two installations: here two replays of the same day)
+/// never send the same Idempotency-Key or Message-ID, and each delivery has
+/// its own; the installation id is drawn at random when a database is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_message_ids_are_unique_per_installation_and_delivery() {
+    let smtp = SmtpSink::start(0);
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut installations = Vec::new();
+    for name in ["first.db", "second.db"] {
+        let config = alerts(smtp.port, &http.uri(), Tier::Skip);
+        let (scans, store, config) =
+            replay_with_alerts("cvna-2023q2.toml", &dir.path().join(name), config).await;
+        let installation = store.run(|db| db.installation_id()).await.unwrap();
+        assert!(
+            installation.len() == 32 && installation.chars().all(|c| c.is_ascii_hexdigit()),
+            "{installation}"
+        );
+        installations.push(installation);
+        let outbox = Outbox::new(store, &config.alerts, clock_at(scans[0].as_of)).unwrap();
+        let attempts = outbox.deliver_due_all().await.unwrap();
+        assert!(attempts.iter().all(|a| a.outcome == AttemptOutcome::Sent), "{attempts:?}");
+    }
+    assert_ne!(installations[0], installations[1]);
+
+    // The same report of the same slot, alert 1 in both databases: distinct keys.
+    let mut keys: Vec<String> = http
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 6, "slack, webhook and discord, twice: {keys:?}");
+    for (key, installation) in keys.iter().zip(installations.iter().flat_map(|i| [i, i, i])) {
+        assert!(key.starts_with(&format!("{installation}/scan/2023-07-18T19:00:00Z/1/")), "{key}");
+    }
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "every delivery has its own key: {keys:?}");
+    let ids: Vec<String> =
+        smtp.messages().iter().map(|(raw, _)| parse_email(raw).message_id().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "Message-IDs collide across databases");
+}
+
+/// `ivcd notify test` twice in a row: two keys, each starting with the
+/// database's installation id; `sent_at` is RFC 3339 in whole seconds.
+/// A refused SMTP delivery prints the server's answer once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_test_keys_are_unique_and_its_errors_and_times_are_said_once() {
+    let smtp = SmtpSink::start(1);
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::cvna_database(dir.path()).await;
+    let installation = Store::open(&db).unwrap().run(|db| db.installation_id()).await.unwrap();
+    let config = dir.path().join("notify.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = {db:?}\n[alerts.webhook]\nurl = \"{}/hook\"\nsecret = \"{SIGNING_SECRET}\"\n\
+             [alerts.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"ivcd@example.com\"\nto = [\"t@example.com\"]\n",
+            http.uri(),
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let first = crate::support::ivcd(&config).args(["notify", "test"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(first.status.code(), Some(1), "the SMTP server refused the first message: {stdout}");
+    let refused =
+        stdout.lines().find(|l| l.starts_with("email: FAILED")).unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(refused.matches("Mailbox busy").count(), 1, "the SMTP answer is said once: {refused}");
+    let second =
+        crate::support::ivcd(&config).args(["notify", "test", "--channel", "webhook"]).output().unwrap();
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stdout));
+
+    let hooks = requests_to(&http, "/hook").await;
+    assert_eq!(hooks.len(), 2);
+    let keys: Vec<&str> =
+        hooks.iter().map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap()).collect();
+    assert_ne!(keys[0], keys[1], "two tests, two keys");
+    for (key, hook) in keys.iter().zip(&hooks) {
+        assert!(key.starts_with(&format!("{installation}/test/")) && key.ends_with("/webhook"), "{key}");
+        let body: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
+        let sent_at = body["sent_at"].as_str().unwrap();
+        let parsed = DateTime::parse_from_rfc3339(sent_at).unwrap();
+        assert_eq!(parsed.timestamp_subsec_nanos(), 0, "{sent_at}");
+        assert!(sent_at.len() == 20 && sent_at.ends_with('Z'), "whole seconds, UTC: {sent_at}");
+        assert_signed(hook);
+    }
+}
+
+/// The check docs/alerts.md gives receivers (its Python `verify`, run as
+/// written) accepts the request the webhook received, and refuses the same
+/// request replayed six minutes later, or with its body changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_receiver_check_refuses_a_replayed_webhook() {
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = only(alerts(free_port(), &http.uri(), Tier::Skip), "webhook");
+    let (scans, store, config) =
+        replay_with_alerts("cvna-2023q2.toml", &dir.path().join("c.db"), config).await;
+    let outbox = Outbox::new(store, &config.alerts, clock_at(scans[0].as_of)).unwrap();
+    assert_eq!(outbox.deliver_due_all().await.unwrap()[0].outcome, AttemptOutcome::Sent);
+    let hook = &requests_to(&http, "/hook").await[0];
+    let t = assert_signed(hook);
+    let header = hook.headers.get("x-ivcd-signature").unwrap().to_str().unwrap();
+
+    let docs =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/alerts.md")).unwrap();
+    let start = docs.find("```python\n").expect("docs/alerts.md has the receiver's check in Python") + 10;
+    let verify = &docs[start..start + docs[start..].find("```").unwrap()];
+    let body = dir.path().join("body");
+    let check = |body_bytes: &[u8], now: i64| -> bool {
+        std::fs::write(&body, body_bytes).unwrap();
+        let script = format!(
+            "{verify}\nimport sys\nok = verify(sys.argv[1].encode(), sys.argv[2], open(sys.argv[3], 'rb').read(), now=int(sys.argv[4]))\nprint('accepted' if ok else 'refused')\n"
+        );
+        let out = Command::new("python3")
+            .args(["-c", &script, SIGNING_SECRET, header])
+            .arg(&body)
+            .arg(now.to_string())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(
+            out.status.success() && (said == "accepted" || said == "refused"),
+            "{said} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        said == "accepted"
+    };
+    assert!(check(&hook.body, t + 1), "the request as received");
+    assert!(!check(&hook.body, t + 360), "the same request replayed six minutes later");
+    let mut changed = hook.body.clone();
+    changed.extend_from_slice(b" ");
+    assert!(!check(&changed, t + 1), "a changed body");
 }
