@@ -29,6 +29,11 @@ use crate::{render, replay};
 /// Exit code for configuration errors (sysexits EX_CONFIG).
 pub const EXIT_CONFIG: u8 = 78;
 
+/// Exit code of `scan`, `review` and `replay` with `--notify` when the job
+/// ran and was stored but an alert delivery failed for good (refused, or
+/// given up): the report did not reach that channel and will not.
+pub const EXIT_ALERT_FAILED: u8 = 4;
+
 /// ivcd, the IV crush daemon: ranks pre-earnings option setups by the implied
 /// move against the stock's historical earnings moves.
 #[derive(Debug, Parser)]
@@ -313,9 +318,11 @@ pub enum NotifyCommand {
         #[arg(long, default_value = "text", value_parser = ["text", "html", "slack", "discord", "webhook"])]
         format: String,
     },
-    /// List the outbox: deliveries not yet sent, and those finished in the last days.
+    /// List the outbox: deliveries not yet sent, and those finished in the days before its last
+    /// activity (a replay's database: the replay's day).
     Pending {
-        /// Also list deliveries finished within this many days (default 7).
+        /// Also list deliveries finished within this many days of the outbox's last activity
+        /// (default 7).
         #[arg(long, default_value_t = 7)]
         days: u32,
         /// Print JSON instead of a table.
@@ -459,15 +466,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 instants.sort_unstable();
                 instants.dedup();
                 let store = Store::open(&db)?;
-                let mut lines = Vec::new();
+                let mut pass = Delivered::default();
                 for at in instants {
                     let clock = Arc::new(crate::clock::FixedClock::new(at));
-                    lines.extend(deliver_now(&config, store.clone(), clock).await?);
+                    pass.extend(deliver_now(&config, store.clone(), clock).await?);
                     if config.alerts.channel_names().is_empty() {
                         break; // the one pass said so
                     }
                 }
-                Some(lines)
+                Some(pass)
             } else {
                 None
             };
@@ -492,9 +499,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     db.display()
                 );
             }
-            if let Some(lines) = delivered {
-                for line in lines {
+            if let Some(pass) = delivered {
+                for line in &pass.lines {
                     eprintln!("{line}");
+                }
+                if pass.failed > 0 {
+                    eprintln!(
+                        "ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})",
+                        pass.failed
+                    );
+                    return Ok(ExitCode::from(EXIT_ALERT_FAILED));
                 }
             }
         }
@@ -510,9 +524,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Review { as_of, json, notify } => {
             let by_hand = ByHand { command: "ivcd review", as_of, json, notify };
-            by_hand
+            return by_hand
                 .run(&config, clock, async |ctx, at| jobs::run_review(ctx, at).await, render::review_table)
-                .await?;
+                .await;
         }
         Command::Moves { ticker, json } => {
             let store = Store::open(&config.database)?;
@@ -582,9 +596,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Scan { as_of, json, notify } => {
             let by_hand = ByHand { command: "ivcd scan", as_of, json, notify };
-            by_hand
+            return by_hand
                 .run(&config, clock, async |ctx, at| jobs::run_scan(ctx, at).await, render::scan_table)
-                .await?;
+                .await;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -602,14 +616,15 @@ struct ByHand {
 impl ByHand {
     /// Runs `job` as of `--as-of` (or now), queueing its alert with
     /// `--notify`; prints its stored result as JSON or with `text`; with
-    /// `--notify` makes one delivery pass.
+    /// `--notify` makes one delivery pass, and exits [`EXIT_ALERT_FAILED`]
+    /// when a delivery failed for good.
     async fn run<T: serde::Serialize>(
         self,
         config: &Config,
         clock: Arc<dyn Clock>,
         job: impl AsyncFnOnce(&JobContext, DateTime<Utc>) -> Result<T, jobs::JobError>,
         text: fn(&T) -> String,
-    ) -> Result<()> {
+    ) -> Result<ExitCode> {
         let _lock = writer_lock(config, self.command)?;
         let mut ctx = live_context(config, clock.clone())?;
         ctx.queue_alerts = self.notify;
@@ -621,11 +636,33 @@ impl ByHand {
             print!("{}", text(&result));
         }
         if self.notify {
-            for line in deliver_now(config, ctx.store.clone(), clock).await? {
+            let pass = deliver_now(config, ctx.store.clone(), clock).await?;
+            for line in &pass.lines {
                 eprintln!("{line}");
             }
+            if pass.failed > 0 {
+                eprintln!(
+                    "ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})",
+                    pass.failed
+                );
+                return Ok(ExitCode::from(EXIT_ALERT_FAILED));
+            }
         }
-        Ok(())
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// What a delivery pass came to: a line per attempt, and how many failed for good.
+#[derive(Debug, Default)]
+struct Delivered {
+    lines: Vec<String>,
+    failed: usize,
+}
+
+impl Delivered {
+    fn extend(&mut self, other: Delivered) {
+        self.lines.extend(other.lines);
+        self.failed += other.failed;
     }
 }
 
@@ -641,15 +678,20 @@ fn writer_lock(config: &Config, command: &str) -> Result<crate::store::DatabaseL
 
 /// One delivery pass over the outbox (what is due now, every channel at
 /// once); one line per attempt. What is not delivered stays queued.
-async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Result<Vec<String>> {
+async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Result<Delivered> {
     let outbox = Outbox::new(store, &config.alerts, clock).map_err(anyhow::Error::msg)?;
     if outbox.channels().is_empty() {
-        return Ok(vec![
-            "alerts: no channel is configured ([alerts.email], [alerts.slack], ...); nothing to send".into(),
-        ]);
+        return Ok(Delivered {
+            lines: vec![
+                "alerts: no channel is configured ([alerts.email], [alerts.slack], ...); nothing to send"
+                    .into(),
+            ],
+            failed: 0,
+        });
     }
     let attempts = outbox.deliver_due_all().await?;
-    Ok(attempts
+    let failed = attempts.iter().filter(|a| matches!(a.outcome, AttemptOutcome::Failed { .. })).count();
+    let lines = attempts
         .iter()
         .map(|a| match &a.outcome {
             AttemptOutcome::Sent => format!("alert {}: sent ({})", a.channel, a.key),
@@ -661,7 +703,8 @@ async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Re
             AttemptOutcome::Failed { error } => format!("alert {}: FAILED: {error}", a.channel),
             AttemptOutcome::Superseded => format!("alert {}: superseded by a re-run of its scan", a.channel),
         })
-        .collect())
+        .collect();
+    Ok(Delivered { lines, failed })
 }
 
 /// `ivcd notify test|pending`.
@@ -731,7 +774,12 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
         }
         NotifyCommand::Pending { days, json } => {
             let store = Store::open_read_only(&config.database)?;
-            let since = clock.now() - chrono::Duration::days(i64::from(days));
+            // The window ends at the outbox's last activity, not at the wall
+            // clock: a replay's deliveries are stamped with its simulated day.
+            let last = store.run(|db| db.outbox_last_activity()).await?.unwrap_or_else(|| clock.now());
+            let since = chrono::Duration::try_days(i64::from(days))
+                .and_then(|window| last.checked_sub_signed(window))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
             let rows = store.run(move |db| db.outbox(since)).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -365,6 +365,27 @@ impl Db<'_> {
         self.deliveries_where("d.state = 'pending' AND a.created_at < ?1", &[&instant_text(created_before)])
     }
 
+    /// The latest instant the outbox recorded: an alert stored, an attempt
+    /// started or a delivery finished (UTC); `None` when it is empty. On a
+    /// replay's database these are the replay's simulated instants.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn outbox_last_activity(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT max(t) FROM (
+                     SELECT max(created_at) AS t FROM alerts
+                     UNION ALL SELECT max(last_attempt_at) FROM alert_deliveries
+                     UNION ALL SELECT max(finished_at) FROM alert_deliveries)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.err("find the outbox's last activity"))?;
+        at.map(|t| parse_instant(self, "alert_deliveries", "finished_at", &t)).transpose()
+    }
+
     /// The outbox for people: every delivery not yet sent, and those that
     /// finished (sent, failed, superseded) at or after `since`, newest alert first.
     ///

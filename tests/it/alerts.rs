@@ -778,3 +778,86 @@ async fn the_documented_receiver_check_refuses_a_replayed_webhook() {
     changed.extend_from_slice(b" ");
     assert!(!check(&changed, t + 1), "a changed body");
 }
+
+/// `ivcd replay --notify`, then `ivcd notify pending`: the replay's
+/// deliveries are listed (their times are the replay's, years back), with
+/// the fields docs/json.md documents. A replay whose every delivery is
+/// refused for good exits 4, not 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_pending_lists_a_replays_outbox_and_a_failed_delivery_is_a_failed_exit() {
+    let http = MockServer::start().await;
+    Mock::given(path("/hook")).respond_with(ResponseTemplate::new(200)).mount(&http).await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+        .mount(&http)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cvna.db");
+    let replay = |route: &str| {
+        let config = dir.path().join(format!("{}.toml", route.trim_start_matches('/')));
+        std::fs::write(
+            &config,
+            format!("database = {db:?}\n[alerts.webhook]\nurl = \"{}{route}\"\n", http.uri()),
+        )
+        .unwrap();
+        let mut cmd = crate::support::ivcd(&config);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["replay", "tests/scenarios/cvna-2023q2.toml", "--notify", "--data-dir"])
+            .arg(data_dir())
+            .arg("--db")
+            .arg(&db);
+        (config, cmd)
+    };
+
+    let (config, mut cmd) = replay("/hook");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pending = crate::support::ivcd(&config).args(["notify", "pending", "--json"]).output().unwrap();
+    assert!(pending.status.success(), "{}", String::from_utf8_lossy(&pending.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&pending.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    let reports: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r["report_key"].as_str().unwrap(), r["state"].as_str().unwrap())).collect();
+    // Newest alert first.
+    assert_eq!(reports, [("review/2023-07-19T13:31:00Z", "sent"), ("scan/2023-07-18T19:00:00Z", "sent")]);
+    let documented = [
+        "alert_id",
+        "kind",
+        "report_key",
+        "scan_id",
+        "channel",
+        "idempotency_key",
+        "state",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_error",
+        "delivered_at",
+    ];
+    let mut fields: Vec<&str> = rows[0].as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    let mut expected = documented.to_vec();
+    expected.sort_unstable();
+    assert_eq!(fields, expected, "the fields docs/json.md lists");
+    let json_md =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/json.md")).unwrap();
+    let section = &json_md[json_md.find("## `ivcd notify pending --json`").expect("documented in json.md")..];
+    for field in documented {
+        assert!(section.contains(&format!("| `{field}` |")), "json.md does not document {field}");
+    }
+    let text = crate::support::ivcd(&config).args(["notify", "pending"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("scan/2023-07-18T19:00:00Z") && text.contains("sent"), "{text}");
+
+    // Every delivery refused for good (HTTP 404): exit 4, and the reason printed.
+    let (_, mut cmd) = replay("/gone");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(
+        stderr.matches("alert webhook: FAILED: webhook: HTTP 404 Not Found: no_service").count(),
+        2,
+        "{stderr}"
+    );
+}
