@@ -295,6 +295,20 @@ async fn the_review_alert_reports_the_stored_review() {
     let alert = ivcd::alert::review::load(&store, slot).await.unwrap();
     let m = ivcd::alert::review::render(&alert).unwrap();
     assert_eq!(m.subject, "ivcd review Wed 2023-07-19: 11 events reviewed, 1 moved more than implied");
+    // A reason names the input (ticker, date, vendor, what was asked), never a
+    // path on this host: ASML has no recorded bars, and the alert says so.
+    let host = data_dir().canonicalize().unwrap();
+    for (form, body) in [
+        ("text", m.text.clone()),
+        ("html", m.html.clone()),
+        ("slack", m.slack.to_string()),
+        ("webhook", String::from_utf8_lossy(&review.body).into_owned()),
+    ] {
+        for path in [data_dir().display().to_string(), host.display().to_string(), ".csv".to_owned()] {
+            assert!(!body.contains(&path), "the {form} alert shows {path:?}:\n{body}");
+        }
+    }
+    assert!(m.text.contains("files: no data for daily bars of ASML (none recorded)"), "{}", m.text);
     assert!(
         m.text.contains("gap +35.65% against implied 12.96%") && m.text.contains("≤ -$1,229.00"),
         "{}",
