@@ -861,3 +861,194 @@ async fn notify_pending_lists_a_replays_outbox_and_a_failed_delivery_is_a_failed
         "{stderr}"
     );
 }
+
+/// The layout headless Chromium gave an email: the document's scroll width,
+/// the right edge of its widest element, and its height (CSS pixels).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Layout {
+    scroll_width: f64,
+    right: f64,
+    height: f64,
+}
+
+/// Debian's `chromium`, run headless and off the network, with a profile of
+/// its own; fails the test, saying how to install it, when it is missing
+/// (`.ci/run` installs it).
+fn chromium(args: &[String], profile: &Path) -> std::process::Output {
+    let binary = std::env::var_os("IVCD_CHROMIUM").unwrap_or_else(|| "chromium".into());
+    let mut child = Command::new(&binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {binary:?} ({e}): the email layout test needs headless Chromium; install Debian's \
+                 package (`apt-get install chromium`, as .ci/run does) or set IVCD_CHROMIUM to its path"
+            )
+        });
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut out).map(|_| out)
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("chromium {args:?} did not finish in 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::process::Output { status, stdout: reader.join().unwrap().unwrap(), stderr: Vec::new() }
+}
+
+/// Lays `html` out in headless Chromium inside a frame `width` px wide (a
+/// frame, because headless windows are at least 500 px wide), measures it,
+/// and writes a screenshot of the whole email to `shot`.
+fn lay_out(html: &str, width: u32, shot: &Path) -> Layout {
+    let work = tempfile::tempdir().unwrap();
+    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+    let host = |height: f64, measure: bool| {
+        let script = if measure {
+            "<script>window.addEventListener('load', function () {\
+               var d = document.getElementById('email').contentDocument, e = d.documentElement, r = 0, h = 0;\
+               d.querySelectorAll('*').forEach(function (n) {\
+                 var b = n.getBoundingClientRect(); r = Math.max(r, b.right); h = Math.max(h, b.bottom);\
+               });\
+               var p = document.createElement('pre'); p.id = 'ivcd-measure';\
+               p.textContent = JSON.stringify({scrollWidth: e.scrollWidth, right: r, height: h});\
+               document.body.appendChild(p);\
+             });</script>"
+        } else {
+            ""
+        };
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0;background:#9ca3af;\">\
+             <iframe id=\"email\" style=\"display:block;border:0;width:{width}px;height:{height}px;\" srcdoc=\"{srcdoc}\"></iframe>\
+             {script}</body></html>"
+        )
+    };
+    let window = width.max(500);
+    let page = work.path().join("measure.html");
+    std::fs::write(&page, host(8000.0, true)).unwrap();
+    let out = chromium(
+        &[format!("--window-size={window},800"), "--dump-dom".into(), format!("file://{}", page.display())],
+        &work.path().join("profile-1"),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start =
+        dom.find("<pre id=\"ivcd-measure\">").unwrap_or_else(|| panic!("chromium measured nothing: {dom}"))
+            + "<pre id=\"ivcd-measure\">".len();
+    let json = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+    let layout: Layout = serde_json::from_str(&json.replace("&quot;", "\"")).unwrap();
+
+    let height = layout.height.ceil().max(100.0);
+    std::fs::write(&page, host(height, false)).unwrap();
+    let out = chromium(
+        &[
+            format!("--window-size={window},{height}"),
+            format!("--screenshot={}", shot.display()),
+            format!("file://{}", page.display()),
+        ],
+        &work.path().join("profile-2"),
+    );
+    assert!(out.status.success() && shot.is_file(), "no screenshot {}", shot.display());
+    layout
+}
+
+/// Every email ivcd sends fits a 600 px wide client and a 375 px phone
+/// without horizontal scrolling: the scan's setups (CVNA, with its chart),
+/// a review, an empty day (no reporter), a failed day (every candidate
+/// skipped with its reason: the busy week without chains) and the test
+/// message. Laid out by headless Chromium; the screenshots are kept under
+/// target/tmp/alert-screenshots (CI artifacts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_email_fits_600_and_375_pixels_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut emails: Vec<(&str, String)> = Vec::new();
+
+    let db = crate::support::cvna_database(dir.path()).await;
+    let store = Store::open(&db).unwrap();
+    let scan_id = store.run(|db| db.latest_scan()).await.unwrap().unwrap().scan_id;
+    let config = AlertsConfig { min_tier: Tier::Skip, ..AlertsConfig::default() };
+    emails.push(("scan", render::scan(&alert::load(&store, scan_id, &config).await.unwrap()).unwrap().html));
+    let slot = store.run(|db| db.latest_review_slot()).await.unwrap().unwrap();
+    let review = ivcd::alert::review::load(&store, slot).await.unwrap();
+    emails.push(("review", ivcd::alert::review::render(&review).unwrap().html));
+
+    let (scans, store, config) = replay_with_alerts(
+        "busy-week-2025-10-27.toml",
+        &dir.path().join("week.db"),
+        AlertsConfig { min_tier: Tier::Marginal, ..AlertsConfig::default() },
+    )
+    .await;
+    assert!(scans[0].candidates.iter().all(|c| c.rank.is_none() && c.reason.is_some()));
+    let failed = alert::load(&store, scans[0].scan_id, &config.alerts).await.unwrap();
+    emails.push(("failed-day", render::scan(&failed).unwrap().html));
+
+    // A session with no reporter at all: Wed 2025-10-29 15:00 ET, no calendar.
+    let empty_db = dir.path().join("empty.db");
+    let at: DateTime<Utc> = "2025-10-29T19:00:00Z".parse().unwrap();
+    let files = ivcd::replay::RecordedFiles {
+        events: Vec::new(),
+        calendar_source: "files:none".into(),
+        calendar_path: Path::new("none"),
+        data_dir: &data_dir(),
+        bars_dir: Path::new("none"),
+        chains: Vec::new(),
+    };
+    let ctx = ivcd::replay::recorded_context(
+        files,
+        Store::open(&empty_db).unwrap(),
+        &Config::default(),
+        clock_at(at),
+    );
+    let empty = ivcd::jobs::run_scan(&ctx, at).await.unwrap();
+    assert!(empty.candidates.is_empty());
+    let report = alert::load(&ctx.store, empty.scan_id, &AlertsConfig::default()).await.unwrap();
+    emails.push(("empty-day", render::scan(&report).unwrap().html));
+
+    emails.push(("test", render::test_message("ivcd-host.example.com", at).html));
+
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("alert-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut overflowing = Vec::new();
+    for (name, html) in &emails {
+        for width in [600_u32, 375] {
+            let shot = shots.join(format!("{name}-{width}.png"));
+            let layout = lay_out(html, width, &shot);
+            println!(
+                "email layout: {name} at {width} px: scroll width {}, widest element to {:.0} px, {:.0} px tall ({})",
+                layout.scroll_width,
+                layout.right,
+                layout.height,
+                shot.display()
+            );
+            if layout.scroll_width > f64::from(width) || layout.right > f64::from(width) + 0.5 {
+                overflowing.push(format!("{name} at {width} px: {layout:?}"));
+            }
+        }
+    }
+    assert!(
+        overflowing.is_empty(),
+        "emails wider than the window (screenshots in {}):\n{overflowing:#?}",
+        shots.display()
+    );
+}
