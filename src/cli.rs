@@ -1,9 +1,10 @@
 //! The command line: clap definitions and dispatch. `main.rs` only calls [`main`].
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage error (clap), 75 the database
-//! is in use by another ivcd process (sysexits `EX_TEMPFAIL`), 78
-//! configuration error (sysexits `EX_CONFIG`, which the systemd unit does
-//! not restart on).
+//! Exit codes: 0 success, 1 failure, 2 usage error (clap), 3 `status`: the
+//! daemon is not running, 4 `--notify`: an alert delivery failed for good
+//! ([`EXIT_ALERT_FAILED`]), 75 the database is in use by another ivcd
+//! process (sysexits `EX_TEMPFAIL`), 78 configuration error (sysexits
+//! `EX_CONFIG`, which the systemd unit does not restart on).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
