@@ -1,10 +1,13 @@
 //! The command line: clap definitions and dispatch. `main.rs` only calls [`main`].
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage error (clap: also every argument
-//! out of its bounds, checked before anything is opened), 78 configuration
-//! error, a database newer than the binary, or a damaged database at the
-//! daemon's start (sysexits `EX_CONFIG`, which the systemd unit does not
-//! restart on). A closed stdout is not an error: the output is dropped.
+//! out of its bounds, checked before anything is opened), 3 `status`: the
+//! daemon is not running, 4 `--notify`: an alert delivery failed for good
+//! ([`EXIT_ALERT_FAILED`]), 75 the database is in use by another ivcd
+//! process (sysexits `EX_TEMPFAIL`), 78 configuration error, a database
+//! newer than the binary, or a damaged database at the daemon's start
+//! (sysexits `EX_CONFIG`, which the systemd unit does not restart on). A
+//! closed stdout is not an error: the output is dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,6 +92,11 @@ macro_rules! note {
 
 /// Exit code for configuration errors (sysexits EX_CONFIG).
 pub const EXIT_CONFIG: u8 = 78;
+
+/// Exit code of `scan`, `review` and `replay` with `--notify` when the job
+/// ran and was stored but an alert delivery failed for good (refused, or
+/// given up): the report did not reach that channel and will not.
+pub const EXIT_ALERT_FAILED: u8 = 4;
 
 /// ivcd, the IV crush daemon: ranks pre-earnings option setups by the implied
 /// move against the stock's historical earnings moves.
@@ -287,7 +295,14 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let daemon = matches!(cli.command, Command::Run { .. });
+    let outcome = runtime.block_on(run(cli));
+    if daemon {
+        // The daemon's stop is budgeted from the signal: what still runs on
+        // the runtime's blocking threads is abandoned, as a kill would.
+        runtime.shutdown_timeout(crate::daemon::RUNTIME_EXIT);
+    }
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             if let Some(config) = e.downcast_ref::<ConfigError>() {
@@ -304,6 +319,11 @@ pub fn main() -> ExitCode {
             }) {
                 note!("ivcd: {e:#}");
                 return ExitCode::from(EXIT_CONFIG);
+            }
+            // Another ivcd process writes this database: try again later.
+            if e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::store::StoreError::Locked { .. }))) {
+                note!("ivcd: {e:#}");
+                return ExitCode::from(crate::store::EXIT_LOCKED);
             }
             note!("ivcd: {e:#}");
             ExitCode::FAILURE
@@ -402,9 +422,11 @@ pub enum NotifyCommand {
         #[arg(long, default_value = "text", value_parser = ["text", "html", "slack", "discord", "webhook"])]
         format: String,
     },
-    /// List the outbox: deliveries not yet sent, and those finished in the last days.
+    /// List the outbox: deliveries not yet sent, and those finished in the days before its last
+    /// activity (a replay's database: the replay's day).
     Pending {
-        /// Also list deliveries finished within this many days (default 7; 0 to 3650).
+        /// Also list deliveries finished within this many days of the outbox's last activity
+        /// (default 7; 0 to 3650).
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=MAX_PENDING_DAYS))]
         days: u32,
         /// Print JSON instead of a table.
@@ -534,6 +556,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let scenario = replay::Scenario::load(&scenario_file)?;
             let data_dir = data_dir.unwrap_or_else(|| config.data_dir.clone());
             let db = db.unwrap_or_else(|| PathBuf::from(format!("replay-{}.db", scenario.name)));
+            // The replay replaces its database: never one another ivcd process uses.
+            let _lock = crate::store::DatabaseLock::acquire(&db, "ivcd replay")?;
             remove_database(&db)?;
             let outcome = replay::run(&scenario, &data_dir, &db, &config, notify).await?;
             let delivered = if notify {
@@ -549,15 +573,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 instants.sort_unstable();
                 instants.dedup();
                 let store = Store::open(&db)?;
-                let mut lines = Vec::new();
+                let mut pass = Delivered::default();
                 for at in instants {
                     let clock = Arc::new(crate::clock::FixedClock::new(at));
-                    lines.extend(deliver_now(&config, store.clone(), clock).await?);
+                    pass.extend(deliver_now(&config, store.clone(), clock).await?);
                     if config.alerts.channel_names().is_empty() {
                         break; // the one pass said so
                     }
                 }
-                Some(lines)
+                Some(pass)
             } else {
                 None
             };
@@ -582,9 +606,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     db.display()
                 );
             }
-            if let Some(lines) = delivered {
-                for line in lines {
+            if let Some(pass) = delivered {
+                for line in &pass.lines {
                     note!("{line}");
+                }
+                if pass.failed > 0 {
+                    note!(
+                        "ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})",
+                        pass.failed
+                    );
+                    return Ok(ExitCode::from(EXIT_ALERT_FAILED));
                 }
             }
         }
@@ -599,10 +630,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Review { as_of, json, notify } => {
-            let by_hand = ByHand { as_of, json, notify };
-            by_hand
+            let by_hand = ByHand { command: "ivcd review", as_of, json, notify };
+            return by_hand
                 .run(&config, clock, async |ctx, at| jobs::run_review(ctx, at).await, render::review_table)
-                .await?;
+                .await;
         }
         Command::Moves { ticker, json } => {
             let store = Store::open(&config.database)?;
@@ -625,6 +656,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::RefreshCalendar { as_of } => {
+            let _lock = writer_lock(&config, "ivcd refresh-calendar")?;
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of.unwrap_or_else(|| clock.now());
             let c = jobs::run_refresh(&ctx, at).await?;
@@ -638,6 +670,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Backfill { tickers, as_of } => {
+            let _lock = writer_lock(&config, "ivcd backfill")?;
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of.unwrap_or_else(|| clock.now());
             let bar = progress_bar();
@@ -663,6 +696,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Backtest { tickers, since, as_of, json } => {
+            let _lock = writer_lock(&config, "ivcd backtest")?;
             let ctx = live_context(&config, clock.clone())?;
             let at = as_of.unwrap_or_else(|| clock.now());
             let c = jobs::run_backfill(&ctx, at, tickers.clone(), &|_, _, _| {}).await?;
@@ -677,10 +711,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Scan { as_of, json, notify } => {
-            let by_hand = ByHand { as_of, json, notify };
-            by_hand
+            let by_hand = ByHand { command: "ivcd scan", as_of, json, notify };
+            return by_hand
                 .run(&config, clock, async |ctx, at| jobs::run_scan(ctx, at).await, render::scan_table)
-                .await?;
+                .await;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -688,6 +722,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// A job that reports (scan, review) run by hand: `--as-of`, `--json`, `--notify`.
 struct ByHand {
+    /// `ivcd scan` or `ivcd review`: the holder named in the database's lock.
+    command: &'static str,
     as_of: Option<DateTime<Utc>>,
     json: bool,
     notify: bool,
@@ -696,14 +732,16 @@ struct ByHand {
 impl ByHand {
     /// Runs `job` as of `--as-of` (or now), queueing its alert with
     /// `--notify`; prints its stored result as JSON or with `text`; with
-    /// `--notify` makes one delivery pass.
+    /// `--notify` makes one delivery pass, and exits [`EXIT_ALERT_FAILED`]
+    /// when a delivery failed for good.
     async fn run<T: serde::Serialize>(
         self,
         config: &Config,
         clock: Arc<dyn Clock>,
         job: impl AsyncFnOnce(&JobContext, DateTime<Utc>) -> Result<T, jobs::JobError>,
         text: fn(&T) -> String,
-    ) -> Result<()> {
+    ) -> Result<ExitCode> {
+        let _lock = writer_lock(config, self.command)?;
         let mut ctx = live_context(config, clock.clone())?;
         ctx.queue_alerts = self.notify;
         let at = self.as_of.unwrap_or_else(|| clock.now());
@@ -714,25 +752,59 @@ impl ByHand {
             say_part!("{}", text(&result));
         }
         if self.notify {
-            for line in deliver_now(config, ctx.store.clone(), clock).await? {
+            let pass = deliver_now(config, ctx.store.clone(), clock).await?;
+            for line in &pass.lines {
                 note!("{line}");
             }
+            if pass.failed > 0 {
+                note!("ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})", pass.failed);
+                return Ok(ExitCode::from(EXIT_ALERT_FAILED));
+            }
         }
-        Ok(())
+        Ok(ExitCode::SUCCESS)
     }
+}
+
+/// What a delivery pass came to: a line per attempt, and how many failed for good.
+#[derive(Debug, Default)]
+struct Delivered {
+    lines: Vec<String>,
+    failed: usize,
+}
+
+impl Delivered {
+    fn extend(&mut self, other: Delivered) {
+        self.lines.extend(other.lines);
+        self.failed += other.failed;
+    }
+}
+
+/// The database's writer lock for a command that writes, held until it
+/// returns (see [`crate::store::DatabaseLock`]).
+///
+/// # Errors
+/// [`crate::store::StoreError::Locked`] (exit 75) when the daemon or
+/// another command holds it.
+fn writer_lock(config: &Config, command: &str) -> Result<crate::store::DatabaseLock> {
+    Ok(crate::store::DatabaseLock::acquire(&config.database, command)?)
 }
 
 /// One delivery pass over the outbox (what is due now, every channel at
 /// once); one line per attempt. What is not delivered stays queued.
-async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Result<Vec<String>> {
+async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Result<Delivered> {
     let outbox = Outbox::new(store, &config.alerts, clock).map_err(anyhow::Error::msg)?;
     if outbox.channels().is_empty() {
-        return Ok(vec![
-            "alerts: no channel is configured ([alerts.email], [alerts.slack], ...); nothing to send".into(),
-        ]);
+        return Ok(Delivered {
+            lines: vec![
+                "alerts: no channel is configured ([alerts.email], [alerts.slack], ...); nothing to send"
+                    .into(),
+            ],
+            failed: 0,
+        });
     }
     let attempts = outbox.deliver_due_all().await?;
-    Ok(attempts
+    let failed = attempts.iter().filter(|a| matches!(a.outcome, AttemptOutcome::Failed { .. })).count();
+    let lines = attempts
         .iter()
         .map(|a| match &a.outcome {
             AttemptOutcome::Sent => format!("alert {}: sent ({})", a.channel, a.key),
@@ -744,7 +816,8 @@ async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Re
             AttemptOutcome::Failed { error } => format!("alert {}: FAILED: {error}", a.channel),
             AttemptOutcome::Superseded => format!("alert {}: superseded by a re-run of its scan", a.channel),
         })
-        .collect())
+        .collect();
+    Ok(Delivered { lines, failed })
 }
 
 /// `ivcd notify test|pending`.
@@ -769,9 +842,11 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             let host = hostname();
             let now = clock.now();
             let message = crate::alert::render::test_message(&host, now);
+            let installation = installation_id(config).await;
             let mut failed = false;
             for c in channels.iter().filter(|c| channel.as_deref().is_none_or(|o| o == c.name())) {
-                let key = format!("test/{}/{}", crate::store::instant_text(now), c.name());
+                // Unique per installation and per message, even for two tests in one second.
+                let key = format!("{installation}/test/{}/{}", uuid::Uuid::new_v4().simple(), c.name());
                 match c.send(&message, &key, now).await {
                     Ok(()) => say!("{}: sent", c.name()),
                     Err(e) => {
@@ -812,10 +887,11 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
         }
         NotifyCommand::Pending { days, json } => {
             let store = Store::open_read_only(&config.database)?;
-            // `days` is at most MAX_PENDING_DAYS (clap): no overflow; the
-            // fallback only keeps this line free of a panicking path.
-            let since = chrono::TimeDelta::try_days(i64::from(days))
-                .and_then(|d| clock.now().checked_sub_signed(d))
+            // The window ends at the outbox's last activity, not at the wall
+            // clock: a replay's deliveries are stamped with its simulated day.
+            let last = store.run(|db| db.outbox_last_activity()).await?.unwrap_or_else(|| clock.now());
+            let since = chrono::Duration::try_days(i64::from(days))
+                .and_then(|window| last.checked_sub_signed(window))
                 .unwrap_or(DateTime::<Utc>::MIN_UTC);
             let rows = store.run(move |db| db.outbox(since)).await?;
             if json {
@@ -826,6 +902,17 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The installation id of the configured database (read-only), for the
+/// test message's idempotency key; a random one when there is no database
+/// yet (or it predates schema version 9).
+async fn installation_id(config: &Config) -> String {
+    let stored = match config.database.exists().then(|| Store::open_read_only(&config.database)) {
+        Some(Ok(store)) => store.run(|db| db.installation_id()).await.ok(),
+        _ => None,
+    };
+    stored.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// This machine's name, for the test message.

@@ -812,7 +812,8 @@ pub struct WebhookConfig {
     /// Where the JSON is POSTed.
     pub url: String,
     /// A shared secret: when set, the body is signed with HMAC-SHA256 and the
-    /// signature sent as `X-Ivcd-Signature: sha256=<hex>`.
+    /// signature sent as `X-Ivcd-Signature: t=<unix seconds>,v1=<hex>` (the
+    /// HMAC-SHA256 of `<t>.<body>`; see docs/alerts.md).
     #[serde(default, skip_serializing_if = "Secret::is_unset")]
     pub secret: Secret,
 }

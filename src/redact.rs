@@ -93,12 +93,19 @@ impl Redacted {
     }
 
     /// An error and its sources, `a: b: c` (anyhow's alternate form), redacted.
+    ///
+    /// Each message is said once: a source whose text its parent's message
+    /// already holds (lettre's SMTP errors repeat the server's answer that
+    /// way) is not added again.
     pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> Self {
         let mut text = e.to_string();
         let mut source = e.source();
         while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
+            let part = cause.to_string();
+            if !part.is_empty() && !text.contains(&part) {
+                text.push_str(": ");
+                text.push_str(&part);
+            }
             source = cause.source();
         }
         Self::new(&text)

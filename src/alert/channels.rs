@@ -13,9 +13,15 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use super::render::Rendered;
 use crate::config::{AlertsConfig, EmailConfig, SmtpTls};
 
-/// The header carrying the generic webhook's signature: `sha256=<hex>`, the
-/// HMAC-SHA256 of the raw body under `alerts.webhook.secret`.
+/// The header carrying the generic webhook's signature, as Stripe signs its
+/// webhooks: `t=<unix seconds>,v1=<hex>`, where `v1` is the HMAC-SHA256
+/// (RFC 2104) of `<t>.<raw body>` under `alerts.webhook.secret`. A receiver
+/// recomputes it and refuses a `t` outside its tolerance, so a captured
+/// request cannot be replayed later ([`verify_signature`], docs/alerts.md).
 pub const SIGNATURE_HEADER: &str = "X-Ivcd-Signature";
+
+/// The tolerance docs/alerts.md advises receivers to apply to `t`: 5 minutes.
+pub const SIGNATURE_TOLERANCE: Duration = Duration::from_secs(300);
 /// The header carrying a delivery's idempotency key on every webhook.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
@@ -228,11 +234,77 @@ pub struct HttpChannel {
     secret: Option<Vec<u8>>,
 }
 
-/// `sha256=<hex>`: the HMAC-SHA256 of `body` under `secret` (RFC 2104).
-pub fn signature(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
+/// The HMAC-SHA256 (RFC 2104) of `<timestamp>.<body>` under `secret`.
+fn signed_mac(secret: &[u8], timestamp: i64, body: &[u8]) -> hmac::Hmac<sha2::Sha256> {
+    // HMAC takes a key of any length (RFC 2104 §3): `new_from_slice` cannot fail.
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
     mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    mac
+}
+
+/// The [`SIGNATURE_HEADER`] value for `body` sent at `timestamp` (Unix
+/// seconds): `t=<timestamp>,v1=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`.
+pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    format!("t={timestamp},v1={}", hex::encode(signed_mac(secret, timestamp, body).finalize().into_bytes()))
+}
+
+/// Why a signed webhook request was refused by [`verify_signature`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// The header is not `t=<unix seconds>,v1=<hex>`.
+    #[error("the signature header is not t=<unix seconds>,v1=<hex>")]
+    Malformed,
+    /// `t` is further from the receiver's clock than the tolerance: a
+    /// replayed (or badly delayed) request.
+    #[error("the signature's timestamp is {age_seconds} s away from now, beyond the tolerance")]
+    Stale {
+        /// Now minus `t`, in seconds (negative when `t` is in the future).
+        age_seconds: i64,
+    },
+    /// No `v1` matches the body and timestamp under the secret.
+    #[error("the signature does not match the body")]
+    Mismatch,
+}
+
+/// The receiver's check of a signed webhook request, as docs/alerts.md
+/// describes it: parse `t` and every `v1` from `header`, refuse a `t` more
+/// than `tolerance` away from `now_unix` (the receiver's clock, Unix
+/// seconds), and accept when some `v1` equals the HMAC-SHA256 of
+/// `<t>.<body>` under `secret` (compared in constant time).
+///
+/// # Errors
+/// [`SignatureError`]: malformed, stale (a replay) or not matching.
+pub fn verify_signature(
+    secret: &[u8],
+    header: &str,
+    body: &[u8],
+    now_unix: i64,
+    tolerance: Duration,
+) -> Result<(), SignatureError> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = Some(t.parse::<i64>().map_err(|_| SignatureError::Malformed)?),
+            Some(("v1", v)) => signatures.push(hex::decode(v).map_err(|_| SignatureError::Malformed)?),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), false) = (timestamp, signatures.is_empty()) else {
+        return Err(SignatureError::Malformed);
+    };
+    let age_seconds = now_unix.saturating_sub(timestamp);
+    if age_seconds.unsigned_abs() > tolerance.as_secs() {
+        return Err(SignatureError::Stale { age_seconds });
+    }
+    if signatures.iter().any(|v| signed_mac(secret, timestamp, body).verify_slice(v).is_ok()) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 impl HttpChannel {
@@ -243,7 +315,10 @@ impl HttpChannel {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(IDEMPOTENCY_HEADER, key);
         if let Some(secret) = &self.secret {
-            request = request.header(SIGNATURE_HEADER, signature(secret, &body));
+            // The receiver checks `t` against its own clock: the real time,
+            // even when the daemon runs on a simulated one (a replay).
+            let sent_at = crate::clock::Clock::now(&crate::clock::SystemClock).timestamp();
+            request = request.header(SIGNATURE_HEADER, signature(secret, sent_at, &body));
         }
         // reqwest's errors carry the URL, which for Slack and Discord is a secret.
         let response = request
@@ -272,11 +347,94 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signature_matches_rfc_4231_test_case_2() {
-        // RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".
+    fn the_signature_is_hmac_sha256_of_the_timestamp_dot_body() {
+        // The MAC covers the bytes "<t>.<body>", checked against the hmac
+        // crate's MAC of exactly those bytes, whose own output is pinned to
+        // RFC 4231 (test case 2) below.
+        let body = br#"{"kind":"test"}"#;
+        let header = signature(b"Jefe", 1_700_000_000, body);
+        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(b"Jefe").unwrap();
+        mac.update(br#"1700000000.{"kind":"test"}"#);
+        assert_eq!(header, format!("t=1700000000,v1={}", hex::encode(mac.finalize().into_bytes())));
+        // And the HMAC itself is RFC 4231's (test case 2).
+        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(b"Jefe").unwrap();
+        mac.update(b"what do ya want for nothing?");
         assert_eq!(
-            signature(b"Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            hex::encode(mac.finalize().into_bytes()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn the_documented_check_accepts_a_fresh_request_and_refuses_a_replay() {
+        let (secret, body, sent) = (b"a shared secret", br#"{"scan_id":1}"#, 1_700_000_000);
+        let header = signature(secret, sent, body);
+        let check = |now: i64| verify_signature(secret, &header, body, now, SIGNATURE_TOLERANCE);
+        assert_eq!(check(sent + 2), Ok(()));
+        assert_eq!(check(sent + 300), Ok(()));
+        // The same request replayed six minutes later, or from the future.
+        assert_eq!(check(sent + 360), Err(SignatureError::Stale { age_seconds: 360 }));
+        assert_eq!(check(sent - 301), Err(SignatureError::Stale { age_seconds: -301 }));
+        // A body changed, or the timestamp moved to make it look fresh.
+        assert_eq!(
+            verify_signature(secret, &header, br#"{"scan_id":2}"#, sent, SIGNATURE_TOLERANCE),
+            Err(SignatureError::Mismatch)
+        );
+        let moved = header.replace("t=1700000000", "t=1700000360");
+        assert_eq!(
+            verify_signature(secret, &moved, body, sent + 360, SIGNATURE_TOLERANCE),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(b"another", &header, body, sent, SIGNATURE_TOLERANCE),
+            Err(SignatureError::Mismatch)
+        );
+        for bad in ["", "sha256=00", "t=x,v1=00", "t=1700000000", "t=1700000000,v1=zz"] {
+            assert_eq!(
+                verify_signature(secret, bad, body, sent, SIGNATURE_TOLERANCE),
+                Err(SignatureError::Malformed),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_chain_says_each_message_once() {
+        #[derive(Debug)]
+        struct Inner;
+        impl std::fmt::Display for Inner {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("4.3.0 Mailbox busy")
+            }
+        }
+        impl std::error::Error for Inner {}
+        #[derive(Debug)]
+        struct Outer(Inner);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "transient error (451): {}", self.0)
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        assert_eq!(error_chain(Outer(Inner)).as_str(), "transient error (451): 4.3.0 Mailbox busy");
+        let io = std::io::Error::other(Inner);
+        assert_eq!(error_chain(Outer2(io)).as_str(), "cannot connect: 4.3.0 Mailbox busy");
+
+        #[derive(Debug)]
+        struct Outer2(std::io::Error);
+        impl std::fmt::Display for Outer2 {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("cannot connect")
+            }
+        }
+        impl std::error::Error for Outer2 {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
     }
 }

@@ -126,7 +126,10 @@ pub fn test_message(host: &str, at: DateTime<Utc>) -> Rendered {
             ],
         }),
         discord: json!({ "content": clip(&format!("**{subject}**\n{line}"), discord_limits::CONTENT), "allowed_mentions": { "parse": [] } }),
-        webhook: serde_json::to_vec(&json!({ "kind": "test", "host": host, "sent_at": at, "message": line }))
+        // `sent_at` as every stored instant: RFC 3339 UTC, whole seconds.
+        webhook: serde_json::to_vec(
+            &json!({ "kind": "test", "host": host, "sent_at": crate::store::instant_text(at), "message": line }),
+        )
             .unwrap_or_default(),
         text: format!("{subject}\n\n{line}\n"),
         html,

@@ -36,7 +36,7 @@ use crate::config::Config;
 use crate::jobs::{self, JobContext};
 use crate::providers::tradier::client::TradierClient;
 use crate::status::{self, DaemonInfo, Live, Reload, SkippedSlot, StoreTrouble};
-use crate::store::Store;
+use crate::store::{DatabaseLock, Store};
 use crate::timetable::{Job, Slot, Timetable};
 
 pub mod alarms;
@@ -217,11 +217,12 @@ async fn run_slot(
     let error = match slot.job {
         Job::RefreshCalendar => {
             let result = jobs::run_refresh(ctx, slot.at).await.err();
-            if let Some(t) = &tradier
-                && !ctx.cancel.is_cancelled()
-            {
-                check_exchange_calendar(t, &ctx.store, ctx.clock.now()).await;
-                calendar_checked = true;
+            if let Some(t) = &tradier {
+                // A stop ends the check at once (the months stored so far are kept).
+                tokio::select! {
+                    () = ctx.cancel.cancelled() => {}
+                    () = check_exchange_calendar(t, &ctx.store, ctx.clock.now()) => calendar_checked = true,
+                }
             }
             result
         }
@@ -509,7 +510,16 @@ impl Daemon {
     /// SIGHUP: load the file again; apply it whole, or keep the old configuration.
     async fn reload(&mut self) {
         let now = self.options.clock.now();
+        let locked = self.options.config.database.clone();
         let result = (self.options.reload)().map_err(|e| e.to_string()).and_then(|config| {
+            // The lock is the started database's: another takes a restart.
+            if config.database != locked {
+                return Err(format!(
+                    "database changed from {} to {}: the database takes effect at the next restart",
+                    locked.display(),
+                    config.database.display()
+                ));
+            }
             (self.options.compose)(&config, self.options.clock.clone()).map_err(|e| format!("{e:#}"))
         });
         match result {
@@ -579,6 +589,16 @@ impl Daemon {
 pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control>) -> Result<()> {
     let clock = options.clock.clone();
     let started_at = clock.now();
+    tracing::info!(
+        pid = std::process::id(),
+        version = %*crate::VERSION,
+        database = %options.config.database.display(),
+        "starting"
+    );
+    // One daemon per database, and no daemon beside a command that writes:
+    // the lock comes before any row is read or written, and is held until
+    // the process ends. A second daemon stops here, having changed nothing.
+    let _database_lock = DatabaseLock::acquire(&options.config.database, "ivcd run")?;
     let composed = (options.compose)(&options.config, clock.clone())?;
     let mut context = composed.context;
     let cancel = CancellationToken::new();
@@ -591,8 +611,25 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     if stale > 0 {
         tracing::warn!(runs = stale, "runs left unfinished by the previous process were marked interrupted");
     }
+    // The exchange's calendar may take a while (a slow or failing Tradier,
+    // its retries): a stop signal meanwhile ends the start at once. A reload
+    // asked for meanwhile is applied once the loop runs.
+    let mut reload_asked = false;
     if let Some(t) = &composed.tradier {
-        check_exchange_calendar(t, &store, started_at).await;
+        let check = check_exchange_calendar(t, &store, started_at);
+        tokio::pin!(check);
+        loop {
+            tokio::select! {
+                () = &mut check => break,
+                control = controls.recv() => match control {
+                    Some(Control::Reload) => reload_asked = true,
+                    Some(Control::Shutdown) | None => {
+                        tracing::info!("stopped during the start");
+                        return Ok(());
+                    }
+                },
+            }
+        }
     }
     context.calendar = calendar_from_store(&store).await?;
     let timetable = timetable_of(&context);
@@ -657,6 +694,9 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
     }
     daemon.spawn_catch_up(catch_up);
 
+    if reload_asked {
+        daemon.reload().await;
+    }
     let mut watchdog = daemon.options.systemd.watchdog_interval().map(tokio::time::interval);
     loop {
         tokio::select! {
@@ -680,23 +720,39 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
         }
     }
 
-    // Shutdown: no new job; running jobs stop at their next ticker boundary.
-    tracing::info!(running = daemon.tasks.len(), "shutting down");
+    // Shutdown, within the budget measured from the signal: no new job;
+    // running jobs stop at their next ticker boundary and the alerts worker
+    // after its send in flight, both until the drain ends; then what is left
+    // is stopped and marked in the reserve, and the process exits.
+    let budget = ShutdownBudget::from_signal(tokio::time::Instant::now(), drain);
+    tracing::info!(running = daemon.tasks.len(), budget_seconds = drain.as_secs(), "shutting down");
     daemon.options.systemd.stopping();
     lock(&daemon.shared).info.stopping = true;
+    // The alerts worker's token is a child of `cancel`: it stops with the jobs.
     cancel.cancel();
-    daemon.alarms.disarm_all().await;
-    let deadline = tokio::time::sleep(drain);
-    tokio::pin!(deadline);
+    daemon.outbox.0.cancel();
+    let mut outbox_done = false;
     let mut forced = None;
-    while !daemon.tasks.is_empty() {
+    let drain_end = tokio::time::sleep_until(budget.drain_end);
+    tokio::pin!(drain_end);
+    while !daemon.tasks.is_empty() || !outbox_done {
         tokio::select! {
-            _ = daemon.tasks.join_next() => {}
-            () = &mut deadline => { forced = Some("the drain timeout passed"); break; }
+            Some(_) = daemon.tasks.join_next(), if !daemon.tasks.is_empty() => {}
+            _ = &mut daemon.outbox.1, if !outbox_done => outbox_done = true,
+            () = &mut drain_end => { forced = Some("the drain timeout passed"); break; }
             Some(Control::Shutdown) = controls.recv() => { forced = Some("a second stop signal came"); break; }
         }
     }
-    if let Some(why) = forced {
+    if !outbox_done {
+        // A delivery left `sending` is sent again when its lease runs out (docs/alerts.md).
+        tracing::warn!(
+            reason = forced,
+            "stopping the alerts worker mid-send; the next start sends that alert again"
+        );
+        daemon.outbox.1.abort();
+    }
+    if !daemon.tasks.is_empty() {
+        let why = forced.unwrap_or("the drain timeout passed");
         tracing::warn!(
             reason = why,
             running = daemon.tasks.len(),
@@ -706,30 +762,58 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
         while daemon.tasks.join_next().await.is_some() {}
         let now = clock.now();
         let reason = format!("stopped before reaching a safe point ({why})");
-        if let Err(e) = store.run(move |db| db.interrupt_stale_runs(now, &reason)).await {
-            tracing::error!(error = %e, "cannot mark the stopped runs interrupted; the next start will");
+        let marked =
+            tokio::time::timeout_at(budget.end, store.run(move |db| db.interrupt_stale_runs(now, &reason)))
+                .await;
+        if !matches!(marked, Ok(Ok(_))) {
+            tracing::error!(
+                "cannot mark the stopped runs interrupted within the budget; the next start will"
+            );
         }
     }
-    // The alerts worker finishes the send in flight (bounded by
-    // alerts.timeout_seconds); past the drain it is stopped, and a delivery
-    // left `sending` is sent again on the next start.
-    daemon.outbox.0.cancel();
-    let left = deadline.deadline().saturating_duration_since(tokio::time::Instant::now());
-    if tokio::time::timeout(left, &mut daemon.outbox.1).await.is_err() {
-        tracing::warn!("stopping the alerts worker mid-send; the next start sends that alert again");
-        daemon.outbox.1.abort();
+    if tokio::time::timeout_at(budget.end, daemon.alarms.shutdown()).await.is_err() {
+        tracing::warn!("the alarm scheduler did not stop within the budget");
     }
-    daemon.alarms.shutdown().await;
     server.abort();
     // The metrics writer's last file says the daemon is down; a hung file
-    // system does not hold the stop.
+    // system does not hold the stop past the budget.
     metrics_stop.cancel();
-    if tokio::time::timeout(Duration::from_secs(5), metrics).await.is_err() {
-        tracing::warn!("the metrics file was not written at stop (its write took over 5 s)");
+    if tokio::time::timeout_at(budget.end, metrics).await.is_err() {
+        tracing::warn!("the metrics file was not written at stop (its write outlasted the stop budget)");
     }
     let _ = std::fs::remove_file(&socket_path);
-    tracing::info!("stopped");
+    tracing::info!(
+        after_ms = u64::try_from(budget.signalled.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "stopped"
+    );
     Ok(())
+}
+
+/// The stop's time line, from the signal: jobs and the alert send in flight
+/// drain until `drain_end`; the steps after it (stopping what is left,
+/// marking runs interrupted, the last metrics file) end by `end`. The
+/// process's own exit (`cli::main` gives the runtime [`RUNTIME_EXIT`]) fits
+/// in what is left, so the whole stop takes at most `drain_timeout_seconds`.
+#[derive(Debug, Clone, Copy)]
+struct ShutdownBudget {
+    signalled: tokio::time::Instant,
+    drain_end: tokio::time::Instant,
+    end: tokio::time::Instant,
+}
+
+/// The longest the async runtime may take to wind down after the daemon
+/// returned (tasks still running on its blocking threads are abandoned, as a
+/// kill would; SQLite keeps the database sound).
+pub const RUNTIME_EXIT: Duration = Duration::from_millis(100);
+
+impl ShutdownBudget {
+    /// The reserve after the drain is a quarter of the budget, at most one
+    /// second; the steps in it end half-way through it, the rest is for
+    /// [`RUNTIME_EXIT`].
+    fn from_signal(signalled: tokio::time::Instant, budget: Duration) -> Self {
+        let reserve = (budget / 4).min(Duration::from_secs(1));
+        Self { signalled, drain_end: signalled + budget - reserve, end: signalled + budget - reserve / 2 }
+    }
 }
 
 /// Spawns the alerts worker; it stops when `parent` (the daemon) or its own token is cancelled.

@@ -55,7 +55,10 @@ pub struct Delivery {
     pub scan_id: Option<i64>,
     /// `email`, `slack`, `webhook` or `discord`.
     pub channel: String,
-    /// `<report_key>/<alert id>/<channel>`: unique, sent with the message.
+    /// `<installation id>/<report_key>/<alert id>/<channel>` (rows queued
+    /// before schema version 9 lack the installation id): unique across
+    /// databases and deliveries, the same for every attempt of a delivery;
+    /// sent with the message.
     pub idempotency_key: String,
     /// Where the delivery stands.
     pub state: DeliveryState,
@@ -139,6 +142,7 @@ impl Db<'_> {
             return Ok(None);
         }
         let report_key = format!("{kind}/{}", instant_text(slot));
+        let installation = self.installation_id()?;
         self.conn
             .execute(
                 "INSERT INTO alerts (kind, report_key, scan_id, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -151,11 +155,28 @@ impl Db<'_> {
                 .execute(
                     "INSERT INTO alert_deliveries (alert_id, channel, idempotency_key, state, next_attempt_at)
                      VALUES (?1, ?2, ?3, 'pending', ?4)",
-                    params![alert_id, channel, format!("{report_key}/{alert_id}/{channel}"), instant_text(now)],
+                    params![
+                        alert_id,
+                        channel,
+                        format!("{installation}/{report_key}/{alert_id}/{channel}"),
+                        instant_text(now)
+                    ],
                 )
                 .map_err(self.err(format!("queue the {kind} alert for {channel}")))?;
         }
         Ok(Some(alert_id))
+    }
+
+    /// This database's installation id (table `installation`): 32 random
+    /// hex digits drawn when the database was created, the first part of
+    /// every delivery's idempotency key.
+    ///
+    /// # Errors
+    /// SQLite errors (a database older than schema version 9 has none).
+    pub fn installation_id(&mut self) -> Result<String, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM installation WHERE singleton = 1", [], |r| r.get(0))
+            .map_err(self.err("read the installation id"))
     }
 
     /// Marks the pending deliveries of the alerts of scan `scan_id`
@@ -342,6 +363,27 @@ impl Db<'_> {
     /// SQLite errors or a corrupt stored value.
     pub fn expired_deliveries(&mut self, created_before: DateTime<Utc>) -> Result<Vec<Delivery>, StoreError> {
         self.deliveries_where("d.state = 'pending' AND a.created_at < ?1", &[&instant_text(created_before)])
+    }
+
+    /// The latest instant the outbox recorded: an alert stored, an attempt
+    /// started or a delivery finished (UTC); `None` when it is empty. On a
+    /// replay's database these are the replay's simulated instants.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn outbox_last_activity(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT max(t) FROM (
+                     SELECT max(created_at) AS t FROM alerts
+                     UNION ALL SELECT max(last_attempt_at) FROM alert_deliveries
+                     UNION ALL SELECT max(finished_at) FROM alert_deliveries)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.err("find the outbox's last activity"))?;
+        at.map(|t| parse_instant(self, "alert_deliveries", "finished_at", &t)).transpose()
     }
 
     /// The outbox for people: every delivery not yet sent, and those that

@@ -25,6 +25,7 @@ mod cache;
 mod daemon;
 mod events;
 mod jobs;
+mod lock;
 mod maintenance;
 mod moves;
 mod reviews;
@@ -34,6 +35,7 @@ pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
+pub use lock::{DatabaseLock, EXIT_LOCKED, lock_path};
 pub use maintenance::{
     BackupReport, CheckReport, ExistingTarget, JobTotal, known_migrations, pre_migration_backup_path,
     supported_schema_version,
@@ -147,6 +149,35 @@ pub enum StoreError {
     /// The blocking task running the query panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
+    /// Another ivcd process holds the database's writer lock (see
+    /// [`DatabaseLock`]). Nothing was opened or changed.
+    #[error(
+        "database {path} is in use by {holder}: one ivcd process writes a database at a time, and this one \
+         changed nothing. When that is the daemon (`ivcd run`), it runs the jobs on its timetable; to run one \
+         by hand, stop it first (`sudo systemctl stop ivcd`), or run the command on a copy \
+         (`ivcd db backup /tmp/copy.db`, then `IVCD_DATABASE=/tmp/copy.db ivcd ...`). Otherwise wait for \
+         that command to finish"
+    )]
+    Locked {
+        /// The database file.
+        path: String,
+        /// Who holds it: `pid 1234: ivcd run`, or `another ivcd process`.
+        holder: String,
+    },
+    /// The lock file beside the database cannot be created or locked.
+    #[error(
+        "database {path}: cannot take its lock {lock}: {message} (the database's directory or its lock file \
+         is not writable by this user: check the owner and mode of the state directory, /var/lib/ivcd for \
+         the service; nothing was changed)"
+    )]
+    LockFile {
+        /// The database file.
+        path: String,
+        /// The lock file.
+        lock: String,
+        /// The operating system's error.
+        message: String,
+    },
 }
 
 /// What to do about the storage trouble SQLite reports, for the error message.

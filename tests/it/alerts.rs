@@ -160,10 +160,25 @@ pub(crate) async fn requests_to(http: &MockServer, route: &str) -> Vec<wiremock:
     http.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == route).collect()
 }
 
-pub(crate) fn hmac_hex(body: &[u8]) -> String {
+/// Checks a webhook request's `X-Ivcd-Signature: t=<unix seconds>,v1=<hex>`
+/// as docs/alerts.md tells a receiver to, computed here independently: `v1`
+/// is the HMAC-SHA256 of `<t>.<body>` under the secret, and `t` is the real
+/// time of sending (within a minute of this test's clock), even when the
+/// daemon's clock is a replay's. Returns `t`.
+pub(crate) fn assert_signed(request: &wiremock::Request) -> i64 {
+    let header = request.headers.get("x-ivcd-signature").expect("a signature").to_str().unwrap();
+    let (t, v1) = header
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+        .unwrap_or_else(|| panic!("not t=..,v1=..: {header}"));
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SIGNING_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(&request.body);
+    assert_eq!(v1, hex::encode(mac.finalize().into_bytes()), "{header}");
+    let t: i64 = t.parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((now - t).abs() <= 60, "t={t} is not the time of sending ({now})");
+    t
 }
 
 fn slack_schema() -> jsonschema::Validator {
@@ -235,7 +250,9 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
         .collect();
     assert_eq!(parts, [("text".into(), "plain".into()), ("text".into(), "html".into())]);
     assert_eq!(email.attachment_count(), 0);
-    let key = format!("scan/{}/1/email", ivcd::store::instant_text(scan.slot)).replace([':', '/'], ".");
+    let installation = store.run(|db| db.installation_id()).await.unwrap();
+    let key = format!("{installation}/scan/{}/1/email", ivcd::store::instant_text(scan.slot))
+        .replace([':', '/'], ".");
     assert_eq!(email.message_id(), Some(format!("{key}@example.com").as_str()));
     let text = email.body_text(0).unwrap().into_owned();
     let html = email.body_html(0).unwrap().into_owned();
@@ -282,8 +299,7 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
     let body: serde_json::Value = serde_json::from_slice(&hooks[0].body).unwrap();
     let stored = store.run(move |db| db.latest_scan()).await.unwrap().unwrap();
     assert_eq!(body, serde_json::to_value(&stored).unwrap());
-    let signature = hooks[0].headers.get("x-ivcd-signature").unwrap().to_str().unwrap();
-    assert_eq!(signature, format!("sha256={}", hmac_hex(&hooks[0].body)));
+    assert_signed(&hooks[0]);
     assert!(hooks[0].headers.get("idempotency-key").unwrap().to_str().unwrap().ends_with("/webhook"));
 
     // Slack: valid Block Kit, the setup's figures in its section.
@@ -621,4 +637,418 @@ async fn a_report_older_than_the_give_up_age_is_not_sent() {
     let AttemptOutcome::Failed { error } = &attempts[0].outcome else { panic!("{attempts:?}") };
     assert!(error.starts_with("not sent: the report is older than"), "{error}");
     assert!(requests_to(&http, "/hook").await.is_empty());
+}
+
+/// Two databases (two installations: here two replays of the same day)
+/// never send the same Idempotency-Key or Message-ID, and each delivery has
+/// its own; the installation id is drawn at random when a database is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_message_ids_are_unique_per_installation_and_delivery() {
+    let smtp = SmtpSink::start(0);
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut installations = Vec::new();
+    for name in ["first.db", "second.db"] {
+        let config = alerts(smtp.port, &http.uri(), Tier::Skip);
+        let (scans, store, config) =
+            replay_with_alerts("cvna-2023q2.toml", &dir.path().join(name), config).await;
+        let installation = store.run(|db| db.installation_id()).await.unwrap();
+        assert!(
+            installation.len() == 32 && installation.chars().all(|c| c.is_ascii_hexdigit()),
+            "{installation}"
+        );
+        installations.push(installation);
+        let outbox = Outbox::new(store, &config.alerts, clock_at(scans[0].as_of)).unwrap();
+        let attempts = outbox.deliver_due_all().await.unwrap();
+        assert!(attempts.iter().all(|a| a.outcome == AttemptOutcome::Sent), "{attempts:?}");
+    }
+    assert_ne!(installations[0], installations[1]);
+
+    // The same report of the same slot, alert 1 in both databases: distinct keys.
+    let mut keys: Vec<String> = http
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 6, "slack, webhook and discord, twice: {keys:?}");
+    for (key, installation) in keys.iter().zip(installations.iter().flat_map(|i| [i, i, i])) {
+        assert!(key.starts_with(&format!("{installation}/scan/2023-07-18T19:00:00Z/1/")), "{key}");
+    }
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "every delivery has its own key: {keys:?}");
+    let ids: Vec<String> =
+        smtp.messages().iter().map(|(raw, _)| parse_email(raw).message_id().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "Message-IDs collide across databases");
+}
+
+/// `ivcd notify test` twice in a row: two keys, each starting with the
+/// database's installation id; `sent_at` is RFC 3339 in whole seconds.
+/// A refused SMTP delivery prints the server's answer once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_test_keys_are_unique_and_its_errors_and_times_are_said_once() {
+    let smtp = SmtpSink::start(1);
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::cvna_database(dir.path()).await;
+    let installation = Store::open(&db).unwrap().run(|db| db.installation_id()).await.unwrap();
+    let config = dir.path().join("notify.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = {db:?}\n[alerts.webhook]\nurl = \"{}/hook\"\nsecret = \"{SIGNING_SECRET}\"\n\
+             [alerts.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"ivcd@example.com\"\nto = [\"t@example.com\"]\n",
+            http.uri(),
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let first = crate::support::ivcd(&config).args(["notify", "test"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(first.status.code(), Some(1), "the SMTP server refused the first message: {stdout}");
+    let refused =
+        stdout.lines().find(|l| l.starts_with("email: FAILED")).unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(refused.matches("Mailbox busy").count(), 1, "the SMTP answer is said once: {refused}");
+    let second =
+        crate::support::ivcd(&config).args(["notify", "test", "--channel", "webhook"]).output().unwrap();
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stdout));
+
+    let hooks = requests_to(&http, "/hook").await;
+    assert_eq!(hooks.len(), 2);
+    let keys: Vec<&str> =
+        hooks.iter().map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap()).collect();
+    assert_ne!(keys[0], keys[1], "two tests, two keys");
+    for (key, hook) in keys.iter().zip(&hooks) {
+        assert!(key.starts_with(&format!("{installation}/test/")) && key.ends_with("/webhook"), "{key}");
+        let body: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
+        let sent_at = body["sent_at"].as_str().unwrap();
+        let parsed = DateTime::parse_from_rfc3339(sent_at).unwrap();
+        assert_eq!(parsed.timestamp_subsec_nanos(), 0, "{sent_at}");
+        assert!(sent_at.len() == 20 && sent_at.ends_with('Z'), "whole seconds, UTC: {sent_at}");
+        assert_signed(hook);
+    }
+}
+
+/// The check docs/alerts.md gives receivers (its Python `verify`, run as
+/// written) accepts the request the webhook received, and refuses the same
+/// request replayed six minutes later, or with its body changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_receiver_check_refuses_a_replayed_webhook() {
+    let http = receivers().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = only(alerts(free_port(), &http.uri(), Tier::Skip), "webhook");
+    let (scans, store, config) =
+        replay_with_alerts("cvna-2023q2.toml", &dir.path().join("c.db"), config).await;
+    let outbox = Outbox::new(store, &config.alerts, clock_at(scans[0].as_of)).unwrap();
+    assert_eq!(outbox.deliver_due_all().await.unwrap()[0].outcome, AttemptOutcome::Sent);
+    let hook = &requests_to(&http, "/hook").await[0];
+    let t = assert_signed(hook);
+    let header = hook.headers.get("x-ivcd-signature").unwrap().to_str().unwrap();
+
+    let docs =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/alerts.md")).unwrap();
+    let start = docs.find("```python\n").expect("docs/alerts.md has the receiver's check in Python") + 10;
+    let verify = &docs[start..start + docs[start..].find("```").unwrap()];
+    let body = dir.path().join("body");
+    let check = |body_bytes: &[u8], now: i64| -> bool {
+        std::fs::write(&body, body_bytes).unwrap();
+        let script = format!(
+            "{verify}\nimport sys\nok = verify(sys.argv[1].encode(), sys.argv[2], open(sys.argv[3], 'rb').read(), now=int(sys.argv[4]))\nprint('accepted' if ok else 'refused')\n"
+        );
+        let out = Command::new("python3")
+            .args(["-c", &script, SIGNING_SECRET, header])
+            .arg(&body)
+            .arg(now.to_string())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(
+            out.status.success() && (said == "accepted" || said == "refused"),
+            "{said} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        said == "accepted"
+    };
+    assert!(check(&hook.body, t + 1), "the request as received");
+    assert!(!check(&hook.body, t + 360), "the same request replayed six minutes later");
+    let mut changed = hook.body.clone();
+    changed.extend_from_slice(b" ");
+    assert!(!check(&changed, t + 1), "a changed body");
+}
+
+/// `ivcd replay --notify`, then `ivcd notify pending`: the replay's
+/// deliveries are listed (their times are the replay's, years back), with
+/// the fields docs/json.md documents. A replay whose every delivery is
+/// refused for good exits 4, not 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_pending_lists_a_replays_outbox_and_a_failed_delivery_is_a_failed_exit() {
+    let http = MockServer::start().await;
+    Mock::given(path("/hook")).respond_with(ResponseTemplate::new(200)).mount(&http).await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+        .mount(&http)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cvna.db");
+    let replay = |route: &str| {
+        let config = dir.path().join(format!("{}.toml", route.trim_start_matches('/')));
+        std::fs::write(
+            &config,
+            format!("database = {db:?}\n[alerts.webhook]\nurl = \"{}{route}\"\n", http.uri()),
+        )
+        .unwrap();
+        let mut cmd = crate::support::ivcd(&config);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["replay", "tests/scenarios/cvna-2023q2.toml", "--notify", "--data-dir"])
+            .arg(data_dir())
+            .arg("--db")
+            .arg(&db);
+        (config, cmd)
+    };
+
+    let (config, mut cmd) = replay("/hook");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pending = crate::support::ivcd(&config).args(["notify", "pending", "--json"]).output().unwrap();
+    assert!(pending.status.success(), "{}", String::from_utf8_lossy(&pending.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&pending.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    let reports: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r["report_key"].as_str().unwrap(), r["state"].as_str().unwrap())).collect();
+    // Newest alert first.
+    assert_eq!(reports, [("review/2023-07-19T13:31:00Z", "sent"), ("scan/2023-07-18T19:00:00Z", "sent")]);
+    let documented = [
+        "alert_id",
+        "kind",
+        "report_key",
+        "scan_id",
+        "channel",
+        "idempotency_key",
+        "state",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_error",
+        "delivered_at",
+    ];
+    let mut fields: Vec<&str> = rows[0].as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    let mut expected = documented.to_vec();
+    expected.sort_unstable();
+    assert_eq!(fields, expected, "the fields docs/json.md lists");
+    let json_md =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/json.md")).unwrap();
+    let section = &json_md[json_md.find("## `ivcd notify pending --json`").expect("documented in json.md")..];
+    for field in documented {
+        assert!(section.contains(&format!("| `{field}` |")), "json.md does not document {field}");
+    }
+    let text = crate::support::ivcd(&config).args(["notify", "pending"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("scan/2023-07-18T19:00:00Z") && text.contains("sent"), "{text}");
+
+    // Every delivery refused for good (HTTP 404): exit 4, and the reason printed.
+    let (_, mut cmd) = replay("/gone");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(
+        stderr.matches("alert webhook: FAILED: webhook: HTTP 404 Not Found: no_service").count(),
+        2,
+        "{stderr}"
+    );
+}
+
+/// The layout headless Chromium gave an email: the document's scroll width,
+/// the right edge of its widest element, and its height (CSS pixels).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Layout {
+    scroll_width: f64,
+    right: f64,
+    height: f64,
+}
+
+/// Debian's `chromium`, run headless and off the network, with a profile of
+/// its own; fails the test, saying how to install it, when it is missing
+/// (`.ci/run` installs it).
+fn chromium(args: &[String], profile: &Path) -> std::process::Output {
+    let binary = std::env::var_os("IVCD_CHROMIUM").unwrap_or_else(|| "chromium".into());
+    let mut child = Command::new(&binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {binary:?} ({e}): the email layout test needs headless Chromium; install Debian's \
+                 package (`apt-get install chromium`, as .ci/run does) or set IVCD_CHROMIUM to its path"
+            )
+        });
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut out).map(|_| out)
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("chromium {args:?} did not finish in 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::process::Output { status, stdout: reader.join().unwrap().unwrap(), stderr: Vec::new() }
+}
+
+/// Lays `html` out in headless Chromium inside a frame `width` px wide (a
+/// frame, because headless windows are at least 500 px wide), measures it,
+/// and writes a screenshot of the whole email to `shot`.
+fn lay_out(html: &str, width: u32, shot: &Path) -> Layout {
+    let work = tempfile::tempdir().unwrap();
+    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+    let host = |height: f64, measure: bool| {
+        let script = if measure {
+            "<script>window.addEventListener('load', function () {\
+               var d = document.getElementById('email').contentDocument, e = d.documentElement, r = 0, h = 0;\
+               d.querySelectorAll('*').forEach(function (n) {\
+                 var b = n.getBoundingClientRect(); r = Math.max(r, b.right); h = Math.max(h, b.bottom);\
+               });\
+               var p = document.createElement('pre'); p.id = 'ivcd-measure';\
+               p.textContent = JSON.stringify({scrollWidth: e.scrollWidth, right: r, height: h});\
+               document.body.appendChild(p);\
+             });</script>"
+        } else {
+            ""
+        };
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0;background:#9ca3af;\">\
+             <iframe id=\"email\" style=\"display:block;border:0;width:{width}px;height:{height}px;\" srcdoc=\"{srcdoc}\"></iframe>\
+             {script}</body></html>"
+        )
+    };
+    let window = width.max(500);
+    let page = work.path().join("measure.html");
+    std::fs::write(&page, host(8000.0, true)).unwrap();
+    let out = chromium(
+        &[format!("--window-size={window},800"), "--dump-dom".into(), format!("file://{}", page.display())],
+        &work.path().join("profile-1"),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start =
+        dom.find("<pre id=\"ivcd-measure\">").unwrap_or_else(|| panic!("chromium measured nothing: {dom}"))
+            + "<pre id=\"ivcd-measure\">".len();
+    let json = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+    let layout: Layout = serde_json::from_str(&json.replace("&quot;", "\"")).unwrap();
+
+    let height = layout.height.ceil().max(100.0);
+    std::fs::write(&page, host(height, false)).unwrap();
+    let out = chromium(
+        &[
+            format!("--window-size={window},{height}"),
+            format!("--screenshot={}", shot.display()),
+            format!("file://{}", page.display()),
+        ],
+        &work.path().join("profile-2"),
+    );
+    assert!(out.status.success() && shot.is_file(), "no screenshot {}", shot.display());
+    layout
+}
+
+/// Every email ivcd sends fits a 600 px wide client and a 375 px phone
+/// without horizontal scrolling: the scan's setups (CVNA, with its chart),
+/// a review, an empty day (no reporter), a failed day (every candidate
+/// skipped with its reason: the busy week without chains) and the test
+/// message. Laid out by headless Chromium; the screenshots are kept under
+/// target/tmp/alert-screenshots (CI artifacts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_email_fits_600_and_375_pixels_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut emails: Vec<(&str, String)> = Vec::new();
+
+    let db = crate::support::cvna_database(dir.path()).await;
+    let store = Store::open(&db).unwrap();
+    let scan_id = store.run(|db| db.latest_scan()).await.unwrap().unwrap().scan_id;
+    let config = AlertsConfig { min_tier: Tier::Skip, ..AlertsConfig::default() };
+    emails.push(("scan", render::scan(&alert::load(&store, scan_id, &config).await.unwrap()).unwrap().html));
+    let slot = store.run(|db| db.latest_review_slot()).await.unwrap().unwrap();
+    let review = ivcd::alert::review::load(&store, slot).await.unwrap();
+    emails.push(("review", ivcd::alert::review::render(&review).unwrap().html));
+
+    let (scans, store, config) = replay_with_alerts(
+        "busy-week-2025-10-27.toml",
+        &dir.path().join("week.db"),
+        AlertsConfig { min_tier: Tier::Marginal, ..AlertsConfig::default() },
+    )
+    .await;
+    assert!(scans[0].candidates.iter().all(|c| c.rank.is_none() && c.reason.is_some()));
+    let failed = alert::load(&store, scans[0].scan_id, &config.alerts).await.unwrap();
+    emails.push(("failed-day", render::scan(&failed).unwrap().html));
+
+    // A session with no reporter at all: Wed 2025-10-29 15:00 ET, no calendar.
+    let empty_db = dir.path().join("empty.db");
+    let at: DateTime<Utc> = "2025-10-29T19:00:00Z".parse().unwrap();
+    let files = ivcd::replay::RecordedFiles {
+        events: Vec::new(),
+        calendar_source: "files:none".into(),
+        calendar_path: Path::new("none"),
+        data_dir: &data_dir(),
+        bars_dir: Path::new("none"),
+        chains: Vec::new(),
+    };
+    let ctx = ivcd::replay::recorded_context(
+        files,
+        Store::open(&empty_db).unwrap(),
+        &Config::default(),
+        clock_at(at),
+    );
+    let empty = ivcd::jobs::run_scan(&ctx, at).await.unwrap();
+    assert!(empty.candidates.is_empty());
+    let report = alert::load(&ctx.store, empty.scan_id, &AlertsConfig::default()).await.unwrap();
+    emails.push(("empty-day", render::scan(&report).unwrap().html));
+
+    emails.push(("test", render::test_message("ivcd-host.example.com", at).html));
+
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("alert-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut overflowing = Vec::new();
+    for (name, html) in &emails {
+        for width in [600_u32, 375] {
+            let shot = shots.join(format!("{name}-{width}.png"));
+            let layout = lay_out(html, width, &shot);
+            println!(
+                "email layout: {name} at {width} px: scroll width {}, widest element to {:.0} px, {:.0} px tall ({})",
+                layout.scroll_width,
+                layout.right,
+                layout.height,
+                shot.display()
+            );
+            if layout.scroll_width > f64::from(width) || layout.right > f64::from(width) + 0.5 {
+                overflowing.push(format!("{name} at {width} px: {layout:?}"));
+            }
+        }
+    }
+    assert!(
+        overflowing.is_empty(),
+        "emails wider than the window (screenshots in {}):\n{overflowing:#?}",
+        shots.display()
+    );
 }

@@ -275,9 +275,22 @@ async fn a_second_daemon_does_not_steal_the_socket() {
     while ivcd::status::fetch(&config.daemon.status_socket).await.unwrap().is_none() {
         tokio::task::yield_now().await;
     }
+    // The same database: refused by its lock before anything else.
     let (_controls2, receiver2) = mpsc::unbounded_channel();
-    let err = ivcd::daemon::run(options(config.clone(), clock), receiver2).await.unwrap_err();
+    let err = ivcd::daemon::run(options(config.clone(), clock.clone()), receiver2).await.unwrap_err();
+    assert!(
+        matches!(err.downcast_ref(), Some(ivcd::store::StoreError::Locked { holder, .. }) if holder.contains("ivcd run")),
+        "{err:#}"
+    );
+    // Another database, the same socket: refused by the socket.
+    let other = Config { database: dir.path().join("other.db"), ..config.clone() };
+    let (_controls3, receiver3) = mpsc::unbounded_channel();
+    let err = ivcd::daemon::run(options(other, clock), receiver3).await.unwrap_err();
     assert!(format!("{err:#}").contains("another ivcd daemon is answering"), "{err:#}");
+    assert!(
+        ivcd::status::fetch(&config.daemon.status_socket).await.unwrap().is_some(),
+        "the first still answers"
+    );
     controls.send(Control::Shutdown).unwrap();
     first.await.unwrap().unwrap();
 }

@@ -20,7 +20,7 @@ use ivcd::store::Store;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::alerts::{alerts, assert_valid_slack, hmac_hex, only, receivers, requests_to};
+use crate::alerts::{alerts, assert_signed, assert_valid_slack, only, receivers, requests_to};
 use crate::support::{data_dir, read_data};
 
 fn cvna_scenario() -> Scenario {
@@ -285,8 +285,7 @@ async fn the_review_alert_reports_the_stored_review() {
 
     let hooks = requests_to(&http, "/hook").await;
     let review = hooks.iter().find(|r| r.body.starts_with(br#"{"kind":"review""#)).expect("a review body");
-    let signature = review.headers.get("x-ivcd-signature").unwrap().to_str().unwrap();
-    assert_eq!(signature, format!("sha256={}", hmac_hex(&review.body)));
+    assert_signed(review);
     let body: serde_json::Value = serde_json::from_slice(&review.body).unwrap();
     let stored: Vec<Review> = store.run(move |db| db.reviews(None, Some(slot))).await.unwrap();
     assert_eq!(body["reviews"], serde_json::to_value(&stored).unwrap(), "the body is the stored reviews");
@@ -296,6 +295,20 @@ async fn the_review_alert_reports_the_stored_review() {
     let alert = ivcd::alert::review::load(&store, slot).await.unwrap();
     let m = ivcd::alert::review::render(&alert).unwrap();
     assert_eq!(m.subject, "ivcd review Wed 2023-07-19: 11 events reviewed, 1 moved more than implied");
+    // A reason names the input (ticker, date, vendor, what was asked), never a
+    // path on this host: ASML has no recorded bars, and the alert says so.
+    let host = data_dir().canonicalize().unwrap();
+    for (form, body) in [
+        ("text", m.text.clone()),
+        ("html", m.html.clone()),
+        ("slack", m.slack.to_string()),
+        ("webhook", String::from_utf8_lossy(&review.body).into_owned()),
+    ] {
+        for path in [data_dir().display().to_string(), host.display().to_string(), ".csv".to_owned()] {
+            assert!(!body.contains(&path), "the {form} alert shows {path:?}:\n{body}");
+        }
+    }
+    assert!(m.text.contains("files: no data for daily bars of ASML (none recorded)"), "{}", m.text);
     assert!(
         m.text.contains("gap +35.65% against implied 12.96%") && m.text.contains("≤ -$1,229.00"),
         "{}",
@@ -326,8 +339,8 @@ async fn replay_notify_sends_the_scan_and_the_review_alerts() {
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("alert webhook: sent (scan/2023-07-18T19:00:00Z/"), "{err}");
-    assert!(err.contains("alert webhook: sent (review/2023-07-19T13:31:00Z/"), "{err}");
+    assert!(err.contains("/scan/2023-07-18T19:00:00Z/1/webhook)"), "{err}");
+    assert!(err.contains("/review/2023-07-19T13:31:00Z/2/webhook)"), "{err}");
     let bodies: Vec<serde_json::Value> =
         requests_to(&http, "/hook").await.iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
     assert_eq!(bodies.len(), 2);

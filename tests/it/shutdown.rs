@@ -305,3 +305,200 @@ async fn sigkill_mid_scan_then_restart_catches_the_slot_up_once() {
         "crash: daemon SIGKILLed mid-scan {killed_mid_scan} times; each restart marked the run interrupted and caught the slot up once"
     );
 }
+
+impl Daemon {
+    /// SIGTERM, then the time until the process exited (measured from the
+    /// signal with `Instant`), failing after `limit`.
+    fn terminate_and_time(self, limit: Duration) -> (std::process::ExitStatus, Duration) {
+        let signalled = std::time::Instant::now();
+        self.terminate();
+        let status = self.exit_within(limit);
+        (status, signalled.elapsed())
+    }
+}
+
+/// An idle daemon (the catch-up done, nothing running, no send in flight)
+/// exits within half a second of SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_daemon_exits_within_half_a_second_of_sigterm() {
+    let fakes = Fakes::start(Duration::ZERO).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Every part that runs beside the jobs: the alerts worker (a webhook that
+    // answers at once) and the metrics writer.
+    let hook = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&hook).await;
+    let (config, _db) = fakes.write_config(
+        dir.path(),
+        &format!(
+            "[metrics]\ntextfile = {:?}\n[alerts.webhook]\nurl = \"{}/hook\"\n",
+            dir.path().join("ivcd.prom"),
+            hook.uri()
+        ),
+    );
+    let daemon = Daemon::start(&config);
+    // The caught-up scan is the last job of the start, and its alert the last send; then the daemon idles.
+    daemon.wait_for(&["alert sent", "webhook"]);
+    let (status, elapsed) = daemon.terminate_and_time(Duration::from_secs(25));
+    assert!(status.success(), "exit status {status:?}");
+    println!("shutdown: an idle daemon exited {:.3} s after SIGTERM", elapsed.as_secs_f64());
+    assert!(elapsed < Duration::from_millis(500), "an idle daemon took {elapsed:?} to exit");
+}
+
+/// A webhook that never answers: the send in flight at SIGTERM is cut off
+/// within the drain budget, measured from the signal, and the process exits
+/// inside it. The delivery is left to the next start (`sending`, sent again
+/// when its lease runs out), never lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_webhook_never_holds_the_stop_past_the_drain_budget() {
+    let fakes = Fakes::start(Duration::ZERO).await;
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
+        .mount(&hook)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    // alerts.timeout_seconds stays at its default (30; a send may take 60 s),
+    // far beyond the drain budget of 4 s.
+    let (config, db) = fakes.write_config(
+        dir.path(),
+        &format!("drain_timeout_seconds = 4\n[alerts.webhook]\nurl = \"{}/hook\"\n", hook.uri()),
+    );
+    let budget = Duration::from_secs(4);
+    let daemon = Daemon::start(&config);
+    daemon.wait_for(&["job=\"scan\"", "job finished"]);
+    // The report's POST reached the webhook, which holds it.
+    let started = std::time::Instant::now();
+    while hook.received_requests().await.unwrap().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the alert was never sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, elapsed) = daemon.terminate_and_time(Duration::from_secs(30));
+    assert!(status.success(), "exit status {status:?}");
+    println!(
+        "shutdown: with a webhook that never answers, exited {:.3} s after SIGTERM (budget {budget:?})",
+        elapsed.as_secs_f64()
+    );
+    assert!(elapsed <= budget, "exited {elapsed:?} after SIGTERM, past the {budget:?} budget");
+    // The report is not lost: the next start sends it again.
+    assert_eq!(query(&db, "SELECT state, attempts FROM alert_deliveries"), [["sending", "1"]]);
+    assert_eq!(query(&db, "PRAGMA integrity_check"), [["ok"]]);
+}
+
+/// A daemon stopped while it reads the exchange's calendar (a slow Tradier:
+/// 700 ms a request, three months), at its start and again in the
+/// caught-up refresh, exits within half a second: the check is not a job
+/// that must reach a safe point.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_stopped_while_it_reads_the_exchange_calendar_exits_within_half_a_second() {
+    let fakes = Fakes::start(Duration::from_millis(700)).await;
+    for (moment, parts) in [
+        ("at its start", &["starting"][..]),
+        ("after the caught-up refresh", &["job=\"refresh-calendar\"", "job finished"][..]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, db) = fakes.write_config(dir.path(), "");
+        let daemon = Daemon::start(&config);
+        daemon.wait_for(parts);
+        let (status, elapsed) = daemon.terminate_and_time(Duration::from_secs(25));
+        assert!(status.success(), "exit status {status:?}");
+        println!("shutdown: stopped {moment}, exited {:.3} s after SIGTERM", elapsed.as_secs_f64());
+        assert!(elapsed < Duration::from_millis(500), "stopped {moment}, took {elapsed:?} to exit");
+        assert_eq!(query(&db, "SELECT count(*) FROM job_runs WHERE outcome = 'running'"), [["0"]]);
+    }
+}
+
+/// Kills the process `.0` when the test fails, so that no daemon outlives it.
+struct KillOnPanic(u32);
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = Command::new("kill").args(["-KILL", &self.0.to_string()]).status();
+        }
+    }
+}
+
+/// Runs `ivcd --config config args` to its end, failing after `limit`
+/// (a second daemon that is not refused would run forever).
+fn ivcd_output(config: &Path, args: &[&str], limit: Duration) -> std::process::Output {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("ivcd"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("IVCD_") || key == "NOTIFY_SOCKET" {
+            cmd.env_remove(key);
+        }
+    }
+    let child = cmd
+        .env("RUST_LOG", "info")
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ivcd");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("ivcd {args:?} still ran after {limit:?}");
+        }
+    }
+}
+
+/// One daemon per database: a second `ivcd run` (with its own status
+/// socket, or with the first one's) and a scan by hand are refused with
+/// exit code 75 naming the running daemon, and change nothing: the first
+/// daemon's scan stays `running`, no row is added, no socket is bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_daemon_or_a_writing_command_is_refused_while_the_daemon_runs() {
+    // A slow Tradier: the first daemon's caught-up scan runs for seconds.
+    let fakes = Fakes::start(Duration::from_millis(700)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = fakes.write_config(dir.path(), "");
+    // The same database with another status socket.
+    let other_socket = dir.path().join("other.sock");
+    let second = dir.path().join("second.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace(&format!("{:?}", dir.path().join("status.sock")), &format!("{other_socket:?}"));
+    std::fs::write(&second, text).unwrap();
+
+    let daemon = Daemon::start(&config);
+    let pid = daemon.child.id();
+    let _guard = KillOnPanic(pid);
+    daemon.wait_for(&["scan started"]);
+    let rows = || query(&db, "SELECT id, job, slot, outcome, coalesce(error, '') FROM job_runs ORDER BY id");
+    let before = rows();
+    assert!(before.iter().any(|r| r[1] == "scan" && r[3] == "running"), "{before:?}");
+
+    for (what, file, args) in [
+        ("a second daemon with its own socket", &second, &["run", "--simulate-from", START][..]),
+        ("a second daemon with the same socket", &config, &["run", "--simulate-from", START][..]),
+        ("a scan by hand", &config, &["scan", "--as-of", "2026-05-18T15:00"][..]),
+        ("a refresh by hand", &config, &["refresh-calendar", "--as-of", "2026-05-18T06:00"][..]),
+    ] {
+        let out = ivcd_output(file, args, Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(75), "{what}: {:?}\n{stderr}", out.status);
+        assert!(
+            stderr.contains(&format!("is in use by pid {pid}: ivcd run"))
+                && stderr.contains("changed nothing"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(rows(), before, "{what} changed job_runs");
+        assert!(!other_socket.exists(), "{what} bound a socket");
+    }
+    assert_eq!(query(&db, "SELECT count(*) FROM scans"), [["0"]]);
+
+    // The first daemon carries on, and its stop frees the database.
+    daemon.wait_for(&["scan stored"]);
+    daemon.terminate();
+    assert!(daemon.exit_within(Duration::from_secs(25)).success());
+    let out =
+        ivcd_output(&config, &["refresh-calendar", "--as-of", "2026-05-18T06:00"], Duration::from_secs(60));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -153,15 +153,20 @@ impl RecordedProvider {
             .bars_dir
             .as_ref()
             .ok_or(ProviderError::Unsupported { provider: PROVIDER, what: "daily bars" })?;
+        // An error here reaches a candidate's or a review's reason, and so an
+        // alert: it names the input (the ticker's recorded bars), never the
+        // file's path on this host.
         let path = dir.join(format!("{ticker}.csv"));
         if !path.is_file() {
             return Err(ProviderError::NoData {
                 provider: PROVIDER,
-                what: format!("daily bars of {ticker} ({} not recorded)", path.display()),
+                what: format!("daily bars of {ticker} (none recorded)"),
             });
         }
-        let (text, shown) = read_recorded(dir, Path::new(&format!("{ticker}.csv")))?;
-        let bars = Arc::new(ohlcv::parse_ohlcv_csv(&text, &shown)?);
+        let input = format!("the recorded daily bars of {ticker}");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ProviderError::Io { path: input.clone(), source })?;
+        let bars = Arc::new(ohlcv::parse_ohlcv_csv(&text, &input)?);
         self.bars_cache.lock().unwrap_or_else(|e| e.into_inner()).insert(ticker.clone(), Arc::clone(&bars));
         Ok(bars)
     }
@@ -258,5 +263,27 @@ impl EndOfDayChains for RecordedProvider {
                 provider: PROVIDER,
                 what: format!("an end-of-day chain of {ticker} on {date}"),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every error the bars of a ticker can give (none recorded, unreadable,
+    /// not daily bars) names the ticker and never the host's path.
+    #[tokio::test]
+    async fn bar_errors_name_the_ticker_and_never_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("DIR.csv")).unwrap();
+        std::fs::write(dir.path().join("BAD.csv"), "not,a,bar\nfile,at,all\n").unwrap();
+        let provider = RecordedProvider::new(Vec::new(), Some(dir.path().to_path_buf()), Vec::new());
+        let day = NaiveDate::from_ymd_opt(2023, 7, 19).unwrap();
+        for ticker in ["NONE", "DIR", "BAD"] {
+            let t = Ticker::new(ticker).unwrap();
+            let error = provider.daily_bars(&t, day, day).await.unwrap_err().to_string();
+            assert!(error.contains(ticker), "{error}");
+            assert!(!error.contains(&dir.path().display().to_string()) && !error.contains(".csv"), "{error}");
+        }
     }
 }
