@@ -328,7 +328,21 @@ fn judge_event(
             vrp: component(score.as_ref(), "vrp"),
             consistency: component(score.as_ref(), "consistency"),
         },
-        score_missing: score.map(|s| s.missing).unwrap_or_default(),
+        // The score says why from a live candidate's point of view; here the
+        // reason is always the same: there is no chain.
+        score_missing: score
+            .map(|s| {
+                s.missing
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{}: no chain (the implied move is a recorded figure)",
+                            m.split(':').next().unwrap_or(m)
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         reason: verdict.reason,
         outcome,
     })

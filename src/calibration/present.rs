@@ -31,13 +31,13 @@ fn hits_table(out: &mut String, title: &str, groups: &[GroupStats]) {
     let _ = writeln!(out, "{title}");
     let _ = writeln!(
         out,
-        "  {:<24} {:>6}  {:<22} {:<24} {:<24}",
+        "  {:<28} {:>6}  {:<22} {:<24} {:<24}",
         "group", "events", "inside implied move", "mean edge (points)", "median edge (points)"
     );
     for g in groups {
         let _ = writeln!(
             out,
-            "  {:<24} {:>6}  {:<22} {:<24} {:<24}",
+            "  {:<28} {:>6}  {:<22} {:<24} {:<24}",
             g.label,
             g.events,
             rate_ci(&g.hit_rate),
@@ -60,10 +60,10 @@ fn structure_table(
 ) {
     let _ = writeln!(out, "{title}");
     let _ =
-        writeln!(out, "  {:<24} {:>6}  {:<24} {:<26} {:<24}", "group", "events", "mean", "worst", "ES 5%");
+        writeln!(out, "  {:<28} {:>6}  {:<24} {:<26} {:<24}", "group", "events", "mean", "worst", "ES 5%");
     for g in groups {
         let [mean, worst, es] = structure_cells(pick(g));
-        let _ = writeln!(out, "  {:<24} {:>6}  {mean:<24} {worst:<26} {es:<24}", g.label, g.events);
+        let _ = writeln!(out, "  {:<28} {:>6}  {mean:<24} {worst:<26} {es:<24}", g.label, g.events);
     }
 }
 
@@ -72,13 +72,13 @@ fn compact_table(out: &mut String, title: &str, groups: &[GroupStats]) {
     let _ = writeln!(out, "{title}");
     let _ = writeln!(
         out,
-        "  {:<24} {:>6}  {:<22} {:<24} {:<24}",
+        "  {:<28} {:>6}  {:<22} {:<24} {:<24}",
         "group", "events", "inside implied move", "mean edge (points)", "straddle ES 5% (points)"
     );
     for g in groups {
         let _ = writeln!(
             out,
-            "  {:<24} {:>6}  {:<22} {:<24} {:<24}",
+            "  {:<28} {:>6}  {:<22} {:<24} {:<24}",
             g.label,
             g.events,
             rate_ci(&g.hit_rate),
@@ -158,7 +158,7 @@ pub fn headline(r: &CalibrationReport) -> String {
     }
     let _ = writeln!(out, "    {}", w.verdict);
     let _ = writeln!(out, "  weights: {}", r.weights.verdict);
-    out
+    trim_lines(&out)
 }
 
 /// The whole report as text.
@@ -191,7 +191,11 @@ pub fn text(r: &CalibrationReport) -> String {
     for (basis, n) in &c.timing {
         let _ = writeln!(out, "    {basis:<28} {n:>5}");
     }
-    let _ = writeln!(out, "  inferred from the bars: {}; left out as ambiguous: {}", c.inferred, c.ambiguous);
+    let _ = writeln!(
+        out,
+        "  inferred from the bars: {}; left out (ambiguous, or the dataset's session doubtful): {}",
+        c.inferred, c.ambiguous
+    );
     let _ = writeln!(
         out,
         "  judged: {} ({} with a VRP, {} with too few past events); with a score: {}",
@@ -203,7 +207,11 @@ pub fn text(r: &CalibrationReport) -> String {
         c.suspect, c.within_rounding
     );
     if !r.calendar_corrections.is_empty() {
-        let _ = writeln!(out, "  calendars the bars overruled ({}):", r.calendar_corrections.len());
+        let _ = writeln!(
+            out,
+            "  calendars wrong or disagreeing, decided by the bars ({}):",
+            r.calendar_corrections.len()
+        );
         for k in &r.calendar_corrections {
             let _ = writeln!(
                 out,
@@ -216,7 +224,7 @@ pub fn text(r: &CalibrationReport) -> String {
         }
     }
     if !r.ambiguous.is_empty() {
-        let _ = writeln!(out, "  left out, timing ambiguous ({}):", r.ambiguous.len());
+        let _ = writeln!(out, "  left out ({}):", r.ambiguous.len());
         for a in &r.ambiguous {
             let _ = writeln!(out, "    {} {}: {}", a.ticker, a.report_date, a.why);
         }
@@ -283,5 +291,10 @@ pub fn text(r: &CalibrationReport) -> String {
     let _ = writeln!(out, "  {}", wc.verdict);
     let _ = writeln!(out, "  cannot tell: {}", wc.cannot_tell);
     let _ = writeln!(out, "\nImplied moves: {}", r.attribution);
-    out
+    trim_lines(&out)
+}
+
+/// `text` without the padding at the ends of its lines.
+fn trim_lines(text: &str) -> String {
+    text.lines().map(|l| format!("{}\n", l.trim_end())).collect()
 }

@@ -25,9 +25,10 @@ pub const APPROXIMATIONS: [&str; 6] = [
      ivcd's 15:00 scan), rounded to 0.1 point; quotes, fills and the vendor are unknown",
     "short straddle: sold at the reference close's strike for implied move x close and valued at intrinsic value at \
      the exit, so its P&L (= the edge) is an upper bound: time value left and the bid/ask spread only lower it",
-    "short strangle (strikes at +/-1 implied move) and iron condor (wings a further condor_wing_moves implied moves \
-     out): no chain, so no credit is known; only the exit side is reported, minus the intrinsic value owed at the \
-     exit (the condor's capped at its wing width; an estimate, its wings' time value works the other way)",
+    "short strangle (strikes at +/-1 implied move) and iron condor (long wings [calibration] condor_wing_moves \
+     implied moves further out): no chain, so no credit is known; only the exit side is reported, minus the \
+     intrinsic value owed at the exit (the condor's capped at its wing width; an estimate, its wings' time value \
+     works the other way)",
     "bars are Yahoo's split- and dividend-adjusted daily bars: a move across an ex-dividend date is higher than the \
      traded one by about the dividend yield",
     "the score has only its VRP and consistency components: liquidity, term structure and skew need a chain, and \

@@ -662,7 +662,7 @@ mod tests {
             edge,
             straddle: edge,
             strangle_ex_credit: edge.min(0.0),
-            condor_ex_credit: edge.min(0.0).max(-0.02),
+            condor_ex_credit: edge.clamp(-0.02, 0.0),
         }
     }
 

@@ -238,3 +238,73 @@ impl Db<'_> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{HistoricalImplied, Store};
+
+    fn d(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn chain_row(source: &str, implied: Option<f64>) -> HistoricalImplied {
+        HistoricalImplied {
+            ticker: Ticker::new("IBM").unwrap(),
+            report_date: d("2025-10-22"),
+            timing: Timing::Amc,
+            chain_date: d("2025-10-22"),
+            reaction_session: d("2025-10-23"),
+            source: source.into(),
+            expiration: None,
+            spot: None,
+            straddle: None,
+            implied_move: implied,
+            reason: implied.is_none().then(|| "no end-of-day chain".to_owned()),
+            fetched_at: chrono::DateTime::parse_from_rfc3339("2025-10-23T01:00:00Z").unwrap().into(),
+        }
+    }
+
+    fn recorded() -> RecordedImplied {
+        RecordedImplied {
+            ticker: Ticker::new("IBM").unwrap(),
+            report_date: d("2025-10-22"),
+            timing: Timing::Amc,
+            timing_basis: "calendar".into(),
+            reference_session: d("2025-10-22"),
+            reaction_session: d("2025-10-23"),
+            source: "earnings_watcher:earnings_implied_moves.csv".into(),
+            rounding: 0.001,
+            implied_move: 0.071,
+        }
+    }
+
+    #[test]
+    fn recorded_and_chain_figures_of_one_event_stay_apart() {
+        let store = Store::open_in_memory().unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-10-07T12:00:00Z").unwrap().into();
+        store
+            .run_blocking(|db| {
+                db.store_historical_implied(&chain_row("alpha_vantage:HISTORICAL_OPTIONS", None))?;
+                db.replace_calibration(recorded().source.as_str(), &[], &[recorded()], "f1", at)?;
+                // A later chain attempt under another source text still replaces the first.
+                db.store_historical_implied(&chain_row("files:HISTORICAL_OPTIONS", Some(0.0654)))
+            })
+            .unwrap();
+        let t = Ticker::new("IBM").unwrap();
+        let chain = store.run_blocking(|db| db.historical_implied(&t)).unwrap();
+        assert_eq!(chain.len(), 1, "the backtest sees one chain row and no recorded one: {chain:?}");
+        assert_eq!(
+            (chain[0].source.as_str(), chain[0].implied_move),
+            ("files:HISTORICAL_OPTIONS", Some(0.0654))
+        );
+        assert_eq!(store.run_blocking(|db| db.recorded_implied(&t)).unwrap(), vec![recorded()]);
+        assert_eq!(store.run_blocking(|db| db.calibration_fingerprint()).unwrap().as_deref(), Some("f1"));
+        // Replacing the calibration leaves the chain row alone.
+        store
+            .run_blocking(|db| db.replace_calibration(recorded().source.as_str(), &[], &[], "f2", at))
+            .unwrap();
+        assert!(store.run_blocking(|db| db.recorded_implied(&t)).unwrap().is_empty());
+        assert_eq!(store.run_blocking(|db| db.historical_implied(&t)).unwrap().len(), 1);
+    }
+}
