@@ -13,23 +13,23 @@ use crate::calendar::NyseCalendar;
 use crate::domain::{DailyBar, EarningsEvent, Ticker, Timing};
 use crate::providers::files::earnings_watcher::RecordedImpliedMove;
 
-/// What the calendars say, by (ticker, report date): each source's distinct claims.
+/// What the calendars say, by ticker and report date: each source's distinct claims.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Claims(pub HashMap<(Ticker, NaiveDate), Vec<CalendarClaim>>);
+pub struct Claims(pub HashMap<Ticker, BTreeMap<NaiveDate, Vec<CalendarClaim>>>);
 
 impl Claims {
     /// Collects the claims of `events` (any calendars, any order): one claim
     /// per (source, timing) per event, sorted.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a EarningsEvent>) -> Self {
-        let mut map: HashMap<(Ticker, NaiveDate), Vec<CalendarClaim>> = HashMap::new();
+        let mut map: HashMap<Ticker, BTreeMap<NaiveDate, Vec<CalendarClaim>>> = HashMap::new();
         for e in events {
-            let claims = map.entry((e.ticker.clone(), e.report_date)).or_default();
+            let claims = map.entry(e.ticker.clone()).or_default().entry(e.report_date).or_default();
             let claim = CalendarClaim { source: e.source.clone(), timing: e.timing };
             if !claims.contains(&claim) {
                 claims.push(claim);
             }
         }
-        for claims in map.values_mut() {
+        for claims in map.values_mut().flat_map(BTreeMap::values_mut) {
             claims.sort_by(|a, b| {
                 (a.source.as_str(), a.timing.code()).cmp(&(b.source.as_str(), b.timing.code()))
             });
@@ -39,25 +39,22 @@ impl Claims {
 
     /// The claims on one event (none when no calendar lists it on that date).
     pub fn on(&self, ticker: &Ticker, report_date: NaiveDate) -> &[CalendarClaim] {
-        self.0.get(&(ticker.clone(), report_date)).map_or(&[], Vec::as_slice)
+        self.0.get(ticker).and_then(|dates| dates.get(&report_date)).map_or(&[], Vec::as_slice)
     }
 
     /// The reports of `ticker` that the calendars time unanimously (BMO or
     /// AMC), by date.
     pub fn timed(&self, ticker: &Ticker) -> Vec<(NaiveDate, Timing)> {
-        let mut out: Vec<(NaiveDate, Timing)> = self
-            .0
+        let Some(dates) = self.0.get(ticker) else { return Vec::new() };
+        dates
             .iter()
-            .filter(|((t, _), _)| t == ticker)
-            .filter_map(|((_, date), claims)| {
+            .filter_map(|(date, claims)| {
                 let mut stated =
                     claims.iter().map(|c| c.timing).filter(|t| matches!(t, Timing::Bmo | Timing::Amc));
                 let first = stated.next()?;
                 stated.all(|t| t == first).then_some((*date, first))
             })
-            .collect();
-        out.sort_by_key(|(date, _)| *date);
-        out
+            .collect()
     }
 }
 

@@ -322,7 +322,14 @@ mod tests {
             .filter_map(|n| n.strip_prefix('V')?.split("__").next()?.parse::<u32>().ok())
             .max();
         assert_eq!(Some(supported_schema_version()), files);
-        assert_eq!(known_migrations().len() as u32, supported_schema_version());
+        // No gaps, except V9, which issue 19's branch adds beside this
+        // branch's V10: remove it from here once both are merged.
+        const RESERVED: [u32; 1] = [9];
+        let versions: Vec<u32> = known_migrations().into_iter().map(|(v, _)| v).collect();
+        let expected: Vec<u32> = (1..=supported_schema_version())
+            .filter(|v| !RESERVED.contains(v) || versions.contains(v))
+            .collect();
+        assert_eq!(versions, expected);
     }
 
     #[test]
