@@ -186,6 +186,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Calibrate the tiers and the score on recorded past reports: EarningsWatcher's implied moves
+    /// (CC BY 4.0) judged with ivcd's own bars, history windows, tiers and score (docs/calibration.md).
+    Calibrate {
+        /// Print JSON (docs/json.md, "CalibrationReport") instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also write the plots (SVG) into DIR, created if missing.
+        #[arg(long, value_name = "DIR")]
+        plots: Option<PathBuf>,
+    },
     /// Show a ticker's stored historical earnings moves, their consistency and the latest scan's score.
     Moves {
         /// The ticker.
@@ -634,6 +644,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             return by_hand
                 .run(&config, clock, async |ctx, at| jobs::run_review(ctx, at).await, render::review_table)
                 .await;
+        }
+        Command::Calibrate { json, plots } => {
+            let _lock = writer_lock(&config, "ivcd calibrate")?;
+            let settings = crate::calibration::Settings {
+                data_dir: config.data_dir.clone(),
+                config: config.calibration.clone(),
+                analysis: config.analysis.clone(),
+                calendar: stored_calendar(&config).await,
+                now: clock.now(),
+            };
+            let store = Store::open(&config.database)?;
+            let out = tokio::task::spawn_blocking(move || {
+                crate::calibration::run::command(&store, &settings, json, plots.as_deref())
+            })
+            .await??;
+            say_part!("{out}");
         }
         Command::Moves { ticker, json } => {
             let store = Store::open(&config.database)?;

@@ -167,6 +167,8 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// The structures a scan proposes and the post-crush review.
     pub review: ReviewConfig,
+    /// `ivcd calibrate`: the recorded implied moves and what they are judged with.
+    pub calibration: crate::calibration::CalibrationConfig,
 }
 
 impl Default for Config {
@@ -188,6 +190,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             alerts: AlertsConfig::default(),
             review: ReviewConfig::default(),
+            calibration: crate::calibration::CalibrationConfig::default(),
         }
     }
 }
@@ -1144,6 +1147,10 @@ impl Config {
         }
         b.int("review.wing_steps", self.review.wing_steps, 1, 20);
         b.int("review.pending_days", self.review.pending_days, 0, 30);
+        let cal = &self.calibration;
+        b.int("calibration.bootstrap_resamples", cal.bootstrap_resamples, 100, 100_000);
+        b.int("calibration.seed", cal.seed, 0, u64::from(u32::MAX));
+        b.int("calibration.min_tier_events", cal.min_tier_events, 5, 10_000);
         b.0
     }
 
@@ -1234,6 +1241,7 @@ impl Config {
             );
         }
         problems.extend(self.alerts.problems());
+        problems.extend(self.calibration.problems());
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             problems
                 .push(format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.log.level));

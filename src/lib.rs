@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod analysis;
 pub mod calendar;
+pub mod calibration;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -25,7 +25,7 @@ pub const MOVE_DEFINITION: &str =
     "gap = open(reaction) / close(reference) - 1; close_to_close = close(reaction) / close(reference) - 1";
 
 /// The pair of sessions an earnings event is measured between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventSessions {
     /// The session whose close is the last price before the news (ET date).
     pub reference_session: NaiveDate,

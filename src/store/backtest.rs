@@ -68,7 +68,8 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// The backfilled implied moves of `ticker`, oldest first.
+    /// The implied moves of `ticker` computed from chains (method `chain`;
+    /// recorded ones are read by `recorded_implied`), oldest first.
     ///
     /// # Errors
     /// SQLite errors or a corrupt stored value.
@@ -79,7 +80,7 @@ impl Db<'_> {
                 .prepare_cached(
                     "SELECT report_date, timing, chain_date, reaction_session, source, expiration, spot, straddle,
                             implied_move, reason, fetched_at
-                     FROM historical_implied_moves WHERE ticker = ?1 ORDER BY report_date",
+                     FROM historical_implied_moves WHERE ticker = ?1 AND method = 'chain' ORDER BY report_date",
                 )
                 .map_err(self.err("prepare historical implied moves"))?;
             stmt.query_map([ticker.as_str()], |r| (0..11).map(|i| r.get(i)).collect())

@@ -22,6 +22,7 @@ mod alerts;
 mod backtest;
 mod bars;
 mod cache;
+mod calibration;
 mod daemon;
 mod events;
 mod jobs;
@@ -33,6 +34,7 @@ mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
+pub use calibration::{CalibrationRow, RecordedImplied};
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
 pub use lock::{DatabaseLock, EXIT_LOCKED, lock_path};

@@ -12,6 +12,19 @@ fn count(db: &Path, sql: &str) -> i64 {
     Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// The newest schema version this ivcd has.
+fn latest() -> u32 {
+    ivcd::store::supported_schema_version()
+}
+
+/// Rolls a replayed (current) database back to schema version 7: drops what
+/// the later migrations create and forgets them. V8 added `move_inputs`;
+/// V10 rebuilt `historical_implied_moves` (which it rebuilds again from any
+/// shape) and added `calibration_events` and `calibration_inputs`.
+const ROLL_BACK_TO_7: &str =
+    "DROP TABLE move_inputs; DROP TABLE installation; DROP TABLE calibration_events; DROP TABLE calibration_inputs;
+     DELETE FROM refinery_schema_history WHERE version > 7;";
+
 fn schema_version(db: &Path) -> i64 {
     count(db, "SELECT max(version) FROM refinery_schema_history")
 }
@@ -31,7 +44,10 @@ fn a_backup_is_a_sound_copy_of_every_row_and_never_overwrites_a_file() {
     let out = ivcd(&config).args(["db", "backup"]).arg(&copy).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("schema version 9") && said.contains("integrity ok"), "{said}");
+    assert!(
+        said.contains(&format!("schema version {}", latest())) && said.contains("integrity ok"),
+        "{said}"
+    );
     for table in
         ["earnings_events", "daily_bars", "historical_moves", "option_quotes", "candidates", "job_runs"]
     {
@@ -64,8 +80,8 @@ fn db_check_reports_a_sound_current_database_and_fails_on_a_file_that_is_not_one
     let out = ivcd(&config).args(["db", "check", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["schema_version"], 9);
-    assert_eq!(report["supported_version"], 9);
+    assert_eq!(report["schema_version"], latest());
+    assert_eq!(report["supported_version"], latest());
     assert_eq!(report["integrity"], serde_json::json!(["ok"]));
     assert_eq!(report["foreign_key_violations"], 0);
     assert_eq!(report["pending_migrations"], serde_json::json!([]));
@@ -86,10 +102,8 @@ fn db_check_reports_a_sound_current_database_and_fails_on_a_file_that_is_not_one
 #[test]
 fn an_older_database_is_backed_up_then_migrated_on_open() {
     let (dir, db) = replayed();
-    // Roll the replay back to schema version 8: V9 only added `installation`.
     let conn = Connection::open(&db).unwrap();
-    conn.execute_batch("DROP TABLE installation; DELETE FROM refinery_schema_history WHERE version = 9;")
-        .unwrap();
+    conn.execute_batch(ROLL_BACK_TO_7).unwrap();
     drop(conn);
     let events = count(&db, "SELECT count(*) FROM earnings_events");
     let config = config_file(dir.path(), &db);
@@ -97,23 +111,31 @@ fn an_older_database_is_backed_up_then_migrated_on_open() {
     let out = ivcd(&config).args(["db", "check"]).output().unwrap();
     assert!(out.status.success(), "an older schema is not a problem: {out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("8; this ivcd migrates it to 9 on start (V9__installation)"), "{said}");
-    assert_eq!(schema_version(&db), 8, "db check changes nothing");
+    let pending: Vec<String> = ivcd::store::known_migrations()
+        .into_iter()
+        .filter(|(v, _)| *v > 7)
+        .map(|(v, n)| format!("V{v}__{n}"))
+        .collect();
+    assert!(
+        said.contains(&format!("7; this ivcd migrates it to {} on start ({})", latest(), pending.join(", "))),
+        "{said}"
+    );
+    assert_eq!(schema_version(&db), 7, "db check changes nothing");
 
     // Any command that opens the database for writing migrates it, after a backup.
     let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(schema_version(&db), 9);
+    assert_eq!(schema_version(&db), i64::from(latest()));
     let backups: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with("ivcd.db.before-v9.") && name.ends_with(".bak")
+            name.starts_with("ivcd.db.before-v8.") && name.ends_with(".bak")
         })
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
-    assert_eq!(schema_version(&backups[0]), 8);
+    assert_eq!(schema_version(&backups[0]), 7);
     assert_eq!(count(&backups[0], "SELECT count(*) FROM earnings_events"), events);
     assert_eq!(count(&db, "SELECT count(*) FROM earnings_events"), events);
 
@@ -134,7 +156,7 @@ fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not
     conn.execute_batch(
         "PRAGMA wal_checkpoint(TRUNCATE);
          INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
-         VALUES (10, 'from_a_newer_ivcd', '2026-12-02T03:30:00Z', '1');
+         VALUES (999, 'from_a_newer_ivcd', '2026-12-02T03:30:00Z', '1');
          PRAGMA wal_checkpoint(TRUNCATE);",
     )
     .unwrap();
@@ -147,13 +169,14 @@ fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not
     // 78 (EX_CONFIG): the unit's RestartPreventExitStatus, so systemd does not loop on it.
     assert_eq!(out.status.code(), Some(78));
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("has schema version 10, newer than this ivcd"), "{said}");
+    assert!(said.contains("has schema version 999, newer than this ivcd"), "{said}");
     assert!(said.contains("Nothing was changed") && said.contains(".before-v*.bak"), "{said}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
 
     let out = ivcd(&config).args(["db", "check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("10, NEWER than this ivcd knows (9)"));
+    let newer = format!("999, NEWER than this ivcd knows ({})", latest());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&newer));
     assert!(
         !std::fs::read_dir(dir.path()).unwrap().any(|e| e
             .unwrap()
@@ -190,11 +213,7 @@ fn version_names_the_git_commit() {
 fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
     let (dir, db) = replayed();
     let conn = Connection::open(&db).unwrap();
-    conn.execute_batch(
-        "DROP TABLE installation; DELETE FROM refinery_schema_history WHERE version = 9;
-         PRAGMA wal_checkpoint(TRUNCATE);",
-    )
-    .unwrap();
+    conn.execute_batch(&format!("{ROLL_BACK_TO_7} PRAGMA wal_checkpoint(TRUNCATE);")).unwrap();
     drop(conn);
     let config = config_file(dir.path(), &db);
     // The disk refuses the 8 MiB copy: files may not grow past 40 KiB
@@ -214,20 +233,22 @@ fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
     let out = limited.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("backup to") && said.contains("before-v9"), "{said}");
-    assert!(said.contains("the migration to version 9 was not started and nothing was changed"), "{said}");
+    assert!(said.contains("backup to") && said.contains("before-v8"), "{said}");
+    let not_started =
+        format!("the migration to version {} was not started and nothing was changed", latest());
+    assert!(said.contains(&not_started), "{said}");
     let left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("before-v"))
         .collect();
     assert!(left.is_empty(), "no partial or truncated backup is left: {left:?}");
-    assert_eq!(schema_version(&db), 8, "not migrated");
+    assert_eq!(schema_version(&db), 7, "not migrated");
 
     // With room on the disk the next start backs up and migrates.
     let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(schema_version(&db), 9);
+    assert_eq!(schema_version(&db), i64::from(latest()));
 }
 
 #[test]

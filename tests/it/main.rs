@@ -12,6 +12,7 @@ mod alerts;
 mod analysis;
 mod backfill;
 mod calendar;
+mod calibration;
 mod cli;
 mod config_files;
 mod crash;

@@ -1,0 +1,310 @@
+//! Recorded implied moves and the calibration's derived rows (`ivcd calibrate`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::params;
+
+use super::{Cells, Db, StoreError, instant_text};
+use crate::domain::{Ticker, Timing};
+
+/// One recorded implied move for `historical_implied_moves` (method
+/// `recorded`): a third party's figure, not computed from quotes here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedImplied {
+    /// The reporting company.
+    pub ticker: Ticker,
+    /// The report date (ET).
+    pub report_date: NaiveDate,
+    /// BMO or AMC, as decided.
+    pub timing: Timing,
+    /// How the timing was decided (a `TimingBasis` code).
+    pub timing_basis: String,
+    /// The reference session: the figure belongs to its close (ET).
+    pub reference_session: NaiveDate,
+    /// The reaction session (ET).
+    pub reaction_session: NaiveDate,
+    /// Where it came from, e.g. `earnings_watcher:earnings_implied_moves.csv`.
+    pub source: String,
+    /// The source's rounding step, fraction (0.001 = 0.1 point).
+    pub rounding: f64,
+    /// The implied move, fraction.
+    pub implied_move: f64,
+}
+
+/// One row of `calibration_events`: a recorded report, its decided timing
+/// and its judgement as JSON (`detail`, written and read by the calibration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationRow {
+    /// The reporting company.
+    pub ticker: Ticker,
+    /// The report date (ET).
+    pub report_date: NaiveDate,
+    /// The dataset it comes from.
+    pub source: String,
+    /// The implied move, percent as printed.
+    pub implied_move_pct: String,
+    /// The recorded close-to-close move, percent as printed.
+    pub close_move_pct: String,
+    /// The recorded peak move, percent as printed.
+    pub peak_move_pct: String,
+    /// BMO or AMC when decided.
+    pub timing: Option<Timing>,
+    /// How the timing was decided (a `TimingBasis` code).
+    pub timing_basis: String,
+    /// `judged`, `no_bars` or `ambiguous_timing`.
+    pub status: String,
+    /// Why the event is not judged, or what it lacks.
+    pub reason: Option<String>,
+    /// The timing resolution and the judgement, JSON.
+    pub detail: String,
+}
+
+impl Db<'_> {
+    /// The fingerprint of the inputs the stored calibration rows were computed from.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn calibration_fingerprint(&mut self) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row("SELECT fingerprint FROM calibration_inputs WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(self.err("read the calibration fingerprint"))
+    }
+
+    /// Replaces every calibration row and every recorded implied move of
+    /// `source` with `rows` and `implied`, and records `fingerprint`, in one
+    /// transaction: all of it is stored or none.
+    ///
+    /// # Errors
+    /// SQLite errors (then nothing changed).
+    pub fn replace_calibration(
+        &mut self,
+        source: &str,
+        rows: &[CalibrationRow],
+        implied: &[RecordedImplied],
+        fingerprint: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let at = instant_text(at);
+        self.transaction(|db| {
+            db.conn
+                .execute("DELETE FROM calibration_events WHERE source = ?1", [source])
+                .map_err(db.err("clear calibration rows"))?;
+            db.conn
+                .execute(
+                    "DELETE FROM historical_implied_moves WHERE source = ?1 AND method = 'recorded'",
+                    [source],
+                )
+                .map_err(db.err("clear recorded implied moves"))?;
+            {
+                let mut stmt = db
+                    .conn
+                    .prepare_cached(
+                        "INSERT INTO calibration_events (ticker, report_date, source, implied_move_pct,
+                             close_move_pct, peak_move_pct, timing, timing_basis, status, reason, detail, computed_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    )
+                    .map_err(db.err("prepare calibration rows"))?;
+                for row in rows {
+                    stmt.execute(params![
+                        row.ticker.as_str(),
+                        row.report_date.to_string(),
+                        row.source,
+                        row.implied_move_pct,
+                        row.close_move_pct,
+                        row.peak_move_pct,
+                        row.timing.map(Timing::code),
+                        row.timing_basis,
+                        row.status,
+                        row.reason,
+                        row.detail,
+                        at,
+                    ])
+                    .map_err(db.err(format!("store calibration row {} {}", row.ticker, row.report_date)))?;
+                }
+            }
+            {
+                let mut stmt = db
+                    .conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO historical_implied_moves (ticker, report_date, timing, chain_date,
+                             reaction_session, source, method, rounding, timing_basis, implied_move, fetched_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'recorded', ?7, ?8, ?9, ?10)",
+                    )
+                    .map_err(db.err("prepare recorded implied moves"))?;
+                for row in implied {
+                    stmt.execute(params![
+                        row.ticker.as_str(),
+                        row.report_date.to_string(),
+                        row.timing.code(),
+                        row.reference_session.to_string(),
+                        row.reaction_session.to_string(),
+                        row.source,
+                        row.rounding,
+                        row.timing_basis,
+                        row.implied_move,
+                        at,
+                    ])
+                    .map_err(db.err(format!("store recorded implied move {} {}", row.ticker, row.report_date)))?;
+                }
+            }
+            db.conn
+                .execute(
+                    "INSERT OR REPLACE INTO calibration_inputs (id, fingerprint, rows, computed_at)
+                     VALUES (1, ?1, ?2, ?3)",
+                    params![fingerprint, rows.len() as i64, at],
+                )
+                .map_err(db.err("record the calibration fingerprint"))?;
+            Ok(())
+        })
+    }
+
+    /// The stored calibration rows of `source`, by ticker and report date.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn calibration_rows(&mut self, source: &str) -> Result<Vec<CalibrationRow>, StoreError> {
+        let rows: Vec<Vec<rusqlite::types::Value>> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT ticker, report_date, implied_move_pct, close_move_pct, peak_move_pct, timing,
+                            timing_basis, status, reason, detail
+                     FROM calibration_events WHERE source = ?1 ORDER BY ticker, report_date",
+                )
+                .map_err(self.err("prepare calibration rows"))?;
+            stmt.query_map([source], |r| (0..10).map(|i| r.get(i)).collect())
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read calibration rows"))?
+        };
+        rows.iter()
+            .map(|row| {
+                let c = Cells::new(self, "calibration_events", row);
+                let ticker = c.need(0, "ticker")?;
+                Ok(CalibrationRow {
+                    ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
+                    report_date: c.date(1, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
+                    source: source.to_owned(),
+                    implied_move_pct: c.need(2, "implied_move_pct")?,
+                    close_move_pct: c.need(3, "close_move_pct")?,
+                    peak_move_pct: c.need(4, "peak_move_pct")?,
+                    timing: c.code(5, "timing", Timing::parse_vendor)?,
+                    timing_basis: c.need(6, "timing_basis")?,
+                    status: c.need(7, "status")?,
+                    reason: c.text(8),
+                    detail: c.need(9, "detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The recorded implied moves of `ticker` (method `recorded`), oldest first.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn recorded_implied(&mut self, ticker: &Ticker) -> Result<Vec<RecordedImplied>, StoreError> {
+        let rows: Vec<Vec<rusqlite::types::Value>> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT report_date, timing, timing_basis, chain_date, reaction_session, source, rounding,
+                            implied_move
+                     FROM historical_implied_moves WHERE ticker = ?1 AND method = 'recorded'
+                     ORDER BY report_date, source",
+                )
+                .map_err(self.err("prepare recorded implied moves"))?;
+            stmt.query_map([ticker.as_str()], |r| (0..8).map(|i| r.get(i)).collect())
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read recorded implied moves"))?
+        };
+        rows.iter()
+            .map(|row| {
+                let c = Cells::new(self, "historical_implied_moves", row);
+                let need_date = |i, column| c.date(i, column)?.ok_or_else(|| c.corrupt(column, ""));
+                Ok(RecordedImplied {
+                    ticker: ticker.clone(),
+                    report_date: need_date(0, "report_date")?,
+                    timing: c
+                        .code(1, "timing", Timing::parse_vendor)?
+                        .ok_or_else(|| c.corrupt("timing", ""))?,
+                    timing_basis: c.need(2, "timing_basis")?,
+                    reference_session: need_date(3, "chain_date")?,
+                    reaction_session: need_date(4, "reaction_session")?,
+                    source: c.need(5, "source")?,
+                    rounding: c.real(6).ok_or_else(|| c.corrupt("rounding", ""))?,
+                    implied_move: c.real(7).ok_or_else(|| c.corrupt("implied_move", ""))?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{HistoricalImplied, Store};
+
+    fn d(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn chain_row(source: &str, implied: Option<f64>) -> HistoricalImplied {
+        HistoricalImplied {
+            ticker: Ticker::new("IBM").unwrap(),
+            report_date: d("2025-10-22"),
+            timing: Timing::Amc,
+            chain_date: d("2025-10-22"),
+            reaction_session: d("2025-10-23"),
+            source: source.into(),
+            expiration: None,
+            spot: None,
+            straddle: None,
+            implied_move: implied,
+            reason: implied.is_none().then(|| "no end-of-day chain".to_owned()),
+            fetched_at: chrono::DateTime::parse_from_rfc3339("2025-10-23T01:00:00Z").unwrap().into(),
+        }
+    }
+
+    fn recorded() -> RecordedImplied {
+        RecordedImplied {
+            ticker: Ticker::new("IBM").unwrap(),
+            report_date: d("2025-10-22"),
+            timing: Timing::Amc,
+            timing_basis: "calendar".into(),
+            reference_session: d("2025-10-22"),
+            reaction_session: d("2025-10-23"),
+            source: "earnings_watcher:earnings_implied_moves.csv".into(),
+            rounding: 0.001,
+            implied_move: 0.071,
+        }
+    }
+
+    #[test]
+    fn recorded_and_chain_figures_of_one_event_stay_apart() {
+        let store = Store::open_in_memory().unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-10-07T12:00:00Z").unwrap().into();
+        store
+            .run_blocking(|db| {
+                db.store_historical_implied(&chain_row("alpha_vantage:HISTORICAL_OPTIONS", None))?;
+                db.replace_calibration(recorded().source.as_str(), &[], &[recorded()], "f1", at)?;
+                // A later chain attempt under another source text still replaces the first.
+                db.store_historical_implied(&chain_row("files:HISTORICAL_OPTIONS", Some(0.0654)))
+            })
+            .unwrap();
+        let t = Ticker::new("IBM").unwrap();
+        let chain = store.run_blocking(|db| db.historical_implied(&t)).unwrap();
+        assert_eq!(chain.len(), 1, "the backtest sees one chain row and no recorded one: {chain:?}");
+        assert_eq!(
+            (chain[0].source.as_str(), chain[0].implied_move),
+            ("files:HISTORICAL_OPTIONS", Some(0.0654))
+        );
+        assert_eq!(store.run_blocking(|db| db.recorded_implied(&t)).unwrap(), vec![recorded()]);
+        assert_eq!(store.run_blocking(|db| db.calibration_fingerprint()).unwrap().as_deref(), Some("f1"));
+        // Replacing the calibration leaves the chain row alone.
+        store
+            .run_blocking(|db| db.replace_calibration(recorded().source.as_str(), &[], &[], "f2", at))
+            .unwrap();
+        assert!(store.run_blocking(|db| db.recorded_implied(&t)).unwrap().is_empty());
+        assert_eq!(store.run_blocking(|db| db.historical_implied(&t)).unwrap().len(), 1);
+    }
+}
