@@ -125,6 +125,8 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// The structures a scan proposes and the post-crush review.
     pub review: ReviewConfig,
+    /// SEC EDGAR filings for the timing audit.
+    pub sec: crate::providers::sec::SecConfig,
 }
 
 impl Default for Config {
@@ -146,6 +148,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             alerts: AlertsConfig::default(),
             review: ReviewConfig::default(),
+            sec: crate::providers::sec::SecConfig::default(),
         }
     }
 }
@@ -897,6 +900,7 @@ impl Config {
             );
         }
         problems.extend(self.alerts.problems());
+        problems.extend(self.sec.problems());
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             problems
                 .push(format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.log.level));

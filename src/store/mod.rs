@@ -24,6 +24,7 @@ mod bars;
 mod cache;
 mod daemon;
 mod events;
+mod filings;
 mod jobs;
 mod maintenance;
 mod moves;
@@ -32,6 +33,7 @@ mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
+pub use filings::TimingAuditRow;
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use jobs::{JobRun, Outcome};
 pub use maintenance::{
