@@ -266,9 +266,9 @@ pub fn filing_timing(filing: &Filing, calendar: &NyseCalendar) -> FilingTiming {
     if days_later > 0 {
         // EDGAR dated it a later day: only safe when nothing traded in between.
         let session_between = days_later > MAX_DATING_GAP_DAYS
-            || accepted_day
-                .succ_opt()
-                .is_some_and(|first| first < report_date && calendar.session_on_or_after(first) < report_date);
+            || accepted_day.succ_opt().is_some_and(|first| {
+                first < report_date && calendar.session_on_or_after(first) < report_date
+            });
         if session_between {
             return unknown(TimingRule::SessionBetween);
         }
@@ -304,9 +304,15 @@ mod tests {
     }
 
     /// A filing with the given acceptance (ET wall time) and filing date.
-    fn filing(form: &str, items: &str, accepted_et: (i32, u32, u32, u32, u32), filing_date: NaiveDate) -> Filing {
+    fn filing(
+        form: &str,
+        items: &str,
+        accepted_et: (i32, u32, u32, u32, u32),
+        filing_date: NaiveDate,
+    ) -> Filing {
         let (y, m, day, h, min) = accepted_et;
-        let accepted_at = NEW_YORK.with_ymd_and_hms(y, m, day, h, min, 0).single().unwrap().with_timezone(&Utc);
+        let accepted_at =
+            NEW_YORK.with_ymd_and_hms(y, m, day, h, min, 0).single().unwrap().with_timezone(&Utc);
         Filing {
             accession: "0000000000-00-000000".into(),
             form: form.into(),

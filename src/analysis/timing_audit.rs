@@ -29,9 +29,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::HistoryWindow;
 use super::filing_timing::{Filing, FilingTiming};
 use super::moves::{self, EventSessions, HistoricalMove, TimingCheck};
-use super::HistoryWindow;
 use crate::calendar::NyseCalendar;
 use crate::domain::{DailyBar, EarningsEvent, Timing};
 
@@ -179,7 +179,8 @@ pub fn gap_evidence(
     let bmo = moves::measure_move(calendar, report_date, Timing::Bmo, bars, check).ok()?;
     let amc_gap_move = bmo.other_session_gap_move?;
     let bmo_gap_move = bmo.gap_move;
-    let timing = if check.is_suspect(amc_gap_move, bmo_gap_move) && !check.is_suspect(bmo_gap_move, amc_gap_move)
+    let timing = if check.is_suspect(amc_gap_move, bmo_gap_move)
+        && !check.is_suspect(bmo_gap_move, amc_gap_move)
     {
         Timing::Bmo
     } else if check.is_suspect(bmo_gap_move, amc_gap_move) && !check.is_suspect(amc_gap_move, bmo_gap_move) {
@@ -204,7 +205,11 @@ fn matched_filing(report_date: NaiveDate, filings: &[FilingEvidence]) -> Option<
 }
 
 /// The (date, timing) of `event` as `filing` settles it (see [`EventAudit::settled`]).
-fn settle(calendar: &NyseCalendar, event: &EarningsEvent, filing: &FilingTiming) -> Option<(NaiveDate, Timing)> {
+fn settle(
+    calendar: &NyseCalendar,
+    event: &EarningsEvent,
+    filing: &FilingTiming,
+) -> Option<(NaiveDate, Timing)> {
     if !filing.is_known() {
         return None;
     }
@@ -354,7 +359,10 @@ pub fn measure_events(
     calendar: &NyseCalendar,
     check: &TimingCheck,
 ) -> Vec<HistoricalMove> {
-    events.iter().filter_map(|e| moves::measure_move(calendar, e.report_date, e.timing, bars, check).ok()).collect()
+    events
+        .iter()
+        .filter_map(|e| moves::measure_move(calendar, e.report_date, e.timing, bars, check).ok())
+        .collect()
 }
 
 /// The history window a scan on `before` would use, from the calendar's
@@ -394,7 +402,12 @@ mod tests {
     }
 
     fn event(date: NaiveDate, timing: Timing) -> EarningsEvent {
-        EarningsEvent { ticker: Ticker::new("COST").unwrap(), report_date: date, timing, source: "test".into() }
+        EarningsEvent {
+            ticker: Ticker::new("COST").unwrap(),
+            report_date: date,
+            timing,
+            source: "test".into(),
+        }
     }
 
     fn evidence(accepted_et: (i32, u32, u32, u32, u32), filing_date: NaiveDate) -> FilingEvidence {
@@ -443,7 +456,8 @@ mod tests {
         let cal = NyseCalendar::new();
         let filings = [evidence((2023, 12, 14, 6, 58), d(2023, 12, 14))];
         let events = [event(d(2023, 12, 14), Timing::Amc), event(d(2024, 3, 7), Timing::Unknown)];
-        let audits = audit_events(&events, &filings, &BTreeMap::new(), &cal, &TimingCheck::default(), d(2024, 6, 1));
+        let audits =
+            audit_events(&events, &filings, &BTreeMap::new(), &cal, &TimingCheck::default(), d(2024, 6, 1));
         assert_eq!(audits[0].verdict, Agreement::Disagree);
         assert_eq!(audits[0].settled, Some((d(2023, 12, 14), Timing::Bmo)));
         assert_eq!(audits[1].verdict, Agreement::Unknown, "no filing, no bars, no calendar timing");

@@ -208,18 +208,22 @@ impl Db<'_> {
             .map(|row| {
                 let c = Cells::new(self, "timing_audit", row);
                 let ticker_text = c.need(0, "ticker")?;
-                let timing = |i, column| c.code(i, column, strict_timing)?.ok_or_else(|| c.corrupt(column, ""));
-                let settled = match (c.date(11, "settled_date")?, c.code(12, "settled_timing", strict_timing)?) {
-                    (Some(d), Some(t)) => Some((d, t)),
-                    _ => None,
-                };
+                let timing =
+                    |i, column| c.code(i, column, strict_timing)?.ok_or_else(|| c.corrupt(column, ""));
+                let settled =
+                    match (c.date(11, "settled_date")?, c.code(12, "settled_timing", strict_timing)?) {
+                        (Some(d), Some(t)) => Some((d, t)),
+                        _ => None,
+                    };
                 Ok(TimingAuditRow {
                     ticker: Ticker::new(&ticker_text).map_err(|_| c.corrupt("ticker", &ticker_text))?,
                     report_date: c.date(1, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
                     calendar_timing: timing(2, "calendar_timing")?,
                     filing_timing: timing(3, "filing_timing")?,
                     gap_timing: timing(4, "gap_timing")?,
-                    verdict: c.code(5, "verdict", Agreement::from_code)?.ok_or_else(|| c.corrupt("verdict", ""))?,
+                    verdict: c
+                        .code(5, "verdict", Agreement::from_code)?
+                        .ok_or_else(|| c.corrupt("verdict", ""))?,
                     filing_accession: c.text(6),
                     filing_rule: c.code(7, "filing_rule", TimingRule::from_code)?,
                     filing_accepted_at: c.instant(8, "filing_accepted_at")?,

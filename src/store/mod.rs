@@ -33,8 +33,8 @@ mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
-pub use filings::TimingAuditRow;
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
+pub use filings::TimingAuditRow;
 pub use jobs::{JobRun, Outcome};
 pub use maintenance::{
     BackupReport, CheckReport, JobTotal, known_migrations, pre_migration_backup_path,

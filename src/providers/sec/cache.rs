@@ -33,7 +33,11 @@ impl CachedSec {
 
 #[async_trait]
 impl SecFilings for CachedSec {
-    async fn earnings_filings(&self, ticker: &Ticker, since: NaiveDate) -> Result<IssuerFilings, ProviderError> {
+    async fn earnings_filings(
+        &self,
+        ticker: &Ticker,
+        since: NaiveDate,
+    ) -> Result<IssuerFilings, ProviderError> {
         let request = format!("earnings_filings {ticker} since {since}");
         let (key, now) = (request.clone(), self.clock.now());
         match self.store.run(move |db| db.cached_response(PROVIDER, &key, now)).await {
@@ -42,7 +46,9 @@ impl SecFilings for CachedSec {
                     tracing::debug!(ticker = %ticker, "SEC filings from the response cache");
                     return Ok(hit);
                 }
-                Err(e) => tracing::warn!(error = %e, request, "cached SEC filings unreadable; asking the SEC"),
+                Err(e) => {
+                    tracing::warn!(error = %e, request, "cached SEC filings unreadable; asking the SEC")
+                }
             },
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, request, "response cache unreadable; asking the SEC"),

@@ -44,9 +44,11 @@ impl SecClient {
     /// the HTTP client cannot be built.
     pub fn new(config: &SecConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
         if !config.is_configured() {
-            return Err("sec.user_agent is not set: the SEC requires a User-Agent with a name and a contact \
+            return Err(
+                "sec.user_agent is not set: the SEC requires a User-Agent with a name and a contact \
                         e-mail address, e.g. \"Jane Doe jane@example.com\""
-                .to_owned());
+                    .to_owned(),
+            );
         }
         let mut headers = HeaderMap::new();
         let agent = HeaderValue::from_str(config.user_agent.trim())
@@ -88,10 +90,11 @@ impl SecClient {
                 provider,
                 request,
                 status,
-                body: "the SEC refused the request: check that sec.user_agent names you with a contact e-mail \
+                body:
+                    "the SEC refused the request: check that sec.user_agent names you with a contact e-mail \
                        address, and that nothing else on this address sends more than 10 requests a second \
                        (the SEC then blocks it for 10 minutes)"
-                    .to_owned(),
+                        .to_owned(),
             },
             other => other,
         }
@@ -124,7 +127,10 @@ impl SecClient {
                     }
                 };
                 if parsed.skipped > 0 {
-                    tracing::debug!(skipped = parsed.skipped, "company tickers: entries without a valid ticker");
+                    tracing::debug!(
+                        skipped = parsed.skipped,
+                        "company tickers: entries without a valid ticker"
+                    );
                 }
                 Ok(Arc::new(parsed.by_ticker))
             })
@@ -159,7 +165,10 @@ impl SecClient {
     /// # Errors
     /// [`ProviderError`] for the request or the body; a name that is not an
     /// EDGAR page name is refused without a request.
-    pub async fn submissions_page(&self, name: &str) -> Result<Vec<crate::analysis::filing_timing::Filing>, ProviderError> {
+    pub async fn submissions_page(
+        &self,
+        name: &str,
+    ) -> Result<Vec<crate::analysis::filing_timing::Filing>, ProviderError> {
         if !wire::OlderPage::valid_name(name) {
             return Err(ProviderError::NoData { provider: PROVIDER, what: format!("page {name:?}") });
         }
@@ -172,12 +181,23 @@ impl SecClient {
 
 #[async_trait]
 impl SecFilings for SecClient {
-    async fn earnings_filings(&self, ticker: &Ticker, since: NaiveDate) -> Result<IssuerFilings, ProviderError> {
+    async fn earnings_filings(
+        &self,
+        ticker: &Ticker,
+        since: NaiveDate,
+    ) -> Result<IssuerFilings, ProviderError> {
         let cik = self.cik(ticker).await?;
         let submissions = self.submissions(cik).await?;
         let mut pages = Vec::new();
         for page in pages_to_read(&submissions, since, self.max_older_pages) {
-            pages.push(self.submissions_page(&page.name).await?);
+            // The newest page stands on its own: a page that fails is
+            // skipped, and `covers_from` says how far back the answer reaches.
+            match self.submissions_page(&page.name).await {
+                Ok(filings) => pages.push(filings),
+                Err(e) => {
+                    tracing::warn!(ticker = %ticker, page = page.name, error = %e, "older SEC page skipped")
+                }
+            }
         }
         Ok(issuer_filings(submissions, pages, since, format!("{PROVIDER}:data.sec.gov")))
     }

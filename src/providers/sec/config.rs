@@ -69,7 +69,9 @@ fn has_contact_address(text: &str) -> bool {
     text.split_whitespace().any(|word| {
         let word = word.trim_matches(|c: char| matches!(c, '<' | '>' | '(' | ')' | ',' | ';'));
         word.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.split('.').filter(|p| !p.is_empty()).count() >= 2 && !domain.contains('@')
+            !local.is_empty()
+                && domain.split('.').filter(|p| !p.is_empty()).count() >= 2
+                && !domain.contains('@')
         })
     })
 }

@@ -111,7 +111,11 @@ impl RecordedSec {
 
 #[async_trait]
 impl SecFilings for RecordedSec {
-    async fn earnings_filings(&self, ticker: &Ticker, since: NaiveDate) -> Result<IssuerFilings, ProviderError> {
+    async fn earnings_filings(
+        &self,
+        ticker: &Ticker,
+        since: NaiveDate,
+    ) -> Result<IssuerFilings, ProviderError> {
         let path = self.file_of(ticker)?.ok_or_else(|| ProviderError::NoData {
             provider: PROVIDER,
             what: format!("{ticker}: no recorded submissions file lists it"),

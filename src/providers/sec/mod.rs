@@ -63,7 +63,11 @@ pub trait SecFilings: Send + Sync {
     /// # Errors
     /// [`ProviderError::NoData`] when no issuer has that ticker; transport,
     /// status and parse errors as for every provider.
-    async fn earnings_filings(&self, ticker: &Ticker, since: NaiveDate) -> Result<IssuerFilings, ProviderError>;
+    async fn earnings_filings(
+        &self,
+        ticker: &Ticker,
+        since: NaiveDate,
+    ) -> Result<IssuerFilings, ProviderError>;
 }
 
 /// Assembles [`IssuerFilings`] from a submissions file and the older pages
@@ -77,7 +81,8 @@ pub fn issuer_filings(
 ) -> IssuerFilings {
     let all: Vec<Filing> = submissions.filings.into_iter().chain(pages.into_iter().flatten()).collect();
     let covers_from = all.iter().map(|f| f.filing_date).min();
-    let mut filings: Vec<Filing> = all.into_iter().filter(|f| f.is_item_202() && f.filing_date >= since).collect();
+    let mut filings: Vec<Filing> =
+        all.into_iter().filter(|f| f.is_item_202() && f.filing_date >= since).collect();
     filings.sort_by(|a, b| (b.accepted_at, &b.accession).cmp(&(a.accepted_at, &a.accession)));
     filings.dedup_by(|a, b| a.accession == b.accession);
     IssuerFilings {

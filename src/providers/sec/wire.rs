@@ -176,7 +176,9 @@ impl Columns {
                     Some(date(&report_date, &at("reportDate"))?)
                 };
                 let accepted_at = DateTime::parse_from_rfc3339(&accepted)
-                    .map_err(|_| format!("{}: {accepted:?} is not an RFC 3339 instant", at("acceptanceDateTime")))?
+                    .map_err(|_| {
+                        format!("{}: {accepted:?} is not an RFC 3339 instant", at("acceptanceDateTime"))
+                    })?
                     .with_timezone(&Utc);
                 if accession.trim().is_empty() {
                     return Err(format!("{}: empty", at("accessionNumber")));
@@ -202,7 +204,8 @@ impl Columns {
 /// is not RFC 3339.
 pub fn parse_submissions(body: &str, input: &str) -> Result<Submissions, ParseError> {
     let err = |message: String| ParseError::new(input, message);
-    let wire: SubmissionsBody = serde_json::from_str(json_text(body, input)?).map_err(|e| err(e.to_string()))?;
+    let wire: SubmissionsBody =
+        serde_json::from_str(json_text(body, input)?).map_err(|e| err(e.to_string()))?;
     let cik = wire.cik.cik("cik").map_err(err)?;
     let filings = wire.filings.recent.filings("filings.recent").map_err(err)?;
     let older_pages = wire
@@ -271,10 +274,8 @@ pub fn parse_company_tickers(body: &str, input: &str) -> Result<CompanyTickers, 
     let err = |message: String| ParseError::new(input, message);
     let wire: BTreeMap<String, TickerEntry> =
         serde_json::from_str(json_text(body, input)?).map_err(|e| err(e.to_string()))?;
-    let mut entries: Vec<(u64, String, TickerEntry)> = wire
-        .into_iter()
-        .map(|(key, entry)| (key.parse::<u64>().unwrap_or(u64::MAX), key, entry))
-        .collect();
+    let mut entries: Vec<(u64, String, TickerEntry)> =
+        wire.into_iter().map(|(key, entry)| (key.parse::<u64>().unwrap_or(u64::MAX), key, entry)).collect();
     entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let mut out = CompanyTickers::default();
     for (_, key, entry) in entries {
@@ -296,14 +297,16 @@ mod tests {
     #[test]
     fn page_names_are_checked() {
         assert!(OlderPage::valid_name("CIK0000320193-submissions-001.json"));
-        for bad in ["../etc/passwd", "CIK320193-submissions-001.json", "CIK0000320193-submissions-1.json", ""] {
+        for bad in ["../etc/passwd", "CIK320193-submissions-001.json", "CIK0000320193-submissions-1.json", ""]
+        {
             assert!(!OlderPage::valid_name(bad), "{bad}");
         }
     }
 
     #[test]
     fn not_json_is_named() {
-        let e = parse_submissions("<html>Request Rate Threshold Exceeded</html>", "sec CIK0000320193").unwrap_err();
+        let e = parse_submissions("<html>Request Rate Threshold Exceeded</html>", "sec CIK0000320193")
+            .unwrap_err();
         assert!(e.to_string().contains("not a JSON object"), "{e}");
         assert!(e.to_string().contains("sec CIK0000320193"), "{e}");
         assert!(parse_company_tickers("", "tickers").unwrap_err().to_string().contains("empty body"));
