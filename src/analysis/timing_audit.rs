@@ -315,22 +315,47 @@ impl AuditCounts {
 /// is another event's date is left as the calendar has it.
 pub fn settle_events(events: &[EarningsEvent], audits: &[EventAudit]) -> Vec<EarningsEvent> {
     let by_date: BTreeMap<NaiveDate, &EventAudit> = audits.iter().map(|a| (a.report_date, a)).collect();
-    let mut out: Vec<EarningsEvent> = Vec::with_capacity(events.len());
-    for event in events {
-        let settled = by_date.get(&event.report_date).and_then(|a| {
-            let (date, timing) = a.settled?;
-            let accession = &a.filing.as_ref()?.filing.accession;
-            let clash = date != event.report_date && events.iter().any(|e| e.report_date == date);
-            (!clash).then(|| EarningsEvent {
-                ticker: event.ticker.clone(),
-                report_date: date,
-                timing,
-                source: format!("sec:{accession}"),
-            })
-        });
-        out.push(settled.unwrap_or_else(|| event.clone()));
-    }
-    out
+    settled_with(events, |event| {
+        let audit = by_date.get(&event.report_date)?;
+        Some((audit.settled?, audit.filing.as_ref()?.filing.accession.clone()))
+    })
+}
+
+/// [`settle_events`] straight from the filings, without the gaps: what the
+/// backfill measures when `[sec] history_uses_filing_timing` is on.
+pub fn settled_events(
+    events: &[EarningsEvent],
+    filings: &[FilingEvidence],
+    calendar: &NyseCalendar,
+) -> Vec<EarningsEvent> {
+    settled_with(events, |event| {
+        let filing = matched_filing(event.report_date, filings)?;
+        Some((settle(calendar, event, &filing.timing)?, filing.filing.accession.clone()))
+    })
+}
+
+fn settled_with(
+    events: &[EarningsEvent],
+    settled: impl Fn(&EarningsEvent) -> Option<((NaiveDate, Timing), String)>,
+) -> Vec<EarningsEvent> {
+    events
+        .iter()
+        .map(|event| {
+            settled(event)
+                .filter(|((date, _), _)| {
+                    *date == event.report_date || !events.iter().any(|e| e.report_date == *date)
+                })
+                .map_or_else(
+                    || event.clone(),
+                    |((report_date, timing), accession)| EarningsEvent {
+                        ticker: event.ticker.clone(),
+                        report_date,
+                        timing,
+                        source: format!("sec:{accession}"),
+                    },
+                )
+        })
+        .collect()
 }
 
 /// The history window with the calendar's timings and with the filings'.

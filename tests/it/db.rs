@@ -31,7 +31,7 @@ fn a_backup_is_a_sound_copy_of_every_row_and_never_overwrites_a_file() {
     let out = ivcd(&config).args(["db", "backup"]).arg(&copy).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("schema version 8") && said.contains("integrity ok"), "{said}");
+    assert!(said.contains("schema version 11") && said.contains("integrity ok"), "{said}");
     for table in
         ["earnings_events", "daily_bars", "historical_moves", "option_quotes", "candidates", "job_runs"]
     {
@@ -64,8 +64,8 @@ fn db_check_reports_a_sound_current_database_and_fails_on_a_file_that_is_not_one
     let out = ivcd(&config).args(["db", "check", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["schema_version"], 8);
-    assert_eq!(report["supported_version"], 8);
+    assert_eq!(report["schema_version"], 11);
+    assert_eq!(report["supported_version"], 11);
     assert_eq!(report["integrity"], serde_json::json!(["ok"]));
     assert_eq!(report["foreign_key_violations"], 0);
     assert_eq!(report["pending_migrations"], serde_json::json!([]));
@@ -86,9 +86,11 @@ fn db_check_reports_a_sound_current_database_and_fails_on_a_file_that_is_not_one
 #[test]
 fn an_older_database_is_backed_up_then_migrated_on_open() {
     let (dir, db) = replayed();
-    // Roll the replay back to schema version 7: V8 only added `move_inputs`.
+    // Roll the replay back to schema version 8: V11 added `sec_filings`,
+    // `timing_audits` and the `timing_audit` view (and widened a CHECK).
     let conn = Connection::open(&db).unwrap();
-    conn.execute_batch("DROP TABLE move_inputs; DELETE FROM refinery_schema_history WHERE version = 8;")
+    conn.execute_batch("DROP VIEW timing_audit; DROP TABLE timing_audits; DROP TABLE sec_filings;
+         DELETE FROM refinery_schema_history WHERE version = 11;")
         .unwrap();
     drop(conn);
     let events = count(&db, "SELECT count(*) FROM earnings_events");
@@ -97,23 +99,25 @@ fn an_older_database_is_backed_up_then_migrated_on_open() {
     let out = ivcd(&config).args(["db", "check"]).output().unwrap();
     assert!(out.status.success(), "an older schema is not a problem: {out:?}");
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("7; this ivcd migrates it to 8 on start (V8__move_inputs)"), "{said}");
-    assert_eq!(schema_version(&db), 7, "db check changes nothing");
+    assert!(said.contains("8; this ivcd migrates it to 11 on start (V11__sec_filings)"), "{said}");
+    assert_eq!(schema_version(&db), 8, "db check changes nothing");
 
     // Any command that opens the database for writing migrates it, after a backup.
     let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(schema_version(&db), 8);
+    assert_eq!(schema_version(&db), 11);
     let backups: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with("ivcd.db.before-v8.") && name.ends_with(".bak")
+            // Named after the version following the database's (v9 while
+            // issue 19's V9/V10 are not merged, v11 after).
+            name.starts_with("ivcd.db.before-v") && name.ends_with(".bak")
         })
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
-    assert_eq!(schema_version(&backups[0]), 7);
+    assert_eq!(schema_version(&backups[0]), 8);
     assert_eq!(count(&backups[0], "SELECT count(*) FROM earnings_events"), events);
     assert_eq!(count(&db, "SELECT count(*) FROM earnings_events"), events);
 
@@ -134,7 +138,7 @@ fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not
     conn.execute_batch(
         "PRAGMA wal_checkpoint(TRUNCATE);
          INSERT INTO refinery_schema_history (version, name, applied_on, checksum)
-         VALUES (9, 'from_a_newer_ivcd', '2026-12-02T03:30:00Z', '1');
+         VALUES (12, 'from_a_newer_ivcd', '2026-12-02T03:30:00Z', '1');
          PRAGMA wal_checkpoint(TRUNCATE);",
     )
     .unwrap();
@@ -147,13 +151,13 @@ fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not
     // 78 (EX_CONFIG): the unit's RestartPreventExitStatus, so systemd does not loop on it.
     assert_eq!(out.status.code(), Some(78));
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("has schema version 9, newer than this ivcd"), "{said}");
+    assert!(said.contains("has schema version 12, newer than this ivcd"), "{said}");
     assert!(said.contains("Nothing was changed") && said.contains(".before-v*.bak"), "{said}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
 
     let out = ivcd(&config).args(["db", "check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("9, NEWER than this ivcd knows (8)"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("12, NEWER than this ivcd knows (11)"));
     assert!(
         !std::fs::read_dir(dir.path()).unwrap().any(|e| e
             .unwrap()
@@ -191,7 +195,8 @@ fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
     let (dir, db) = replayed();
     let conn = Connection::open(&db).unwrap();
     conn.execute_batch(
-        "DROP TABLE move_inputs; DELETE FROM refinery_schema_history WHERE version = 8;
+        "DROP VIEW timing_audit; DROP TABLE timing_audits; DROP TABLE sec_filings;
+         DELETE FROM refinery_schema_history WHERE version = 11;
          PRAGMA wal_checkpoint(TRUNCATE);",
     )
     .unwrap();
@@ -214,18 +219,18 @@ fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
     let out = limited.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("backup to") && said.contains("before-v8"), "{said}");
-    assert!(said.contains("the migration to version 8 was not started and nothing was changed"), "{said}");
+    assert!(said.contains("backup to") && said.contains("before-v"), "{said}");
+    assert!(said.contains("the migration to version 11 was not started and nothing was changed"), "{said}");
     let left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("before-v"))
         .collect();
     assert!(left.is_empty(), "no partial or truncated backup is left: {left:?}");
-    assert_eq!(schema_version(&db), 7, "not migrated");
+    assert_eq!(schema_version(&db), 8, "not migrated");
 
     // With room on the disk the next start backs up and migrates.
     let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(schema_version(&db), 8);
+    assert_eq!(schema_version(&db), 11);
 }

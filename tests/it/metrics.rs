@@ -92,7 +92,7 @@ fn status_prometheus_without_a_daemon_gives_the_databases_gauges() {
     assert_eq!(m["ivcd_job_last_success_timestamp_seconds{ivcd_job=\"scan\"}"], scan_ok);
     assert_eq!(m["ivcd_job_last_outcome{ivcd_job=\"review\",outcome=\"ok\"}"], 1.0);
     assert_eq!(m["ivcd_job_last_outcome{ivcd_job=\"review\",outcome=\"failed\"}"], 0.0);
-    assert_eq!(m["ivcd_database_schema_version"], 8.0);
+    assert_eq!(m["ivcd_database_schema_version"], 11.0);
     assert_eq!(m["ivcd_database_size_bytes"], std::fs::metadata(&db).unwrap().len() as f64);
     let candidates =
         number(&db, "SELECT count(*) FROM candidates WHERE scan_id = (SELECT max(id) FROM scans)");

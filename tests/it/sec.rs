@@ -837,3 +837,57 @@ mod http {
         assert!(e.contains("sec.user_agent is not set"), "{e}");
     }
 }
+
+/// The moves stored for `ticker`: report date, timing.
+async fn stored_move_dates(store: &ivcd::store::Store, t: &Ticker) -> Vec<(NaiveDate, Timing)> {
+    let t = t.clone();
+    store.run(move |db| db.moves_for_ticker(&t)).await.unwrap().into_iter().map(|m| (m.report_date, m.timing)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfill_measures_with_the_filings_timing_unless_switched_off() {
+    use ivcd::jobs::backfill::backfill;
+    use ivcd::providers::files::recorded::{self, CalendarFormat};
+    use ivcd::replay::{RecordedFiles, recorded_context};
+    use std::path::Path;
+    use std::sync::Arc;
+    // After the 2026-02-25 close: AAPL's 2026-01-29 report is UNKNOWN in the
+    // trading-desk calendar, so the backfill cannot measure it until its
+    // 8-K (accepted 16:30 ET) is stored.
+    let at = "2026-02-26T01:00:00Z".parse::<chrono::DateTime<Utc>>().unwrap();
+    let aapl = vec![ticker("AAPL")];
+    for switch in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ivcd.db");
+        let data = data_dir();
+        let files = RecordedFiles {
+            events: recorded::load_calendar(&data, Path::new(TRADING_DESK), CalendarFormat::TradingDesk).unwrap(),
+            calendar_source: format!("files:{TRADING_DESK}"),
+            calendar_path: Path::new(TRADING_DESK),
+            data_dir: &data,
+            bars_dir: Path::new(BARS),
+            chains: Vec::new(),
+        };
+        let mut config = ivcd::config::Config { database: db.clone(), ..ivcd::config::Config::default() };
+        config.sec.history_uses_filing_timing = switch;
+        let store = ivcd::store::Store::open(&db).unwrap();
+        let ctx = recorded_context(files, store.clone(), &config, Arc::new(ivcd::clock::FixedClock::new(at)));
+        backfill(&ctx, at, &aapl, &|_, _, _| {}).await.unwrap();
+        let before = stored_move_dates(&store, &aapl[0]).await;
+        assert!(!before.iter().any(|(d, _)| *d == date("2026-01-29")), "{before:?}");
+        let sec = RecordedSec::new(vec![data_dir().join(REDFLAG)], 0);
+        ivcd::jobs::filings::fetch_filings(&sec, &store, &NyseCalendar::new(), &aapl, date("2021-01-01"), at)
+            .await
+            .unwrap();
+        let again = backfill(&ctx, at, &aapl, &|_, _, _| {}).await.unwrap();
+        let after = stored_move_dates(&store, &aapl[0]).await;
+        if switch {
+            assert_eq!(again.moves_unchanged, 0, "a new filing changes what the moves are computed from");
+            assert_eq!(after.len(), before.len() + 1);
+            assert!(after.contains(&(date("2026-01-29"), Timing::Amc)), "{after:?}");
+        } else {
+            assert_eq!(again.moves_unchanged, 1);
+            assert_eq!(after, before);
+        }
+    }
+}
