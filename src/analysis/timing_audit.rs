@@ -12,7 +12,9 @@
 //! Per event:
 //! - **calendar**: the stored event's timing;
 //! - **filing**: the Item 2.02 8-K accepted on the report date or dated by
-//!   EDGAR on it (the earliest one that settles the timing, else the earliest);
+//!   EDGAR on it (the earliest one that settles the timing, else the
+//!   earliest); without one, the nearest unclaimed original within
+//!   [`NEARBY_FILING_DAYS`], which puts the calendar's date in doubt;
 //! - **gap**: BMO when the gap at the report date's open is at least
 //!   `min_move` and `ratio` times the gap at the next open (the AMC
 //!   reaction), AMC the other way round, unknown otherwise or without bars;
@@ -96,6 +98,10 @@ pub struct EventAudit {
     pub calendar_source: String,
     /// The matched Item 2.02 filing, if any.
     pub filing: Option<FilingEvidence>,
+    /// `None` when the filing is on the calendar's date; else how many
+    /// days from it the nearest unclaimed filing is (filing minus calendar,
+    /// at most [`NEARBY_FILING_DAYS`]): the calendar's date is then in doubt.
+    pub filing_days_away: Option<i64>,
     /// The gaps, when the four bars are there.
     pub gap: Option<GapEvidence>,
     /// Calendar against filing.
@@ -126,16 +132,20 @@ impl EventAudit {
     /// One line for people: the three timings, the filing's acceptance
     /// (ET) and rule, the gaps in percent, and the verdict.
     pub fn detail(&self) -> String {
+        let away = match self.filing_days_away {
+            Some(days) => format!(", {days:+} days from the calendar's date"),
+            None => String::new(),
+        };
         let filing = match &self.filing {
             Some(f) => format!(
-                "filing {} {} {} (accepted {} ET, {})",
+                "filing {} {} {} (accepted {} ET, {}{away})",
                 f.timing.timing,
                 f.timing.report_date,
                 f.filing.accession,
                 f.filing.accepted_et().format("%Y-%m-%d %H:%M"),
                 f.timing.rule
             ),
-            None => "no Item 2.02 filing on the date".to_owned(),
+            None => "no Item 2.02 filing within a week".to_owned(),
         };
         let gap = match self.gap {
             Some(g) => format!(
@@ -191,10 +201,16 @@ pub fn gap_evidence(
     Some(GapEvidence { bmo_gap_move, amc_gap_move, timing })
 }
 
+/// How far from the calendar's date a filing may be and still be the
+/// event's, in calendar days: a release a week away from the listed date
+/// (Costco's listed 2023-06-01, its 8-K 2023-05-25) is the calendar's
+/// error, not another event.
+pub const NEARBY_FILING_DAYS: i64 = 7;
+
 /// The Item 2.02 filing of an event on `report_date`: among the filings
 /// accepted (ET) or dated on that day, the earliest original 8-K whose
 /// timing is known, else the earliest original, else the earliest amendment.
-fn matched_filing(report_date: NaiveDate, filings: &[FilingEvidence]) -> Option<&FilingEvidence> {
+fn filing_on_date(report_date: NaiveDate, filings: &[FilingEvidence]) -> Option<&FilingEvidence> {
     let on_date = |f: &&FilingEvidence| {
         f.filing.is_item_202()
             && (f.filing.filing_date == report_date || f.filing.accepted_et().date_naive() == report_date)
@@ -202,6 +218,46 @@ fn matched_filing(report_date: NaiveDate, filings: &[FilingEvidence]) -> Option<
     let mut candidates: Vec<&FilingEvidence> = filings.iter().filter(on_date).collect();
     candidates.sort_by_key(|f| (f.filing.is_amendment(), !f.timing.is_known(), f.filing.accepted_at));
     candidates.first().copied()
+}
+
+/// The filing matched to each event (by report date): the one on its date
+/// ([`filing_on_date`]), else the nearest original Item 2.02 8-K within
+/// [`NEARBY_FILING_DAYS`] that no event matched on its date and no other
+/// event is as close to, with its distance in days (filing's report date
+/// minus the calendar's).
+fn match_filings<'f>(
+    events: &[EarningsEvent],
+    filings: &'f [FilingEvidence],
+) -> BTreeMap<NaiveDate, (&'f FilingEvidence, Option<i64>)> {
+    let mut matched: BTreeMap<NaiveDate, (&FilingEvidence, Option<i64>)> = BTreeMap::new();
+    for event in events {
+        if let Some(f) = filing_on_date(event.report_date, filings) {
+            matched.insert(event.report_date, (f, None));
+        }
+    }
+    let taken: std::collections::BTreeSet<&str> =
+        matched.values().map(|(f, _)| f.filing.accession.as_str()).collect();
+    let days = |f: &FilingEvidence, date: NaiveDate| (f.timing.report_date - date).num_days();
+    let unmatched: Vec<&EarningsEvent> =
+        events.iter().filter(|e| !matched.contains_key(&e.report_date)).collect();
+    for event in unmatched {
+        let nearest = filings
+            .iter()
+            .filter(|f| f.filing.is_item_202() && !f.filing.is_amendment())
+            .filter(|f| !taken.contains(f.filing.accession.as_str()))
+            .filter(|f| days(f, event.report_date).abs() <= NEARBY_FILING_DAYS)
+            .filter(|f| {
+                let mine = days(f, event.report_date).abs();
+                events.iter().all(|other| {
+                    other.report_date == event.report_date || days(f, other.report_date).abs() > mine
+                })
+            })
+            .min_by_key(|f| (days(f, event.report_date).abs(), f.filing.accepted_at));
+        if let Some(f) = nearest {
+            matched.insert(event.report_date, (f, Some(days(f, event.report_date))));
+        }
+    }
+    matched
 }
 
 /// The (date, timing) of `event` as `filing` settles it (see [`EventAudit::settled`]).
@@ -234,11 +290,13 @@ pub fn audit_events(
     check: &TimingCheck,
     last_session: NaiveDate,
 ) -> Vec<EventAudit> {
+    let matched = match_filings(events, filings);
     let mut past: Vec<&EarningsEvent> = events.iter().filter(|e| e.report_date <= last_session).collect();
     past.sort_by_key(|e| e.report_date);
     past.into_iter()
         .map(|event| {
-            let filing = matched_filing(event.report_date, filings).cloned();
+            let found = matched.get(&event.report_date);
+            let filing = found.map(|(f, _)| (*f).clone());
             let gap = gap_evidence(calendar, event.report_date, bars, check);
             let calendar_sessions = sessions(calendar, event.report_date, event.timing);
             let filing_sessions =
@@ -256,6 +314,7 @@ pub fn audit_events(
                 calendar_timing: event.timing,
                 calendar_source: event.source.clone(),
                 settled: filing.as_ref().and_then(|f| settle(calendar, event, &f.timing)),
+                filing_days_away: found.and_then(|(_, days)| *days),
                 filing_vs_gap: agreement(filing_sessions, gap_sessions),
                 filing,
                 gap,
@@ -328,8 +387,9 @@ pub fn settled_events(
     filings: &[FilingEvidence],
     calendar: &NyseCalendar,
 ) -> Vec<EarningsEvent> {
+    let matched = match_filings(events, filings);
     settled_with(events, |event| {
-        let filing = matched_filing(event.report_date, filings)?;
+        let (filing, _) = matched.get(&event.report_date)?;
         Some((settle(calendar, event, &filing.timing)?, filing.filing.accession.clone()))
     })
 }

@@ -27,6 +27,9 @@ pub struct TimingAuditRow {
     pub verdict: Agreement,
     /// The matched filing's accession number.
     pub filing_accession: Option<String>,
+    /// `None` when the filing is on the calendar's date; else its date
+    /// minus the calendar's, days (the calendar's date is in doubt).
+    pub filing_days_away: Option<i64>,
     /// The rule that decided the filing's timing.
     pub filing_rule: Option<TimingRule>,
     /// When EDGAR accepted the filing (UTC).
@@ -154,8 +157,8 @@ impl Db<'_> {
                 "INSERT INTO timing_audits (ticker, report_date, calendar_timing, calendar_source,
                      filing_accession, filing_timing, filing_rule, gap_timing, bmo_gap_move, amc_gap_move,
                      calendar_vs_filing, calendar_vs_gap, filing_vs_gap, verdict, settled_date, settled_timing,
-                     detail, computed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                     detail, computed_at, filing_days_away)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )
             .map_err(self.err("prepare timing audit"))?;
         for a in audits {
@@ -178,6 +181,7 @@ impl Db<'_> {
                 a.settled.map(|(_, t)| t.code()),
                 a.detail(),
                 at,
+                a.filing_days_away,
             ])
             .map_err(self.err(format!("store timing audit {ticker} {}", a.report_date)))?;
         }
@@ -196,11 +200,11 @@ impl Db<'_> {
                 .prepare_cached(
                     "SELECT ticker, report_date, calendar_timing, filing_timing, gap_timing, verdict,
                             filing_accession, filing_rule, filing_accepted_at, bmo_gap_move_pct,
-                            amc_gap_move_pct, settled_date, settled_timing, detail
+                            amc_gap_move_pct, settled_date, settled_timing, detail, filing_days_away
                      FROM timing_audit WHERE ?1 IS NULL OR ticker = ?1",
                 )
                 .map_err(self.err("prepare timing_audit"))?;
-            stmt.query_map([ticker.map(Ticker::as_str)], |r| (0..14).map(|i| r.get(i)).collect())
+            stmt.query_map([ticker.map(Ticker::as_str)], |r| (0..15).map(|i| r.get(i)).collect())
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read timing_audit"))?
         };
@@ -231,6 +235,7 @@ impl Db<'_> {
                     amc_gap_move_pct: c.real(10),
                     settled,
                     detail: c.need(13, "detail")?,
+                    filing_days_away: c.int(14),
                 })
             })
             .collect()

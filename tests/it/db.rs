@@ -89,9 +89,11 @@ fn an_older_database_is_backed_up_then_migrated_on_open() {
     // Roll the replay back to schema version 8: V11 added `sec_filings`,
     // `timing_audits` and the `timing_audit` view (and widened a CHECK).
     let conn = Connection::open(&db).unwrap();
-    conn.execute_batch("DROP VIEW timing_audit; DROP TABLE timing_audits; DROP TABLE sec_filings;
-         DELETE FROM refinery_schema_history WHERE version = 11;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP VIEW timing_audit; DROP TABLE timing_audits; DROP TABLE sec_filings;
+         DELETE FROM refinery_schema_history WHERE version = 11;",
+    )
+    .unwrap();
     drop(conn);
     let events = count(&db, "SELECT count(*) FROM earnings_events");
     let config = config_file(dir.path(), &db);

@@ -484,10 +484,12 @@ fn filing_timings_match_independent_evidence() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// One issuer's calendar events, their audit and its daily bars.
+type Audited = (Vec<EarningsEvent>, Vec<EventAudit>, BTreeMap<NaiveDate, DailyBar>);
+
 /// The audit of the 28 recorded issuers: the trading-desk calendar's events
 /// of those tickers, their recorded filings and their daily bars.
-fn audit_recorded() -> BTreeMap<String, (Vec<EarningsEvent>, Vec<EventAudit>, BTreeMap<NaiveDate, DailyBar>)>
-{
+fn audit_recorded() -> BTreeMap<String, Audited> {
     let calendar = NyseCalendar::new();
     let events = ivcd::providers::files::trading_desk::parse_trading_desk_calendar(
         &read_data(TRADING_DESK),
@@ -568,11 +570,20 @@ fn the_audit_of_the_recorded_issuers_reproduces_the_curators_check() {
 }
 
 #[test]
-fn the_filing_settles_the_one_event_the_calendar_left_unknown() {
-    // Of the 28 issuers' events, only AAPL 2026-01-29 has no timing in the
-    // trading-desk calendar (SOURCE.txt: "16:30, pmak99 says UNKNOWN"); its
-    // 8-K accepted 16:30 ET settles it as AMC, so the history gains that
-    // event: the gap open(2026-01-30) / close(2026-01-29) - 1.
+fn the_filings_settle_an_unknown_timing_and_move_three_misdated_events() {
+    // What the filings change in the 28 issuers' history (a window of 12
+    // before 2026-02-26):
+    // - AAPL 2026-01-29 has no timing in the trading-desk calendar
+    //   (SOURCE.txt: "16:30, pmak99 says UNKNOWN"); its 8-K accepted 16:30
+    //   ET settles it as AMC, so the history gains that event: the gap
+    //   open(2026-01-30) / close(2026-01-29) - 1.
+    // - COST 2023-06-01 and 2024-06-06 (trading-desk BMO): no Item 2.02 8-K
+    //   on those dates; the quarter's were accepted 2023-05-25 16:22 ET and
+    //   2024-05-30 16:26 ET, seven days earlier, so the history measures those
+    //   releases (AMC). EarningsWatcher lists the same wrong dates, with an
+    //   implied move of only 1.8% and 1.3% at the close before them.
+    // - ORCL 2026-03-09 (trading-desk AMC): the 8-K was accepted 2026-03-10
+    //   16:12 ET, and EarningsWatcher lists ORCL on 2026-03-10 too.
     let calendar = NyseCalendar::new();
     let check = TimingCheck::default();
     let mut changed = Vec::new();
@@ -587,7 +598,8 @@ fn the_filing_settles_the_one_event_the_calendar_left_unknown() {
             date("2026-02-26"),
         );
         for day in &change.changed {
-            changed.push(format!("{t} {day}"));
+            let settled = audits.iter().find(|a| a.report_date == *day).and_then(|a| a.settled).unwrap();
+            changed.push(format!("{t} {day} -> {} {}", settled.0, settled.1));
         }
         if t == "AAPL" {
             let added = change.settled.moves.iter().find(|m| m.report_date == date("2026-01-29")).unwrap();
@@ -598,7 +610,19 @@ fn the_filing_settles_the_one_event_the_calendar_left_unknown() {
             assert!(change.mean_change().is_some());
         }
     }
-    assert_eq!(changed, ["AAPL 2026-01-29"]);
+    assert_eq!(
+        changed,
+        [
+            "AAPL 2026-01-29 -> 2026-01-29 AMC",
+            "COST 2023-06-01 -> 2023-05-25 AMC",
+            "COST 2024-06-06 -> 2024-05-30 AMC",
+            "ORCL 2026-03-09 -> 2026-03-10 AMC",
+        ]
+    );
+    let watcher = read_data("earnings-watcher__earnings-implied-moves/earnings_implied_moves.csv");
+    for row in ["COST,Costco,2023-06-01,1.8,", "COST,Costco,2024-06-06,1.3,", "ORCL,Oracle,2026-03-10,"] {
+        assert!(watcher.lines().any(|l| l.starts_with(row)), "EarningsWatcher: {row}");
+    }
 }
 
 #[test]
@@ -841,7 +865,13 @@ mod http {
 /// The moves stored for `ticker`: report date, timing.
 async fn stored_move_dates(store: &ivcd::store::Store, t: &Ticker) -> Vec<(NaiveDate, Timing)> {
     let t = t.clone();
-    store.run(move |db| db.moves_for_ticker(&t)).await.unwrap().into_iter().map(|m| (m.report_date, m.timing)).collect()
+    store
+        .run(move |db| db.moves_for_ticker(&t))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.report_date, m.timing))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -861,7 +891,8 @@ async fn the_backfill_measures_with_the_filings_timing_unless_switched_off() {
         let db = dir.path().join("ivcd.db");
         let data = data_dir();
         let files = RecordedFiles {
-            events: recorded::load_calendar(&data, Path::new(TRADING_DESK), CalendarFormat::TradingDesk).unwrap(),
+            events: recorded::load_calendar(&data, Path::new(TRADING_DESK), CalendarFormat::TradingDesk)
+                .unwrap(),
             calendar_source: format!("files:{TRADING_DESK}"),
             calendar_path: Path::new(TRADING_DESK),
             data_dir: &data,

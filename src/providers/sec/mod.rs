@@ -105,7 +105,7 @@ pub fn pages_to_read(submissions: &wire::Submissions, since: NaiveDate, max: usi
     }
     let mut pages: Vec<wire::OlderPage> =
         submissions.older_pages.iter().filter(|p| p.filing_to >= since).cloned().collect();
-    pages.sort_by(|a, b| b.filing_to.cmp(&a.filing_to));
+    pages.sort_by_key(|p| std::cmp::Reverse(p.filing_to));
     pages.truncate(max);
     pages
 }
