@@ -169,6 +169,8 @@ pub struct Config {
     pub review: ReviewConfig,
     /// `ivcd calibrate`: the recorded implied moves and what they are judged with.
     pub calibration: crate::calibration::CalibrationConfig,
+    /// SEC EDGAR filings for the timing audit.
+    pub sec: crate::providers::sec::SecConfig,
 }
 
 impl Default for Config {
@@ -191,6 +193,7 @@ impl Default for Config {
             alerts: AlertsConfig::default(),
             review: ReviewConfig::default(),
             calibration: crate::calibration::CalibrationConfig::default(),
+            sec: crate::providers::sec::SecConfig::default(),
         }
     }
 }
@@ -1084,6 +1087,17 @@ impl Config {
                 86_400,
             );
         }
+        let sec = &self.sec;
+        b.int("sec.requests_per_second", sec.requests_per_second, 1, 10);
+        b.int("sec.timeout_seconds", sec.timeout_seconds, 1, 300);
+        b.int("sec.cache_hours", sec.cache_hours, 1, 720);
+        b.int("sec.max_older_pages", sec.max_older_pages, 0, 20);
+        b.int("sec.max_body_kib", sec.max_body_kib, 1, 262_144);
+        b.int("sec.retry.max_attempts", sec.retry.max_attempts, 1, 10);
+        b.int("sec.retry.initial_delay_ms", sec.retry.initial_delay_ms, 1, 60_000);
+        b.int("sec.retry.max_delay_seconds", sec.retry.max_delay_seconds, 1, 3600);
+        b.int("sec.breaker.failures", sec.breaker.failures, 0, 1000);
+        b.int("sec.breaker.cool_down_seconds", sec.breaker.cool_down_seconds, 1, 86_400);
         // Body limits: 1 KiB to 256 MiB.
         let t = &self.tradier.max_body_kib;
         for (key, kib) in [
@@ -1242,6 +1256,7 @@ impl Config {
         }
         problems.extend(self.alerts.problems());
         problems.extend(self.calibration.problems());
+        problems.extend(self.sec.problems());
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             problems
                 .push(format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.log.level));

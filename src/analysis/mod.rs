@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub mod backtest;
 pub mod bounds;
 pub mod consistency;
+pub mod filing_timing;
 pub mod full;
 pub mod implied;
 pub mod liquidity;
@@ -17,6 +18,7 @@ pub mod scoreboard;
 pub mod skew;
 pub mod structures;
 pub mod term;
+pub mod timing_audit;
 pub mod vrp;
 
 use consistency::ConsistencyParams;

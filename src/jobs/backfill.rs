@@ -171,10 +171,17 @@ async fn backfill_ticker(
     let t = ticker.clone();
     let calendar = ctx.calendar.clone();
     let check = ctx.config.analysis.timing_check.clone();
+    let filing_timing = ctx.config.sec.history_uses_filing_timing;
     let recomputed = ctx
         .store
         .run(move |db| {
-            let events = db.events_for_ticker(&t)?;
+            let mut events = db.events_for_ticker(&t)?;
+            if filing_timing {
+                // Where the ticker's SEC filing settles an event's timing, the
+                // move is measured with it (issue 23; docs/timing-audit.md).
+                let filings = db.sec_filings_for_ticker(&t)?;
+                events = crate::analysis::timing_audit::settled_events(&events, &filings, &calendar);
+            }
             let fetches = db.bar_fetches(&t)?;
             let inputs = move_inputs(&events, &fetches, last_session, &check, &calendar);
             if db.move_inputs(&t)?.as_deref() == Some(inputs.as_str()) {

@@ -22,6 +22,7 @@ use crate::store::{Outcome, Store, StoreError};
 
 pub mod backfill;
 pub mod backtest;
+pub mod filings;
 pub mod refresh;
 pub mod review;
 pub mod scan;

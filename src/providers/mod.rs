@@ -21,6 +21,7 @@ pub mod decimal;
 pub mod files;
 pub mod http;
 pub mod resilience;
+pub mod sec;
 pub mod tradier;
 pub mod unconfigured;
 

@@ -25,6 +25,7 @@ mod cache;
 mod calibration;
 mod daemon;
 mod events;
+mod filings;
 mod jobs;
 mod lock;
 mod maintenance;
@@ -36,6 +37,7 @@ pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
 pub use calibration::{CalibrationRow, RecordedImplied};
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
+pub use filings::TimingAuditRow;
 pub use jobs::{JobRun, Outcome};
 pub use lock::{DatabaseLock, EXIT_LOCKED, lock_path};
 pub use maintenance::{

@@ -28,6 +28,7 @@ mod parsers;
 mod replay;
 mod review;
 mod scan_http;
+mod sec;
 mod security;
 mod shutdown;
 mod status;
