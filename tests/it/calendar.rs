@@ -8,15 +8,12 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use ivcd::calendar::{NyseCalendar, Session};
 use serde_json::json;
 
+use crate::support::data::YAHOO_DIR;
 use crate::support::read_data;
+use crate::support::values::date;
 
 const XNYS: &str = "gerrymanoim__exchange_calendars/tests/resources/xnys.csv";
-const YAHOO_DIR: &str = "Krzysztof-Smykla__Stock-Price-Dashboard/data";
 const TRADIER_CALENDAR: &str = "tradier__tradier.rb/spec/fixtures/calendar.json";
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
 
 /// `xnys.csv`: `,open,close,break_start,break_end`, one row per session,
 /// the date as `YYYY-MM-DDT00:00:00Z`, open and close as UTC instants.

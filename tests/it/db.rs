@@ -6,11 +6,8 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use crate::support::{config_file, cvna_database, ivcd};
-
-fn count(db: &Path, sql: &str) -> i64 {
-    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
-}
+use crate::support::db::{count, schema_version};
+use crate::support::{config_file, cvna_copy, ivcd_config as ivcd};
 
 /// The newest schema version this ivcd has.
 fn latest() -> u32 {
@@ -28,14 +25,9 @@ const ROLL_BACK_TO_7: &str =
      DROP TABLE move_inputs; DROP TABLE installation; DROP TABLE calibration_events; DROP TABLE calibration_inputs;
      DELETE FROM refinery_schema_history WHERE version > 7;";
 
-fn schema_version(db: &Path) -> i64 {
-    count(db, "SELECT max(version) FROM refinery_schema_history")
-}
-
 fn replayed() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(cvna_database(dir.path()));
+    let db = cvna_copy(dir.path());
     (dir, db)
 }
 
