@@ -590,7 +590,12 @@ async fn the_documented_receiver_check_refuses_a_replayed_webhook() {
             .arg(&body)
             .arg(now.to_string())
             .output()
-            .unwrap();
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run python3 ({e}): this test runs the receiver check of docs/alerts.md as \
+                     written; it needs python3 with its standard library only (no package)"
+                )
+            });
         let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         assert!(
             out.status.success() && (said == "accepted" || said == "refused"),

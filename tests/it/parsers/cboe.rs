@@ -121,53 +121,24 @@ fn malformed_files_are_clear_errors() {
         lines[line] = new;
         lines.join("\n")
     };
-    // Line 5 with a field missing (truncated row).
+    // The real file's first six lines with one line changed, and what the
+    // error must say.
     let row = six[4];
     let truncated = row.rsplit_once(',').map_or(row, |(head, _)| head);
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(4, truncated), name), name, "line 5: 21 fields");
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(4, &format!("{row},1")), name),
-        name,
-        "line 5: 23 fields",
-    );
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(4, &row.replacen(",33.7,", ",abc,", 1)), name),
-        name,
-        "line 5: call Bid",
-    );
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(4, &row.replacen("Fri Jul 21 2023", "2023-07-21", 1)), name),
-        name,
-        "line 5: expiration",
-    );
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(4, &row.replacen(",2.50,", ",3.50,", 1)), name),
-        name,
-        "does not match its row",
-    );
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(2, "\"Date: July 18, 2023 at 7:51 AM PDT\",Bid: 36.8"), name),
-        name,
-        "unknown time zone",
-    );
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(2, "\"Date: January 18, 2023 at 7:51 AM EDT\",Bid: 36.8"), name),
-        name,
-        "not New York's offset",
-    );
-    assert_rejects(cboe::parse_cboe_chain_csv(&with(2, "Bid: 36.8,Ask: 36.86"), name), name, "line 3");
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(1, "Carvana Co,Change: 0.29"), name),
-        name,
-        "line 2: no `Last:`",
-    );
-    assert_rejects(
-        cboe::parse_cboe_chain_csv(&with(3, "Expiration Date,Calls,Bid,Ask,Strike"), name),
-        name,
-        "puts",
-    );
-    let mixed = with(5, &six[5].replace("CVNA230721", "CVNB230721"));
-    assert_rejects(cboe::parse_cboe_chain_csv(&mixed, name), name, "several underlyings");
+    let cases: [(usize, String, &str); 11] = [
+        (4, truncated.to_owned(), "line 5: 21 fields"),
+        (4, format!("{row},1"), "line 5: 23 fields"),
+        (4, row.replacen(",33.7,", ",abc,", 1), "line 5: call Bid"),
+        (4, row.replacen("Fri Jul 21 2023", "2023-07-21", 1), "line 5: expiration"),
+        (4, row.replacen(",2.50,", ",3.50,", 1), "does not match its row"),
+        (2, "\"Date: July 18, 2023 at 7:51 AM PDT\",Bid: 36.8".to_owned(), "unknown time zone"),
+        (2, "\"Date: January 18, 2023 at 7:51 AM EDT\",Bid: 36.8".to_owned(), "not New York's offset"),
+        (2, "Bid: 36.8,Ask: 36.86".to_owned(), "line 3"),
+        (1, "Carvana Co,Change: 0.29".to_owned(), "line 2: no `Last:`"),
+        (3, "Expiration Date,Calls,Bid,Ask,Strike".to_owned(), "puts"),
+        (5, six[5].replace("CVNA230721", "CVNB230721"), "several underlyings"),
+    ];
+    for (line, new, needle) in &cases {
+        assert_rejects(cboe::parse_cboe_chain_csv(&with(*line, new), name), name, needle);
+    }
 }
-
-// ---------------------------------------------------------------------------

@@ -109,40 +109,27 @@ fn malformed_files_are_clear_errors() {
         copy[index] = new;
         copy.join("\n")
     };
-    assert_rejects(ohlcv::parse_ohlcv_csv("", name), name, "empty body");
-    assert_rejects(ohlcv::parse_ohlcv_csv("<html>404</html>", name), name, "not a CSV");
-    assert_rejects(ohlcv::parse_ohlcv_csv(r#"{"Note": "throttled"}"#, name), name, "not a CSV");
-    assert_rejects(
-        ohlcv::parse_ohlcv_csv("Date,Open,High,Low\n2021-02-26,1,2,3\n", name),
-        name,
-        "no `close` column",
-    );
-    assert_rejects(
-        ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,289.1199951171875,312.19000244140625"), name),
-        name,
-        "line 3",
-    );
-    assert_rejects(ohlcv::parse_ohlcv_csv(&with(2, &format!("{},7", lines[2])), name), name, "line 3");
-    assert_rejects(
-        ohlcv::parse_ohlcv_csv(&with(2, &lines[2].replacen(",289.", ",abc.", 1)), name),
-        name,
-        "line 3: column `open`",
-    );
-    assert_rejects(
-        ohlcv::parse_ohlcv_csv(&with(2, &lines[2].replacen("2021-03-01", "03/01/2021", 1)), name),
-        name,
-        "line 3: date",
-    );
-    assert_rejects(
-        ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,null,1,1,1,1"), name),
-        name,
-        "line 3: column `open` is empty",
-    );
-    assert_rejects(
-        ohlcv::parse_ohlcv_csv(&with(3, &lines[3].replacen("2021-03-02", "2021-03-01", 1)), name),
-        name,
-        "listed twice (lines 3 and 4)",
-    );
+    // Whole bodies that are not the file, then the real file's first five
+    // lines with one line changed; and what the error must say.
+    for (body, needle) in [
+        ("", "empty body"),
+        ("<html>404</html>", "not a CSV"),
+        (r#"{"Note": "throttled"}"#, "not a CSV"),
+        ("Date,Open,High,Low\n2021-02-26,1,2,3\n", "no `close` column"),
+    ] {
+        assert_rejects(ohlcv::parse_ohlcv_csv(body, name), name, needle);
+    }
+    let cases: [(usize, String, &str); 6] = [
+        (2, "2021-03-01,289.1199951171875,312.19000244140625".to_owned(), "line 3"),
+        (2, format!("{},7", lines[2]), "line 3"),
+        (2, lines[2].replacen(",289.", ",abc.", 1), "line 3: column `open`"),
+        (2, lines[2].replacen("2021-03-01", "03/01/2021", 1), "line 3: date"),
+        (2, "2021-03-01,null,1,1,1,1".to_owned(), "line 3: column `open` is empty"),
+        (3, lines[3].replacen("2021-03-02", "2021-03-01", 1), "listed twice (lines 3 and 4)"),
+    ];
+    for (index, new, needle) in &cases {
+        assert_rejects(ohlcv::parse_ohlcv_csv(&with(*index, new), name), name, needle);
+    }
     // A row of nulls is skipped, not an error.
     let bars = ohlcv::parse_ohlcv_csv(&with(2, "2021-03-01,null,null,null,null,null"), name).unwrap();
     assert_eq!(bars.len(), 3);
@@ -150,5 +137,3 @@ fn malformed_files_are_clear_errors() {
     let mixed = "ticker,date,open,high,low,close\nCVNA,2017-04-28,13.5,13.94,10.7,11.1\nAAPL,2017-05-01,11.6,11.73,10.7,10.77\n";
     assert_rejects(ohlcv::parse_ohlcv_csv(mixed, name), name, "line 3: ticker");
 }
-
-// ---------------------------------------------------------------------------

@@ -206,72 +206,35 @@ fn calendar_and_clock() {
 
 #[test]
 fn malformed_bodies_are_clear_errors() {
-    let history_path = format!("{TRADIER_OPENBB}/history_AAPL_daily_2024-02.json");
-    let history = read_data(&history_path);
-    let cut = history.len() / 2;
+    // Each table: a body (a real recorded answer cut or edited, or a vendor's
+    // error answer) and what the error must say; every error names its input.
+    let history = read_data(&format!("{TRADIER_OPENBB}/history_AAPL_daily_2024-02.json"));
     let name = "tradier /v1/markets/history AAPL";
-    assert_rejects(tradier::parse_history("", name), name, "empty body");
-    assert_rejects(tradier::parse_history("  \n", name), name, "empty body");
-    assert_rejects(tradier::parse_history(history.get(..cut).unwrap_or(""), name), name, "EOF");
-    assert_rejects(
-        tradier::parse_history("<html><head><title>502 Bad Gateway</title></head></html>", name),
-        name,
-        "HTML",
-    );
-    assert_rejects(
-        tradier::parse_history(
+    let history_cases: [(&str, &str); 13] = [
+        ("", "empty body"),
+        ("  \n", "empty body"),
+        (history.get(..history.len() / 2).unwrap_or(""), "EOF"),
+        ("<html><head><title>502 Bad Gateway</title></head></html>", "HTML"),
+        (
             r#"{"history":{"day":[{"date":"2024-02-01","open":"183.985","high":1,"low":1,"close":1}]}}"#,
-            name,
+            "invalid type: string",
         ),
-        name,
-        "invalid type: string",
-    );
-    assert_rejects(
-        tradier::parse_history(r#"{"history":{"day":[{"open":1,"high":1,"low":1,"close":1}]}}"#, name),
-        name,
-        "missing field `date`",
-    );
-    assert_rejects(
-        tradier::parse_history(
-            r#"{"history":{"day":[{"date":"02/01/2024","open":1,"high":1,"low":1,"close":1}]}}"#,
-            name,
-        ),
-        name,
-        "YYYY-MM-DD",
-    );
-    assert_rejects(
-        tradier::parse_history(
-            r#"{"history":{"day":[{"date":"2024-02-01","open":1,"high":null,"low":1,"close":1}]}}"#,
-            name,
-        ),
-        name,
-        "high",
-    );
-    assert_rejects(
-        tradier::parse_history(r#"{"history":{"day":42}}"#, name),
-        name,
-        "an array, a single element",
-    );
-    assert_rejects(tradier::parse_history(r#"{"hist":{}}"#, name), name, "missing field `history`");
-    assert_rejects(
-        tradier::parse_history(
+        (r#"{"history":{"day":[{"open":1,"high":1,"low":1,"close":1}]}}"#, "missing field `date`"),
+        (r#"{"history":{"day":[{"date":"02/01/2024","open":1,"high":1,"low":1,"close":1}]}}"#, "YYYY-MM-DD"),
+        (r#"{"history":{"day":[{"date":"2024-02-01","open":1,"high":null,"low":1,"close":1}]}}"#, "high"),
+        (r#"{"history":{"day":42}}"#, "an array, a single element"),
+        (r#"{"hist":{}}"#, "missing field `history`"),
+        (
             r#"{"fault":{"faultstring":"Invalid Access Token","detail":{"errorcode":"keymanagement.service.invalid_access_token"}}}"#,
-            name,
+            "Invalid Access Token",
         ),
-        name,
-        "Invalid Access Token",
-    );
-    assert_rejects(
-        tradier::parse_history(r#"{"errors":{"error":["Invalid Parameter: symbol"]}}"#, name),
-        name,
-        "Invalid Parameter",
-    );
-    // An Alpha Vantage throttle note is not a Tradier answer.
-    assert_rejects(
-        tradier::parse_history(r#"{"Note":"Thank you for using Alpha Vantage!"}"#, name),
-        name,
-        "missing field `history`",
-    );
+        (r#"{"errors":{"error":["Invalid Parameter: symbol"]}}"#, "Invalid Parameter"),
+        // An Alpha Vantage throttle note is not a Tradier answer.
+        (r#"{"Note":"Thank you for using Alpha Vantage!"}"#, "missing field `history`"),
+    ];
+    for (body, needle) in history_cases {
+        assert_rejects(tradier::parse_history(body, name), name, needle);
+    }
     // A body of another endpoint: the real strikes fixture.
     let strikes = read_data(&format!("{TRADIER_RB}/strikes.json"));
     assert_rejects(tradier::parse_expirations(&strikes, name), name, "missing field `expirations`");
@@ -280,109 +243,56 @@ fn malformed_bodies_are_clear_errors() {
     assert_eq!(tradier::parse_history(extra, name).unwrap().len(), 1);
 
     let chain_name = "tradier /v1/markets/options/chains PLTR 2026-06-18";
-    let chain_path = format!("{TRADIER_OPENBB}/chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json");
-    let chain = read_data(&chain_path);
+    let chain = read_data(&format!("{TRADIER_OPENBB}/chains_PLTR_2026-06-18_greeks_asof_2024-06-28.json"));
     let at = utc("2024-06-28T16:06:00Z");
-    assert_rejects(
-        tradier::parse_chain(chain.get(..chain.len() - 10).unwrap_or(""), chain_name, &ticker("PLTR"), at),
-        chain_name,
-        "EOF",
-    );
-    assert_rejects(
-        tradier::parse_chain(&chain, chain_name, &ticker("CVNA"), at),
-        chain_name,
-        "not the requested CVNA",
-    );
-    assert_rejects(
-        tradier::parse_chain(
-            &chain.replace("\"strike\":13.0", "\"strike\":\"13\""),
-            chain_name,
-            &ticker("PLTR"),
-            at,
+    let chain_cases: [(String, &str, &str); 5] = [
+        (chain.get(..chain.len() - 10).unwrap_or("").to_owned(), "PLTR", "EOF"),
+        (chain.clone(), "CVNA", "not the requested CVNA"),
+        (chain.replace("\"strike\":13.0", "\"strike\":\"13\""), "PLTR", "invalid type: string"),
+        (
+            chain.replacen("\"option_type\":\"put\"", "\"option_type\":\"straddle\"", 1),
+            "PLTR",
+            "neither call nor put",
         ),
-        chain_name,
-        "invalid type: string",
-    );
-    assert_rejects(
-        tradier::parse_chain(
-            &chain.replacen("\"option_type\":\"put\"", "\"option_type\":\"straddle\"", 1),
-            chain_name,
-            &ticker("PLTR"),
-            at,
+        (
+            r#"{"options":{"option":{"symbol":"WEIRD","strike":1.0,"bid":1,"ask":1}}}"#.to_owned(),
+            "PLTR",
+            "expiration_date",
         ),
-        chain_name,
-        "neither call nor put",
-    );
-    assert_rejects(
-        tradier::parse_chain(
-            r#"{"options":{"option":{"symbol":"WEIRD","strike":1.0,"bid":1,"ask":1}}}"#,
-            chain_name,
-            &ticker("PLTR"),
-            at,
-        ),
-        chain_name,
-        "expiration_date",
-    );
+    ];
+    for (body, requested, needle) in &chain_cases {
+        assert_rejects(tradier::parse_chain(body, chain_name, &ticker(requested), at), chain_name, needle);
+    }
 
     let quotes_name = "tradier /v1/markets/quotes";
-    assert_rejects(
-        tradier::parse_quotes(
-            r#"{"quotes":{"quote":{"symbol":"NOT A TICKER","type":"stock"}}}"#,
-            quotes_name,
-        ),
-        quotes_name,
-        "invalid ticker",
-    );
-    assert_rejects(
-        tradier::parse_quotes(r#"{"quotes":{"quote":{"symbol":"X","trade_date":"yesterday"}}}"#, quotes_name),
-        quotes_name,
-        "epoch milliseconds",
-    );
-    assert_rejects(
-        tradier::parse_quotes(r#"{"quotes":"none"}"#, quotes_name),
-        quotes_name,
-        "an object, null",
-    );
+    for (body, needle) in [
+        (r#"{"quotes":{"quote":{"symbol":"NOT A TICKER","type":"stock"}}}"#, "invalid ticker"),
+        (r#"{"quotes":{"quote":{"symbol":"X","trade_date":"yesterday"}}}"#, "epoch milliseconds"),
+        (r#"{"quotes":"none"}"#, "an object, null"),
+    ] {
+        assert_rejects(tradier::parse_quotes(body, quotes_name), quotes_name, needle);
+    }
 
     let calendar_name = "tradier /v1/markets/calendar";
-    assert_rejects(
-        tradier::parse_market_calendar(
+    for (body, needle) in [
+        (
             r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"open"}}}}"#,
-            calendar_name,
+            "without an `open` window",
         ),
-        calendar_name,
-        "without an `open` window",
-    );
-    assert_rejects(
-        tradier::parse_market_calendar(
-            r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"maybe"}}}}"#,
-            calendar_name,
-        ),
-        calendar_name,
-        "unknown status",
-    );
-    assert_rejects(
-        tradier::parse_market_calendar(
+        (r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"maybe"}}}}"#, "unknown status"),
+        (
             r#"{"calendar":{"days":{"day":{"date":"2013-06-03","status":"open","open":{"start":"9.30","end":"16:00"}}}}}"#,
-            calendar_name,
+            "HH:MM",
         ),
-        calendar_name,
-        "HH:MM",
-    );
-    let clock_name = "tradier /v1/markets/clock";
-    assert_rejects(
-        tradier::parse_clock(
-            r#"{"clock":{"date":"2013-06-11","state":"closed","next_change":"8am"}}"#,
-            clock_name,
-        ),
-        clock_name,
-        "HH:MM",
-    );
-    assert_rejects(
-        tradier::parse_clock(r#"{"clock":{"date":"2013-06-11"}}"#, clock_name),
-        clock_name,
-        "missing field `state`",
-    );
-}
+    ] {
+        assert_rejects(tradier::parse_market_calendar(body, calendar_name), calendar_name, needle);
+    }
 
-// ---------------------------------------------------------------------------
+    let clock_name = "tradier /v1/markets/clock";
+    for (body, needle) in [
+        (r#"{"clock":{"date":"2013-06-11","state":"closed","next_change":"8am"}}"#, "HH:MM"),
+        (r#"{"clock":{"date":"2013-06-11"}}"#, "missing field `state`"),
+    ] {
+        assert_rejects(tradier::parse_clock(body, clock_name), clock_name, needle);
+    }
+}

@@ -59,5 +59,3 @@ fn calendar() {
     );
     assert_rejects(trading_desk::parse_trading_desk_calendar(&format!("{head},extra"), name), name, "fields");
 }
-
-// ---------------------------------------------------------------------------
