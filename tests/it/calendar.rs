@@ -186,12 +186,7 @@ fn the_calendar_command_agrees_with_exchange_calendars() {
     let config = dir.path().join("ivcd.toml");
     // No database: the rules alone (no stored exchange overrides).
     std::fs::write(&config, format!("database = {:?}\n", dir.path().join("none.db"))).unwrap();
-    let mut cmd = assert_cmd::Command::cargo_bin("ivcd").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::support::ivcd();
     let out = cmd
         .arg("--config")
         .arg(&config)

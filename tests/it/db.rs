@@ -184,7 +184,7 @@ fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not
 
 #[test]
 fn version_names_the_git_commit() {
-    let out = assert_cmd::Command::cargo_bin("ivcd").unwrap().arg("--version").output().unwrap();
+    let out = crate::support::ivcd().arg("--version").output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let commit = said
         .strip_prefix(concat!("ivcd ", env!("CARGO_PKG_VERSION"), " ("))
@@ -220,11 +220,7 @@ fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
         .arg("--config")
         .arg(&config)
         .args(["moves", "CVNA"]);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            limited.env_remove(key);
-        }
-    }
+    crate::support::cmd::strip_env(&mut limited);
     let out = limited.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stderr);

@@ -10,15 +10,24 @@ fn inherited(key: &str) -> bool {
     key.starts_with("IVCD_") || key == "CREDENTIALS_DIRECTORY" || key == "NOTIFY_SOCKET"
 }
 
+/// Keeps the caller's `IVCD_*` (the tests' own `IVCD_DATA_DIR`,
+/// `IVCD_FUZZ_CASES`, `IVCD_CRASH_RUNS` among them), `CREDENTIALS_DIRECTORY`
+/// and `NOTIFY_SOCKET` out of `cmd`: for any program that runs ivcd (the
+/// packaged binary, a shell that limits it).
+pub fn strip_env(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(inherited) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
 /// `ivcd` as a [`std::process::Command`] (to spawn, pipe or kill it), with
 /// none of the caller's `IVCD_*`, `CREDENTIALS_DIRECTORY` or `NOTIFY_SOCKET`.
 pub fn ivcd_std() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("ivcd"));
-    for (key, _) in std::env::vars() {
-        if inherited(&key) {
-            cmd.env_remove(key);
-        }
-    }
+    strip_env(&mut cmd);
     cmd
 }
 
