@@ -1,133 +1,33 @@
 //! Alerts end to end: the recorded CVNA and busy-week replays queue their
 //! reports; the outbox delivers them to a real SMTP server on loopback
-//! (Python's aiosmtpd, installed by `.ci/run`) and to local HTTP receivers
+//! (`support::smtp`, in the test process) and to local HTTP receivers
 //! (wiremock); the tests read what arrived.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use hmac::{KeyInit, Mac};
 use ivcd::alert::outbox::{AttemptOutcome, Outbox};
 use ivcd::alert::{self, render};
 use ivcd::analysis::vrp::Tier;
-use ivcd::clock::{Clock, FixedClock};
-use ivcd::config::{
-    AlertsConfig, Config, DiscordConfig, EmailConfig, Secret, SlackConfig, SmtpTls, WebhookConfig,
-};
-use ivcd::replay::{self, Scenario};
+use ivcd::clock::Clock;
+use ivcd::config::{AlertsConfig, Config};
+use ivcd::replay::{self};
 use ivcd::report::ScanReport;
 use ivcd::store::{DeliveryState, Store};
-use mail_parser::{MessageParser, MimeHeaders};
-use wiremock::matchers::{method, path};
+use mail_parser::MimeHeaders;
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::channels::{
+    SIGNING_SECRET, alerts, assert_signed, assert_valid_slack, only, parse_email,
+};
 use crate::support::data_dir;
-
-const SIGNING_SECRET: &str = "a shared secret";
-
-/// A real SMTP server (aiosmtpd) on a loopback port; the messages it
-/// accepted are files in `dir`.
-struct SmtpSink {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl SmtpSink {
-    /// Starts the server; it refuses the first `refuse` messages with `451`.
-    fn start(refuse: u32) -> Self {
-        let port = free_port();
-        let dir = tempfile::tempdir().unwrap();
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/sink.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(port.to_string())
-            .arg(dir.path())
-            .args(["--refuse", &refuse.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start python3 tests/smtp/sink.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert_eq!(
-            line.trim(),
-            "READY",
-            "the SMTP sink did not start: is aiosmtpd installed? (`pip install -r tests/smtp/requirements.txt`, as .ci/run does)"
-        );
-        Self { child, dir, port }
-    }
-
-    /// The accepted messages, in order: (raw bytes, envelope recipients).
-    fn messages(&self) -> Vec<(Vec<u8>, Vec<String>)> {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        names.sort();
-        names
-            .into_iter()
-            .map(|p| {
-                let rcpt = std::fs::read_to_string(p.with_extension("rcpt")).unwrap();
-                (std::fs::read(&p).unwrap(), rcpt.lines().map(str::to_owned).collect())
-            })
-            .collect()
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Every channel, pointed at the local receivers; setups down to `min_tier`.
-pub(crate) fn alerts(smtp_port: u16, http: &str, min_tier: Tier) -> AlertsConfig {
-    AlertsConfig {
-        min_tier,
-        initial_backoff_seconds: 60,
-        max_backoff_seconds: 600,
-        timeout_seconds: 10,
-        email: Some(EmailConfig {
-            host: "127.0.0.1".into(),
-            port: Some(smtp_port),
-            tls: SmtpTls::None,
-            username: None,
-            password: Secret::default(),
-            from: "ivcd <ivcd@example.com>".into(),
-            to: vec!["trader@example.com".into(), "Desk <desk@example.com>".into()],
-        }),
-        slack: Some(SlackConfig { webhook_url: Secret::new(&format!("{http}/slack")) }),
-        webhook: Some(WebhookConfig { url: format!("{http}/hook"), secret: Secret::new(SIGNING_SECRET) }),
-        discord: Some(DiscordConfig { webhook_url: Secret::new(&format!("{http}/discord")) }),
-        ..AlertsConfig::default()
-    }
-}
-
-/// `config` with every channel but `channel` removed.
-pub(crate) fn only(config: AlertsConfig, channel: &str) -> AlertsConfig {
-    AlertsConfig {
-        email: config.email.filter(|_| channel == "email"),
-        slack: config.slack.filter(|_| channel == "slack"),
-        webhook: config.webhook.filter(|_| channel == "webhook"),
-        discord: config.discord.filter(|_| channel == "discord"),
-        ..config
-    }
-}
-
-fn scenario(name: &str) -> Scenario {
-    Scenario::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)).unwrap()
-}
+use crate::support::fakes::{free_port, receivers, requests_to};
+use crate::support::replay::scenario;
+use crate::support::smtp::SmtpSink;
+use crate::support::values::clock_at;
 
 /// Replays `name` with alerts queued for `alerts`' channels; returns the
 /// stored scans and the store.
@@ -137,81 +37,6 @@ async fn replay_with_alerts(name: &str, db: &Path, alerts: AlertsConfig) -> (Vec
     let config = Config { alerts, review, ..Config::default() };
     let outcome = replay::run(&scenario(name), &data_dir(), db, &config, true).await.expect("replay runs");
     (outcome.scans, Store::open(db).unwrap(), config)
-}
-
-pub(crate) async fn receivers() -> MockServer {
-    let http = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .mount(&http)
-        .await;
-    http
-}
-
-fn clock_at(t: DateTime<Utc>) -> Arc<FixedClock> {
-    Arc::new(FixedClock::new(t))
-}
-
-fn parse_email(raw: &[u8]) -> mail_parser::Message<'_> {
-    MessageParser::default().parse(raw).expect("the email parses")
-}
-
-pub(crate) async fn requests_to(http: &MockServer, route: &str) -> Vec<wiremock::Request> {
-    http.received_requests().await.unwrap().into_iter().filter(|r| r.url.path() == route).collect()
-}
-
-/// Checks a webhook request's `X-Ivcd-Signature: t=<unix seconds>,v1=<hex>`
-/// as docs/alerts.md tells a receiver to, computed here independently: `v1`
-/// is the HMAC-SHA256 of `<t>.<body>` under the secret, and `t` is the real
-/// time of sending (within a minute of this test's clock), even when the
-/// daemon's clock is a replay's. Returns `t`.
-pub(crate) fn assert_signed(request: &wiremock::Request) -> i64 {
-    let header = request.headers.get("x-ivcd-signature").expect("a signature").to_str().unwrap();
-    let (t, v1) = header
-        .strip_prefix("t=")
-        .and_then(|rest| rest.split_once(",v1="))
-        .unwrap_or_else(|| panic!("not t=..,v1=..: {header}"));
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SIGNING_SECRET.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(&request.body);
-    assert_eq!(v1, hex::encode(mac.finalize().into_bytes()), "{header}");
-    let t: i64 = t.parse().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    assert!((now - t).abs() <= 60, "t={t} is not the time of sending ({now})");
-    t
-}
-
-fn slack_schema() -> jsonschema::Validator {
-    let path = data_dir().join("TightknitAI__slack-block-kit-validator/src/slack-block-kit.schema.json");
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).expect("the Block Kit schema compiles")
-}
-
-/// Asserts a Slack message is valid Block Kit within Slack's limits.
-pub(crate) fn assert_valid_slack(message: &serde_json::Value) {
-    let blocks = &message["blocks"];
-    let errors: Vec<String> =
-        slack_schema().iter_errors(blocks).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "the Slack blocks break the Block Kit schema: {errors:#?}");
-    let blocks = blocks.as_array().unwrap();
-    assert!(blocks.len() <= 50, "{} blocks", blocks.len());
-    fn texts(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                if let Some(serde_json::Value::String(t)) = m.get("text") {
-                    out.push(t.clone());
-                }
-                m.values().for_each(|v| texts(v, out));
-            }
-            serde_json::Value::Array(a) => a.iter().for_each(|v| texts(v, out)),
-            _ => {}
-        }
-    }
-    let mut all = Vec::new();
-    texts(&serde_json::Value::Array(blocks.clone()), &mut all);
-    for t in all {
-        assert!(t.chars().count() <= 3000, "a text of {} characters", t.chars().count());
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -693,7 +518,7 @@ async fn notify_test_keys_are_unique_and_its_errors_and_times_are_said_once() {
     let smtp = SmtpSink::start(1);
     let http = receivers().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::support::cvna_database(dir.path()).await;
+    let db = crate::support::cvna_copy(dir.path());
     let installation = Store::open(&db).unwrap().run(|db| db.installation_id()).await.unwrap();
     let config = dir.path().join("notify.toml");
     std::fs::write(
@@ -706,14 +531,16 @@ async fn notify_test_keys_are_unique_and_its_errors_and_times_are_said_once() {
         ),
     )
     .unwrap();
-    let first = crate::support::ivcd(&config).args(["notify", "test"]).output().unwrap();
+    let first = crate::support::ivcd_config(&config).args(["notify", "test"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert_eq!(first.status.code(), Some(1), "the SMTP server refused the first message: {stdout}");
     let refused =
         stdout.lines().find(|l| l.starts_with("email: FAILED")).unwrap_or_else(|| panic!("{stdout}"));
     assert_eq!(refused.matches("Mailbox busy").count(), 1, "the SMTP answer is said once: {refused}");
-    let second =
-        crate::support::ivcd(&config).args(["notify", "test", "--channel", "webhook"]).output().unwrap();
+    let second = crate::support::ivcd_config(&config)
+        .args(["notify", "test", "--channel", "webhook"])
+        .output()
+        .unwrap();
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stdout));
 
     let hooks = requests_to(&http, "/hook").await;
@@ -763,7 +590,12 @@ async fn the_documented_receiver_check_refuses_a_replayed_webhook() {
             .arg(&body)
             .arg(now.to_string())
             .output()
-            .unwrap();
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run python3 ({e}): this test runs the receiver check of docs/alerts.md as \
+                     written; it needs python3 with its standard library only (no package)"
+                )
+            });
         let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         assert!(
             out.status.success() && (said == "accepted" || said == "refused"),
@@ -800,7 +632,7 @@ async fn notify_pending_lists_a_replays_outbox_and_a_failed_delivery_is_a_failed
             format!("database = {db:?}\n[alerts.webhook]\nurl = \"{}{route}\"\n", http.uri()),
         )
         .unwrap();
-        let mut cmd = crate::support::ivcd(&config);
+        let mut cmd = crate::support::ivcd_config(&config);
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["replay", "tests/scenarios/cvna-2023q2.toml", "--notify", "--data-dir"])
             .arg(data_dir())
@@ -812,7 +644,8 @@ async fn notify_pending_lists_a_replays_outbox_and_a_failed_delivery_is_a_failed
     let (config, mut cmd) = replay("/hook");
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let pending = crate::support::ivcd(&config).args(["notify", "pending", "--json"]).output().unwrap();
+    let pending =
+        crate::support::ivcd_config(&config).args(["notify", "pending", "--json"]).output().unwrap();
     assert!(pending.status.success(), "{}", String::from_utf8_lossy(&pending.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&pending.stdout).unwrap();
     let rows = rows.as_array().unwrap();
@@ -846,7 +679,7 @@ async fn notify_pending_lists_a_replays_outbox_and_a_failed_delivery_is_a_failed
     for field in documented {
         assert!(section.contains(&format!("| `{field}` |")), "json.md does not document {field}");
     }
-    let text = crate::support::ivcd(&config).args(["notify", "pending"]).output().unwrap();
+    let text = crate::support::ivcd_config(&config).args(["notify", "pending"]).output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("scan/2023-07-18T19:00:00Z") && text.contains("sent"), "{text}");
 
@@ -984,7 +817,7 @@ async fn every_email_fits_600_and_375_pixels_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let mut emails: Vec<(&str, String)> = Vec::new();
 
-    let db = crate::support::cvna_database(dir.path()).await;
+    let db = crate::support::cvna_copy(dir.path());
     let store = Store::open(&db).unwrap();
     let scan_id = store.run(|db| db.latest_scan()).await.unwrap().unwrap().scan_id;
     let config = AlertsConfig { min_tier: Tier::Skip, ..AlertsConfig::default() };

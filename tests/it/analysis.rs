@@ -11,28 +11,16 @@ use ivcd::analysis::liquidity::LiquidityVerdict;
 use ivcd::analysis::moves::{self, HistoricalMove};
 use ivcd::analysis::{AnalysisParams, HistoryWindow};
 use ivcd::calendar::NyseCalendar;
-use ivcd::domain::{ChainSnapshot, DailyBar, Ticker, Timing};
+use ivcd::domain::{ChainSnapshot, DailyBar, Timing};
 use ivcd::providers::alpha_vantage::wire as av;
 use ivcd::providers::files::{cboe, ohlcv, trading_desk};
 use ivcd::providers::tradier::wire as tradier;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use crate::support::data::{AV, AV_2025, TRADIER_OPENBB, YAHOO_DIR};
 use crate::support::read_data;
-
-const AV: &str = "portfoliotree__alphavantage/specification/testdata/examples";
-const AV_2025: &str = "portfoliotree__alphavantage/specification/testdata/examples/_versions_2025-11-08";
-const TRADIER_OPENBB: &str =
-    "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
-const YAHOO_DIR: &str = "Krzysztof-Smykla__Stock-Price-Dashboard/data";
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn ticker(text: &str) -> Ticker {
-    Ticker::new(text).expect("test ticker")
-}
+use crate::support::values::{date, ticker};
 
 /// Yahoo bars of `symbol` before `day` (the chain's session is not complete).
 fn yahoo_bars_before(symbol: &str, day: NaiveDate) -> Vec<DailyBar> {

@@ -8,15 +8,12 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use ivcd::calendar::{NyseCalendar, Session};
 use serde_json::json;
 
+use crate::support::data::YAHOO_DIR;
 use crate::support::read_data;
+use crate::support::values::date;
 
 const XNYS: &str = "gerrymanoim__exchange_calendars/tests/resources/xnys.csv";
-const YAHOO_DIR: &str = "Krzysztof-Smykla__Stock-Price-Dashboard/data";
 const TRADIER_CALENDAR: &str = "tradier__tradier.rb/spec/fixtures/calendar.json";
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
 
 /// `xnys.csv`: `,open,close,break_start,break_end`, one row per session,
 /// the date as `YYYY-MM-DDT00:00:00Z`, open and close as UTC instants.
@@ -189,12 +186,7 @@ fn the_calendar_command_agrees_with_exchange_calendars() {
     let config = dir.path().join("ivcd.toml");
     // No database: the rules alone (no stored exchange overrides).
     std::fs::write(&config, format!("database = {:?}\n", dir.path().join("none.db"))).unwrap();
-    let mut cmd = assert_cmd::Command::cargo_bin("ivcd").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::support::ivcd();
     let out = cmd
         .arg("--config")
         .arg(&config)

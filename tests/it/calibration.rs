@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -381,13 +381,13 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn ivcd(config: &PathBuf, args: &[&str]) -> String {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ivcd"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
-    let out = cmd.arg("--config").arg(config).args(args).stdin(Stdio::null()).output().unwrap();
+    let out = crate::support::cmd::ivcd_std()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "ivcd {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }

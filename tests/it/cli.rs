@@ -1,17 +1,6 @@
 //! The `ivcd` binary as a user runs it.
 
-use assert_cmd::Command;
-
-fn ivcd() -> Command {
-    let mut cmd = Command::cargo_bin("ivcd").unwrap();
-    // Keep the user's environment out of the test.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
+use crate::support::ivcd;
 
 #[test]
 fn check_config_exits_78_and_lists_every_problem() {
@@ -148,7 +137,7 @@ fn every_argument_is_checked_before_a_database_is_created() {
         &["notify", "pending", "--days", "100000000"],
     ];
     for args in commands {
-        let out = crate::support::ivcd(&config).current_dir(dir.path()).args(args).output().unwrap();
+        let out = crate::support::ivcd_config(&config).current_dir(dir.path()).args(args).output().unwrap();
         let said = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: a usage error: {said}");
         assert!(said.contains("invalid value"), "{args:?}: {said}");
@@ -173,13 +162,7 @@ fn a_calendar_range_beyond_the_rules_window_is_refused() {
 /// Runs `args` with stdout a pipe whose reader is gone before ivcd writes
 /// (as `ivcd ... | head -0` would leave it), and returns the exit code and stderr.
 fn with_closed_stdout(config: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ivcd"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
-    let mut child = cmd
+    let mut child = crate::support::cmd::ivcd_std()
         .arg("--config")
         .arg(config)
         .args(args)
@@ -197,8 +180,7 @@ fn with_closed_stdout(config: &std::path::Path, args: &[&str]) -> (Option<i32>, 
 #[test]
 fn a_closed_stdout_ends_the_output_quietly_with_the_commands_own_exit_code() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(crate::support::cvna_database(dir.path()));
+    let db = crate::support::cvna_copy(dir.path());
     let config = crate::support::config_file(dir.path(), &db);
     let cases: [(&[&str], i32); 8] = [
         (&["moves", "CVNA"], 0),

@@ -1,7 +1,7 @@
 //! Crash safety: the built binary is killed with SIGKILL at seeded random
 //! points of backfills, scans and their alert deliveries, then run again
-//! ("restarted") on the same database, `IVCD_CRASH_RUNS` times (100 by
-//! default). After every kill and at the end: `PRAGMA integrity_check` is
+//! ("restarted") on the same database, `IVCD_CRASH_RUNS` times (12 by
+//! default, four per operation; CI's extra step runs 100). After every kill and at the end: `PRAGMA integrity_check` is
 //! ok, no scan is visible with part of its candidates, and no report is lost;
 //! a report is received twice only inside the documented window (a kill
 //! between the channel's acceptance and the `sent` commit), and then with the
@@ -17,10 +17,9 @@ use ivcd::clock::FixedClock;
 use wiremock::matchers::{method, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::faults::{Fault, FaultServer};
+use crate::support::data::AV;
+use crate::support::fakes::{Fault, FaultServer, alpha_vantage_with_calendar};
 use crate::support::read_data;
-
-const AV: &str = "portfoliotree__alphavantage/specification/testdata/examples";
 
 /// A small seeded generator (xorshift64*), so a failing run can be replayed by its seed.
 struct Seeded(u64);
@@ -35,12 +34,7 @@ impl Seeded {
 }
 
 fn ivcd(db: &Path, tradier: &str, alpha: &str, webhook: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ivcd"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") || key == "CREDENTIALS_DIRECTORY" {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::support::cmd::ivcd_std();
     cmd.env("IVCD_DATABASE", db)
         .env("RUST_LOG", "error")
         .env("IVCD_TRADIER__BASE_URL", tradier)
@@ -81,23 +75,10 @@ fn check_database(db: &Path, complete: &mut HashMap<String, i64>) {
     assert_eq!(orphans, 0, "an alert without its deliveries");
 }
 
-/// A fake Alpha Vantage serving the real earnings calendar recorded 2026-05-17.
-async fn alpha_vantage_with_calendar() -> MockServer {
-    let alpha = MockServer::start().await;
-    Mock::given(query_param("function", "EARNINGS_CALENDAR"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string(read_data(&format!("{AV}/fundamental/EARNINGS_CALENDAR_c674ae28.csv"))),
-        )
-        .mount(&alpha)
-        .await;
-    alpha
-}
-
 // Multi-threaded: the binary runs blocking while the fakes answer it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_and_corrupts_nothing() {
-    let runs: u64 = std::env::var("IVCD_CRASH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let runs: u64 = std::env::var("IVCD_CRASH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
     let alpha = alpha_vantage_with_calendar().await;
     for (function, file) in [
         ("EARNINGS", "fundamental/EARNINGS_d56c999e.json"),

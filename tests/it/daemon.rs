@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::America::New_York;
 use ivcd::clock::{Clock, SimulatedClock};
 use ivcd::config::Config;
@@ -16,9 +16,8 @@ use ivcd::store::{JobRun, Outcome, Store};
 use ivcd::timetable::Job;
 use tokio::sync::mpsc;
 
-fn et(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> DateTime<Utc> {
-    New_York.with_ymd_and_hms(y, m, d, hour, minute, 0).single().unwrap().with_timezone(&Utc)
-}
+use crate::support::db::{hold_write_lock, integrity};
+use crate::support::values::et;
 
 /// A configuration in `dir`, with no provider configured (the jobs still
 /// run and record their outcome; a refresh fails for want of a key).
@@ -387,18 +386,6 @@ fn store_trouble(report: &ivcd::status::StatusReport) -> Option<ivcd::status::St
     report.daemon.as_ref().and_then(|d| d.store_trouble.clone())
 }
 
-/// Another process holds the database's write lock: a `sqlite3` session
-/// with an open write transaction, as a user inspecting the database might.
-fn hold_write_lock(db: &Path) -> rusqlite::Connection {
-    let holder = rusqlite::Connection::open(db).unwrap();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
-    holder
-}
-
-fn integrity(db: &Path) -> String {
-    rusqlite::Connection::open(db).unwrap().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap()
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_scan_the_locked_database_refused_is_a_status_problem_and_runs_again_once_released() {
     let dir = tempfile::tempdir().unwrap();
@@ -515,7 +502,7 @@ async fn the_metrics_textfile_follows_the_jobs_and_says_down_once_stopped() {
     let daemon = tokio::spawn(ivcd::daemon::run(options(config.clone(), clock.clone()), receiver));
 
     let text = file_until(&textfile, "the daemon up", |t| t.contains("\nivcd_up 1\n")).await;
-    let m = crate::metrics::samples(&text);
+    let m = crate::support::prometheus::samples(&text);
     assert_eq!(m["ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"ok\"}"], 0.0);
     assert_eq!(std::fs::metadata(&textfile).unwrap().permissions().mode() & 0o777, 0o644);
 
@@ -527,7 +514,7 @@ async fn the_metrics_textfile_follows_the_jobs_and_says_down_once_stopped() {
             && t.contains("ivcd_job_last_outcome{ivcd_job=\"scan\",outcome=\"ok\"} 1")
     })
     .await;
-    let m = crate::metrics::samples(&text);
+    let m = crate::support::prometheus::samples(&text);
     let scan = runs(&config, et(2025, 11, 18, 14, 50)).into_iter().find(|r| r.job == "scan").unwrap();
     assert_eq!(scan.outcome, Outcome::Ok);
     let finished = scan.finished_at.unwrap().timestamp_millis() as f64 / 1000.0;
@@ -545,7 +532,7 @@ async fn the_metrics_textfile_follows_the_jobs_and_says_down_once_stopped() {
 
     controls.send(Control::Shutdown).unwrap();
     daemon.await.unwrap().unwrap();
-    let m = crate::metrics::samples(&std::fs::read_to_string(&textfile).unwrap());
+    let m = crate::support::prometheus::samples(&std::fs::read_to_string(&textfile).unwrap());
     assert_eq!(m["ivcd_up"], 0.0, "a stopped daemon's file says so");
     assert!(!m.contains_key("ivcd_job_runs_total{ivcd_job=\"scan\",outcome=\"ok\"}"));
     assert!(!m.keys().any(|k| k.starts_with("ivcd_job_next_run")), "no next run once stopped");

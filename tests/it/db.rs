@@ -6,11 +6,8 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use crate::support::{config_file, cvna_database, ivcd};
-
-fn count(db: &Path, sql: &str) -> i64 {
-    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
-}
+use crate::support::db::{count, schema_version};
+use crate::support::{config_file, cvna_copy, ivcd_config as ivcd};
 
 /// The newest schema version this ivcd has.
 fn latest() -> u32 {
@@ -28,14 +25,9 @@ const ROLL_BACK_TO_7: &str =
      DROP TABLE move_inputs; DROP TABLE installation; DROP TABLE calibration_events; DROP TABLE calibration_inputs;
      DELETE FROM refinery_schema_history WHERE version > 7;";
 
-fn schema_version(db: &Path) -> i64 {
-    count(db, "SELECT max(version) FROM refinery_schema_history")
-}
-
 fn replayed() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(cvna_database(dir.path()));
+    let db = cvna_copy(dir.path());
     (dir, db)
 }
 
@@ -192,7 +184,7 @@ fn a_database_newer_than_the_binary_is_refused_unchanged_and_the_daemon_does_not
 
 #[test]
 fn version_names_the_git_commit() {
-    let out = assert_cmd::Command::cargo_bin("ivcd").unwrap().arg("--version").output().unwrap();
+    let out = crate::support::ivcd().arg("--version").output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let commit = said
         .strip_prefix(concat!("ivcd ", env!("CARGO_PKG_VERSION"), " ("))
@@ -228,11 +220,7 @@ fn a_pre_migration_backup_that_fails_leaves_no_file_and_no_migration() {
         .arg("--config")
         .arg(&config)
         .args(["moves", "CVNA"]);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            limited.env_remove(key);
-        }
-    }
+    crate::support::cmd::strip_env(&mut limited);
     let out = limited.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stderr);

@@ -10,11 +10,7 @@ use std::process::{Command, Stdio};
 
 use clap::Parser;
 
-use crate::support::cvna_database;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{cvna_copy, repo};
 
 fn read(relative: &str) -> String {
     std::fs::read_to_string(repo().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
@@ -119,9 +115,7 @@ impl Scratch {
         for dir in ["var/lib/ivcd", "etc/ivcd", "run/ivcd", "tmp", "var/lib/prometheus/node-exporter"] {
             std::fs::create_dir_all(root.path().join(dir)).unwrap();
         }
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let replayed = rt.block_on(cvna_database(root.path()));
-        std::fs::rename(&replayed, root.path().join("var/lib/ivcd/ivcd.db")).unwrap();
+        cvna_copy(&root.path().join("var/lib/ivcd"));
         let config = format!(
             "database = {:?}\n[daemon]\nstatus_socket = {:?}\n",
             root.path().join("var/lib/ivcd/ivcd.db"),
@@ -191,7 +185,6 @@ fn runnable(argv: &[String]) -> bool {
 #[test]
 fn the_example_commands_of_operations_and_schema_run_on_a_replayed_database() {
     let scratch = Scratch::new();
-    let binary = assert_cmd::cargo::cargo_bin("ivcd");
     let mut ran = Vec::new();
     for file in ["docs/operations.md", "docs/schema.md"] {
         for line in shell_commands(&read(file)) {
@@ -204,13 +197,7 @@ fn the_example_commands_of_operations_and_schema_run_on_a_replayed_database() {
                     let config = scratch.place("/etc/ivcd/ivcd.toml");
                     args.splice(0..0, ["--config".to_owned(), config]);
                 }
-                let mut cmd = Command::new(&binary);
-                for (key, _) in std::env::vars() {
-                    if key.starts_with("IVCD_") {
-                        cmd.env_remove(key);
-                    }
-                }
-                let out = cmd.args(&args).stdin(Stdio::null()).output().unwrap();
+                let out = crate::support::cmd::ivcd_std().args(&args).stdin(Stdio::null()).output().unwrap();
                 // `ivcd status` exits 3 here: no daemon runs (it still reports the database).
                 let status_text =
                     args.iter().any(|a| a == "status") && !args.iter().any(|a| a == "--prometheus");

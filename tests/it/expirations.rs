@@ -15,7 +15,7 @@ use ivcd::analysis::structures::{self, ExitValue, Proposals, StructureKind};
 use ivcd::analysis::term::{self, AtmIv, RateAssumptions};
 use ivcd::analysis::{AnalysisParams, HistoryWindow};
 use ivcd::calendar::NyseCalendar;
-use ivcd::domain::{ChainSnapshot, DailyBar, OptionQuote, Ticker};
+use ivcd::domain::{ChainSnapshot, DailyBar, OptionQuote};
 use ivcd::providers::alpha_vantage::wire as av;
 use ivcd::providers::files::cboe;
 use ivcd::providers::tradier::wire as tradier;
@@ -23,21 +23,9 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use crate::support::data::{AV, AV_2025, NVDA_CBOE, TRADIER_OPENBB};
 use crate::support::read_data;
-
-const NVDA_CBOE: &str = "DorelRoata__Option-Gamma-Exposure--zero-gamma-level/nvda_quotedata.csv";
-const AV: &str = "portfoliotree__alphavantage/specification/testdata/examples";
-const AV_2025: &str = "portfoliotree__alphavantage/specification/testdata/examples/_versions_2025-11-08";
-const TRADIER_OPENBB: &str =
-    "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().expect("test date")
-}
-
-fn ticker(text: &str) -> Ticker {
-    Ticker::new(text).expect("test ticker")
-}
+use crate::support::values::{date, ticker};
 
 /// A recorded chain with the spot the scan would use for it.
 struct RealChain {

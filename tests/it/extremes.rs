@@ -120,12 +120,7 @@ impl Setup {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ivcd"));
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("IVCD_") || key == "CREDENTIALS_DIRECTORY" {
-                cmd.env_remove(key);
-            }
-        }
+        let mut cmd = crate::support::cmd::ivcd_std();
         cmd.current_dir(self.dir.path()).stdin(Stdio::null()).env("RUST_BACKTRACE", "0");
         cmd
     }

@@ -4,7 +4,6 @@
 //! against the database or the fake server's own log, and the text is parsed
 //! by an independent parser (prometheus-parse).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,32 +16,10 @@ use ivcd::providers::tradier::client::TradierClient;
 use ivcd::status::{DaemonInfo, Live};
 use ivcd::store::Store;
 use ivcd::timetable::Timetable;
-use prometheus_parse::{Scrape, Value};
 
-use crate::faults::failing_until_healthy;
-use crate::support::{config_file, cvna_database, ivcd};
-
-/// The samples of `text` by name and labels (`name{k="v",...}`, labels sorted).
-pub fn samples(text: &str) -> BTreeMap<String, f64> {
-    let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("valid Prometheus text");
-    scrape
-        .samples
-        .into_iter()
-        .map(|s| {
-            let mut labels: Vec<(String, String)> =
-                s.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            labels.sort();
-            let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-            let key =
-                if labels.is_empty() { s.metric } else { format!("{}{{{}}}", s.metric, labels.join(",")) };
-            let value = match s.value {
-                Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => v,
-                other => panic!("{key}: unexpected {other:?}"),
-            };
-            (key, value)
-        })
-        .collect()
-}
+use crate::support::fakes::failing_until_healthy;
+use crate::support::prometheus::samples;
+use crate::support::{config_file, cvna_copy, ivcd_config as ivcd};
 
 /// A running daemon's record, started at `at`.
 fn daemon_started(at: DateTime<Utc>) -> DaemonInfo {
@@ -72,8 +49,7 @@ fn number(db: &Path, sql: &str) -> f64 {
 /// configuration) and `ivcd status --prometheus` on it, no daemon running.
 fn replayed_metrics() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let db = rt.block_on(cvna_database(dir.path()));
+    let db = cvna_copy(dir.path());
     let config = config_file(dir.path(), &db);
     let out = ivcd(&config).args(["status", "--prometheus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -114,7 +90,7 @@ async fn the_provider_counters_are_what_the_client_sent_and_met() {
     // two tries each, then the breaker (2 failures) refuses a third call
     // without a request; a fourth, after the cool-down, gets the recorded quote.
     let (server, healthy) = failing_until_healthy().await;
-    let mut c = crate::faults::config(&server.uri);
+    let mut c = crate::support::fakes::config(&server.uri);
     c.tradier.retry.max_attempts = 2;
     c.tradier.breaker.failures = 2;
     c.tradier.breaker.cool_down_seconds = 60;

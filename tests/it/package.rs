@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::cmd::strip_env;
+
 fn root_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -110,9 +112,10 @@ fn the_debian_package_installs_the_service_disabled_with_its_user_directories_an
     // The packaged binary is this build, and checks the packaged configuration.
     let bin = root.join("usr/bin/ivcd");
     assert_eq!(mode(&bin), 0o755);
-    let version = run(Command::new(&bin).arg("--version"));
+    let version = run(strip_env(&mut Command::new(&bin)).arg("--version"));
     assert_eq!(version.trim(), format!("ivcd {}", ivcd::VERSION.as_str()));
-    let checked = run(Command::new(&bin).arg("check-config").arg(root.join("etc/ivcd/ivcd.toml")));
+    let checked =
+        run(strip_env(&mut Command::new(&bin)).arg("check-config").arg(root.join("etc/ivcd/ivcd.toml")));
     assert!(checked.contains("database = \"/var/lib/ivcd/ivcd.db\""), "{checked}");
 
     // ---- what postinst does, applied to the scratch root: the user and the directories.

@@ -1,29 +1,16 @@
 //! The replays of recorded market days, end to end: scenario file, recorded
 //! files, jobs on a simulated clock, and a real SQLite database.
 
-use std::path::{Path, PathBuf};
-
 use chrono::NaiveDate;
 use ivcd::analysis::vrp::Tier;
 use ivcd::config::Config;
-use ivcd::replay::{self, Scenario};
+use ivcd::replay::{self};
 use ivcd::store::Store;
 use rust_decimal_macros::dec;
 
-use crate::support::data_dir;
-
-fn scenario(name: &str) -> Scenario {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name);
-    Scenario::load(&path).expect("scenario loads")
-}
-
-fn date(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
-async fn replay(name: &str, db: &Path) -> replay::ReplayOutcome {
-    replay::run(&scenario(name), &data_dir(), db, &Config::default(), false).await.expect("replay runs")
-}
+use crate::support::replay::{replay, scenario};
+use crate::support::values::date;
+use crate::support::{cvna, data_dir};
 
 /// The figures below are worked by hand from the recorded files, not copied
 /// from a run:
@@ -35,9 +22,7 @@ async fn replay(name: &str, db: &Path) -> replay::ReplayOutcome {
 ///   +7.116%, -7.016%, +3.488%, -9.129%, -11.806%, +39.306%: mean |gap| 12.977%.
 #[tokio::test]
 async fn cvna_replay_reproduces_the_hand_worked_setup() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cvna.db");
-    let outcome = replay("cvna-2023q2.toml", &db).await;
+    let outcome = &cvna().outcome;
     assert_eq!(outcome.scans.len(), 1);
     let scan = &outcome.scans[0];
     assert_eq!(scan.session_date, date("2023-07-18"));
@@ -85,10 +70,8 @@ async fn cvna_replay_reproduces_the_hand_worked_setup() {
 
 #[tokio::test]
 async fn cvna_replay_leaves_a_readable_consistent_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cvna.db");
-    replay("cvna-2023q2.toml", &db).await;
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = rusqlite::Connection::open_with_flags(&cvna().db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
     let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(ok, "ok");
     let (ticker, rank, tier, implied_pct): (String, i64, String, f64) = conn

@@ -2,11 +2,9 @@
 //! structures, its review step values them at the real open of 2023-07-19;
 //! the scoreboard, `ivcd report` and the review alert read what was stored.
 
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use chrono::DateTime;
 use ivcd::alert::outbox::Outbox;
 use ivcd::analysis::structures::{ExitBasis, Side, StructureKind};
@@ -20,12 +18,14 @@ use ivcd::store::Store;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::alerts::{alerts, assert_signed, assert_valid_slack, only, receivers, requests_to};
-use crate::support::{data_dir, read_data};
+use crate::support::channels::{alerts, assert_signed, assert_valid_slack, only};
+use crate::support::cmd::{portable, stdout};
+use crate::support::fakes::{receivers, requests_to};
+use crate::support::replay::{replay_scenario, scenario};
+use crate::support::{cvna, data_dir, ivcd_in_repo as ivcd, read_data};
 
 fn cvna_scenario() -> Scenario {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/cvna-2023q2.toml");
-    Scenario::load(&path).expect("scenario loads")
+    scenario("cvna-2023q2.toml")
 }
 
 fn step(job: StepJob, at: &str) -> Step {
@@ -37,10 +37,6 @@ fn yahoo_cvna(date: &str, column: usize) -> Decimal {
     let text = read_data("Krzysztof-Smykla__Stock-Price-Dashboard/data/CVNA.csv");
     let line = text.lines().find(|l| l.starts_with(date)).unwrap_or_else(|| panic!("no CVNA bar {date}"));
     Decimal::from_str(line.split(',').nth(column).unwrap()).unwrap()
-}
-
-async fn replay(scenario: &Scenario, db: &Path, config: &Config, notify: bool) -> replay::ReplayOutcome {
-    replay::run(scenario, &data_dir(), db, config, notify).await.expect("replay runs")
 }
 
 fn of<'a>(reviews: &'a [Review], ticker: &str) -> &'a Review {
@@ -60,8 +56,7 @@ fn of<'a>(reviews: &'a [Review], ticker: &str) -> &'a Review {
 ///   the 41.5/42 call spread its full 0.50.
 #[tokio::test]
 async fn cvna_review_values_the_structures_at_intrinsic_from_the_real_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let outcome = replay(&cvna_scenario(), &dir.path().join("cvna.db"), &Config::default(), false).await;
+    let outcome = &cvna().outcome;
 
     // The scan proposed the three structures with the Cboe quotes.
     let cvna = outcome.scans[0].candidates.iter().find(|c| c.ticker.as_str() == "CVNA").unwrap();
@@ -134,7 +129,7 @@ async fn a_later_review_slot_retries_only_what_is_pending() {
     let mut scenario = cvna_scenario();
     scenario.steps.push(step(StepJob::Review, "2023-07-19T09:46:00-04:00"));
     let db = dir.path().join("cvna.db");
-    let outcome = replay(&scenario, &db, &Config::default(), false).await;
+    let outcome = replay_scenario(&scenario, &db, &Config::default(), false).await;
     let retry = &outcome.reviews[1].reviews;
     let tickers: Vec<&str> = retry.iter().map(|r| r.ticker.as_str()).collect();
     assert_eq!(tickers, ["ASML"], "only the pending review is retried");
@@ -157,29 +152,6 @@ async fn a_review_before_the_open_is_refused() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("opens at 09:30 EDT"), "{err}");
-}
-
-fn ivcd() -> Command {
-    let mut cmd = Command::cargo_bin("ivcd").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("IVCD_DATA_DIR", data_dir()).current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
-/// `text` with the data directory's absolute path (in ASML's "no bars"
-/// reason) replaced by `[data]`, so snapshots hold wherever the tree lives.
-fn portable(text: &str) -> String {
-    text.replace(&data_dir().display().to_string(), "[data]")
-}
-
-fn stdout(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -276,7 +248,7 @@ async fn the_review_alert_reports_the_stored_review() {
         review: ReviewConfig { alert: true, ..ReviewConfig::default() },
         ..Config::default()
     };
-    let outcome = replay(&cvna_scenario(), &db, &config, true).await;
+    let outcome = replay_scenario(&cvna_scenario(), &db, &config, true).await;
     let slot = outcome.reviews[0].slot;
     let store = Store::open(&db).unwrap();
     let outbox = Outbox::new(store.clone(), &config.alerts, Arc::new(FixedClock::new(slot))).unwrap();

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use ivcd::clock::{Clock, FixedClock};
 use ivcd::config::{Config, Secret};
 use ivcd::domain::{Ticker, Timing};
@@ -20,16 +20,9 @@ use rust_decimal_macros::dec;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::data::{AV_CALENDAR, TRADIER_OPENBB as TRADIER};
 use crate::support::read_data;
-
-const TRADIER: &str =
-    "OpenBB-finance__OpenBB/openbb_platform/providers/tradier/tests/record/http/test_tradier_fetchers";
-const AV_CALENDAR: &str =
-    "portfoliotree__alphavantage/specification/testdata/examples/fundamental/EARNINGS_CALENDAR_c674ae28.csv";
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
+use crate::support::values::at;
 
 fn config(tradier: &MockServer, alpha: &MockServer, db: &std::path::Path) -> Config {
     let mut c = Config { database: db.to_path_buf(), ..Config::default() };

@@ -22,22 +22,15 @@ use ivcd::providers::sec::SecFilings;
 use ivcd::providers::sec::files::RecordedSec;
 use ivcd::providers::sec::wire::{self, parse_company_tickers, parse_submissions};
 
+use crate::support::data::TRADING_DESK;
+use crate::support::values::{date, ticker};
 use crate::support::{data_dir, read_data};
 
 const REDFLAG: &str = "annanyashah9__accounting-redflag-screen/data/submissions";
 const EDGAR_APP: &str = "krymer15__edgar-app/data/raw/submissions";
-const TRADING_DESK: &str = "pmak99__trading-desk-public/exports/earnings_calendar.csv";
 const BARS: &str = "Krzysztof-Smykla__Stock-Price-Dashboard/data";
 const AV_AAPL: &str = "OpenBB-finance__OpenBB/openbb_platform/providers/alpha_vantage/tests/record/http/\
                        test_alpha_vantage_fetchers/EARNINGS_AAPL_recorded_2024-06-27.json";
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
-
-fn ticker(text: &str) -> Ticker {
-    Ticker::new(text).unwrap()
-}
 
 /// Every recorded submissions file of a folder, parsed, by file name.
 fn submissions_in(folder: &str) -> BTreeMap<String, wire::Submissions> {

@@ -12,22 +12,20 @@ use assert_cmd::Command;
 use wiremock::matchers::{method, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::faults::{Fault, FaultServer};
+use crate::support::cmd::all_output;
+use crate::support::data::AV_CALENDAR;
+use crate::support::fakes::{Fault, FaultServer};
 use crate::support::{data_dir, read_data};
 
 const TOKEN: &str = "tok-7f3a9c-DO-NOT-PRINT";
 const API_KEY: &str = "avk-51d2e8-DO-NOT-PRINT";
 const HMAC_SECRET: &str = "hmac-0b9e44-DO-NOT-PRINT";
-const AV_CALENDAR: &str =
-    "portfoliotree__alphavantage/specification/testdata/examples/fundamental/EARNINGS_CALENDAR_c674ae28.csv";
 
+/// `ivcd` with every provider and the webhook at the fakes, through the
+/// environment, each with a secret; ivcd's own rate limiters at 6000 a
+/// minute (the default 120 only spaces the requests half a second apart).
 fn ivcd(db: &Path, tradier: &str, alpha: &str, webhook: &str) -> Command {
-    let mut cmd = Command::cargo_bin("ivcd").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") || key == "CREDENTIALS_DIRECTORY" {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::support::ivcd();
     cmd.env("IVCD_DATABASE", db)
         .env("IVCD_DATA_DIR", data_dir())
         .env("RUST_LOG", "debug")
@@ -35,8 +33,10 @@ fn ivcd(db: &Path, tradier: &str, alpha: &str, webhook: &str) -> Command {
         .env("IVCD_TRADIER__TOKEN", TOKEN)
         .env("IVCD_TRADIER__RETRY__INITIAL_DELAY_MS", "5")
         .env("IVCD_TRADIER__TIMEOUT_SECONDS", "2")
+        .env("IVCD_TRADIER__REQUESTS_PER_MINUTE", "6000")
         .env("IVCD_ALPHA_VANTAGE__BASE_URL", alpha)
         .env("IVCD_ALPHA_VANTAGE__API_KEY", API_KEY)
+        .env("IVCD_ALPHA_VANTAGE__REQUESTS_PER_MINUTE", "6000")
         .env("IVCD_ALERTS__WEBHOOK__URL", webhook)
         .env("IVCD_ALERTS__WEBHOOK__SECRET", HMAC_SECRET)
         .env("IVCD_DAEMON__STATUS_SOCKET", db.with_extension("sock"));
@@ -51,11 +51,6 @@ fn stored(db: &Path, secret: &str) -> bool {
         .iter()
         .filter_map(|f| std::fs::read(f).ok())
         .any(|bytes| bytes.windows(secret.len()).any(|w| w == secret.as_bytes()))
-}
-
-fn all_output(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 // Multi-threaded: the binary runs blocking while the fake Tradier answers it.
@@ -136,12 +131,7 @@ fn secrets_come_from_systemd_credentials_and_a_readable_file_with_one_is_warned_
     std::fs::write(&config, format!("[alpha_vantage]\napi_key = \"{API_KEY}\"\n")).unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
 
-    let mut cmd = Command::cargo_bin("ivcd").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::support::ivcd();
     let out = cmd
         .env("CREDENTIALS_DIRECTORY", &credentials)
         .args(["check-config", config.to_str().unwrap()])
@@ -157,12 +147,8 @@ fn secrets_come_from_systemd_credentials_and_a_readable_file_with_one_is_warned_
     assert!(stderr.contains("readable by every user") && stderr.contains("chmod o-r"), "{stderr}");
 
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut cmd = Command::cargo_bin("ivcd").unwrap();
-    let out = cmd
-        .env_remove("CREDENTIALS_DIRECTORY")
-        .args(["check-config", config.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let mut cmd = crate::support::ivcd();
+    let out = cmd.args(["check-config", config.to_str().unwrap()]).output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("readable by every user"));
 }
 
@@ -283,12 +269,7 @@ fn check_config_says_where_each_secret_comes_from_and_never_shows_one() {
     )
     .unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut cmd = Command::cargo_bin("ivcd").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::support::ivcd();
     let out = cmd
         .env("CREDENTIALS_DIRECTORY", &credentials)
         .env("IVCD_ALERTS__EMAIL__PASSWORD", HMAC_SECRET)
@@ -333,12 +314,7 @@ fn a_url_that_would_send_a_secret_in_clear_text_is_refused() {
         ("[alerts.webhook]\nurl = \"http://[::1]:9000/hook\"\n", "alerts.webhook.url", true),
     ] {
         std::fs::write(&config, body).unwrap();
-        let mut cmd = Command::cargo_bin("ivcd").unwrap();
-        for (k, _) in std::env::vars() {
-            if k.starts_with("IVCD_") || k == "CREDENTIALS_DIRECTORY" {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = crate::support::ivcd();
         let out = cmd.args(["check-config", config.to_str().unwrap()]).output().unwrap();
         let said = String::from_utf8_lossy(&out.stderr);
         if accepted {

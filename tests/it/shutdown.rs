@@ -3,155 +3,24 @@
 //! up. The providers are local fakes: the real Alpha Vantage earnings
 //! calendar recorded on 2026-05-17, and a slow Tradier that knows no chain.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::read_data;
-
-const AV_CALENDAR: &str =
-    "portfoliotree__alphavantage/specification/testdata/examples/fundamental/EARNINGS_CALENDAR_c674ae28.csv";
+use crate::support::daemon::{Daemon, KillOnPanic, ivcd_output};
+use crate::support::db::query;
+use crate::support::fakes::Fakes;
 
 /// Mon 2026-05-18, five seconds after the 15:00 ET scan slot: its window is
 /// open until the 16:00 close.
 const START: &str = "2026-05-18T15:00:05-04:00";
 const SCAN_SLOT: &str = "2026-05-18T19:00:00Z";
 
-struct Daemon {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Daemon {
-    fn start(config: &Path) -> Self {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("ivcd"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("IVCD_") || key == "NOTIFY_SOCKET" {
-                cmd.env_remove(key);
-            }
-        }
-        let mut child = cmd
-            .env("RUST_LOG", "info")
-            .arg("--config")
-            .arg(config)
-            .args(["run", "--simulate-from", START])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start ivcd run");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// Waits for a log line containing all of `parts` (the daemon logs to stdout).
-    fn wait_for(&self, parts: &[&str]) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(120)) {
-                Ok(line) if parts.iter().all(|p| line.contains(p)) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("no log line with {parts:?}: {e}"),
-            }
-        }
-    }
-
-    fn terminate(&self) {
-        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(ok.success());
-    }
-
-    /// Waits for the exit, failing after `limit`.
-    fn exit_within(mut self, limit: Duration) -> std::process::ExitStatus {
-        let (tx, rx) = mpsc::channel();
-        let handle = std::thread::spawn(move || {
-            let status = self.child.wait();
-            let _ = tx.send(());
-            (self.child, status)
-        });
-        if rx.recv_timeout(limit).is_err() {
-            let (mut child, _) = handle.join().unwrap();
-            let _ = child.kill();
-            panic!("ivcd did not exit within {limit:?}");
-        }
-        handle.join().unwrap().1.unwrap()
-    }
-}
-
-/// The providers as local fakes: Alpha Vantage serves the real earnings
-/// calendar recorded on 2026-05-17; Tradier knows no chain (404, after `delay`).
-struct Fakes {
-    tradier: MockServer,
-    alpha: MockServer,
-}
-
-impl Fakes {
-    async fn start(delay: Duration) -> Self {
-        let tradier = MockServer::start().await;
-        Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(404).set_delay(delay))
-            .mount(&tradier)
-            .await;
-        let alpha = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/query"))
-            .and(query_param("function", "EARNINGS_CALENDAR"))
-            .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
-            .mount(&alpha)
-            .await;
-        Self { tradier, alpha }
-    }
-
-    /// Writes `dir/ivcd.toml` for the fakes, with `extra` TOML tables after
-    /// the providers'; returns the file and the database path.
-    fn write_config(&self, dir: &Path, extra: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-        let db = dir.join("ivcd.db");
-        let config = dir.join("ivcd.toml");
-        let text = format!(
-            "database = {db:?}\n\
-             [tradier]\nbase_url = {:?}\ntoken = \"test-token\"\n\
-             [alpha_vantage]\nbase_url = {:?}\napi_key = \"test-key\"\n\
-             [daemon]\nstatus_socket = {:?}\n",
-            self.tradier.uri(),
-            self.alpha.uri(),
-            dir.join("status.sock"),
-        );
-        std::fs::write(&config, format!("{text}{extra}")).unwrap();
-        (config, db)
-    }
-}
-
-fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
-    let n = stmt.column_count();
-    stmt.query_map([], |row| {
-        (0..n)
-            .map(|i| {
-                row.get_ref(i).map(|v| match v {
-                    rusqlite::types::ValueRef::Null => "NULL".to_owned(),
-                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-                    rusqlite::types::ValueRef::Real(f) => f.to_string(),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    rusqlite::types::ValueRef::Blob(_) => "<blob>".to_owned(),
-                })
-            })
-            .collect()
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
+/// `ivcd run` from [`START`] on the simulated clock.
+fn start(config: &Path) -> Daemon {
+    Daemon::spawn(config, &["run", "--simulate-from", START])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,7 +32,7 @@ async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
     let (config, db) = fakes.write_config(dir.path(), "");
 
     // First run: catch-up refreshes the calendar, then scans; SIGTERM mid-scan.
-    let daemon = Daemon::start(&config);
+    let daemon = start(&config);
     daemon.wait_for(&["scan started"]);
     daemon.terminate();
     let status = daemon.exit_within(Duration::from_secs(25));
@@ -181,7 +50,7 @@ async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
     assert_eq!(query(&db, "SELECT count(*) FROM job_runs WHERE outcome = 'running'"), [["0"]]);
 
     // Restart inside the window: the interrupted slot runs again, once.
-    let daemon = Daemon::start(&config);
+    let daemon = start(&config);
     daemon.wait_for(&["scan stored"]);
     daemon.terminate();
     let status = daemon.exit_within(Duration::from_secs(25));
@@ -207,14 +76,6 @@ async fn sigterm_mid_scan_exits_cleanly_and_a_restart_catches_the_slot_up() {
     assert_eq!(query(&db, "PRAGMA integrity_check"), [["ok"]]);
 }
 
-impl Daemon {
-    /// SIGKILL: no drain, no chance to mark anything.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_pending_at_a_sigkill_are_delivered_after_the_restart() {
     let fakes = Fakes::start(Duration::ZERO).await;
@@ -232,7 +93,7 @@ async fn alerts_pending_at_a_sigkill_are_delivered_after_the_restart() {
     );
 
     // The caught-up scan stores its report and queues it; the webhook refuses; SIGKILL.
-    let daemon = Daemon::start(&config);
+    let daemon = start(&config);
     daemon.wait_for(&["alert not sent; will retry"]);
     daemon.kill();
     let pending = query(&db, "SELECT channel, state FROM alert_deliveries");
@@ -242,7 +103,7 @@ async fn alerts_pending_at_a_sigkill_are_delivered_after_the_restart() {
     // The webhook recovers; the restarted daemon delivers the queued report, once.
     hook.reset().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&hook).await;
-    let daemon = Daemon::start(&config);
+    let daemon = start(&config);
     daemon.wait_for(&["alert sent", "webhook"]);
     daemon.terminate();
     assert!(daemon.exit_within(Duration::from_secs(25)).success());
@@ -272,7 +133,7 @@ async fn sigkill_mid_scan_then_restart_catches_the_slot_up_once() {
         let delay = Duration::from_millis((seed >> 33) % 700);
         let dir = tempfile::tempdir().unwrap();
         let (config, db) = fakes.write_config(dir.path(), "");
-        let daemon = Daemon::start(&config);
+        let daemon = start(&config);
         daemon.wait_for(&["scan started"]);
         // The fault injected: SIGKILL after a seeded delay.
         std::thread::sleep(delay);
@@ -288,7 +149,7 @@ async fn sigkill_mid_scan_then_restart_catches_the_slot_up_once() {
         killed_mid_scan += 1;
         assert_eq!(before, [["running"]], "a SIGKILL leaves the run as it was");
 
-        let daemon = Daemon::start(&config);
+        let daemon = start(&config);
         daemon.wait_for(&["scan stored"]);
         daemon.terminate();
         assert!(daemon.exit_within(Duration::from_secs(25)).success());
@@ -304,17 +165,6 @@ async fn sigkill_mid_scan_then_restart_catches_the_slot_up_once() {
     println!(
         "crash: daemon SIGKILLed mid-scan {killed_mid_scan} times; each restart marked the run interrupted and caught the slot up once"
     );
-}
-
-impl Daemon {
-    /// SIGTERM, then the time until the process exited (measured from the
-    /// signal with `Instant`), failing after `limit`.
-    fn terminate_and_time(self, limit: Duration) -> (std::process::ExitStatus, Duration) {
-        let signalled = std::time::Instant::now();
-        self.terminate();
-        let status = self.exit_within(limit);
-        (status, signalled.elapsed())
-    }
 }
 
 /// An idle daemon (the catch-up done, nothing running, no send in flight)
@@ -335,7 +185,7 @@ async fn an_idle_daemon_exits_within_half_a_second_of_sigterm() {
             hook.uri()
         ),
     );
-    let daemon = Daemon::start(&config);
+    let daemon = start(&config);
     // The caught-up scan is the last job of the start, and its alert the last send; then the daemon idles.
     daemon.wait_for(&["alert sent", "webhook"]);
     let (status, elapsed) = daemon.terminate_and_time(Duration::from_secs(25));
@@ -364,7 +214,7 @@ async fn a_hung_webhook_never_holds_the_stop_past_the_drain_budget() {
         &format!("drain_timeout_seconds = 4\n[alerts.webhook]\nurl = \"{}/hook\"\n", hook.uri()),
     );
     let budget = Duration::from_secs(4);
-    let daemon = Daemon::start(&config);
+    let daemon = start(&config);
     daemon.wait_for(&["job=\"scan\"", "job finished"]);
     // The report's POST reached the webhook, which holds it.
     let started = std::time::Instant::now();
@@ -397,56 +247,13 @@ async fn a_daemon_stopped_while_it_reads_the_exchange_calendar_exits_within_half
     ] {
         let dir = tempfile::tempdir().unwrap();
         let (config, db) = fakes.write_config(dir.path(), "");
-        let daemon = Daemon::start(&config);
+        let daemon = start(&config);
         daemon.wait_for(parts);
         let (status, elapsed) = daemon.terminate_and_time(Duration::from_secs(25));
         assert!(status.success(), "exit status {status:?}");
         println!("shutdown: stopped {moment}, exited {:.3} s after SIGTERM", elapsed.as_secs_f64());
         assert!(elapsed < Duration::from_millis(500), "stopped {moment}, took {elapsed:?} to exit");
         assert_eq!(query(&db, "SELECT count(*) FROM job_runs WHERE outcome = 'running'"), [["0"]]);
-    }
-}
-
-/// Kills the process `.0` when the test fails, so that no daemon outlives it.
-struct KillOnPanic(u32);
-
-impl Drop for KillOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = Command::new("kill").args(["-KILL", &self.0.to_string()]).status();
-        }
-    }
-}
-
-/// Runs `ivcd --config config args` to its end, failing after `limit`
-/// (a second daemon that is not refused would run forever).
-fn ivcd_output(config: &Path, args: &[&str], limit: Duration) -> std::process::Output {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("ivcd"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") || key == "NOTIFY_SOCKET" {
-            cmd.env_remove(key);
-        }
-    }
-    let child = cmd
-        .env("RUST_LOG", "info")
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ivcd");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(output) => output.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-            panic!("ivcd {args:?} still ran after {limit:?}");
-        }
     }
 }
 
@@ -467,8 +274,8 @@ async fn a_second_daemon_or_a_writing_command_is_refused_while_the_daemon_runs()
     let text = text.replace(&format!("{:?}", dir.path().join("status.sock")), &format!("{other_socket:?}"));
     std::fs::write(&second, text).unwrap();
 
-    let daemon = Daemon::start(&config);
-    let pid = daemon.child.id();
+    let daemon = start(&config);
+    let pid = daemon.pid();
     let _guard = KillOnPanic(pid);
     daemon.wait_for(&["scan started"]);
     let rows = || query(&db, "SELECT id, job, slot, outcome, coalesce(error, '') FROM job_runs ORDER BY id");

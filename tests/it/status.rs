@@ -4,29 +4,23 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use ivcd::calendar::NyseCalendar;
-use ivcd::config::{Config, TimetableConfig};
+use ivcd::config::TimetableConfig;
 use ivcd::providers::http::{HealthError, HealthSnapshot};
 use ivcd::providers::resilience::BreakerState;
-use ivcd::replay::{self, Scenario};
 use ivcd::status::{self, DaemonInfo, Live, SkippedSlot, State, StatusReport};
 use ivcd::store::Store;
 use ivcd::timetable::{Job, Slot, Timetable};
 
-use crate::support::data_dir;
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-}
+use crate::support::values::at;
+use crate::support::{config_file, cvna_copy, data_dir, ivcd_config};
 
 /// Tue 2023-07-18 15:30 ET: half an hour after the CVNA scan.
 const NOW: &str = "2023-07-18T15:30:00-04:00";
 
-async fn cvna_store(dir: &Path) -> (Store, PathBuf) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/cvna-2023q2.toml");
-    let db = dir.join("ivcd.db");
-    replay::run(&Scenario::load(&path).unwrap(), &data_dir(), &db, &Config::default(), false).await.unwrap();
+/// A copy of the shared CVNA replay's database at `dir/ivcd.db`, opened.
+fn cvna_store(dir: &Path) -> (Store, PathBuf) {
+    let db = cvna_copy(dir);
     (Store::open(&db).unwrap(), db)
 }
 
@@ -57,7 +51,7 @@ fn stable(text: &str, dir: &Path) -> String {
 
 async fn report(live: Option<Live>) -> (StatusReport, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let (store, db) = cvna_store(dir.path()).await;
+    let (store, db) = cvna_store(dir.path());
     let report = status::build(Some(&store), &db, None, &timetable(), at(NOW), live).await;
     (report, dir)
 }
@@ -149,28 +143,15 @@ async fn stopped() {
 #[test]
 fn the_binary_exits_3_and_still_reports_the_database_when_no_daemon_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (_, db) = rt.block_on(cvna_store(dir.path()));
-    let config = dir.path().join("ivcd.toml");
-    std::fs::write(
-        &config,
-        format!("database = {db:?}\n[daemon]\nstatus_socket = {:?}\n", dir.path().join("status.sock")),
-    )
-    .unwrap();
-    let mut cmd = assert_cmd::Command::cargo_bin("ivcd").unwrap();
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IVCD_") {
-            cmd.env_remove(key);
-        }
-    }
-    let out = cmd.arg("--config").arg(&config).args(["status", "--json"]).output().unwrap();
+    let db = cvna_copy(dir.path());
+    let config = config_file(dir.path(), &db);
+    let out = ivcd_config(&config).args(["status", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let report: StatusReport = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.state, State::Down);
     let scan = report.store.counts.as_ref().unwrap().last_scan.as_ref().unwrap();
     assert_eq!(scan.session_date.to_string(), "2023-07-18");
-    let mut plain = assert_cmd::Command::cargo_bin("ivcd").unwrap();
-    let out = plain.arg("--config").arg(&config).arg("status").output().unwrap();
+    let out = ivcd_config(&config).arg("status").output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stdout).contains("not running"));
 }
@@ -178,7 +159,7 @@ fn the_binary_exits_3_and_still_reports_the_database_when_no_daemon_runs() {
 #[tokio::test]
 async fn a_running_job_still_shows_its_last_finished_run() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, db) = cvna_store(dir.path()).await;
+    let (store, db) = cvna_store(dir.path());
     let started = at("2023-07-18T15:29:00-04:00");
     store.run(move |db| db.start_job_run("backfill", "2023-07-18T19:29:00Z", started)).await.unwrap();
     let live = Live { daemon: daemon_info(), providers: Vec::new() };
