@@ -82,41 +82,44 @@ fn judged(r: &EventRecord) -> &Judgement {
 ///
 /// Row: `KR,KR,2025-12-04,5.4,-4.6,-7.9,1`. Calendars: trading desk
 /// `KR,2025-12-04,AMC`; trading bot `KR,2025-12-04,Before market open`.
-/// Bars (Krzysztof-Smykla KR.csv, Date,Open,High,Low,Close):
-/// 2025-12-03 close 65.86965942382812; 2025-12-04 open 63.23288221557271,
-/// close 62.824928283691406; 2025-12-05 close 62.397071838378906.
-/// - BMO reading: 62.824928283691406 / 65.86965942382812 - 1 = -4.6224%, the
-///   recorded -4.6 within 0.15 point; AMC: 62.397071838378906 /
-///   62.824928283691406 - 1 = -0.6810%, not. The calendars disagree, the
+/// Bars (Krzysztof-Smykla KR.csv, Date,Open,High,Low,Close); a price the
+/// file prints from a float32 (`65.86965942382812`) is the price yfinance
+/// recorded (65.86966), the opens, whose 16 digits no float32 holds, as
+/// written:
+/// 2025-12-03 close 65.86966; 2025-12-04 open 63.23288221557271,
+/// close 62.82493; 2025-12-05 close 62.39707.
+/// - BMO reading: 62.82493 / 65.86966 - 1 = -4.6224%, the
+///   recorded -4.6 within 0.15 point; AMC: 62.39707 /
+///   62.82493 - 1 = -0.6810%, not. The calendars disagree, the
 ///   bars decide: BMO (the AMC session did not clearly move more).
-/// - Gap = 63.23288221557271 / 65.86965942382812 - 1 = -0.040030223798;
-///   inside 5.4% (|-4.00%| < 5.4%); edge = 0.054 - 0.040030223798 =
-///   0.013969776202; the strangle and condor owe nothing at the open.
+/// - Gap = 63.23288221557271 / 65.86966 - 1 = -0.040030232195;
+///   inside 5.4% (|-4.00%| < 5.4%); edge = 0.054 - 0.040030232195 =
+///   0.013969767805; the strangle and condor owe nothing at the open.
 /// - History: its 12 previous reports, all before the open (trading desk
 ///   BMO), gaps open(D) / close(session before) - 1:
-///   2025-09-11 68.29144001949166 / 66.34166717529297 = +0.0293898680;
+///   2025-09-11 68.29144001949166 / 66.34167 = +0.0293898242;
 ///   2025-06-20 (after Juneteenth: against 06-18) 67.16824987877996 /
-///   64.51932525634766 = +0.0410562977; 2025-03-06 61.35638464484875 /
-///   61.277976989746094 = +0.0012795405; 2024-12-05 57.253939820837964 /
-///   58.42417907714844 = -0.0200300505; 2024-09-12 50.804255338350025 /
-///   49.95072555541992 = +0.0170874351; 2024-06-20 (against 06-18)
-///   51.16094369469489 / 50.11014938354492 = +0.0209696903; 2024-03-07
-///   50.10581972364897 / 48.41804504394531 = +0.0348583814; 2023-11-30
-///   41.49706773809431 / 41.58282470703125 = -0.0020623171; 2023-09-08
-///   42.256474038856226 / 43.09895706176758 = -0.0195476429; 2023-06-15
-///   41.780444958777224 / 44.424659729003906 = -0.0595213286; 2023-03-02
-///   42.130451328497195 / 40.604732513427734 = +0.0375749013; 2022-12-01
-///   46.855851949700096 / 45.77635192871094 = +0.0235820457 (none
+///   64.519325 = +0.0410563018; 2025-03-06 61.35638464484875 /
+///   61.277977 = +0.0012795404; 2024-12-05 57.253939820837964 /
+///   58.42418 = -0.0200300660; 2024-09-12 50.804255338350025 /
+///   49.950726 = +0.0170874261; 2024-06-20 (against 06-18)
+///   51.16094369469489 / 50.11015 = +0.0209696777; 2024-03-07
+///   50.10581972364897 / 48.418045 = +0.0348583823; 2023-11-30
+///   41.49706773809431 / 41.582825 = -0.0020623241; 2023-09-08
+///   42.256474038856226 / 43.098957 = -0.0195476415; 2023-06-15
+///   41.780444958777224 / 44.42466 = -0.0595213343; 2023-03-02
+///   42.130451328497195 / 40.604733 = +0.0375748888; 2022-12-01
+///   46.855851949700096 / 45.776352 = +0.0235820441 (none
 ///   timing-suspect: no other-session gap reaches 5%).
-///   Mean |gap| 0.025579958250, median 0.022275867953 (mean of 0.0209696903
-///   and 0.0235820457), MAD 0.009848256758, relative MAD 0.442104288778.
-/// - VRP = 0.054 / 0.025579958250 = 2.111027683187: excellent; edge score
-///   2.111027683187 / 1.442104288778 = 1.463852302233.
-/// - Score: EWMA (half-life 4, newest first) 0.024469963314 < mean, so the
+///   Mean |gap| 0.025579954273, median 0.022275860876 (mean of 0.0209696777
+///   and 0.0235820441), MAD 0.009848242390, relative MAD 0.442103784225.
+/// - VRP = 0.054 / 0.025579954273 = 2.111028011363: excellent; edge score
+///   2.111028011363 / 1.442104288778 = 1.463853041963.
+/// - Score: EWMA (half-life 4, newest first) 0.024469955999 < mean, so the
 ///   VRP component is (2.1110 - 1) / (2 - 1) clamped to 1; consistency
-///   1 / 1.442104288778 = 0.693431125462 (moves not growing: OLS slope
-///   -0.000975 per event); 100 x (0.45 x 1 + 0.25 x 0.693431125462) / 0.70
-///   = 89.0511116236.
+///   1 / 1.442104288778 = 0.693431368074 (moves not growing: OLS slope
+///   -0.000975 per event); 100 x (0.45 x 1 + 0.25 x 0.693431368074) / 0.70
+///   = 89.0511202884.
 #[test]
 fn kr_2025_12_04_the_calendar_said_after_the_close_the_bars_say_before_the_open() {
     let r = record(baseline(), "KR", "2025-12-04");
@@ -129,16 +132,8 @@ fn kr_2025_12_04_the_calendar_said_after_the_close_the_bars_say_before_the_open(
         (r.timing.timing, r.timing.basis),
         (Some(Timing::Bmo), TimingBasis::InferredCalendarsDisagree)
     );
-    assert_close(
-        r.timing.bmo.as_ref().map(|f| f.close_move),
-        62.824928283691406 / 65.86965942382812 - 1.0,
-        "BMO",
-    );
-    assert_close(
-        r.timing.amc.as_ref().map(|f| f.close_move),
-        62.397071838378906 / 62.824928283691406 - 1.0,
-        "AMC",
-    );
+    assert_close(r.timing.bmo.as_ref().map(|f| f.close_move), 62.82493 / 65.86966 - 1.0, "BMO");
+    assert_close(r.timing.amc.as_ref().map(|f| f.close_move), 62.39707 / 62.82493 - 1.0, "AMC");
 
     let j = judged(r);
     assert_eq!(
@@ -161,15 +156,15 @@ fn kr_2025_12_04_the_calendar_said_after_the_close_the_bars_say_before_the_open(
     ];
     assert_eq!(j.history.window, window.iter().map(|w| d(w)).collect::<Vec<_>>());
     assert!(j.history.excluded.is_empty());
-    assert_close(j.history.mean_move, 0.025579958250, "mean |gap|");
-    assert_close(j.history.median_move, 0.022275867953, "median");
-    assert_close(j.history.mad, 0.009848256758, "MAD");
-    assert_close(j.history.ewma_move, 0.024469963314, "EWMA");
+    assert_close(j.history.mean_move, 0.025579954273, "mean |gap|");
+    assert_close(j.history.median_move, 0.022275860876, "median");
+    assert_close(j.history.mad, 0.009848242390, "MAD");
+    assert_close(j.history.ewma_move, 0.024469955999, "EWMA");
     assert!(!j.history.moves_growing);
-    assert_close(j.vrp, 2.111027683187, "VRP");
+    assert_close(j.vrp, 2.111028011363, "VRP");
     assert_eq!(j.tier, Some(Tier::Excellent));
-    assert_close(j.edge_score, 1.463852302233, "edge score");
-    assert_close(j.score, 89.0511116236, "score");
+    assert_close(j.edge_score, 1.463853041963, "edge score");
+    assert_close(j.score, 89.0511202884, "score");
     assert_eq!(
         j.score_missing,
         [
@@ -179,38 +174,38 @@ fn kr_2025_12_04_the_calendar_said_after_the_close_the_bars_say_before_the_open(
     );
 
     let o = j.outcome.as_ref().unwrap();
-    assert_close(Some(o.gap_move), -0.040030223798, "gap");
-    assert_close(Some(o.close_move), -0.046223574963, "close move");
+    assert_close(Some(o.gap_move), -0.040030232195, "gap");
+    assert_close(Some(o.close_move), -0.046223557249, "close move");
     assert!(o.at_open.inside && o.at_close.inside);
-    assert_close(Some(o.at_open.edge), 0.013969776202, "edge");
-    assert_close(Some(o.at_open.straddle), 0.013969776202, "straddle bound");
+    assert_close(Some(o.at_open.edge), 0.013969767805, "edge");
+    assert_close(Some(o.at_open.straddle), 0.013969767805, "straddle bound");
     assert_eq!((o.at_open.strangle_ex_credit, o.at_open.condor_ex_credit), (0.0, 0.0));
 }
 
 /// HOOD 2023-05-10: no calendar lists it; timing inferred from the bars.
 ///
 /// Row: `HOOD,Robinhood Markets,2023-05-10,9.5,6.4,...`. Bars: 2023-05-09
-/// close 9.109999656677246; 2023-05-10 open 9.3100004196167, close
-/// 9.069999694824219; 2023-05-11 open 9.550000190734863, close
-/// 9.649999618530273.
-/// - BMO: 9.069999694824219 / 9.109999656677246 - 1 = -0.44%; AMC:
-///   9.649999618530273 / 9.069999694824219 - 1 = +6.3947%, the recorded
+/// close 9.11; 2023-05-10 open 9.31, close
+/// 9.07; 2023-05-11 open 9.55, close
+/// 9.65.
+/// - BMO: 9.07 / 9.11 - 1 = -0.44%; AMC:
+///   9.65 / 9.07 - 1 = +6.3947%, the recorded
 ///   +6.4: after the close, inferred (the BMO session, 2.2% gap, did not
 ///   clearly move more).
-/// - Gap 9.550000190734863 / 9.069999694824219 - 1 = +0.052921776412:
-///   inside 9.5%, edge 0.042078223588.
+/// - Gap 9.55 / 9.07 - 1 = +0.052921719956:
+///   inside 9.5%, edge 0.042078280044.
 /// - History: HOOD's four earlier recorded reports, each inferred after the
-///   close the same way: 2023-02-08 11.065999984741211 / 10.470000267028809
-///   = +0.0569245179; 2022-11-02 11.850000381469727 / 11.399999618530273 =
-///   +0.0394737525; 2022-08-02 9.399999618530273 / 9.229999542236328 =
-///   +0.0184182107; 2022-04-28 9.050000190734863 / 10.09000015258789 =
-///   -0.1030723435. Mean 0.054472206146, median (0.0394737525 +
-///   0.0569245179) / 2 = 0.048199135183, MAD 0.019253153607, relative MAD
-///   0.399450187928.
-/// - VRP 0.095 / 0.054472206146 = 1.744008673820: good.
-/// - Score: EWMA 0.052322384421 < mean, VRP component 0.744008673820;
-///   consistency 1 / 1.399450187928 = 0.714566340858; 100 x (0.45 x
-///   0.744008673820 + 0.25 x 0.714566340858) / 0.70 = 73.3493554905.
+///   close the same way: 2023-02-08 11.066 / 10.47
+///   = +0.0569245463; 2022-11-02 11.85 / 11.4 =
+///   +0.0394736842; 2022-08-02 9.4 / 9.23 =
+///   +0.0184182015; 2022-04-28 9.05 / 10.09 =
+///   -0.1030723489. Mean 0.054472195228, median (0.0394736842 +
+///   0.0569245463) / 2 = 0.048199115267, MAD 0.019253172403, relative MAD
+///   0.399450742954.
+/// - VRP 0.095 / 0.054472195228 = 1.744009023375: good.
+/// - Score: EWMA 0.052322374146 < mean, VRP component 0.744009023375;
+///   consistency 1 / 1.399450742954 = 0.714566057458; 100 x (0.45 x
+///   0.744009023375 + 0.25 x 0.714566057458) / 0.70 = 73.3493678405.
 #[test]
 fn hood_2023_05_10_timing_inferred_from_the_bars() {
     let r = record(baseline(), "HOOD", "2023-05-10");
@@ -223,42 +218,42 @@ fn hood_2023_05_10_timing_inferred_from_the_bars() {
         (d("2023-05-10"), d("2023-05-11"))
     );
     assert_eq!(j.history.window, ["2023-02-08", "2022-11-02", "2022-08-02", "2022-04-28"].map(d).to_vec());
-    assert_close(j.history.mean_move, 0.054472206146, "mean |gap|");
-    assert_close(j.history.median_move, 0.048199135183, "median");
-    assert_close(j.history.relative_mad, 0.399450187928, "relative MAD");
-    assert_close(j.vrp, 1.744008673820, "VRP");
+    assert_close(j.history.mean_move, 0.054472195228, "mean |gap|");
+    assert_close(j.history.median_move, 0.048199115267, "median");
+    assert_close(j.history.relative_mad, 0.399450742954, "relative MAD");
+    assert_close(j.vrp, 1.744009023375, "VRP");
     assert_eq!(j.tier, Some(Tier::Good));
-    assert_close(j.score, 73.3493554905, "score");
+    assert_close(j.score, 73.3493678405, "score");
     let o = j.outcome.as_ref().unwrap();
-    assert_close(Some(o.gap_move), 0.052921776412, "gap");
+    assert_close(Some(o.gap_move), 0.052921719956, "gap");
     assert!(o.at_open.inside);
-    assert_close(Some(o.at_open.edge), 0.042078223588, "edge");
+    assert_close(Some(o.at_open.edge), 0.042078280044, "edge");
 }
 
 /// CVNA 2023-07-19, before the open (trading desk BMO), the event ivcd's
 /// tiers were first judged on.
 ///
 /// Row: `CVNA,Carvana,2023-07-19,11.8,40.2,43.0,1`. Bars: 2023-07-18 close
-/// 39.79999923706055; 2023-07-19 open 53.9900016784668, close
-/// 55.79999923706055: close move +40.2010% (the recorded 40.2): confirmed.
-/// - Gap 53.9900016784668 / 39.79999923706055 - 1 = +0.356532731493;
-///   outside 11.8%; edge = straddle bound 0.118 - 0.356532731493 =
-///   -0.238532731493; strangle owes the same beyond 11.8%; the condor's
+/// 39.8; 2023-07-19 open 53.99, close
+/// 55.8: close move +40.2010% (the recorded 40.2): confirmed.
+/// - Gap 53.99 / 39.8 - 1 = +0.356532663317;
+///   outside 11.8%; edge = straddle bound 0.118 - 0.356532663317 =
+///   -0.238532663317; strangle owes the same beyond 11.8%; the condor's
 ///   loss is capped at its wing, 0.5 x 0.118 = 0.059.
-/// - History: five recorded reports after the close (2023-05-04 10.029999732971191
-///   / 7.199999809265137 = +0.3930555554; 2023-02-23 8.890000343322754 /
-///   10.079999923706055 = -0.1180555148; 2022-11-03 13.039999961853027 /
-///   14.350000381469727 = -0.0912892254; 2022-08-04 34.709999084472656 /
-///   33.540000915527344 = +0.0348836654; 2022-04-20 86.01000213623047 / 92.5
-///   = -0.0701621391) and one only the trading-desk calendar lists
-///   (2022-02-24 AMC: 135.02000427246094 / 126.05000305175781 =
-///   +0.0711622452). Mean 0.129768057539: VRP 0.118 / 0.129768057539 =
-///   0.909314682193, skip.
-/// - Score: EWMA 0.158162345947 > mean, so 0.118 / 0.158 < 1: VRP component
+/// - History: five recorded reports after the close (2023-05-04 10.03
+///   / 7.2 = +0.3930555556; 2023-02-23 8.89 /
+///   10.08 = -0.1180555556; 2022-11-03 13.04 /
+///   14.35 = -0.0912891986; 2022-08-04 34.71 /
+///   33.54 = +0.0348837209; 2022-04-20 86.01 / 92.5
+///   = -0.0701621622) and one only the trading-desk calendar lists
+///   (2022-02-24 AMC: 135.02 / 126.05 =
+///   +0.0711622372). Mean 0.129768071670: VRP 0.118 / 0.129768071670 =
+///   0.909314583178, skip.
+/// - Score: EWMA 0.158162359903 > mean, so 0.118 / 0.158 < 1: VRP component
 ///   0; the newer half's mean (0.1935) exceeds the older half's (0.0587) by
 ///   more than 25% with a positive slope: consistency halved, 0.5 / (1 +
-///   0.294816510917) = 0.386155100575; score 100 x 0.25 x 0.386155100575 /
-///   0.70 = 13.7912535920.
+///   0.294816682620) = 0.386155049368; score 100 x 0.25 x 0.386155049368 /
+///   0.70 = 13.7912517632.
 #[test]
 fn cvna_2023_07_19_before_the_open_confirmed_and_outside() {
     let r = record(baseline(), "CVNA", "2023-07-19");
@@ -268,18 +263,18 @@ fn cvna_2023_07_19_before_the_open_confirmed_and_outside() {
         j.history.window,
         ["2023-05-04", "2023-02-23", "2022-11-03", "2022-08-04", "2022-04-20", "2022-02-24"].map(d).to_vec()
     );
-    assert_close(j.history.mean_move, 0.129768057539, "mean |gap|");
-    assert_close(j.vrp, 0.909314682193, "VRP");
+    assert_close(j.history.mean_move, 0.129768071670, "mean |gap|");
+    assert_close(j.vrp, 0.909314583178, "VRP");
     assert_eq!(j.tier, Some(Tier::Skip));
     assert!(j.history.moves_growing);
     assert_close(j.score_components.vrp, 0.0, "VRP component");
-    assert_close(j.score_components.consistency, 0.386155100575, "consistency component");
-    assert_close(j.score, 13.7912535920, "score");
+    assert_close(j.score_components.consistency, 0.386155049368, "consistency component");
+    assert_close(j.score, 13.7912517632, "score");
     let o = j.outcome.as_ref().unwrap();
-    assert_close(Some(o.gap_move), 0.356532731493, "gap");
+    assert_close(Some(o.gap_move), 0.356532663317, "gap");
     assert!(!o.at_open.inside);
-    assert_close(Some(o.at_open.straddle), -0.238532731493, "straddle bound");
-    assert_close(Some(o.at_open.strangle_ex_credit), -0.238532731493, "strangle");
+    assert_close(Some(o.at_open.straddle), -0.238532663317, "straddle bound");
+    assert_close(Some(o.at_open.strangle_ex_credit), -0.238532663317, "strangle");
     assert_close(Some(o.at_open.condor_ex_credit), -0.059, "condor");
 }
 

@@ -33,10 +33,11 @@ fn step(job: StepJob, at: &str) -> Step {
 }
 
 /// One Yahoo bar field of CVNA as the file writes it (`Date,Open,High,Low,Close,Volume`).
-fn yahoo_cvna(date: &str, column: usize) -> Decimal {
+/// The text of one field of the Yahoo CVNA bar of `date`.
+fn yahoo_cvna(date: &str, column: usize) -> String {
     let text = read_data("Krzysztof-Smykla__Stock-Price-Dashboard/data/CVNA.csv");
     let line = text.lines().find(|l| l.starts_with(date)).unwrap_or_else(|| panic!("no CVNA bar {date}"));
-    Decimal::from_str(line.split(',').nth(column).unwrap()).unwrap()
+    line.split(',').nth(column).unwrap().to_owned()
 }
 
 fn of<'a>(reviews: &'a [Review], ticker: &str) -> &'a Review {
@@ -45,7 +46,8 @@ fn of<'a>(reviews: &'a [Review], ticker: &str) -> &'a Review {
 
 /// The figures are worked from the recorded files, not copied from a run:
 /// - reference close 2023-07-18 and open 2023-07-19 from the Yahoo CVNA bars
-///   (39.79999923706055 and 53.9900016784668: 39.80 and 53.99);
+///   (39.79999923706055 and 53.9900016784668, the float32s of 39.8 and
+///   53.99: read as 39.8 and 53.99);
 /// - the structures from the Cboe chain of 2023-07-18 07:51 ET (expiration
 ///   2023-07-21): the 37 straddle sold for 2.13 + 2.57 = 4.70 (mids 2.165 +
 ///   2.635 = 4.80); the 32 put / 41.5 call strangle for 0.55 + 0.87 = 1.42
@@ -77,9 +79,10 @@ async fn cvna_review_values_the_structures_at_intrinsic_from_the_real_open() {
     assert_eq!(outcome.reviews.len(), 1);
     let reviews = &outcome.reviews[0].reviews;
     let r = of(reviews, "CVNA");
-    let close = yahoo_cvna("2023-07-18", 4);
-    let open = yahoo_cvna("2023-07-19", 1);
-    assert_eq!((close.round_dp(2), open.round_dp(2)), (dec!(39.80), dec!(53.99)));
+    // The file prints the float32s yfinance recorded for 39.8 and 53.99.
+    let (close, open) = (dec!(39.8), dec!(53.99));
+    assert_eq!(yahoo_cvna("2023-07-18", 4).parse::<f32>(), Ok(39.8_f32));
+    assert_eq!(yahoo_cvna("2023-07-19", 1).parse::<f32>(), Ok(53.99_f32));
     assert_eq!(r.status, ReviewStatus::Reviewed);
     assert_eq!((r.reference_close, r.open_price), (Some(close), Some(open)));
     assert_eq!(r.open_source.as_deref(), Some("daily_bar"));

@@ -13,15 +13,17 @@
 //!   newest first. `open`..`close` are the raw prices; `adjusted_close` is
 //!   ignored.
 //!
-//! Prices are read from their text with [`Decimal::from_str`], never through
-//! `f64`, so `39.79999923706055` stays exactly that.
+//! Prices are read from their text as decimals, never through `f64`. A Yahoo
+//! price printed from a `float32` (`39.79999923706055`) is read as the price
+//! yfinance recorded (`39.8`, [`recorded_price`]); any other text exactly as
+//! written.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::domain::DailyBar;
 use crate::providers::ParseError;
-use crate::providers::decimal::plain_price;
+use crate::providers::decimal::recorded_price;
 
 /// Parses a daily OHLCV CSV into bars, ascending by date.
 ///
@@ -108,7 +110,7 @@ pub fn parse_ohlcv_csv(body: &str, input: &str) -> Result<Vec<DailyBar>, ParseEr
                     "line {line}: column `{name}` is empty while other prices are present"
                 )));
             }
-            *slot = plain_price(text)
+            *slot = recorded_price(text)
                 .ok_or_else(|| err(format!("line {line}: column `{name}`: {text:?} is not a price")))?;
         }
         let volume = match volume_col.map(cell) {
