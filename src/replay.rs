@@ -99,6 +99,18 @@ pub enum StepJob {
     Review,
 }
 
+impl StepJob {
+    /// The name a scenario file gives the job (`refresh-calendar`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RefreshCalendar => "refresh-calendar",
+            Self::Backfill => "backfill",
+            Self::Scan => "scan",
+            Self::Review => "review",
+        }
+    }
+}
+
 /// Why a replay failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -136,11 +148,54 @@ impl Scenario {
     ///
     /// # Errors
     /// [`ReplayError::Scenario`] naming the file for I/O and TOML errors.
+    /// [`ReplayError::Scenario`] also when a step is dated before the step
+    /// written above it: the steps run in the order written, and a review
+    /// before its scan, or a scan before its backfill, would replay a
+    /// different day than the file describes. The error names both steps,
+    /// their instants and the lines of their `[[steps]]` headers.
     pub fn load(path: &Path) -> Result<Self, ReplayError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| ReplayError::Scenario { path: shown.clone(), message: e.to_string() })?;
-        toml::from_str(&text).map_err(|e| ReplayError::Scenario { path: shown, message: e.to_string() })
+        let scenario: Self = toml::from_str(&text)
+            .map_err(|e| ReplayError::Scenario { path: shown.clone(), message: e.to_string() })?;
+        scenario.check_order(&text).map_err(|message| ReplayError::Scenario { path: shown, message })?;
+        Ok(scenario)
+    }
+
+    /// Every step dated at or after the one before it; otherwise the
+    /// message of [`Scenario::load`]'s error. `text` is the file, for the
+    /// lines of the `[[steps]]` headers.
+    fn check_order(&self, text: &str) -> Result<(), String> {
+        let headers: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| line.trim_start().starts_with("[[steps]]"))
+            .map(|(i, _)| i + 1)
+            .collect();
+        let at_line = |index: usize| match headers.get(index) {
+            Some(line) if headers.len() == self.steps.len() => format!(", line {line}"),
+            _ => String::new(),
+        };
+        for (index, pair) in self.steps.windows(2).enumerate() {
+            if let [before, after] = pair
+                && after.at < before.at
+            {
+                return Err(format!(
+                    "step {} ({} at {}{}) is dated before step {} ({} at {}{}): the steps run in the \
+                     order written; put them in time order",
+                    index + 2,
+                    after.job.name(),
+                    after.at.to_rfc3339(),
+                    at_line(index + 1),
+                    index + 1,
+                    before.job.name(),
+                    before.at.to_rfc3339(),
+                    at_line(index),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

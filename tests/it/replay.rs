@@ -283,3 +283,41 @@ async fn a_liquidity_rejected_setup_keeps_its_figures_but_no_rank() {
     let text = ivcd::render::scan_table(&outcome.scans[0]);
     assert!(text.contains("liquidity rejected: "), "{text}");
 }
+
+/// A scenario whose steps are not in time order is refused, naming both
+/// steps and their lines, before any database is made: the CVNA scenario
+/// with its review moved to 14:00 on the scan's day, before the 15:00 scan.
+#[test]
+fn a_scenario_out_of_time_order_is_refused_with_its_lines() {
+    let text = std::fs::read_to_string(crate::support::replay::scenario_path("cvna-2023q2.toml")).unwrap();
+    let moved = text.replace(r#"at = "2023-07-19T09:31:00-04:00""#, r#"at = "2023-07-18T14:00:00-04:00""#);
+    assert_ne!(moved, text, "the review step's instant is in the file");
+    // The four `[[steps]]` headers: refresh, backfill, scan, review.
+    let headers: Vec<usize> =
+        moved.lines().enumerate().filter(|(_, l)| l.starts_with("[[steps]]")).map(|(i, _)| i + 1).collect();
+    assert_eq!(headers.len(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unsorted.toml");
+    std::fs::write(&file, &moved).unwrap();
+    let db = dir.path().join("unsorted.db");
+
+    let out = crate::support::cmd::ivcd()
+        .args(["replay"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "step 4 (review at 2023-07-18T14:00:00-04:00, line {}) is dated before step 3 (scan at \
+         2023-07-18T15:00:00-04:00, line {})",
+        headers[3], headers[2]
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains("unsorted.toml"), "{stderr}");
+    assert!(!db.exists(), "no database for a refused scenario");
+}
