@@ -31,7 +31,9 @@ pub struct Scenario {
     pub description: String,
     /// The recorded inputs.
     pub inputs: Inputs,
-    /// The jobs to run, in order.
+    /// The jobs to run, in the order written, which must be time order
+    /// (each dated at or after the one above: [`Scenario::load`] refuses
+    /// a file otherwise).
     pub steps: Vec<Step>,
 }
 
