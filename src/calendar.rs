@@ -6,7 +6,7 @@
 //! # Rules
 //!
 //! - Regular session 09:30-16:00 ET, Monday to Friday. Daylight saving comes
-//!   from `chrono-tz` ([`NEW_YORK`]), so 09:30 ET is 14:30 UTC in winter and
+//!   from `chrono-tz` ([`crate::time::NEW_YORK`]), so 09:30 ET is 14:30 UTC in winter and
 //!   13:30 UTC in summer.
 //! - Full holidays: New Year's Day, Martin Luther King, Jr. Day (from 1998),
 //!   Washington's Birthday, Good Friday, Memorial Day, Juneteenth (from 2022),
@@ -55,9 +55,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, SecondsFormat, Time
 use chrono_tz::Tz;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-/// The NYSE's time zone, America/New_York (Eastern Time, with daylight
-/// saving).
-pub const NEW_YORK: Tz = chrono_tz::America::New_York;
+use crate::time::NEW_YORK;
 
 /// Regular opening time, 09:30 ET.
 pub const REGULAR_OPEN: NaiveTime = hm(9, 30);
@@ -288,6 +286,16 @@ impl NyseCalendar {
     /// `date` itself when it is a session, else the previous session.
     pub fn session_on_or_before(&self, date: NaiveDate) -> NaiveDate {
         if self.is_session(date) { date } else { self.previous_session(date) }
+    }
+
+    /// The last session whose daily bar is complete at `as_of`: the session
+    /// of `as_of`'s ET date once it has closed, else the previous session.
+    pub fn last_completed_session(&self, as_of: DateTime<chrono::Utc>) -> NaiveDate {
+        let today = crate::time::et_date(as_of);
+        match self.session(today) {
+            Some(s) if as_of >= s.close.with_timezone(&chrono::Utc) => today,
+            _ => self.previous_session(today),
+        }
     }
 
     /// Every session from `from` to `to`, both included, in date order.

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 
 use crate::alert::channels::Channel;
 use crate::alert::outbox::{AttemptOutcome, Outbox};
-use crate::calendar::{NEW_YORK, NyseCalendar};
+use crate::calendar::NyseCalendar;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::domain::Ticker;
@@ -664,7 +664,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Moves { ticker, json } => {
             let store = Store::open(&config.database)?;
             let t = ticker.clone();
-            let today = jobs::et_date(clock.now());
+            let today = crate::time::et_date(clock.now());
             let from = today - chrono::Days::new(90);
             let (moves, bars, latest) = store
                 .run(move |db| {
@@ -837,7 +837,7 @@ async fn deliver_now(config: &Config, store: Store, clock: Arc<dyn Clock>) -> Re
             AttemptOutcome::Retry { at, error } => format!(
                 "alert {}: not sent ({error}); still queued, next attempt at {} ET by the daemon using this database",
                 a.channel,
-                jobs::et(*at).format("%Y-%m-%d %H:%M:%S")
+                crate::time::et(*at).format("%Y-%m-%d %H:%M:%S")
             ),
             AttemptOutcome::Failed { error } => format!("alert {}: FAILED: {error}", a.channel),
             AttemptOutcome::Superseded => format!("alert {}: superseded by a re-run of its scan", a.channel),
@@ -997,11 +997,11 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
                     "{text:?}: expected RFC 3339 (2023-07-18T15:00:00-04:00) or ET local time (2023-07-18T15:00)"
                 )
             })?;
-        local.and_local_timezone(NEW_YORK).single().map(|t| t.with_timezone(&Utc)).ok_or_else(|| {
-            format!("{text}: not a single instant in America/New_York (daylight-saving change)")
-        })?
+        local.and_local_timezone(crate::time::NEW_YORK).single().map(|t| t.with_timezone(&Utc)).ok_or_else(
+            || format!("{text}: not a single instant in America/New_York (daylight-saving change)"),
+        )?
     };
-    in_window(jobs::et_date(at)).map(|_| at).map_err(|e| format!("{text}: {e}"))
+    in_window(crate::time::et_date(at)).map(|_| at).map_err(|e| format!("{text}: {e}"))
 }
 
 /// Parses a date given on the command line (YYYY-MM-DD), within

@@ -9,13 +9,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveTime, Weekday};
+use chrono::Weekday;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::analysis::AnalysisParams;
+pub use crate::time::EtTime;
 
 /// The configuration file read when `--config` is not given and it exists.
 pub const SYSTEM_CONFIG: &str = "/etc/ivcd/ivcd.toml";
@@ -443,42 +444,6 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self { level: "info".into(), directory: None, retention_days: 14 }
-    }
-}
-
-/// A wall-clock time of day in America/New_York, written `"HH:MM"` in the
-/// configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct EtTime(pub NaiveTime);
-
-impl EtTime {
-    /// `hour:minute` ET. Panics on an impossible time (constants only).
-    pub const fn hm(hour: u32, minute: u32) -> Self {
-        match NaiveTime::from_hms_opt(hour, minute, 0) {
-            Some(t) => Self(t),
-            None => panic!("impossible time of day"),
-        }
-    }
-}
-
-impl fmt::Display for EtTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%H:%M"))
-    }
-}
-
-impl Serialize for EtTime {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for EtTime {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        NaiveTime::parse_from_str(&text, "%H:%M")
-            .map(Self)
-            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a time of day \"HH:MM\" (ET)")))
     }
 }
 

@@ -24,6 +24,7 @@ pub mod report;
 pub mod review;
 pub mod status;
 pub mod store;
+pub mod time;
 pub mod timetable;
 
 /// The git commit this binary was built from (`git describe --always --dirty

@@ -4,9 +4,9 @@
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
 use crate::alert::format::{self, num, pct};
-use crate::jobs::{et, scan::human_age};
 use crate::report::{Candidate, MovesReport, ScanReport};
 use crate::review::{ReportCard, Review, ReviewRun, ReviewStatus};
+use crate::time::{et, human_age};
 
 fn opt<T: ToString>(x: &Option<T>) -> String {
     x.as_ref().map_or_else(|| "-".into(), ToString::to_string)

@@ -17,11 +17,12 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{NEW_YORK, NyseCalendar};
+use crate::calendar::NyseCalendar;
 use crate::config::TimetableConfig;
+use crate::time::{NEW_YORK, et_instant};
 
 /// A job of the daemon's timetable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -85,18 +86,6 @@ pub struct Timetable {
     calendar: NyseCalendar,
 }
 
-/// The instant of an ET wall-clock time on an ET date. A time skipped by the
-/// spring-forward change (02:00-03:00) moves an hour later; a time repeated
-/// by the fall-back change takes its first (daylight) instance.
-pub fn et_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = date.and_time(time);
-    NEW_YORK
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| NEW_YORK.from_local_datetime(&(local + crate::clock::hours(1))).earliest())
-        .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
-}
-
 impl Timetable {
     /// The timetable of `config` over `calendar` (with the exchange's overrides in it).
     pub fn new(config: TimetableConfig, calendar: NyseCalendar) -> Self {
@@ -120,11 +109,11 @@ impl Timetable {
         if let Some(session) = self.calendar.session(date) {
             let open = session.open.with_timezone(&Utc);
             let close = session.close.with_timezone(&Utc);
-            let scan = (close - crate::clock::minutes(u64::from(c.scan_minutes_before_close))).max(open);
-            let review = open + crate::clock::minutes(u64::from(c.review_minutes_after_open));
+            let scan = (close - crate::time::minutes(u64::from(c.scan_minutes_before_close))).max(open);
+            let review = open + crate::time::minutes(u64::from(c.review_minutes_after_open));
             slots.push(Slot { job: Job::Review, at: review });
             for retry in &c.review_retry_minutes {
-                let at = review + crate::clock::minutes(u64::from(*retry));
+                let at = review + crate::time::minutes(u64::from(*retry));
                 if at < close {
                     slots.push(Slot { job: Job::Review, at });
                 }
@@ -146,8 +135,8 @@ impl Timetable {
             return Vec::new();
         }
         // A slot's ET date is within a day of its UTC date either way.
-        let first = from.with_timezone(&NEW_YORK).date_naive() - crate::clock::days(1);
-        let last = to.with_timezone(&NEW_YORK).date_naive() + crate::clock::days(1);
+        let first = from.with_timezone(&NEW_YORK).date_naive() - crate::time::days(1);
+        let last = to.with_timezone(&NEW_YORK).date_naive() + crate::time::days(1);
         first
             .iter_days()
             .take_while(|d| *d <= last)
@@ -159,7 +148,7 @@ impl Timetable {
     /// The first slot of `job` after `after`, looking up to 15 days ahead
     /// (the weekly housekeeping and the longest run of closed days fit).
     pub fn next_of(&self, job: Job, after: DateTime<Utc>) -> Option<Slot> {
-        self.slots_between(after, after + crate::clock::days(15)).into_iter().find(|s| s.job == job)
+        self.slots_between(after, after + crate::time::days(15)).into_iter().find(|s| s.job == job)
     }
 
     /// Until when a missed `slot` may still be caught up: a scan until its
@@ -185,6 +174,7 @@ impl Timetable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveTime;
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use super::{AlertReport, Setup};
 use crate::analysis::vrp::Tier;
 use crate::domain::Timing;
-use crate::jobs::{et, scan::human_age};
 use crate::report::Candidate;
+use crate::time::{et, human_age};
 
 /// A fraction as a percent with two decimals: `0.1296` → `12.96%`; `-` when unknown.
 pub fn pct(x: Option<f64>) -> String {

@@ -120,7 +120,7 @@ impl Outbox {
     }
 
     fn give_up_at(&self, created_at: DateTime<Utc>) -> DateTime<Utc> {
-        created_at + crate::clock::hours(u64::from(self.config.give_up_after_hours))
+        created_at + crate::time::hours(u64::from(self.config.give_up_after_hours))
     }
 
     /// How long a claim holds a delivery: twice the longest a send may
@@ -194,7 +194,7 @@ impl Outbox {
                 None
             });
         }
-        let lease_end = now + chrono::Duration::from_std(self.lease()).unwrap_or(crate::clock::hours(1));
+        let lease_end = now + chrono::Duration::from_std(self.lease()).unwrap_or(crate::time::hours(1));
         let k = key.clone();
         if !self.store.run(move |db| db.begin_delivery_attempt(&k, now, lease_end)).await? {
             return Ok(None);
@@ -250,7 +250,7 @@ impl Outbox {
             }
             Err(SendError::Transient { message, retry_after }) => {
                 let wait = self.backoff(d.attempts + 1).max(retry_after.unwrap_or_default());
-                let at = done + chrono::Duration::from_std(wait).unwrap_or(crate::clock::hours(1));
+                let at = done + chrono::Duration::from_std(wait).unwrap_or(crate::time::hours(1));
                 if at > self.give_up_at(d.created_at) {
                     let error = format!(
                         "gave up after {} attempt(s) within {} hours: {message}",
@@ -316,7 +316,7 @@ impl Outbox {
     /// A store failure.
     pub async fn expire(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let cutoff = now - crate::clock::hours(u64::from(self.config.give_up_after_hours));
+        let cutoff = now - crate::time::hours(u64::from(self.config.give_up_after_hours));
         let expired = self.store.run(move |db| db.expired_deliveries(cutoff)).await?;
         let configured: Vec<&str> = self.channels.iter().map(Channel::name).collect();
         let mut given_up = 0;
@@ -353,7 +353,7 @@ impl Outbox {
                 if let Err(e) = janitor.expire().await {
                     tracing::error!(error = %e, "cannot check the outbox for deliveries to give up");
                 }
-                let until = janitor.clock.now() + crate::clock::hours(1);
+                let until = janitor.clock.now() + crate::time::hours(1);
                 if !wait(&janitor.clock, until, &c, &mut w).await {
                     return;
                 }
@@ -383,12 +383,12 @@ impl Outbox {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::error!(channel = name, error = %e, "cannot read the outbox");
-                    Some(now + crate::clock::minutes(1))
+                    Some(now + crate::time::minutes(1))
                 }
             };
-            let mut until = next.unwrap_or(now + crate::clock::hours(1)).max(now);
+            let mut until = next.unwrap_or(now + crate::time::hours(1)).max(now);
             if failed {
-                until = until.max(now + crate::clock::minutes(1));
+                until = until.max(now + crate::time::minutes(1));
             }
             if !wait(&self.clock, until, &cancel, &mut wake).await {
                 return;

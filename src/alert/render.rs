@@ -114,7 +114,7 @@ pub fn test_message(host: &str, at: DateTime<Utc>) -> Rendered {
     let subject = format!("ivcd: test message from {host}");
     let line = format!(
         "This is a test from ivcd on {host}, sent {} ET. If you read this, alerts reach you here.",
-        crate::jobs::et(at).format("%a %Y-%m-%d %H:%M")
+        crate::time::et(at).format("%a %Y-%m-%d %H:%M")
     );
     let html = TestHtml { subject: &subject, line: &line }.render().unwrap_or_else(|_| line.clone());
     Rendered {

@@ -158,7 +158,7 @@ impl ReviewView {
         let n_outside = reviewed.iter().filter(|r| r.outside == Some(true)).count();
         let subject = format!(
             "ivcd review {}: {} event{} reviewed, {} moved more than implied",
-            day(crate::jobs::et_date(alert.slot)),
+            day(crate::time::et_date(alert.slot)),
             reviewed.len(),
             if reviewed.len() == 1 { "" } else { "s" },
             n_outside
@@ -213,7 +213,7 @@ impl ReviewView {
             subject,
             when: format!(
                 "Review at {} ET: the open of each event's reaction session against the scan before it.",
-                crate::jobs::et(alert.slot).format("%a %Y-%m-%d %H:%M")
+                crate::time::et(alert.slot).format("%a %Y-%m-%d %H:%M")
             ),
             detailed,
             others,

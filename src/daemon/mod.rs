@@ -49,7 +49,7 @@ use notify::Systemd;
 /// How far ahead the daemon arms alarms. Every day has refresh slots at
 /// most about 13 hours apart, and the daemon re-arms after every slot, so
 /// 36 hours always covers the next slots.
-const ARM_HORIZON: chrono::Duration = crate::clock::hours(36);
+const ARM_HORIZON: chrono::Duration = crate::time::hours(36);
 
 /// A message to the daemon's loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ pub async fn calendar_from_store(store: &Store) -> Result<NyseCalendar> {
 /// month and the next two, stores the days that disagree with the rules,
 /// and logs each. A month that cannot be read keeps what was stored for it.
 pub async fn check_exchange_calendar(tradier: &TradierClient, store: &Store, now: DateTime<Utc>) {
-    let today = jobs::et_date(now);
+    let today = crate::time::et_date(now);
     let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     for month in (0..3).filter_map(|i| first.checked_add_months(chrono::Months::new(i))) {
         let days = match tradier.market_calendar(month.year(), month.month()).await {
@@ -255,17 +255,15 @@ async fn plan_catch_up(
 ) -> Result<(Vec<Slot>, Vec<SkippedSlot>)> {
     let mut to_run = Vec::new();
     let mut skipped = Vec::new();
-    let lookback = now - crate::clock::days(u64::from(lookback_days));
+    let lookback = now - crate::time::days(u64::from(lookback_days));
     for job in Job::ALL {
         let name = job.name();
         let last = store.run(move |db| db.last_recorded_slot(name)).await?;
         let since = last.map_or(lookback, |l| l.max(lookback));
         let mut missed = Vec::new();
         // `since` itself is included: its run may have failed or been interrupted.
-        for slot in timetable
-            .slots_between(since - crate::clock::seconds(1), now)
-            .into_iter()
-            .filter(|s| s.job == job)
+        for slot in
+            timetable.slots_between(since - crate::time::seconds(1), now).into_iter().filter(|s| s.job == job)
         {
             let at = slot.at;
             if !store.run(move |db| db.slot_settled(name, at)).await? {
@@ -281,7 +279,7 @@ async fn plan_catch_up(
                 slot,
                 reason: format!(
                     "missed while the daemon was down; superseded by the {} slot",
-                    crate::jobs::et(latest.at).format("%a %m-%d %H:%M %Z")
+                    crate::time::et(latest.at).format("%a %m-%d %H:%M %Z")
                 ),
             });
         }
@@ -292,7 +290,7 @@ async fn plan_catch_up(
                         slot: latest,
                         reason: format!(
                             "missed while the daemon was down; its window closed at {}",
-                            crate::jobs::et(deadline).format("%H:%M %Z")
+                            crate::time::et(deadline).format("%H:%M %Z")
                         ),
                     });
                 }
@@ -350,7 +348,7 @@ impl Daemon {
             }
         }
         // Forget what is long past.
-        let horizon = now - crate::clock::days(2);
+        let horizon = now - crate::time::days(2);
         self.dispatched.retain(|s| s.at > horizon);
         self.armed.retain(|s| s.at > horizon);
         self.announce();
@@ -399,7 +397,7 @@ impl Daemon {
         if let Some(previous) = self.running.get(&slot.job) {
             let reason = format!(
                 "the {} run of this job was still running",
-                crate::jobs::et(previous.at).format("%a %m-%d %H:%M %Z")
+                crate::time::et(previous.at).format("%a %m-%d %H:%M %Z")
             );
             self.skip(slot, reason).await;
             return;
@@ -432,11 +430,11 @@ impl Daemon {
     /// job's next slot). Arms the timer.
     fn schedule_retry(&mut self, slot: Slot, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let ctx = self.context();
-        let at = now + crate::clock::minutes(u64::from(ctx.config.daemon.store_retry_minutes));
+        let at = now + crate::time::minutes(u64::from(ctx.config.daemon.store_retry_minutes));
         let timetable = timetable_of(&ctx);
         let window_end = timetable.catch_up_deadline(&slot).or_else(|| {
             timetable
-                .slots_between(slot.at, slot.at + crate::clock::days(8))
+                .slots_between(slot.at, slot.at + crate::time::days(8))
                 .into_iter()
                 .find(|s| s.job == slot.job)
                 .map(|s| s.at)

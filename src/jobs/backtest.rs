@@ -12,11 +12,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{JobContext, JobError, et_date};
+use super::{JobContext, JobError};
 use crate::analysis::backtest::{BacktestEvent, TierSummary, summarise};
 use crate::analysis::{self as core, HistoryWindow, implied, moves};
 use crate::domain::{Ticker, Timing};
 use crate::store::HistoricalImplied;
+use crate::time::et_date;
 
 /// What `ivcd backtest` reports (`--json`: docs/json.md, "BacktestReport").
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,12 +9,11 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::calendar::{NEW_YORK, NyseCalendar};
+use crate::calendar::NyseCalendar;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, OptionChains, Quotes};
@@ -97,26 +96,6 @@ pub enum JobError {
         /// Tickers the run had to do.
         total: usize,
     },
-}
-
-/// The ET calendar date of an instant.
-pub fn et_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&NEW_YORK).date_naive()
-}
-
-/// The instant in ET, for display.
-pub fn et(at: DateTime<Utc>) -> DateTime<Tz> {
-    at.with_timezone(&NEW_YORK)
-}
-
-/// The last session whose daily bar is complete at `as_of`: today's session
-/// once it has closed, else the previous session.
-pub fn last_completed_session(calendar: &NyseCalendar, as_of: DateTime<Utc>) -> NaiveDate {
-    let today = et_date(as_of);
-    match calendar.session(today) {
-        Some(s) if as_of >= s.close.with_timezone(&Utc) => today,
-        _ => calendar.previous_session(today),
-    }
 }
 
 /// Runs `work` as a recorded job run of `job` for `slot`: a `job_runs` row
@@ -247,7 +226,7 @@ pub async fn run_housekeeping(
 ) -> Result<crate::store::HousekeepingCounts, JobError> {
     recorded_run(ctx, "housekeeping", slot, |_| async {
         let days = u64::from(ctx.config.housekeeping.job_run_retention_days);
-        let retain_after = slot - crate::clock::days(days);
+        let retain_after = slot - crate::time::days(days);
         let counts = ctx.store.run(move |db| db.housekeep(retain_after)).await?;
         let json = serde_json::to_value(&counts).unwrap_or_default();
         Ok((counts, json))

@@ -18,12 +18,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 use rust_decimal::Decimal;
 
-use super::{JobContext, JobError, et, et_date};
+use super::{JobContext, JobError};
 use crate::analysis::structures::{self, ExitBasis, ExitValue, Structure, StructureKind};
 use crate::calendar::Session;
 use crate::domain::{ChainSnapshot, DailyBar, Ticker, UnderlyingQuote};
 use crate::review::{Review, ReviewRun, ReviewStatus, StructureOutcome};
 use crate::store::DueReview;
+use crate::time::{et, et_date};
 
 /// Reviews the events due at `as_of` for review slot `slot` and returns the
 /// reviews this run wrote, read back from the database.
@@ -47,7 +48,7 @@ pub async fn review(
             session.open.format("%H:%M %Z")
         )));
     }
-    let oldest = today - crate::clock::days(u64::from(ctx.config.review.pending_days));
+    let oldest = today - crate::time::days(u64::from(ctx.config.review.pending_days));
     let due = ctx.store.run(move |db| db.reviews_due(oldest, today)).await?;
     tracing::info!(%today, due = due.len(), "review started");
     if due.is_empty() {

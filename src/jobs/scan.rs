@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 
-use super::{JobContext, JobError, et_date};
+use super::{JobContext, JobError};
 use crate::analysis::full;
 use crate::analysis::implied::{self, ImpliedMove};
 use crate::analysis::liquidity::LiquidityVerdict;
@@ -19,6 +19,7 @@ use crate::domain::{ChainSnapshot, EarningsEvent, Ticker, Timing, UnderlyingQuot
 use crate::providers::ProviderError;
 use crate::report::{Candidate, PastMove, ScanReport};
 use crate::store::NewScan;
+use crate::time::{et_date, human_age};
 
 /// The events a scan as of `session` covers: AMC reports on `session` and BMO
 /// reports on `next_session`, from `events` (any dates).
@@ -399,27 +400,9 @@ fn method_code(m: implied::StraddleMethod) -> &'static str {
     }
 }
 
-/// `7h 09m`, `3m`, `2d 4h`: an age in seconds for people.
-pub fn human_age(seconds: i64) -> String {
-    let m = seconds.max(0) / 60;
-    let (d, h, m) = (m / 1440, (m / 60) % 24, m % 60);
-    match (d, h) {
-        (0, 0) => format!("{m}m"),
-        (0, _) => format!("{h}h {m:02}m"),
-        _ => format!("{d}d {h}h"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_read_naturally() {
-        assert_eq!(human_age(7 * 3600 + 9 * 60), "7h 09m");
-        assert_eq!(human_age(180), "3m");
-        assert_eq!(human_age(2 * 86400 + 4 * 3600), "2d 4h");
-    }
 
     #[test]
     fn scan_takes_amc_today_and_bmo_next_session() {

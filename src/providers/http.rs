@@ -139,7 +139,7 @@ impl ProviderHealth {
         let now = self.clock.now();
         let mut state = self.state();
         state.recent.push_back(now);
-        let horizon = now - crate::clock::seconds(60);
+        let horizon = now - crate::time::seconds(60);
         while state.recent.front().is_some_and(|t| *t <= horizon) {
             state.recent.pop_front();
         }
@@ -166,7 +166,7 @@ impl ProviderHealth {
     pub fn snapshot(&self) -> HealthSnapshot {
         let now = self.clock.now();
         let state = self.state();
-        let horizon = now - crate::clock::seconds(60);
+        let horizon = now - crate::time::seconds(60);
         HealthSnapshot {
             provider: self.provider.to_owned(),
             requests_sent: self.requests.load(Ordering::Relaxed),

@@ -191,7 +191,7 @@ impl Breaker {
         }
         // Checked: a cool-down past chrono's range (which the configuration's
         // bounds refuse) is "open until the end of time", never a panic.
-        let cool_down = crate::clock::seconds(self.config.cool_down_seconds);
+        let cool_down = crate::time::seconds(self.config.cool_down_seconds);
         let reopen =
             |now: DateTime<Utc>| now.checked_add_signed(cool_down).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut state = self.lock();
