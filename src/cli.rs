@@ -28,7 +28,7 @@ use crate::providers::alpha_vantage::client::AlphaVantageClient;
 use crate::providers::tradier::client::TradierClient;
 use crate::providers::unconfigured::Unconfigured;
 use crate::store::{ExistingTarget, Store};
-use crate::{render, replay};
+use crate::{present, replay};
 
 /// Set once stdout is found closed (its reader, such as `head`, went away).
 static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -604,11 +604,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 for report in &outcome.scans {
                     say!();
-                    say_part!("{}", render::scan_table(report));
+                    say_part!("{}", present::scan_table(report));
                 }
                 for run in &outcome.reviews {
                     say!();
-                    say_part!("{}", render::review_table(run));
+                    say_part!("{}", present::review_table(run));
                 }
                 say!(
                     "\nDatabase: {} (try: sqlite3 {} 'SELECT * FROM latest_scan_ranked')",
@@ -636,13 +636,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 say!("{}", serde_json::to_string_pretty(&card)?);
             } else {
-                say_part!("{}", render::report_card(&card));
+                say_part!("{}", present::report_card(&card));
             }
         }
         Command::Review { as_of, json, notify } => {
             let by_hand = ByHand { command: "ivcd review", as_of, json, notify };
             return by_hand
-                .run(&config, clock, async |ctx, at| jobs::run_review(ctx, at).await, render::review_table)
+                .run(&config, clock, async |ctx, at| jobs::run_review(ctx, at).await, present::review_table)
                 .await;
         }
         Command::Calibrate { json, plots } => {
@@ -678,7 +678,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                say_part!("{}", render::moves_report(&report));
+                say_part!("{}", present::moves_report(&report));
             }
         }
         Command::RefreshCalendar { as_of } => {
@@ -733,13 +733,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                say_part!("{}", render::backtest_table(&report));
+                say_part!("{}", present::backtest_table(&report));
             }
         }
         Command::Scan { as_of, json, notify } => {
             let by_hand = ByHand { command: "ivcd scan", as_of, json, notify };
             return by_hand
-                .run(&config, clock, async |ctx, at| jobs::run_scan(ctx, at).await, render::scan_table)
+                .run(&config, clock, async |ctx, at| jobs::run_scan(ctx, at).await, present::scan_table)
                 .await;
         }
     }
@@ -923,7 +923,7 @@ async fn notify_command(config: &Config, clock: Arc<dyn Clock>, action: NotifyCo
             if json {
                 say!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                say_part!("{}", render::outbox_table(&rows));
+                say_part!("{}", present::outbox_table(&rows));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1092,7 +1092,7 @@ async fn db_command(config: &Config, action: DbCommand) -> Result<ExitCode> {
             if json {
                 say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                say_part!("{}", render::db_check(&report));
+                say_part!("{}", present::db_check(&report));
             }
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }

@@ -200,3 +200,20 @@ impl MovesReport {
         }
     }
 }
+
+/// What `ivcd backtest` reports (`--json`: docs/json.md, "BacktestReport").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestReport {
+    /// The tickers asked for.
+    pub tickers: Vec<Ticker>,
+    /// Only events reported on or after this date (ET), when given.
+    pub since: Option<NaiveDate>,
+    /// Every past event considered, oldest first per ticker.
+    pub events: Vec<crate::analysis::backtest::BacktestEvent>,
+    /// The judged events summarised by tier, best first.
+    pub tiers: Vec<crate::analysis::backtest::TierSummary>,
+    /// End-of-day chains requested in this run.
+    pub chains_requested: usize,
+    /// Implied moves reused from earlier runs.
+    pub reused: usize,
+}

@@ -212,46 +212,4 @@ impl ReportCard {
             reviews,
         }
     }
-
-    /// One line for `ivcd status`, e.g. `11 events reviewed, 1 with
-    /// structures (0 valued from quotes, 1 at intrinsic value); 1 of 1 moved
-    /// more than implied; short straddle: 0% won, mean -$1,229.00 a contract`.
-    pub fn summary(&self) -> String {
-        if self.n_reviews == 0 {
-            return "no events reviewed yet".into();
-        }
-        // The short straddles of the scoreboard (tiered, reviewed events), from the exact figures.
-        let straddles: Vec<Decimal> = self
-            .reviews
-            .iter()
-            .filter(|r| r.status == ReviewStatus::Reviewed && r.tier.is_some())
-            .filter_map(|r| r.structure(StructureKind::ShortStraddle))
-            .map(|s| s.natural.per_contract)
-            .collect();
-        let n = straddles.len();
-        let mut line = format!(
-            "{} event{} reviewed, {} with structures ({} valued from quotes, {} at intrinsic value); \
-             {} of {} moved more than implied",
-            self.n_reviews,
-            if self.n_reviews == 1 { "" } else { "s" },
-            self.n_with_structures,
-            self.n_quoted,
-            self.n_with_structures - self.n_quoted,
-            self.n_outside,
-            self.n_with_implied,
-        );
-        if n > 0 {
-            let won = straddles.iter().filter(|p| **p > Decimal::ZERO).count();
-            let total: Decimal = straddles.iter().sum();
-            line.push_str(&format!(
-                "; short straddle: {:.0}% won, mean {} a contract",
-                won as f64 / n as f64 * 100.0,
-                crate::alert::format::signed_usd(total / Decimal::from(n)),
-            ));
-        }
-        if self.n_pending > 0 {
-            line.push_str(&format!("; {} waiting for an opening price", self.n_pending));
-        }
-        line
-    }
 }

@@ -272,8 +272,8 @@ pub async fn build(
                 let overrides = db.calendar_overrides()?;
                 let alerts = db.outbox(now - crate::time::days(ALERT_HISTORY_DAYS.unsigned_abs()))?;
                 let reviews = db.reviews(None, None)?;
-                let reviews =
-                    (!reviews.is_empty()).then(|| crate::review::ReportCard::new(reviews, None).summary());
+                let reviews = (!reviews.is_empty())
+                    .then(|| crate::present::card_summary(&crate::review::ReportCard::new(reviews, None)));
                 Ok::<_, StoreError>((counts, runs, overrides, alerts, reviews))
             })
             .await

@@ -8,7 +8,6 @@
 //! rows are written in the scan's own transaction (see
 //! [`crate::store::Db::enqueue_scan_alert`]); [`outbox`] sends them.
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::analysis::vrp::Tier;
@@ -17,10 +16,10 @@ use crate::report::{Candidate, ScanReport};
 use crate::store::{LegQuote, Store, StoreError};
 
 pub mod channels;
-pub mod format;
 pub mod outbox;
 pub mod render;
 pub mod review;
+pub mod views;
 
 /// The liquidity of a setup's straddle, from the stored quotes of its legs.
 ///
@@ -135,8 +134,8 @@ impl AlertReport {
         };
         format!(
             "ivcd: {count} for {} (AMC) and {} (BMO)",
-            day(self.scan.session_date),
-            day(self.scan.next_session)
+            crate::present::format::day(self.scan.session_date),
+            crate::present::format::day(self.scan.next_session)
         )
     }
 
@@ -151,11 +150,6 @@ impl AlertReport {
 /// scan has anything to send.
 pub fn makes_the_cut(c: &Candidate, min_tier: Tier) -> bool {
     c.rank.is_some() && c.tier.is_some_and(|t| t <= min_tier)
-}
-
-/// `Tue 2025-11-25`.
-pub fn day(d: NaiveDate) -> String {
-    d.format("%a %Y-%m-%d").to_string()
 }
 
 /// Why an alert cannot be built.

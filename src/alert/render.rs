@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::format::{BriefView, ReportView, SetupView};
+use super::views::{BriefView, ReportView, SetupView};
 use super::{AlertError, AlertReport};
 
 /// Slack's limits: blocks per message, characters per section or context text,

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::format::{self, pct};
+use super::AlertError;
 use super::render::{Rendered, clip, discord_limits, mrkdwn, slack_escape, slack_limits};
-use super::{AlertError, day};
 use crate::analysis::scoreboard::ScoreLine;
+use crate::present::format::{self, day, pct};
 use crate::review::{ReportCard, Review, ReviewStatus};
 use crate::store::Store;
 
@@ -43,7 +43,13 @@ pub async fn load(store: &Store, slot: DateTime<Utc>) -> Result<ReviewAlert, Ale
     let all = store.run(|db| db.reviews(None, None)).await?;
     let reviews: Vec<Review> = all.iter().filter(|r| r.slot == slot).cloned().collect();
     let card = ReportCard::new(all, None);
-    Ok(ReviewAlert { kind: "review", slot, reviews, summary: card.summary(), scoreboard: card.scoreboard })
+    Ok(ReviewAlert {
+        kind: "review",
+        slot,
+        reviews,
+        summary: crate::present::card_summary(&card),
+        scoreboard: card.scoreboard,
+    })
 }
 
 /// The slot of a review alert's report key (`review/<RFC 3339 slot>`).

@@ -10,31 +10,14 @@
 //! event's reason and never stops the others.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 
 use super::{JobContext, JobError};
-use crate::analysis::backtest::{BacktestEvent, TierSummary, summarise};
+use crate::analysis::backtest::{BacktestEvent, summarise};
 use crate::analysis::{self as core, HistoryWindow, implied, moves};
 use crate::domain::{Ticker, Timing};
+use crate::report::BacktestReport;
 use crate::store::HistoricalImplied;
 use crate::time::et_date;
-
-/// What `ivcd backtest` reports (`--json`: docs/json.md, "BacktestReport").
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BacktestReport {
-    /// The tickers asked for.
-    pub tickers: Vec<Ticker>,
-    /// Only events reported on or after this date (ET), when given.
-    pub since: Option<NaiveDate>,
-    /// Every past event considered, oldest first per ticker.
-    pub events: Vec<BacktestEvent>,
-    /// The judged events summarised by tier, best first.
-    pub tiers: Vec<TierSummary>,
-    /// End-of-day chains requested in this run.
-    pub chains_requested: usize,
-    /// Implied moves reused from earlier runs.
-    pub reused: usize,
-}
 
 /// Runs the backtest as of `as_of` over the stored past events of `tickers`.
 ///

@@ -295,6 +295,6 @@ async fn a_liquidity_rejected_setup_keeps_its_figures_but_no_rank() {
         cvna.warnings
     );
     assert!(outcome.scans[0].candidates.iter().all(|c| c.rank.is_none()));
-    let text = ivcd::render::scan_table(&outcome.scans[0]);
+    let text = ivcd::present::scan_table(&outcome.scans[0]);
     assert!(text.contains("liquidity rejected: "), "{text}");
 }
