@@ -114,6 +114,24 @@ impl Candidate {
     pub fn liquidity(&self) -> Option<LiquidityVerdict> {
         self.analysis.as_ref().and_then(|a| a.liquidity.as_ref()).map(|l| l.verdict)
     }
+
+    /// Whether the candidate is listed as a setup: ranked, at `min_tier` or
+    /// better (tiers order best first). The one rule for the alert's report
+    /// and for whether a scan has anything to send (`[alerts] min_tier`).
+    pub fn makes_the_cut(&self, min_tier: Tier) -> bool {
+        self.rank.is_some() && self.tier.is_some_and(|t| t <= min_tier)
+    }
+
+    /// Why the candidate has no rank: its reason (no figures), or the
+    /// reasons its liquidity was rejected; empty when it is ranked or
+    /// neither applies.
+    pub fn unranked_reason(&self) -> String {
+        match (&self.reason, self.analysis.as_ref().and_then(|a| a.liquidity.as_ref())) {
+            (Some(reason), _) => reason.clone(),
+            (None, Some(l)) => format!("liquidity rejected: {}", l.reasons.join("; ")),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// A stored scan with its candidates in rank order (unanalysable ones last).

@@ -115,7 +115,7 @@ impl AlertReport {
         let mut skipped = Vec::new();
         for c in &scan.candidates {
             match (c.rank, c.tier) {
-                _ if makes_the_cut(c, config.min_tier) && setups.len() < config.top_n => {
+                _ if c.makes_the_cut(config.min_tier) && setups.len() < config.top_n => {
                     setups.push(Setup { liquidity: Liquidity::from_legs(&legs(c)), candidate: c.clone() });
                 }
                 (Some(_), _) => below_cut.push(c.clone()),
@@ -143,13 +143,6 @@ impl AlertReport {
     pub fn oldest_chain_age(&self) -> Option<i64> {
         self.setups.iter().filter_map(|s| s.candidate.chain_age_seconds).max()
     }
-}
-
-/// Whether a candidate is listed as a setup: ranked, at `min_tier` or better
-/// (tiers order best first). The one rule for the report and for whether a
-/// scan has anything to send.
-pub fn makes_the_cut(c: &Candidate, min_tier: Tier) -> bool {
-    c.rank.is_some() && c.tier.is_some_and(|t| t <= min_tier)
 }
 
 /// Why an alert cannot be built.

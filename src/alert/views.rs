@@ -166,7 +166,7 @@ pub struct BriefView {
 
 impl BriefView {
     fn below(c: &Candidate, report: &AlertReport) -> Self {
-        let why = if super::makes_the_cut(c, report.min_tier) {
+        let why = if c.makes_the_cut(report.min_tier) {
             format!("VRP {} ({}), beyond the top {}", num(c.vrp, 2), tier(c.tier), report.top_n)
         } else {
             format!("VRP {} ({})", num(c.vrp, 2), tier(c.tier))
@@ -178,7 +178,7 @@ impl BriefView {
         Self {
             ticker: c.ticker.to_string(),
             timing: timing(c.timing),
-            why: match crate::present::unranked_reason(c) {
+            why: match c.unranked_reason() {
                 why if why.is_empty() => "no figures".into(),
                 why => why,
             },

@@ -137,7 +137,7 @@ pub async fn scan(
         requests,
     };
     let alerts = &ctx.config.alerts;
-    let has_setup = analysed.iter().any(|(c, _)| crate::alert::makes_the_cut(c, alerts.min_tier));
+    let has_setup = analysed.iter().any(|(c, _)| c.makes_the_cut(alerts.min_tier));
     let channels: Vec<String> = if ctx.queue_alerts && (has_setup || alerts.send_empty) {
         alerts.channel_names().into_iter().map(str::to_owned).collect()
     } else {

@@ -19,4 +19,4 @@ pub mod scan;
 
 pub use db::{db_check, outbox_table};
 pub use review::{card_summary, report_card, review_table};
-pub use scan::{backtest_table, moves_report, scan_table, unranked_reason};
+pub use scan::{backtest_table, moves_report, scan_table};

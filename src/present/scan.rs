@@ -5,17 +5,8 @@
 use comfy_table::{Cell, CellAlignment};
 
 use super::format::{self, num, opt, pct, table};
-use crate::report::{Candidate, MovesReport, ScanReport};
+use crate::report::{MovesReport, ScanReport};
 use crate::time::{et, human_age};
-
-/// Why a candidate has no rank: its reason, or a rejected liquidity check.
-pub fn unranked_reason(c: &Candidate) -> String {
-    match (&c.reason, c.analysis.as_ref().and_then(|a| a.liquidity.as_ref())) {
-        (Some(reason), _) => reason.clone(),
-        (None, Some(l)) => format!("liquidity rejected: {}", l.reasons.join("; ")),
-        (None, None) => String::new(),
-    }
-}
 
 /// The ranked setups of a stored scan, then the candidates without figures
 /// and their reasons.
@@ -102,7 +93,7 @@ pub fn scan_table(report: &ScanReport) -> String {
                 c.ticker.to_string(),
                 c.timing.to_string(),
                 c.report_date.to_string(),
-                unranked_reason(c),
+                c.unranked_reason(),
             ]);
         }
         out.push_str(&format!("Not ranked ({}):\n{t}\n", unranked.len()));
