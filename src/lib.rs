@@ -22,6 +22,7 @@ pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod review;
+pub mod settings;
 pub mod status;
 pub mod store;
 pub mod time;

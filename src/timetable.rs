@@ -17,12 +17,60 @@
 
 use std::fmt;
 
+use chrono::Weekday;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::NyseCalendar;
-use crate::config::TimetableConfig;
+pub use crate::time::EtTime;
 use crate::time::{NEW_YORK, et_instant};
+
+/// `[timetable]`: when the daemon's jobs run. Every time is America/New_York
+/// wall-clock time; the NYSE calendar decides which days are sessions and
+/// when they open and close.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimetableConfig {
+    /// Earnings-calendar refreshes, every day (default 06:00 and 18:00 ET).
+    pub refresh_times: Vec<EtTime>,
+    /// The backfill, on session days (default 20:00 ET).
+    pub backfill_time: EtTime,
+    /// The scan runs this many minutes before each session's close: 15:00 ET
+    /// on a regular day, 12:00 ET on a 13:00 early close (default 60).
+    pub scan_minutes_before_close: u32,
+    /// The post-crush review runs this many minutes after each session's open (default 1).
+    pub review_minutes_after_open: u32,
+    /// A missed review is still caught up until this time on its day (default 10:30 ET).
+    pub review_deadline: EtTime,
+    /// Further review slots, in minutes after the first, for stocks that had
+    /// not opened yet (a delayed open or a halt) (default 15 and 45).
+    pub review_retry_minutes: Vec<u32>,
+    /// The weekly housekeeping's day (default `Sun`).
+    pub housekeeping_day: Weekday,
+    /// The weekly housekeeping's time (default 03:00 ET).
+    pub housekeeping_time: EtTime,
+    /// Whether the daemon catches up missed slots on start (default true).
+    pub catch_up: bool,
+    /// How far back, in days, the daemon looks for missed slots on start (default 7).
+    pub catch_up_lookback_days: u32,
+}
+
+impl Default for TimetableConfig {
+    fn default() -> Self {
+        Self {
+            refresh_times: vec![EtTime::hm(6, 0), EtTime::hm(18, 0)],
+            backfill_time: EtTime::hm(20, 0),
+            scan_minutes_before_close: 60,
+            review_minutes_after_open: 1,
+            review_deadline: EtTime::hm(10, 30),
+            review_retry_minutes: vec![15, 45],
+            housekeeping_day: Weekday::Sun,
+            housekeeping_time: EtTime::hm(3, 0),
+            catch_up: true,
+            catch_up_lookback_days: 7,
+        }
+    }
+}
 
 /// A job of the daemon's timetable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

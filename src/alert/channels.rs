@@ -10,8 +10,8 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+use super::config::{AlertsConfig, EmailConfig, SmtpTls};
 use super::render::Rendered;
-use crate::config::{AlertsConfig, EmailConfig, SmtpTls};
 
 /// The header carrying the generic webhook's signature, as Stripe signs its
 /// webhooks: `t=<unix seconds>,v1=<hex>`, where `v1` is the HMAC-SHA256

@@ -10,12 +10,13 @@
 
 use rust_decimal::Decimal;
 
+use self::config::AlertsConfig;
 use crate::analysis::vrp::Tier;
-use crate::config::AlertsConfig;
 use crate::report::{Candidate, ScanReport};
 use crate::store::{LegQuote, Store, StoreError};
 
 pub mod channels;
+pub mod config;
 pub mod outbox;
 pub mod render;
 pub mod review;

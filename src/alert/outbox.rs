@@ -25,9 +25,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::channels::{Channel, SendError};
+use super::config::AlertsConfig;
 use super::{AlertError, render};
 use crate::clock::Clock;
-use crate::config::AlertsConfig;
 use crate::store::{Delivery, DeliveryState, Store, StoreError};
 
 /// What one attempt came to.

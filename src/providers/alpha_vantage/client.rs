@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use reqwest::header::HeaderMap;
 
+use super::config::{AlphaVantageBodyLimits, AlphaVantageConfig};
 use super::wire::{self, AvNotice};
 use crate::clock::Clock;
-use crate::config::{AlphaVantageBodyLimits, AlphaVantageConfig};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
 use crate::providers::BodyLimit;
 use crate::providers::http::HttpClient;

@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 
+use super::config::{TradierBodyLimits, TradierConfig, TradierEndpoint};
 use super::wire::{self, MarketClock, MarketDay};
 use crate::clock::Clock;
-use crate::config::{TradierBodyLimits, TradierConfig, TradierEndpoint};
 use crate::domain::{ChainSnapshot, DailyBar, Ticker, UnderlyingQuote};
 use crate::providers::http::HttpClient;
 use crate::providers::resilience::Resilience;
