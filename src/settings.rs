@@ -27,6 +27,20 @@ pub struct Bounded {
 }
 
 impl Bounded {
+    /// The problem of a value out of its range, naming the key, the value
+    /// and the range; `None` within it.
+    pub fn problem(&self) -> Option<String> {
+        (!self.ok).then(|| {
+            format!(
+                "{} = {} is out of range: it must be {}{}",
+                self.key,
+                self.value,
+                if self.integer { "an integer from " } else { "a number from " },
+                self.range_text()
+            )
+        })
+    }
+
     /// The range as docs/configuration.md writes it: `1 to 86400`, `0.5 to 100`.
     pub fn range_text(&self) -> String {
         format!("{} to {}", self.min, self.max)

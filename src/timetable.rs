@@ -72,6 +72,30 @@ impl Default for TimetableConfig {
     }
 }
 
+impl TimetableConfig {
+    /// The bounds of its minutes and days (see [`crate::settings::Bounded`]).
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("timetable.scan_minutes_before_close", self.scan_minutes_before_close, 1, 360);
+        b.int("timetable.review_minutes_after_open", self.review_minutes_after_open, 0, 360);
+        for minutes in &self.review_retry_minutes {
+            b.int("timetable.review_retry_minutes", *minutes, 1, 360);
+        }
+        b.int("timetable.catch_up_lookback_days", self.catch_up_lookback_days, 1, 60);
+    }
+
+    /// The problems bounds do not cover: the lengths of its lists.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(1..=24).contains(&self.refresh_times.len()) {
+            problems.push("timetable.refresh_times must list from 1 to 24 times".to_owned());
+        }
+        if self.review_retry_minutes.len() > 10 {
+            problems.push("timetable.review_retry_minutes may list at most 10 retries".to_owned());
+        }
+        problems
+    }
+}
+
 /// A job of the daemon's timetable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

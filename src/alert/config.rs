@@ -86,6 +86,18 @@ impl AlertsConfig {
 }
 
 impl AlertsConfig {
+    /// The bounds of its counts and durations (see [`crate::settings::Bounded`]).
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("alerts.top_n", self.top_n, 1, 100);
+        b.int("alerts.give_up_after_hours", self.give_up_after_hours, 1, 168);
+        b.int("alerts.initial_backoff_seconds", self.initial_backoff_seconds, 1, 3600);
+        b.int("alerts.max_backoff_seconds", self.max_backoff_seconds, 1, 86_400);
+        b.int("alerts.timeout_seconds", self.timeout_seconds, 1, 300);
+        if let Some(port) = self.email.as_ref().and_then(|e| e.port) {
+            b.int("alerts.email.port", port, 1, 65_535);
+        }
+    }
+
     /// The problems of this section, one message per problem, each naming the key.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();

@@ -72,6 +72,82 @@ impl Default for AnalysisParams {
     }
 }
 
+impl AnalysisParams {
+    /// The bounds of the section's counts and spans (see
+    /// [`crate::settings::Bounded`]).
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("analysis.window_events", self.window_events, 1, 200);
+        b.int("analysis.min_events", self.min_events, 1, 200);
+        b.real("analysis.term.slope_days", self.term.slope_days, 1.0, 730.0);
+        b.real("analysis.term.iv_days", self.term.iv_days, 1.0, 730.0);
+        b.int("analysis.skew.min_points_per_side", self.skew.min_points_per_side, 3, 1000);
+        let l = &self.liquidity;
+        b.int("analysis.liquidity.open_interest_warn", l.open_interest_warn, 0, 10_000_000);
+        b.int("analysis.liquidity.open_interest_reject", l.open_interest_reject, 0, 10_000_000);
+        b.int("analysis.liquidity.volume_warn", l.volume_warn, 0, 10_000_000);
+        b.int("analysis.liquidity.adv_sessions", l.adv_sessions, 1, 250);
+        b.real("analysis.consistency.half_life_events", self.consistency.half_life_events, 0.5, 100.0);
+        b.int("analysis.consistency.rv_sessions", self.consistency.rv_sessions, 2, 250);
+    }
+
+    /// The problems bounds do not cover (orderings between settings, signs,
+    /// fractions), one message per problem, each naming the keys.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, msg: &str| {
+            if !ok {
+                problems.push(msg.to_owned());
+            }
+        };
+        check(
+            self.window_events >= self.min_events,
+            "analysis.window_events must be at least analysis.min_events",
+        );
+        let t = &self.tiers;
+        check(
+            t.excellent > t.good && t.good > t.marginal && t.marginal > 0.0,
+            "analysis.tiers must satisfy excellent > good > marginal > 0",
+        );
+        check(
+            self.tail_risk_warning > 1.0,
+            "analysis.tail_risk_warning must be above 1 (max/mean is at least 1)",
+        );
+        let tc = &self.timing_check;
+        check(tc.ratio >= 1.0, "analysis.timing_check.ratio must be at least 1");
+        check((0.0..1.0).contains(&tc.min_move), "analysis.timing_check.min_move must be a fraction in 0..1");
+        let rates = &self.term.rates;
+        check(
+            rates.risk_free_rate.abs() < 0.5 && (0.0..0.5).contains(&rates.dividend_yield),
+            "analysis.term.rates: risk_free_rate and dividend_yield are annual fractions (0.04 = 4%)",
+        );
+        let l = &self.liquidity;
+        check(
+            0.0 < l.spread_warn && l.spread_warn <= l.spread_reject,
+            "analysis.liquidity: 0 < spread_warn <= spread_reject (fractions of the mid)",
+        );
+        check(
+            l.open_interest_reject <= l.open_interest_warn,
+            "analysis.liquidity: open_interest_reject must not exceed open_interest_warn",
+        );
+        check(
+            l.avg_daily_volume_reject <= l.avg_daily_volume_warn,
+            "analysis.liquidity: avg_daily_volume_reject must not exceed avg_daily_volume_warn",
+        );
+        let sc = &self.score;
+        let w = &sc.weights;
+        check(
+            [w.vrp, w.consistency, w.liquidity, w.term_structure].iter().all(|x| *x >= 0.0) && w.vrp > 0.0,
+            "analysis.score.weights must be non-negative, with a positive vrp weight",
+        );
+        check(sc.vrp_full > sc.vrp_floor, "analysis.score.vrp_full must be above analysis.score.vrp_floor");
+        check(
+            sc.term_slope_full < 0.0,
+            "analysis.score.term_slope_full must be negative (an inverted curve)",
+        );
+        problems
+    }
+}
+
 /// The past events a VRP is measured against: the most recent
 /// `window_events` measured moves reported before `report_date`, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]

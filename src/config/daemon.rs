@@ -28,6 +28,23 @@ impl Default for DaemonConfig {
     }
 }
 
+impl DaemonConfig {
+    /// The bounds of its durations: a drain of 1 to 600 s, a store retry every 1 to 60 minutes.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("daemon.drain_timeout_seconds", self.drain_timeout_seconds, 1, 600);
+        b.int("daemon.store_retry_minutes", self.store_retry_minutes, 1, 60);
+    }
+
+    /// The problems bounds do not cover: an empty socket path.
+    pub fn problems(&self) -> Vec<String> {
+        if self.status_socket.as_os_str().is_empty() {
+            vec!["daemon.status_socket must be a path".to_owned()]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// `[metrics]`: the daemon's Prometheus metrics written to a file for
 /// node_exporter's textfile collector (names in docs/operations.md#metrics).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,5 +61,23 @@ pub struct MetricsConfig {
 impl Default for MetricsConfig {
     fn default() -> Self {
         Self { textfile: None, interval_seconds: 60 }
+    }
+}
+
+impl MetricsConfig {
+    /// The bounds of its interval: 10 to 300 s.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("metrics.interval_seconds", self.interval_seconds, 10, 300);
+    }
+
+    /// The problems bounds do not cover: a textfile node_exporter would not read.
+    pub fn problems(&self) -> Vec<String> {
+        match &self.textfile {
+            Some(file) if !file.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".prom")) => vec![
+                "metrics.textfile must name a file ending in .prom (node_exporter's textfile collector reads only those)"
+                    .to_owned(),
+            ],
+            _ => Vec::new(),
+        }
     }
 }

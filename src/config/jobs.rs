@@ -18,6 +18,13 @@ impl Default for CalendarConfig {
     }
 }
 
+impl CalendarConfig {
+    /// The bounds of its days: 1 to 90.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("calendar.horizon_days", self.horizon_days, 1, 90);
+    }
+}
+
 /// `[backfill]`: past events and daily bars.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -34,6 +41,14 @@ impl Default for BackfillConfig {
     }
 }
 
+impl BackfillConfig {
+    /// The bounds of its days: 90 to 7,300 back, 0 to 90 ahead.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("backfill.lookback_days", self.lookback_days, 90, 7300);
+        b.int("backfill.horizon_days", self.horizon_days, 0, 90);
+    }
+}
+
 /// `[scan]`: the pre-earnings scan.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -47,6 +62,14 @@ pub struct ScanConfig {
 impl Default for ScanConfig {
     fn default() -> Self {
         Self { concurrency: 8, max_chain_age_minutes: 15 }
+    }
+}
+
+impl ScanConfig {
+    /// The bounds of its count and minutes: 1 to 64 tickers at once, 0 to 1,440 minutes.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("scan.concurrency", self.concurrency, 1, 64);
+        b.int("scan.max_chain_age_minutes", self.max_chain_age_minutes, 0, 1440);
     }
 }
 
@@ -74,6 +97,14 @@ impl Default for ReviewConfig {
     }
 }
 
+impl ReviewConfig {
+    /// The bounds of its counts: 1 to 20 wing steps, 0 to 30 pending days.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("review.wing_steps", self.wing_steps, 1, 20);
+        b.int("review.pending_days", self.pending_days, 0, 30);
+    }
+}
+
 /// `[housekeeping]`: the weekly maintenance job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -86,5 +117,12 @@ pub struct HousekeepingConfig {
 impl Default for HousekeepingConfig {
     fn default() -> Self {
         Self { job_run_retention_days: 400 }
+    }
+}
+
+impl HousekeepingConfig {
+    /// The bounds of its retention: 7 to 3,650 days.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("housekeeping.job_run_retention_days", self.job_run_retention_days, 7, 3650);
     }
 }

@@ -25,3 +25,19 @@ impl Default for LogConfig {
         Self { level: "info".into(), directory: None, retention_days: 14 }
     }
 }
+
+impl LogConfig {
+    /// The bounds of its retention: 1 to 3,650 daily files.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("log.retention_days", self.retention_days, 1, 3650);
+    }
+
+    /// The problems bounds do not cover: a level that is not a tracing filter.
+    pub fn problems(&self) -> Vec<String> {
+        if tracing_subscriber::EnvFilter::try_new(&self.level).is_err() {
+            vec![format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.level)]
+        } else {
+            Vec::new()
+        }
+    }
+}

@@ -35,7 +35,7 @@ pub use crate::providers::alpha_vantage::config::{AlphaVantageBodyLimits, AlphaV
 pub use crate::providers::tradier::config::{TradierBodyLimits, TradierConfig, TradierEndpoint};
 pub use crate::redact::Secret;
 pub use crate::settings::Bounded;
-use crate::settings::{Bounds, Shown, url_problem};
+use crate::settings::Bounds;
 pub use crate::timetable::{EtTime, TimetableConfig};
 
 /// The whole configuration. Every key is documented in `config/ivcd.example.toml`.
@@ -247,234 +247,46 @@ impl Config {
     }
 
     /// Every duration, count and size setting with its value and valid
-    /// range (see [`Bounded`]); list settings give one entry per element.
+    /// range (see [`Bounded`]), each section's in turn; list settings give
+    /// one entry per element.
     pub fn bounded_settings(&self) -> Vec<Bounded> {
         let mut b = Bounds::default();
-        for (p, rpm, timeout, retry, breaker) in [
-            (
-                "tradier",
-                self.tradier.requests_per_minute,
-                self.tradier.timeout_seconds,
-                &self.tradier.retry,
-                &self.tradier.breaker,
-            ),
-            (
-                "alpha_vantage",
-                self.alpha_vantage.requests_per_minute,
-                self.alpha_vantage.timeout_seconds,
-                &self.alpha_vantage.retry,
-                &self.alpha_vantage.breaker,
-            ),
-        ] {
-            let tradier = p == "tradier";
-            let key = |t: &'static str, a: &'static str| if tradier { t } else { a };
-            b.int(key("tradier.requests_per_minute", "alpha_vantage.requests_per_minute"), rpm, 1, 6000);
-            b.int(key("tradier.timeout_seconds", "alpha_vantage.timeout_seconds"), timeout, 1, 300);
-            b.int(
-                key("tradier.retry.max_attempts", "alpha_vantage.retry.max_attempts"),
-                retry.max_attempts,
-                1,
-                10,
-            );
-            b.int(
-                key("tradier.retry.initial_delay_ms", "alpha_vantage.retry.initial_delay_ms"),
-                retry.initial_delay_ms,
-                1,
-                60_000,
-            );
-            b.int(
-                key("tradier.retry.max_delay_seconds", "alpha_vantage.retry.max_delay_seconds"),
-                retry.max_delay_seconds,
-                1,
-                3600,
-            );
-            b.int(
-                key("tradier.breaker.failures", "alpha_vantage.breaker.failures"),
-                breaker.failures,
-                0,
-                1000,
-            );
-            b.int(
-                key("tradier.breaker.cool_down_seconds", "alpha_vantage.breaker.cool_down_seconds"),
-                breaker.cool_down_seconds,
-                1,
-                86_400,
-            );
-        }
-        let sec = &self.sec;
-        b.int("sec.requests_per_second", sec.requests_per_second, 1, 10);
-        b.int("sec.timeout_seconds", sec.timeout_seconds, 1, 300);
-        b.int("sec.cache_hours", sec.cache_hours, 1, 720);
-        b.int("sec.max_older_pages", sec.max_older_pages, 0, 20);
-        b.int("sec.max_body_kib", sec.max_body_kib, 1, 262_144);
-        b.int("sec.retry.max_attempts", sec.retry.max_attempts, 1, 10);
-        b.int("sec.retry.initial_delay_ms", sec.retry.initial_delay_ms, 1, 60_000);
-        b.int("sec.retry.max_delay_seconds", sec.retry.max_delay_seconds, 1, 3600);
-        b.int("sec.breaker.failures", sec.breaker.failures, 0, 1000);
-        b.int("sec.breaker.cool_down_seconds", sec.breaker.cool_down_seconds, 1, 86_400);
-        // Body limits: 1 KiB to 256 MiB.
-        let t = &self.tradier.max_body_kib;
-        for (key, kib) in [
-            ("tradier.max_body_kib.quotes", t.quotes),
-            ("tradier.max_body_kib.expirations", t.expirations),
-            ("tradier.max_body_kib.chains", t.chains),
-            ("tradier.max_body_kib.history", t.history),
-            ("tradier.max_body_kib.calendar", t.calendar),
-            ("tradier.max_body_kib.clock", t.clock),
-        ] {
-            b.int(key, kib, 1, 262_144);
-        }
-        let av = &self.alpha_vantage.max_body_kib;
-        for (key, kib) in [
-            ("alpha_vantage.max_body_kib.earnings_calendar", av.earnings_calendar),
-            ("alpha_vantage.max_body_kib.earnings", av.earnings),
-            ("alpha_vantage.max_body_kib.time_series_daily", av.time_series_daily),
-            ("alpha_vantage.max_body_kib.historical_options", av.historical_options),
-        ] {
-            b.int(key, kib, 1, 262_144);
-        }
-        let a = &self.analysis;
-        b.int("analysis.window_events", a.window_events, 1, 200);
-        b.int("analysis.min_events", a.min_events, 1, 200);
-        b.real("analysis.term.slope_days", a.term.slope_days, 1.0, 730.0);
-        b.real("analysis.term.iv_days", a.term.iv_days, 1.0, 730.0);
-        b.int("analysis.skew.min_points_per_side", a.skew.min_points_per_side, 3, 1000);
-        b.int("analysis.liquidity.open_interest_warn", a.liquidity.open_interest_warn, 0, 10_000_000);
-        b.int("analysis.liquidity.open_interest_reject", a.liquidity.open_interest_reject, 0, 10_000_000);
-        b.int("analysis.liquidity.volume_warn", a.liquidity.volume_warn, 0, 10_000_000);
-        b.int("analysis.liquidity.adv_sessions", a.liquidity.adv_sessions, 1, 250);
-        b.real("analysis.consistency.half_life_events", a.consistency.half_life_events, 0.5, 100.0);
-        b.int("analysis.consistency.rv_sessions", a.consistency.rv_sessions, 2, 250);
-        b.int("cache.chain_ttl_seconds", self.cache.chain_ttl_seconds, 1, 3600);
-        b.int("cache.expirations_ttl_hours", self.cache.expirations_ttl_hours, 1, 24);
-        b.int("calendar.horizon_days", self.calendar.horizon_days, 1, 90);
-        b.int("backfill.lookback_days", self.backfill.lookback_days, 90, 7300);
-        b.int("backfill.horizon_days", self.backfill.horizon_days, 0, 90);
-        b.int("scan.concurrency", self.scan.concurrency, 1, 64);
-        b.int("scan.max_chain_age_minutes", self.scan.max_chain_age_minutes, 0, 1440);
-        b.int("log.retention_days", self.log.retention_days, 1, 3650);
-        let tt = &self.timetable;
-        b.int("timetable.scan_minutes_before_close", tt.scan_minutes_before_close, 1, 360);
-        b.int("timetable.review_minutes_after_open", tt.review_minutes_after_open, 0, 360);
-        for minutes in &tt.review_retry_minutes {
-            b.int("timetable.review_retry_minutes", *minutes, 1, 360);
-        }
-        b.int("timetable.catch_up_lookback_days", tt.catch_up_lookback_days, 1, 60);
-        b.int("daemon.drain_timeout_seconds", self.daemon.drain_timeout_seconds, 1, 600);
-        b.int("daemon.store_retry_minutes", self.daemon.store_retry_minutes, 1, 60);
-        b.int("housekeeping.job_run_retention_days", self.housekeeping.job_run_retention_days, 7, 3650);
-        b.int("metrics.interval_seconds", self.metrics.interval_seconds, 10, 300);
-        let al = &self.alerts;
-        b.int("alerts.top_n", al.top_n, 1, 100);
-        b.int("alerts.give_up_after_hours", al.give_up_after_hours, 1, 168);
-        b.int("alerts.initial_backoff_seconds", al.initial_backoff_seconds, 1, 3600);
-        b.int("alerts.max_backoff_seconds", al.max_backoff_seconds, 1, 86_400);
-        b.int("alerts.timeout_seconds", al.timeout_seconds, 1, 300);
-        if let Some(port) = al.email.as_ref().and_then(|e| e.port) {
-            b.int("alerts.email.port", port, 1, 65_535);
-        }
-        b.int("review.wing_steps", self.review.wing_steps, 1, 20);
-        b.int("review.pending_days", self.review.pending_days, 0, 30);
-        let cal = &self.calibration;
-        b.int("calibration.bootstrap_resamples", cal.bootstrap_resamples, 100, 100_000);
-        b.int("calibration.seed", cal.seed, 0, u64::from(u32::MAX));
-        b.int("calibration.min_tier_events", cal.min_tier_events, 5, 10_000);
+        self.tradier.bounds(&mut b);
+        self.alpha_vantage.bounds(&mut b);
+        self.sec.bounds(&mut b);
+        self.tradier.body_bounds(&mut b);
+        self.alpha_vantage.body_bounds(&mut b);
+        self.analysis.bounds(&mut b);
+        self.cache.bounds(&mut b);
+        self.calendar.bounds(&mut b);
+        self.backfill.bounds(&mut b);
+        self.scan.bounds(&mut b);
+        self.log.bounds(&mut b);
+        self.timetable.bounds(&mut b);
+        self.daemon.bounds(&mut b);
+        self.housekeeping.bounds(&mut b);
+        self.metrics.bounds(&mut b);
+        self.alerts.bounds(&mut b);
+        self.review.bounds(&mut b);
+        self.calibration.bounds(&mut b);
         b.0
     }
 
-    /// Checks the values that types alone do not; returns one message per problem.
+    /// Checks the values that types alone do not; returns one message per
+    /// problem: each section's own checks (next to its fields) and every
+    /// setting out of its bounds.
     pub fn validate(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        for (key, url) in [
-            ("tradier.base_url", &self.tradier.base_url),
-            ("alpha_vantage.base_url", &self.alpha_vantage.base_url),
-        ] {
-            if let Some(problem) = url_problem(key, url, Shown::Value) {
-                problems.push(problem);
-            }
-        }
-        for setting in self.bounded_settings() {
-            if !setting.ok {
-                problems.push(format!(
-                    "{} = {} is out of range: it must be {}{}",
-                    setting.key,
-                    setting.value,
-                    if setting.integer { "an integer from " } else { "a number from " },
-                    setting.range_text()
-                ));
-            }
-        }
-        let mut check = |ok: bool, msg: &str| {
-            if !ok {
-                problems.push(msg.to_owned());
-            }
-        };
-        let a = &self.analysis;
-        check(a.window_events >= a.min_events, "analysis.window_events must be at least analysis.min_events");
-        let t = &a.tiers;
-        check(
-            t.excellent > t.good && t.good > t.marginal && t.marginal > 0.0,
-            "analysis.tiers must satisfy excellent > good > marginal > 0",
-        );
-        check(
-            a.tail_risk_warning > 1.0,
-            "analysis.tail_risk_warning must be above 1 (max/mean is at least 1)",
-        );
-        let tc = &a.timing_check;
-        check(tc.ratio >= 1.0, "analysis.timing_check.ratio must be at least 1");
-        check((0.0..1.0).contains(&tc.min_move), "analysis.timing_check.min_move must be a fraction in 0..1");
-        let term = &a.term;
-        check(
-            term.rates.risk_free_rate.abs() < 0.5 && (0.0..0.5).contains(&term.rates.dividend_yield),
-            "analysis.term.rates: risk_free_rate and dividend_yield are annual fractions (0.04 = 4%)",
-        );
-        let l = &a.liquidity;
-        check(
-            0.0 < l.spread_warn && l.spread_warn <= l.spread_reject,
-            "analysis.liquidity: 0 < spread_warn <= spread_reject (fractions of the mid)",
-        );
-        check(
-            l.open_interest_reject <= l.open_interest_warn,
-            "analysis.liquidity: open_interest_reject must not exceed open_interest_warn",
-        );
-        check(
-            l.avg_daily_volume_reject <= l.avg_daily_volume_warn,
-            "analysis.liquidity: avg_daily_volume_reject must not exceed avg_daily_volume_warn",
-        );
-        let sc = &a.score;
-        let w = &sc.weights;
-        check(
-            [w.vrp, w.consistency, w.liquidity, w.term_structure].iter().all(|x| *x >= 0.0) && w.vrp > 0.0,
-            "analysis.score.weights must be non-negative, with a positive vrp weight",
-        );
-        check(sc.vrp_full > sc.vrp_floor, "analysis.score.vrp_full must be above analysis.score.vrp_floor");
-        check(
-            sc.term_slope_full < 0.0,
-            "analysis.score.term_slope_full must be negative (an inverted curve)",
-        );
-        let tt = &self.timetable;
-        check(
-            (1..=24).contains(&tt.refresh_times.len()),
-            "timetable.refresh_times must list from 1 to 24 times",
-        );
-        check(
-            tt.review_retry_minutes.len() <= 10,
-            "timetable.review_retry_minutes may list at most 10 retries",
-        );
-        check(!self.daemon.status_socket.as_os_str().is_empty(), "daemon.status_socket must be a path");
-        if let Some(file) = &self.metrics.textfile {
-            check(
-                file.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".prom")),
-                "metrics.textfile must name a file ending in .prom (node_exporter's textfile collector reads only those)",
-            );
-        }
+        let mut problems = self.tradier.problems();
+        problems.extend(self.alpha_vantage.problems());
+        problems.extend(self.bounded_settings().iter().filter_map(Bounded::problem));
+        problems.extend(self.analysis.problems());
+        problems.extend(self.timetable.problems());
+        problems.extend(self.daemon.problems());
+        problems.extend(self.metrics.problems());
         problems.extend(self.alerts.problems());
         problems.extend(self.calibration.problems());
         problems.extend(self.sec.problems());
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            problems
-                .push(format!("log.level = {:?} is not a tracing filter (e.g. \"info\")", self.log.level));
-        }
+        problems.extend(self.log.problems());
         problems
     }
 

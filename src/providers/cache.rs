@@ -35,6 +35,15 @@ pub struct CacheConfig {
     pub expirations_ttl_hours: u64,
 }
 
+impl CacheConfig {
+    /// The bounds of its durations: a chain 1 s to an hour, the expirations
+    /// 1 to 24 hours.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("cache.chain_ttl_seconds", self.chain_ttl_seconds, 1, 3600);
+        b.int("cache.expirations_ttl_hours", self.expirations_ttl_hours, 1, 24);
+    }
+}
+
 impl Default for CacheConfig {
     fn default() -> Self {
         Self { enabled: true, chain_ttl_seconds: 30, expirations_ttl_hours: 24 }

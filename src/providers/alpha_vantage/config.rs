@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::redact::Secret;
+use crate::settings::{Bounds, Shown, url_problem};
 
 /// `[alpha_vantage]`: earnings calendar and history, daily prices, historical chains.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +24,43 @@ pub struct AlphaVantageConfig {
     pub breaker: crate::providers::resilience::BreakerConfig,
     /// The largest answer read per function (`[..max_body_kib]`).
     pub max_body_kib: AlphaVantageBodyLimits,
+}
+
+impl AlphaVantageConfig {
+    /// The bounds of this section's counts and durations (as
+    /// [`crate::providers::tradier::config::TradierConfig::bounds`]).
+    pub fn bounds(&self, b: &mut Bounds) {
+        b.int("alpha_vantage.requests_per_minute", self.requests_per_minute, 1, 6000);
+        b.int("alpha_vantage.timeout_seconds", self.timeout_seconds, 1, 300);
+        self.retry.bounds(
+            b,
+            [
+                "alpha_vantage.retry.max_attempts",
+                "alpha_vantage.retry.initial_delay_ms",
+                "alpha_vantage.retry.max_delay_seconds",
+            ],
+        );
+        self.breaker.bounds(b, ["alpha_vantage.breaker.failures", "alpha_vantage.breaker.cool_down_seconds"]);
+    }
+
+    /// The bounds of `[alpha_vantage.max_body_kib]`: 1 KiB to 256 MiB each.
+    pub fn body_bounds(&self, b: &mut Bounds) {
+        let av = &self.max_body_kib;
+        for (key, kib) in [
+            ("alpha_vantage.max_body_kib.earnings_calendar", av.earnings_calendar),
+            ("alpha_vantage.max_body_kib.earnings", av.earnings),
+            ("alpha_vantage.max_body_kib.time_series_daily", av.time_series_daily),
+            ("alpha_vantage.max_body_kib.historical_options", av.historical_options),
+        ] {
+            b.int(key, kib, 1, 262_144);
+        }
+    }
+
+    /// The problems bounds do not cover: a `base_url` that would send the
+    /// key in clear text.
+    pub fn problems(&self) -> Vec<String> {
+        url_problem("alpha_vantage.base_url", &self.base_url, Shown::Value).into_iter().collect()
+    }
 }
 
 /// `[alpha_vantage.max_body_kib]`: the largest answer read for each

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::redact::Secret;
+use crate::settings::{Bounds, Shown, url_problem};
 
 /// `[tradier]`: quotes, option chains with greeks, expirations, daily history.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +24,46 @@ pub struct TradierConfig {
     pub breaker: crate::providers::resilience::BreakerConfig,
     /// The largest answer read per endpoint (`[..max_body_kib]`).
     pub max_body_kib: TradierBodyLimits,
+}
+
+impl TradierConfig {
+    /// The bounds of this section's counts, durations and sizes (see
+    /// [`crate::settings::Bounded`]): 1 to 6,000 requests a minute, 1 to
+    /// 300 s, the retries and breaker, 1 KiB to 256 MiB per answer.
+    pub fn bounds(&self, b: &mut Bounds) {
+        b.int("tradier.requests_per_minute", self.requests_per_minute, 1, 6000);
+        b.int("tradier.timeout_seconds", self.timeout_seconds, 1, 300);
+        self.retry.bounds(
+            b,
+            [
+                "tradier.retry.max_attempts",
+                "tradier.retry.initial_delay_ms",
+                "tradier.retry.max_delay_seconds",
+            ],
+        );
+        self.breaker.bounds(b, ["tradier.breaker.failures", "tradier.breaker.cool_down_seconds"]);
+    }
+
+    /// The bounds of `[tradier.max_body_kib]`: 1 KiB to 256 MiB each.
+    pub fn body_bounds(&self, b: &mut Bounds) {
+        let t = &self.max_body_kib;
+        for (key, kib) in [
+            ("tradier.max_body_kib.quotes", t.quotes),
+            ("tradier.max_body_kib.expirations", t.expirations),
+            ("tradier.max_body_kib.chains", t.chains),
+            ("tradier.max_body_kib.history", t.history),
+            ("tradier.max_body_kib.calendar", t.calendar),
+            ("tradier.max_body_kib.clock", t.clock),
+        ] {
+            b.int(key, kib, 1, 262_144);
+        }
+    }
+
+    /// The problems of this section's values that bounds do not cover: a
+    /// `base_url` that would send the token in clear text.
+    pub fn problems(&self) -> Vec<String> {
+        url_problem("tradier.base_url", &self.base_url, Shown::Value).into_iter().collect()
+    }
 }
 
 /// `[tradier.max_body_kib]`: the largest answer read from each endpoint, KiB.
