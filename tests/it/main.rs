@@ -10,6 +10,7 @@
 
 mod alerts;
 mod analysis;
+mod architecture;
 mod backfill;
 mod calendar;
 mod calibration;
