@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::analysis::full::Analysis;
+use crate::analysis::implied::{SpotSource, StraddleMethod};
 use crate::analysis::liquidity::LiquidityVerdict;
 use crate::analysis::structures::Structure;
 use crate::analysis::vrp::Tier;
@@ -47,11 +48,11 @@ pub struct Candidate {
     /// The underlying price S, USD (bid/ask mid, else last).
     pub spot: Option<Decimal>,
     /// Where the spot came from (`chain` for the chain's own underlying quote, `quote` for a separate quote).
-    pub spot_source: Option<String>,
+    pub spot_source: Option<SpotSource>,
     /// The ATM straddle, USD per share (interpolated between the bracketing strikes).
     pub straddle: Option<Decimal>,
     /// `at_strike`, `interpolated` or `nearest_fallback`.
-    pub straddle_method: Option<String>,
+    pub straddle_method: Option<StraddleMethod>,
     /// The bracketing strike at or below the spot, USD.
     pub lower_strike: Option<Decimal>,
     /// The straddle at `lower_strike`, USD per share.

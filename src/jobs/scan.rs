@@ -10,7 +10,7 @@ use futures::StreamExt;
 
 use super::{JobContext, JobError};
 use crate::analysis::full;
-use crate::analysis::implied::{self, ImpliedMove};
+use crate::analysis::implied::{self, ImpliedMove, SpotSource};
 use crate::analysis::liquidity::LiquidityVerdict;
 use crate::analysis::moves::{self, EventSessions};
 use crate::analysis::structures;
@@ -218,8 +218,8 @@ async fn analyse_event(
         Err(reason) => (None, None, Err(reason), None),
         Ok((expiration, snapshot)) => {
             let (spot, source) = match snapshot.underlying.as_ref().and_then(UnderlyingQuote::spot) {
-                Some(spot) => (Some(spot), "chain"),
-                None => (quote.and_then(UnderlyingQuote::spot), "quote"),
+                Some(spot) => (Some(spot), SpotSource::Chain),
+                None => (quote.and_then(UnderlyingQuote::spot), SpotSource::Quote),
             };
             let implied = match spot {
                 None => Err("no usable spot price (no underlying quote)".to_owned()),
@@ -228,7 +228,7 @@ async fn analyse_event(
                     implied::implied_move(&snapshot.expiration(expiration), spot).map_err(|e| e.to_string())
                 }
             };
-            (Some(expiration), Some(snapshot), implied, spot.map(|_| source.to_owned()))
+            (Some(expiration), Some(snapshot), implied, spot.map(|_| source))
         }
     };
 
@@ -304,7 +304,7 @@ async fn analyse_event(
         spot: implied_ok.map(|m| m.spot),
         spot_source: implied_ok.and(spot_source),
         straddle: implied_ok.map(|m| m.straddle),
-        straddle_method: implied_ok.map(|m| method_code(m.method).to_owned()),
+        straddle_method: implied_ok.map(|m| m.method),
         lower_strike: implied_ok.and_then(|m| m.lower.as_ref()).map(|s| s.strike),
         lower_straddle: implied_ok.and_then(|m| m.lower.as_ref()).map(|s| s.price()),
         upper_strike: implied_ok.and_then(|m| m.upper.as_ref()).map(|s| s.strike),
@@ -389,14 +389,6 @@ fn chain_reason(ticker: &Ticker, e: &ProviderError) -> String {
             tracing::warn!(ticker = %ticker, error = %other, "chain request failed");
             format!("no chain: {other}")
         }
-    }
-}
-
-fn method_code(m: implied::StraddleMethod) -> &'static str {
-    match m {
-        implied::StraddleMethod::AtStrike => "at_strike",
-        implied::StraddleMethod::Interpolated => "interpolated",
-        implied::StraddleMethod::NearestFallback => "nearest_fallback",
     }
 }
 

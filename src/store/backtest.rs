@@ -94,9 +94,7 @@ impl Db<'_> {
                 Ok(HistoricalImplied {
                     ticker: ticker.clone(),
                     report_date: need_date(0, "report_date")?,
-                    timing: c
-                        .code(1, "timing", Timing::parse_vendor)?
-                        .ok_or_else(|| c.corrupt("timing", ""))?,
+                    timing: c.code(1, "timing", Timing::from_code)?.ok_or_else(|| c.corrupt("timing", ""))?,
                     chain_date: need_date(2, "chain_date")?,
                     reaction_session: need_date(3, "reaction_session")?,
                     source: c.need(4, "source")?,

@@ -188,7 +188,7 @@ impl Db<'_> {
                     implied_move_pct: c.need(2, "implied_move_pct")?,
                     close_move_pct: c.need(3, "close_move_pct")?,
                     peak_move_pct: c.need(4, "peak_move_pct")?,
-                    timing: c.code(5, "timing", Timing::parse_vendor)?,
+                    timing: c.code(5, "timing", Timing::from_code)?,
                     timing_basis: c.need(6, "timing_basis")?,
                     status: c.need(7, "status")?,
                     reason: c.text(8),
@@ -224,9 +224,7 @@ impl Db<'_> {
                 Ok(RecordedImplied {
                     ticker: ticker.clone(),
                     report_date: need_date(0, "report_date")?,
-                    timing: c
-                        .code(1, "timing", Timing::parse_vendor)?
-                        .ok_or_else(|| c.corrupt("timing", ""))?,
+                    timing: c.code(1, "timing", Timing::from_code)?.ok_or_else(|| c.corrupt("timing", ""))?,
                     timing_basis: c.need(2, "timing_basis")?,
                     reference_session: need_date(3, "chain_date")?,
                     reaction_session: need_date(4, "reaction_session")?,

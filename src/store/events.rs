@@ -120,7 +120,7 @@ impl Db<'_> {
                     ticker: Ticker::new(&ticker)
                         .map_err(|_| self.corrupt("earnings_events", "ticker", &ticker))?,
                     report_date: parse_date(self, "earnings_events", "report_date", &date)?,
-                    timing: Timing::parse_vendor(&timing)
+                    timing: Timing::from_code(&timing)
                         .ok_or_else(|| self.corrupt("earnings_events", "timing", &timing))?,
                     source,
                 })

@@ -44,16 +44,6 @@ pub struct TimingAuditRow {
     pub detail: String,
 }
 
-fn strict_timing(code: &str) -> Option<Timing> {
-    match code {
-        "bmo" => Some(Timing::Bmo),
-        "amc" => Some(Timing::Amc),
-        "dmh" => Some(Timing::Dmh),
-        "unknown" => Some(Timing::Unknown),
-        _ => None,
-    }
-}
-
 impl Db<'_> {
     /// Stores `ticker`'s Item 2.02 filings with their timings (replacing the
     /// stored row of the same accession).
@@ -129,7 +119,7 @@ impl Db<'_> {
                 };
                 let timing = FilingTiming {
                     report_date: c.date(6, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
-                    timing: c.code(7, "timing", strict_timing)?.ok_or_else(|| c.corrupt("timing", ""))?,
+                    timing: c.code(7, "timing", Timing::from_code)?.ok_or_else(|| c.corrupt("timing", ""))?,
                     rule: c.code(8, "rule", TimingRule::from_code)?.ok_or_else(|| c.corrupt("rule", ""))?,
                 };
                 Ok(FilingEvidence { filing, timing })
@@ -213,9 +203,9 @@ impl Db<'_> {
                 let c = Cells::new(self, "timing_audit", row);
                 let ticker_text = c.need(0, "ticker")?;
                 let timing =
-                    |i, column| c.code(i, column, strict_timing)?.ok_or_else(|| c.corrupt(column, ""));
+                    |i, column| c.code(i, column, Timing::from_code)?.ok_or_else(|| c.corrupt(column, ""));
                 let settled =
-                    match (c.date(11, "settled_date")?, c.code(12, "settled_timing", strict_timing)?) {
+                    match (c.date(11, "settled_date")?, c.code(12, "settled_timing", Timing::from_code)?) {
                         (Some(d), Some(t)) => Some((d, t)),
                         _ => None,
                     };

@@ -138,8 +138,7 @@ impl Db<'_> {
             .map(|(report, timing, reference, reaction, prices, gap, c2c, other_gap, suspect)| {
                 Ok(HistoricalMove {
                     report_date: parse_date(self, t, "report_date", &report)?,
-                    timing: Timing::parse_vendor(&timing)
-                        .ok_or_else(|| self.corrupt(t, "timing", &timing))?,
+                    timing: Timing::from_code(&timing).ok_or_else(|| self.corrupt(t, "timing", &timing))?,
                     sessions: EventSessions {
                         reference_session: parse_date(self, t, "reference_session", &reference)?,
                         reaction_session: parse_date(self, t, "reaction_session", &reaction)?,

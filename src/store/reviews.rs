@@ -139,7 +139,7 @@ impl Db<'_> {
             due.push(DueReview {
                 ticker: Ticker::new(&ticker).map_err(|_| self.corrupt(T, "ticker", &ticker))?,
                 report_date,
-                timing: Timing::parse_vendor(&timing).ok_or_else(|| self.corrupt(T, "timing", &timing))?,
+                timing: Timing::from_code(&timing).ok_or_else(|| self.corrupt(T, "timing", &timing))?,
                 scan_id,
                 scan_as_of: parse_instant(self, "scans", "as_of", &as_of)?,
                 reference_session: parse_date(self, T, "reference_session", &reference)?,
@@ -350,7 +350,7 @@ fn review_from_row(c: &Cells<'_, '_, '_>) -> Result<Review, StoreError> {
     Ok(Review {
         ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
         report_date: need_date(2, "report_date")?,
-        timing: c.code(3, "timing", Timing::parse_vendor)?.ok_or_else(|| c.corrupt("timing", ""))?,
+        timing: c.code(3, "timing", Timing::from_code)?.ok_or_else(|| c.corrupt("timing", ""))?,
         scan_id: c.int(4),
         scan_as_of: need_instant(5, "scan_as_of")?,
         slot: need_instant(6, "slot")?,

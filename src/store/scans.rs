@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::{Cells, Db, StoreError, instant_text, opt_text, parse_date, parse_instant};
+use crate::analysis::implied::{SpotSource, StraddleMethod};
 use crate::analysis::structures::{Leg, Side, Structure, StructureKind};
 use crate::analysis::vrp::Tier;
 use crate::domain::{ChainSnapshot, OptionRight, Ticker, Timing};
@@ -219,9 +220,9 @@ impl Db<'_> {
                     opt_text(&c.reaction_session),
                     opt_text(&c.expiration),
                     opt_text(&c.spot),
-                    c.spot_source,
+                    c.spot_source.map(SpotSource::code),
                     opt_text(&c.straddle),
-                    c.straddle_method,
+                    c.straddle_method.map(StraddleMethod::code),
                     opt_text(&c.lower_strike),
                     opt_text(&c.lower_straddle),
                     opt_text(&c.upper_strike),
@@ -533,14 +534,14 @@ impl Db<'_> {
             rank: c.int(0).and_then(|r| u32::try_from(r).ok()),
             ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
             report_date: c.date(2, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
-            timing: c.code(3, "timing", Timing::parse_vendor)?.ok_or_else(|| c.corrupt("timing", ""))?,
+            timing: c.code(3, "timing", Timing::from_code)?.ok_or_else(|| c.corrupt("timing", ""))?,
             reference_session: c.date(4, "reference_session")?,
             reaction_session: c.date(5, "reaction_session")?,
             expiration: c.date(6, "expiration")?,
             spot: c.decimal(7, "spot")?,
-            spot_source: c.text(8),
+            spot_source: c.code(8, "spot_source", SpotSource::from_code)?,
             straddle: c.decimal(9, "straddle")?,
-            straddle_method: c.text(10),
+            straddle_method: c.code(10, "straddle_method", StraddleMethod::from_code)?,
             lower_strike: c.decimal(11, "lower_strike")?,
             lower_straddle: c.decimal(12, "lower_straddle")?,
             upper_strike: c.decimal(13, "upper_strike")?,
