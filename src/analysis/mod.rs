@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod backtest;
 pub mod bounds;
+pub mod candidate;
 pub mod consistency;
 pub mod filing_timing;
 pub mod full;
@@ -191,86 +192,117 @@ impl HistoryWindow {
         let gaps: Vec<f64> = moves.iter().map(|m| m.gap_move).collect();
         Self { stats: MoveStats::from_moves(&gaps), moves, excluded }
     }
+
+    /// The statistics when the window holds at least `min_events` events
+    /// (`[analysis] min_events`): the figures a VRP may be computed from.
+    pub fn stats_with(&self, min_events: usize) -> Option<&MoveStats> {
+        self.stats.as_ref().filter(|_| self.moves.len() >= min_events)
+    }
 }
 
-/// What the analysis concluded for one candidate. Either the figures
-/// (`vrp`, `tier`, `edge_score` all `Some`) or a `reason` saying why not;
-/// never an estimate in place of a missing input.
+/// What the analysis concluded for one candidate: its figures, or why it
+/// has none. Never an estimate in place of a missing input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
-    /// implied move / mean absolute gap move, when both exist.
-    pub vrp: Option<f64>,
-    /// The tier of the VRP.
-    pub tier: Option<Tier>,
-    /// VRP / (1 + relative MAD).
-    pub edge_score: Option<f64>,
-    /// Why there are no figures (e.g. "no chain", "3 past events, need 4").
-    pub reason: Option<String>,
-    /// Things the user should know about figures that do exist.
-    pub warnings: Vec<String>,
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The figures exist.
+    Judged {
+        /// implied move / mean absolute gap move.
+        vrp: f64,
+        /// The tier of the VRP (`[analysis.tiers]`).
+        tier: Tier,
+        /// VRP / (1 + relative MAD).
+        edge_score: f64,
+    },
+    /// No figures, and why (e.g. `no chain`, `3 past events, need 4`; several
+    /// reasons joined by `; `, as stored in `candidates.reason`).
+    NoFigures {
+        /// The reasons.
+        reason: String,
+    },
 }
 
-/// Combines the implied move and the history window into a verdict.
+impl Verdict {
+    /// The VRP, when judged.
+    pub fn vrp(&self) -> Option<f64> {
+        match self {
+            Verdict::Judged { vrp, .. } => Some(*vrp),
+            Verdict::NoFigures { .. } => None,
+        }
+    }
+
+    /// The tier, when judged.
+    pub fn tier(&self) -> Option<Tier> {
+        match self {
+            Verdict::Judged { tier, .. } => Some(*tier),
+            Verdict::NoFigures { .. } => None,
+        }
+    }
+
+    /// The edge score, when judged.
+    pub fn edge_score(&self) -> Option<f64> {
+        match self {
+            Verdict::Judged { edge_score, .. } => Some(*edge_score),
+            Verdict::NoFigures { .. } => None,
+        }
+    }
+
+    /// Why there are no figures, when there are none.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Verdict::Judged { .. } => None,
+            Verdict::NoFigures { reason } => Some(reason),
+        }
+    }
+}
+
+/// Combines the implied move (a fraction) and the history window into a
+/// verdict. `implied` is the implied move, or why it is missing (no chain,
+/// no spot, no usable straddle: [`candidate::NoImplied`]).
 ///
-/// `implied` is the implied move (a fraction) with its warnings, or why it
-/// is missing (a job-level reason such as "no chain" is passed as
-/// `Err(text)`).
+/// The reasons, in this order and joined by `; `: the missing implied move,
+/// too few past events (`3 past events, need 4`); with both, a zero mean
+/// move gives `mean historical move is zero`.
 pub fn judge(
-    implied: Result<(f64, &[String]), String>,
+    implied: Result<f64, &candidate::NoImplied>,
     history: &HistoryWindow,
     params: &AnalysisParams,
 ) -> Verdict {
     let mut reasons = Vec::new();
-    let mut warnings = Vec::new();
     let implied_move = match implied {
-        Ok((implied_move, implied_warnings)) => {
-            warnings.extend(implied_warnings.iter().cloned());
-            Some(implied_move)
-        }
-        Err(reason) => {
-            reasons.push(reason);
+        Ok(implied_move) => Some(implied_move),
+        Err(why) => {
+            reasons.push(why.to_string());
             None
         }
     };
-    let n = history.moves.len();
-    let stats = match &history.stats {
-        Some(stats) if n >= params.min_events => Some(stats),
-        _ => {
-            reasons.push(format!("{n} past events, need {}", params.min_events));
-            None
-        }
-    };
+    let stats = history.stats_with(params.min_events);
+    if stats.is_none() {
+        reasons.push(format!("{} past events, need {}", history.moves.len(), params.min_events));
+    }
     let (Some(implied_move), Some(stats), true) = (implied_move, stats, reasons.is_empty()) else {
-        return Verdict {
-            vrp: None,
-            tier: None,
-            edge_score: None,
-            reason: Some(reasons.join("; ")),
-            warnings,
-        };
+        return Verdict::NoFigures { reason: reasons.join("; ") };
     };
     let Some(vrp) = vrp::vrp_ratio(implied_move, stats.mean) else {
-        return Verdict {
-            vrp: None,
-            tier: None,
-            edge_score: None,
-            reason: Some("mean historical move is zero".into()),
-            warnings,
-        };
+        return Verdict::NoFigures { reason: "mean historical move is zero".into() };
     };
-    if stats.tail_risk_ratio > params.tail_risk_warning {
-        warnings.push(format!(
+    Verdict::Judged {
+        vrp,
+        tier: params.tiers.tier(vrp),
+        edge_score: vrp::edge_score(vrp, stats.relative_mad),
+    }
+}
+
+/// The warning a judged candidate carries when its largest past move is
+/// more than `tail_risk_warning` times the mean (domain.md §4).
+pub fn tail_risk_warning(history: &HistoryWindow, params: &AnalysisParams) -> Option<String> {
+    let stats = history.stats.as_ref()?;
+    (stats.tail_risk_ratio > params.tail_risk_warning).then(|| {
+        format!(
             "tail risk: largest past move is {:.1}x the mean (above {:.1})",
             stats.tail_risk_ratio, params.tail_risk_warning
-        ));
-    }
-    Verdict {
-        vrp: Some(vrp),
-        tier: Some(params.tiers.tier(vrp)),
-        edge_score: Some(vrp::edge_score(vrp, stats.relative_mad)),
-        reason: None,
-        warnings,
-    }
+        )
+    })
 }
 
 /// Sort key that ranks candidates: tradeable ones first (figures exist and
@@ -335,11 +367,12 @@ mod tests {
             12,
             &TimingCheck::default(),
         );
-        let v = judge(Ok((0.3, &[])), &w, &AnalysisParams::default());
-        assert_eq!(v.reason.as_deref(), Some("3 past events, need 4"));
-        assert_eq!((v.vrp, v.tier, v.edge_score), (None, None, None));
-        let v = judge(Err("no chain".into()), &w, &AnalysisParams::default());
-        assert_eq!(v.reason.as_deref(), Some("no chain; 3 past events, need 4"));
+        let v = judge(Ok(0.3), &w, &AnalysisParams::default());
+        assert_eq!(v.reason(), Some("3 past events, need 4"));
+        assert_eq!((v.vrp(), v.tier(), v.edge_score()), (None, None, None));
+        let no_chain = candidate::NoImplied::Chain(candidate::NoChain::NoData);
+        let v = judge(Err(&no_chain), &w, &AnalysisParams::default());
+        assert_eq!(v.reason(), Some("no chain; 3 past events, need 4"));
     }
 
     #[test]
@@ -351,11 +384,11 @@ mod tests {
             12,
             &TimingCheck::default(),
         );
-        let v = judge(Ok((0.2, &[])), &w, &AnalysisParams::default());
-        assert_eq!(v.tier, Some(Tier::Excellent));
-        assert!((v.vrp.unwrap() - 2.0).abs() < 1e-12);
-        assert!((v.edge_score.unwrap() - 2.0).abs() < 1e-12, "MAD 0 leaves edge = VRP");
-        assert!(v.reason.is_none());
+        let v = judge(Ok(0.2), &w, &AnalysisParams::default());
+        assert_eq!(v.tier(), Some(Tier::Excellent));
+        assert!((v.vrp().unwrap() - 2.0).abs() < 1e-12);
+        assert!((v.edge_score().unwrap() - 2.0).abs() < 1e-12, "MAD 0 leaves edge = VRP");
+        assert!(v.reason().is_none());
     }
 
     #[test]
