@@ -20,6 +20,7 @@ pub mod skew;
 pub mod structures;
 pub mod term;
 pub mod timing_audit;
+pub mod valuation;
 pub mod vrp;
 
 use consistency::ConsistencyParams;

@@ -11,7 +11,7 @@ use super::{Cells, Db, StoreError, instant_text, opt_text, parse_date, parse_ins
 use crate::analysis::structures::{ExitBasis, Leg, PnL, Structure, StructureKind};
 use crate::analysis::vrp::Tier;
 use crate::domain::{ChainSnapshot, Ticker, Timing};
-use crate::review::{Review, ReviewStatus, StructureOutcome};
+use crate::review::{PriceSource, Review, ReviewStatus, StructureOutcome};
 
 /// A scanned event whose review is due: the candidate of the latest scan
 /// that covered it, with the structures that scan proposed.
@@ -216,9 +216,9 @@ impl Db<'_> {
                     r.implied_move,
                     opt_text(&r.spot_at_scan),
                     opt_text(&r.reference_close),
-                    r.reference_source,
+                    r.reference_source.map(PriceSource::code),
                     opt_text(&r.open_price),
-                    r.open_source,
+                    r.open_source.map(PriceSource::code),
                     opt_text(&r.open_bid),
                     opt_text(&r.open_ask),
                     r.realized_move,
@@ -364,9 +364,9 @@ fn review_from_row(c: &Cells<'_, '_, '_>) -> Result<Review, StoreError> {
         implied_move: c.real(14),
         spot_at_scan: c.decimal(15, "spot_at_scan")?,
         reference_close: c.decimal(16, "reference_close")?,
-        reference_source: c.text(17),
+        reference_source: c.code(17, "reference_source", PriceSource::from_code)?,
         open_price: c.decimal(18, "open_price")?,
-        open_source: c.text(19),
+        open_source: c.code(19, "open_source", PriceSource::from_code)?,
         open_bid: c.decimal(20, "open_bid")?,
         open_ask: c.decimal(21, "open_ask")?,
         realized_move: c.real(22),
