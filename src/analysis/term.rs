@@ -267,7 +267,7 @@ pub fn quote_iv(quote: &OptionQuote, spot: f64, years: f64, rates: &RateAssumpti
 /// 0.33 away), call IV 1.5664, put IV 1.5615, ATM IV 1.56395 (156.4%).
 ///
 /// # Errors
-/// A reason when `time` is not of `chain`'s expiration, the spot is not
+/// [`NoAtmIv`] when `time` is not of `chain`'s expiration, the spot is not
 /// positive, no strike of the expiration has both a call and a put, or
 /// neither leg at the chosen strike yields an IV.
 pub fn atm_iv(
@@ -275,27 +275,20 @@ pub fn atm_iv(
     time: ExpiryTime,
     spot: Decimal,
     rates: &RateAssumptions,
-) -> Result<AtmIv, String> {
+) -> Result<AtmIv, NoAtmIv> {
     if time.expiration != chain.expiration() {
-        return Err(format!(
-            "the time to expiry of {} given for the chain of {}",
-            time.expiration,
-            chain.expiration()
-        ));
+        return Err(NoAtmIv::OtherExpiration { time: time.expiration, chain: chain.expiration() });
     }
-    let spot_f = spot
-        .to_f64()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .ok_or_else(|| format!("spot {spot} is not positive"))?;
+    let spot_f = spot.to_f64().filter(|s| s.is_finite() && *s > 0.0).ok_or(NoAtmIv::SpotNotPositive(spot))?;
     let leg = |strike: Decimal, right: OptionRight| chain.quote(strike, right);
     let strike = chain
         .strikes_with_both_legs()
         .into_iter()
         .min_by_key(|k| ((*k - spot).abs(), *k))
-        .ok_or_else(|| format!("no strike of {} has both a call and a put", time.expiration))?;
+        .ok_or(NoAtmIv::NoStraddle(time.expiration))?;
     let (call, put) = match (leg(strike, OptionRight::Call), leg(strike, OptionRight::Put)) {
         (Some(call), Some(put)) => (call, put),
-        _ => return Err(format!("no strike of {} has both a call and a put", time.expiration)),
+        _ => return Err(NoAtmIv::NoStraddle(time.expiration)),
     };
     let call = quote_iv(call, spot_f, time.years, rates);
     let put = quote_iv(put, spot_f, time.years, rates);
@@ -304,13 +297,7 @@ pub fn atm_iv(
     let iv = match (call_iv, put_iv) {
         (Some(c), Some(p)) => 0.5 * (c + p),
         (Some(v), None) | (None, Some(v)) => v,
-        (None, None) => {
-            return Err(format!(
-                "{} strike {strike}: neither the call nor the put has a usable vendor IV or a mid \
-                 that implies one",
-                time.expiration
-            ));
-        }
+        (None, None) => return Err(NoAtmIv::NoIv { expiration: time.expiration, strike }),
     };
     Ok(AtmIv {
         expiration: time.expiration,
@@ -322,6 +309,81 @@ pub fn atm_iv(
         iv,
         source: if used_bs { IvSource::BlackScholes } else { IvSource::Vendor },
     })
+}
+
+/// Why an expiration has no ATM IV; the text is the reason the full
+/// analysis lists (`ATM IV <expiration>: ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoAtmIv {
+    /// The time to expiry given is of another expiration than the chain's.
+    #[error("the time to expiry of {time} given for the chain of {chain}")]
+    OtherExpiration {
+        /// The time's expiration.
+        time: NaiveDate,
+        /// The chain's expiration.
+        chain: NaiveDate,
+    },
+    /// The spot, USD, is not positive.
+    #[error("spot {0} is not positive")]
+    SpotNotPositive(Decimal),
+    /// No strike of the expiration has both a call and a put.
+    #[error("no strike of {0} has both a call and a put")]
+    NoStraddle(NaiveDate),
+    /// Neither leg at the ATM strike gives an IV.
+    #[error(
+        "{expiration} strike {strike}: neither the call nor the put has a usable vendor IV or a mid that implies one"
+    )]
+    NoIv {
+        /// The expiration.
+        expiration: NaiveDate,
+        /// The ATM strike, USD.
+        strike: Decimal,
+    },
+}
+
+/// Why two expirations give no event variance; the text is the reason the
+/// full analysis lists (`event move: ...`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoEventVariance {
+    /// An IV or a time is not finite and positive.
+    #[error(
+        "IVs and times must be finite and positive (front {front_iv} over {front_years} years, back {back_iv} over \
+         {back_years} years)"
+    )]
+    NotPositive {
+        /// The front's IV, annualised fraction.
+        front_iv: f64,
+        /// The front's time, years.
+        front_years: f64,
+        /// The back's IV, annualised fraction.
+        back_iv: f64,
+        /// The back's time, years.
+        back_years: f64,
+    },
+    /// The back expiration is not after the front.
+    #[error(
+        "back expiration {back} ({back_years} years) is not after the front {front} ({front_years} years)"
+    )]
+    Misordered {
+        /// The front expiration.
+        front: NaiveDate,
+        /// Its time, years.
+        front_years: f64,
+        /// The back expiration.
+        back: NaiveDate,
+        /// Its time, years.
+        back_years: f64,
+    },
+    /// The front has less than one trading day: it cannot contain the event.
+    #[error(
+        "front expiration {front} has {years} years left, less than one trading day: it cannot contain the event"
+    )]
+    FrontTooShort {
+        /// The front expiration.
+        front: NaiveDate,
+        /// Its time, years.
+        years: f64,
+    },
 }
 
 /// The earnings event's share of variance between two expirations.
@@ -364,27 +426,29 @@ pub struct EventVariance {
 /// 0.3905), E^2 = (3.2 - 0.1525 x 4)/252 = 2.59/252 = 0.010278, E = 0.10138.
 ///
 /// # Errors
-/// A reason when `back.years <= front.years`, when the front has less than
+/// [`NoEventVariance`] when `back.years <= front.years`, when the front has less than
 /// one trading day (it cannot contain the event session), or when an IV or a
 /// time is not finite or not positive.
-pub fn event_variance(front: &AtmIv, back: &AtmIv) -> Result<EventVariance, String> {
+pub fn event_variance(front: &AtmIv, back: &AtmIv) -> Result<EventVariance, NoEventVariance> {
     let (s1, t1, s2, t2) = (front.iv, front.years, back.iv, back.years);
     if ![s1, t1, s2, t2].iter().all(|x| x.is_finite() && *x > 0.0) {
-        return Err(format!(
-            "IVs and times must be finite and positive (front {s1} over {t1} years, back {s2} over {t2} years)"
-        ));
+        return Err(NoEventVariance::NotPositive {
+            front_iv: s1,
+            front_years: t1,
+            back_iv: s2,
+            back_years: t2,
+        });
     }
     if t2 <= t1 {
-        return Err(format!(
-            "back expiration {} ({t2} years) is not after the front {} ({t1} years)",
-            back.expiration, front.expiration
-        ));
+        return Err(NoEventVariance::Misordered {
+            front: front.expiration,
+            front_years: t1,
+            back: back.expiration,
+            back_years: t2,
+        });
     }
     if t1 < TRADING_DAY_YEARS * (1.0 - 1e-9) {
-        return Err(format!(
-            "front expiration {} has {t1} years left, less than one trading day: it cannot contain the event",
-            front.expiration
-        ));
+        return Err(NoEventVariance::FrontTooShort { front: front.expiration, years: t1 });
     }
     let (v1, v2) = (s1 * s1 * t1, s2 * s2 * t2);
     let none = |negative| EventVariance {
@@ -611,14 +675,16 @@ mod tests {
         quotes[2].bid = None;
         quotes[3].iv = None;
         quotes[3].ask = Some(dec!(1));
-        let err = atm_iv(&chain(&quotes), t, dec!(36.83), &rates).unwrap_err();
+        let err = atm_iv(&chain(&quotes), t, dec!(36.83), &rates).unwrap_err().to_string();
         assert!(err.contains("strike 37"), "{err}");
         // Nothing of that expiration: a reason.
         let none = ExpirationChain::new(date(7, 28), []).unwrap();
-        let err = atm_iv(&none, time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err();
+        let err = atm_iv(&none, time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err().to_string();
         assert!(err.contains("no strike of 2023-07-28"), "{err}");
         // A time to expiry of another expiration than the chain's: a reason.
-        let err = atm_iv(&chain(&quotes), time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err();
+        let err = atm_iv(&chain(&quotes), time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("2023-07-28 given for the chain of 2023-07-21"), "{err}");
         assert!(atm_iv(&chain(&quotes), t, dec!(0), &rates).is_err());
     }
@@ -677,10 +743,12 @@ mod tests {
     fn event_variance_rejects_misordered_or_degenerate_times() {
         let a = point(date(7, 21), 3.0, 5.0, 0.8);
         let b = point(date(7, 28), 10.0, 10.0, 0.5);
-        assert!(event_variance(&b, &a).unwrap_err().contains("not after"));
+        assert!(event_variance(&b, &a).unwrap_err().to_string().contains("not after"));
         assert!(event_variance(&a, &a).is_err());
         let too_short = AtmIv { years: 0.5 / 252.0, ..a.clone() };
-        assert!(event_variance(&too_short, &b).unwrap_err().contains("less than one trading day"));
+        assert!(
+            event_variance(&too_short, &b).unwrap_err().to_string().contains("less than one trading day")
+        );
         let nan = AtmIv { iv: f64::NAN, ..a.clone() };
         assert!(event_variance(&nan, &b).is_err());
         // Exactly one trading day left in the front: all of its variance is the event's.
