@@ -157,7 +157,22 @@ pub enum AlertError {
     ScanGone,
     /// A template failed to render (a bug).
     #[error("cannot render the alert: {0}")]
-    Render(String),
+    Render(RenderError),
+}
+
+/// Why a stored report could not be rendered (a bug, or a delivery row
+/// whose report key ivcd did not write).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// An askama template failed.
+    #[error("{0}")]
+    Template(askama::Error),
+    /// The JSON body failed.
+    #[error("{0}")]
+    Json(serde_json::Error),
+    /// A review delivery's report key names no review slot.
+    #[error("unreadable report key {0:?}")]
+    ReportKey(String),
 }
 
 /// Builds the alert of stored scan `scan_id` from the database.

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::channels::{Channel, SendError};
+use super::channels::{Channel, ChannelSetupError, SendError};
 use super::config::AlertsConfig;
 use super::{AlertError, render};
 use crate::clock::Clock;
@@ -96,8 +96,12 @@ impl Outbox {
     /// A worker for the channels `config` configures.
     ///
     /// # Errors
-    /// A message naming the key when a channel cannot be built.
-    pub fn new(store: Store, config: &AlertsConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    /// [`ChannelSetupError`] naming the key when a channel cannot be built.
+    pub fn new(
+        store: Store,
+        config: &AlertsConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ChannelSetupError> {
         Ok(Self { store, config: config.clone(), clock, channels: Channel::all(config)? })
     }
 
@@ -212,7 +216,7 @@ impl Outbox {
                     Ok(alert) => super::review::render(&alert),
                     Err(e) => Err(e),
                 },
-                None => Err(AlertError::Render(format!("unreadable report key {:?}", d.report_key))),
+                None => Err(AlertError::Render(super::RenderError::ReportKey(d.report_key.clone()))),
             },
             (_, None) => Err(AlertError::ScanGone),
             (_, Some(id)) => match super::load(&self.store, id, &self.config).await {
@@ -234,7 +238,7 @@ impl Outbox {
                 tracing::warn!(channel = name, key = %key, "alert not sent: its scan was replaced by a re-run");
                 return Ok(attempt(AttemptOutcome::Superseded));
             }
-            Err(AlertError::Render(e)) => Err(SendError::Permanent { message: e }),
+            Err(AlertError::Render(e)) => Err(SendError::Permanent { message: e.to_string() }),
             Err(AlertError::Store(e)) => Err(SendError::Transient {
                 message: format!("cannot read the report: {e}"),
                 retry_after: None,

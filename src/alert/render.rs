@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::views::{BriefView, ReportView, SetupView};
-use super::{AlertError, AlertReport};
+use super::{AlertError, AlertReport, RenderError};
 
 /// Slack's limits: blocks per message, characters per section or context text,
 /// per field, per header.
@@ -87,8 +87,8 @@ pub fn scan(report: &AlertReport) -> Result<Rendered, AlertError> {
     let v = ReportView::new(report);
     let html = ScanHtml { v: &v, min_tier: report.min_tier.code(), scan_id: report.scan.scan_id }
         .render()
-        .map_err(|e| AlertError::Render(e.to_string()))?;
-    let webhook = serde_json::to_vec(&report.scan).map_err(|e| AlertError::Render(e.to_string()))?;
+        .map_err(|e| AlertError::Render(RenderError::Template(e)))?;
+    let webhook = serde_json::to_vec(&report.scan).map_err(|e| AlertError::Render(RenderError::Json(e)))?;
     Ok(Rendered {
         subject: v.subject.clone(),
         text: text(&v, report.scan.scan_id),

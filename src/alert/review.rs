@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::AlertError;
 use super::render::{Rendered, clip, discord_limits, mrkdwn, slack_escape, slack_limits};
+use super::{AlertError, RenderError};
 use crate::analysis::scoreboard::ScoreLine;
 use crate::present::format::{self, day, pct};
 use crate::review::{ReportCard, Review, ReviewStatus};
@@ -298,9 +298,10 @@ struct ReviewHtml<'a> {
 /// [`AlertError::Render`] when a template or the JSON fails (a bug, not bad data).
 pub fn render(alert: &ReviewAlert) -> Result<Rendered, AlertError> {
     let v = ReviewView::new(alert);
-    let html =
-        ReviewHtml { v: &v, legend: LEGEND }.render().map_err(|e| AlertError::Render(e.to_string()))?;
-    let webhook = serde_json::to_vec(alert).map_err(|e| AlertError::Render(e.to_string()))?;
+    let html = ReviewHtml { v: &v, legend: LEGEND }
+        .render()
+        .map_err(|e| AlertError::Render(RenderError::Template(e)))?;
+    let webhook = serde_json::to_vec(alert).map_err(|e| AlertError::Render(RenderError::Json(e)))?;
     Ok(Rendered {
         subject: v.subject.clone(),
         text: text(&v),

@@ -21,7 +21,10 @@ pub const SECRET_KEYS: [&str; 6] = [
 /// Merges the secrets found in a systemd credentials directory. A channel's
 /// secret is merged only when that channel is configured, so a credential
 /// never conjures up half a channel.
-pub(super) fn merge_credentials(mut figment: Figment, dir: &Path) -> Result<Figment, String> {
+///
+/// # Errors
+/// [`CredentialError`] naming a credential file that exists but cannot be read.
+pub(super) fn merge_credentials(mut figment: Figment, dir: &Path) -> Result<Figment, CredentialError> {
     for key in SECRET_KEYS {
         let path = dir.join(key);
         if !path.is_file() {
@@ -32,11 +35,21 @@ pub(super) fn merge_credentials(mut figment: Figment, dir: &Path) -> Result<Figm
             continue;
         }
         let value = std::fs::read_to_string(&path)
-            .map_err(|e| format!("systemd credential {}: {e}", path.display()))?;
+            .map_err(|error| CredentialError { path: path.display().to_string(), error })?;
         let value = value.trim_end_matches(['\n', '\r']).to_owned();
         figment = figment.merge(Credential { key, value, path });
     }
     Ok(figment)
+}
+
+/// A systemd credential file that exists but cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("systemd credential {path}: {error}")]
+pub struct CredentialError {
+    /// The file.
+    pub path: String,
+    /// Why it cannot be read.
+    pub error: std::io::Error,
 }
 
 /// The name of a systemd credential's layer in the figment (its metadata).

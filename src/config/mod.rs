@@ -165,7 +165,7 @@ impl Config {
         }
         if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
             figment = merge_credentials(figment, Path::new(&dir))
-                .map_err(|problem| ConfigError { origin: origin.clone(), problems: vec![problem] })?;
+                .map_err(|e| ConfigError { origin: origin.clone(), problems: vec![e.to_string()] })?;
         }
         figment = figment.merge(Env::prefixed("IVCD_").split("__"));
         Ok((figment, origin))

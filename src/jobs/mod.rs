@@ -83,9 +83,22 @@ pub enum JobError {
     /// The job's main provider request failed.
     #[error(transparent)]
     Provider(#[from] crate::providers::ProviderError),
-    /// The job cannot run at this instant (e.g. a scan on a non-session day).
-    #[error("{0}")]
-    NotApplicable(String),
+    /// The job runs on sessions only, and `date` (ET) is none.
+    #[error("{date} is not an NYSE session; nothing to {job}")]
+    NotASession {
+        /// The as-of date, ET.
+        date: chrono::NaiveDate,
+        /// `scan` or `review`.
+        job: &'static str,
+    },
+    /// A review needs the open, and the session of `date` has not opened yet.
+    #[error("the session of {date} opens at {opens}; a review needs the open")]
+    BeforeOpen {
+        /// The as-of date, ET.
+        date: chrono::NaiveDate,
+        /// The session's open, `09:30 EDT`.
+        opens: String,
+    },
     /// A shutdown stopped the job at a ticker boundary after `done` of
     /// `total` tickers. What those tickers stored is kept (a backfill) or
     /// nothing is (a scan stores its result in one transaction at the end).

@@ -29,8 +29,9 @@ use crate::time::et_date;
 /// reviews this run wrote, read back from the database.
 ///
 /// # Errors
-/// [`JobError::NotApplicable`] before the open of a session (or on a day
-/// without one); [`JobError::Store`] when storing fails (nothing of the run
+/// [`JobError::BeforeOpen`] before the open of a session,
+/// [`JobError::NotASession`] on a day without one; [`JobError::Store`]
+/// when storing fails (nothing of the run
 /// is kept). Provider failures are per-event reasons, never errors of the run.
 pub async fn review(
     ctx: &JobContext,
@@ -39,13 +40,10 @@ pub async fn review(
 ) -> Result<ReviewRun, JobError> {
     let today = et_date(as_of);
     let Some(session) = ctx.calendar.session(today) else {
-        return Err(JobError::NotApplicable(format!("{today} is not an NYSE session; nothing to review")));
+        return Err(JobError::NotASession { date: today, job: "review" });
     };
     if as_of < session.open.with_timezone(&Utc) {
-        return Err(JobError::NotApplicable(format!(
-            "the session of {today} opens at {}; a review needs the open",
-            session.open.format("%H:%M %Z")
-        )));
+        return Err(JobError::BeforeOpen { date: today, opens: session.open.format("%H:%M %Z").to_string() });
     }
     let oldest = today - crate::time::days(u64::from(ctx.config.review.pending_days));
     let due = ctx.store.run(move |db| db.reviews_due(oldest, today)).await?;

@@ -43,7 +43,7 @@ pub fn scan_events(
 /// to its `job_runs` row when run as a recorded job.
 ///
 /// # Errors
-/// [`JobError::NotApplicable`] when the as-of date is not a session;
+/// [`JobError::NotASession`] when the as-of date is not a session;
 /// [`JobError::Store`] when persisting fails (nothing of the scan is kept).
 /// Provider failures are per-candidate reasons, never errors of the scan.
 pub async fn scan(
@@ -55,7 +55,7 @@ pub async fn scan(
     let started_at = ctx.clock.now();
     let session = et_date(as_of);
     if !ctx.calendar.is_session(session) {
-        return Err(JobError::NotApplicable(format!("{session} is not an NYSE session; nothing to scan")));
+        return Err(JobError::NotASession { date: session, job: "scan" });
     }
     let next_session = ctx.calendar.next_session(session);
     let stored = ctx.store.run(move |db| db.events_between(session, next_session)).await?;

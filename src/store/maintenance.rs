@@ -83,8 +83,8 @@ fn backup_connection(conn: &Connection, dest: &Path) -> rusqlite::Result<()> {
 /// version.
 ///
 /// # Errors
-/// What went wrong, as text (the caller names the files).
-pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u32>, String> {
+/// [`BackupFailure`] (the caller names the files).
+pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u32>, BackupFailure> {
     let partial = with_suffix(dest, ".partial");
     // The partial copy and what SQLite keeps beside it (a failed copy leaves
     // its rollback journal).
@@ -102,14 +102,33 @@ pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u3
     let kept = match checked {
         Ok((integrity, version)) if integrity == "ok" => std::fs::rename(&partial, dest)
             .map(|()| version)
-            .map_err(|e| format!("rename {}: {e}", partial.display())),
-        Ok((integrity, _)) => Err(format!("the copy failed its integrity check ({integrity})")),
-        Err(e) => Err(e.to_string()),
+            .map_err(|error| BackupFailure::Rename { partial: partial.display().to_string(), error }),
+        Ok((integrity, _)) => Err(BackupFailure::Integrity(integrity)),
+        Err(e) => Err(BackupFailure::Copy(e)),
     };
     if kept.is_err() {
         remove_partial();
     }
     kept
+}
+
+/// Why a checked backup was not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupFailure {
+    /// SQLite's online backup, or reading the copy back, failed.
+    #[error("{0}")]
+    Copy(rusqlite::Error),
+    /// The copy failed `PRAGMA integrity_check`: SQLite's verdict.
+    #[error("the copy failed its integrity check ({0})")]
+    Integrity(String),
+    /// The checked copy could not be renamed into place.
+    #[error("rename {partial}: {error}")]
+    Rename {
+        /// The partial copy.
+        partial: String,
+        /// Why.
+        error: std::io::Error,
+    },
 }
 
 /// Where [`Store::open`] keeps the copy it takes before migrating `path`
