@@ -178,15 +178,25 @@ impl Finished {
     }
 }
 
+/// Which attempt at a slot a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// The slot's own run (at its alarm, or caught up at start).
+    Scheduled,
+    /// A run again after the database refused the slot
+    /// (`[daemon] store_retry_minutes` later).
+    AfterRefusal,
+}
+
 /// Runs one slot: waits for its exact instant (an alarm may ring a little
 /// early), skips it if already settled, then runs its job as a recorded run.
-/// A `retry` (after the database refused the slot) first marks the refused
-/// attempt's unfinished run interrupted.
+/// A run [`Attempt::AfterRefusal`] first marks the refused attempt's
+/// unfinished run interrupted.
 async fn run_slot(
     ctx: Arc<JobContext>,
     tradier: Option<Arc<TradierClient>>,
     slot: Slot,
-    retry: bool,
+    attempt: Attempt,
 ) -> Finished {
     tokio::select! {
         () = ctx.cancel.cancelled() => return Finished::nothing(slot),
@@ -201,7 +211,7 @@ async fn run_slot(
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "cannot look up the slot; running it"),
     }
-    if retry {
+    if attempt == Attempt::AfterRefusal {
         tracing::info!(job = name, slot = %slot.at, "running again the slot the database refused");
         let now = ctx.clock.now();
         let reason = "the database refused the run; the daemon ran the slot again";
@@ -404,7 +414,7 @@ impl Daemon {
         }
         self.running.insert(slot.job, slot);
         let ctx = self.context();
-        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, false));
+        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, Attempt::Scheduled));
         self.announce();
     }
 
@@ -420,7 +430,7 @@ impl Daemon {
         }
         self.running.insert(slot.job, slot);
         let ctx = self.context();
-        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, true));
+        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, Attempt::AfterRefusal));
         self.announce();
     }
 
@@ -566,7 +576,7 @@ impl Daemon {
                 if ctx.cancel.is_cancelled() {
                     break;
                 }
-                let one = run_slot(ctx.clone(), tradier.clone(), slot, false).await;
+                let one = run_slot(ctx.clone(), tradier.clone(), slot, Attempt::Scheduled).await;
                 calendar_checked |= one.calendar_checked;
                 last_refused = one.last_refused;
                 refused.extend(one.refused);

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, OptionChains, Quotes};
 use crate::store::{Outcome, Store, StoreError};
+use crate::timetable::Job;
 
 pub mod backfill;
 pub mod backtest;
@@ -119,7 +120,7 @@ pub enum JobError {
 /// The job's error, after it was recorded.
 pub async fn recorded_run<T, W, F>(
     ctx: &JobContext,
-    job: &'static str,
+    job: Job,
     slot: DateTime<Utc>,
     work: W,
 ) -> Result<T, JobError>
@@ -130,8 +131,9 @@ where
     let store = &ctx.store;
     let started_at = ctx.clock.now();
     let slot_text = crate::store::instant_text(slot);
-    let run_id = store.run(move |db| db.start_job_run(job, &slot_text, started_at)).await?;
-    let span = tracing::info_span!("job", job, run_id);
+    let name = job.name();
+    let run_id = store.run(move |db| db.start_job_run(name, &slot_text, started_at)).await?;
+    let span = tracing::info_span!("job", job = name, run_id);
     async {
         tracing::info!(slot = %slot, "job started");
         let result = work(run_id).await;
@@ -165,7 +167,7 @@ where
 /// # Errors
 /// As [`refresh::refresh_calendar`]; the failure is recorded first.
 pub async fn run_refresh(ctx: &JobContext, slot: DateTime<Utc>) -> Result<refresh::RefreshCounts, JobError> {
-    recorded_run(ctx, "refresh-calendar", slot, |_| async {
+    recorded_run(ctx, Job::RefreshCalendar, slot, |_| async {
         let counts = refresh::refresh_calendar(ctx, slot).await?;
         let json = serde_json::to_value(&counts).unwrap_or_default();
         Ok((counts, json))
@@ -185,7 +187,7 @@ pub async fn run_backfill(
     tickers: Vec<crate::domain::Ticker>,
     progress: &(dyn Fn(&crate::domain::Ticker, usize, usize) + Sync),
 ) -> Result<backfill::BackfillCounts, JobError> {
-    recorded_run(ctx, "backfill", slot, |_| async {
+    recorded_run(ctx, Job::Backfill, slot, |_| async {
         let tickers =
             if tickers.is_empty() { backfill::tickers_to_backfill(ctx, slot).await? } else { tickers };
         let counts = backfill::backfill(ctx, slot, &tickers, progress).await?;
@@ -201,7 +203,7 @@ pub async fn run_backfill(
 /// # Errors
 /// As [`scan::scan`]; the failure is recorded first.
 pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::report::ScanReport, JobError> {
-    recorded_run(ctx, "scan", slot, |run_id| async move {
+    recorded_run(ctx, Job::Scan, slot, |run_id| async move {
         let report = scan::scan(ctx, slot, slot, Some(run_id)).await?;
         let json = serde_json::json!({
             "scan_id": report.scan_id,
@@ -218,7 +220,7 @@ pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::re
 /// # Errors
 /// As [`review::review`]; the failure is recorded first.
 pub async fn run_review(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::review::ReviewRun, JobError> {
-    recorded_run(ctx, "review", slot, |_| async {
+    recorded_run(ctx, Job::Review, slot, |_| async {
         let run = review::review(ctx, slot, slot).await?;
         let reviewed =
             run.reviews.iter().filter(|r| r.status == crate::review::ReviewStatus::Reviewed).count();
@@ -237,7 +239,7 @@ pub async fn run_housekeeping(
     ctx: &JobContext,
     slot: DateTime<Utc>,
 ) -> Result<crate::store::HousekeepingCounts, JobError> {
-    recorded_run(ctx, "housekeeping", slot, |_| async {
+    recorded_run(ctx, Job::Housekeeping, slot, |_| async {
         let days = u64::from(ctx.config.housekeeping.job_run_retention_days);
         let retain_after = slot - crate::time::days(days);
         let counts = ctx.store.run(move |db| db.housekeep(retain_after)).await?;
