@@ -236,6 +236,15 @@ impl OptionRight {
             OptionRight::Put => "put",
         }
     }
+
+    /// Reads a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "call" => Some(OptionRight::Call),
+            "put" => Some(OptionRight::Put),
+            _ => None,
+        }
+    }
 }
 
 /// One option contract's quote as the source gave it. Absent fields are `None`,

@@ -208,7 +208,7 @@ mod tests {
     fn leg(strike: Decimal, right: &str, bid: Decimal, ask: Decimal, oi: u64) -> LegQuote {
         LegQuote {
             strike,
-            right: right.into(),
+            right: crate::domain::OptionRight::from_code(right).unwrap(),
             bid: Some(bid),
             ask: Some(ask),
             open_interest: Some(oi),

@@ -100,6 +100,15 @@ impl Side {
             Side::Long => "long",
         }
     }
+
+    /// Reads a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "short" => Some(Side::Short),
+            "long" => Some(Side::Long),
+            _ => None,
+        }
+    }
 }
 
 /// One option of a structure, with its quote when the structure was proposed.

@@ -417,8 +417,8 @@ impl Db<'_> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT job, outcome, count(*),
-                        total((julianday(finished_at) - julianday(started_at)) * 86400.0)
+                "SELECT job, outcome, count(*) AS runs,
+                        total((julianday(finished_at) - julianday(started_at)) * 86400.0) AS seconds
                  FROM job_runs
                  WHERE started_at >= ?1 AND finished_at IS NOT NULL
                  GROUP BY job, outcome ORDER BY job, outcome",
@@ -427,10 +427,10 @@ impl Db<'_> {
         let rows = stmt
             .query_map([super::instant_text(since)], |r| {
                 Ok(JobTotal {
-                    job: r.get(0)?,
-                    outcome: r.get(1)?,
-                    runs: r.get::<_, i64>(2)?.max(0) as u64,
-                    seconds: r.get(3)?,
+                    job: r.get("job")?,
+                    outcome: r.get("outcome")?,
+                    runs: r.get::<_, i64>("runs")?.max(0) as u64,
+                    seconds: r.get("seconds")?,
                 })
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
@@ -452,7 +452,7 @@ impl Db<'_> {
             .optional()
             .map_err(self.err("read the last successful run"))?
             .flatten();
-        text.map(|t| super::parse_instant(self, "job_runs", "finished_at", &t)).transpose()
+        super::rows::Fields::new(self, "job_runs").opt_instant("finished_at", text)
     }
 }
 
