@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::EXIT_ALERT_FAILED;
 use super::compose::{live_context, writer_lock};
@@ -13,7 +13,9 @@ use super::notify::deliver_now;
 use super::out::{note, say, say_part};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::Ticker;
 use crate::jobs::{self, JobContext};
+use crate::present;
 
 /// A job that reports (scan, review) run by hand: `--as-of`, `--json`, `--notify`.
 pub(super) struct ByHand {
@@ -67,4 +69,84 @@ pub(super) fn progress_bar() -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// `ivcd refresh-calendar`.
+pub(super) async fn refresh_calendar(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<ExitCode> {
+    let _lock = writer_lock(config, "ivcd refresh-calendar")?;
+    let ctx = live_context(config, clock.clone())?;
+    let at = as_of.unwrap_or_else(|| clock.now());
+    let c = jobs::run_refresh(&ctx, at).await?;
+    say!(
+        "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed)",
+        c.events,
+        c.from,
+        c.to,
+        c.with_timing,
+        c.removed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivcd backfill [TICKER...]`, with a progress bar on a terminal.
+pub(super) async fn backfill(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    tickers: Vec<Ticker>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<ExitCode> {
+    let _lock = writer_lock(config, "ivcd backfill")?;
+    let ctx = live_context(config, clock.clone())?;
+    let at = as_of.unwrap_or_else(|| clock.now());
+    let bar = progress_bar();
+    let c = jobs::run_backfill(&ctx, at, tickers, &|t, done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(t.to_string());
+    })
+    .await;
+    bar.finish_and_clear();
+    let c = c?;
+    say!(
+        "{} tickers: {} bars in {} requests, {} moves measured, {} events lack bars, {} tickers unchanged",
+        c.tickers,
+        c.bars,
+        c.bar_requests,
+        c.moves,
+        c.moves_missing_bars,
+        c.moves_unchanged
+    );
+    for (ticker, reason) in &c.failures {
+        say!("  {ticker}: {reason}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivcd backtest TICKER...`: a backfill of the tickers, then the backtest.
+pub(super) async fn backtest(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    tickers: Vec<Ticker>,
+    since: Option<NaiveDate>,
+    as_of: Option<DateTime<Utc>>,
+    json: bool,
+) -> Result<ExitCode> {
+    let _lock = writer_lock(config, "ivcd backtest")?;
+    let ctx = live_context(config, clock.clone())?;
+    let at = as_of.unwrap_or_else(|| clock.now());
+    let c = jobs::run_backfill(&ctx, at, tickers.clone(), &|_, _, _| {}).await?;
+    for (ticker, reason) in &c.failures {
+        note!("backfill {ticker}: {reason}");
+    }
+    let report = jobs::backtest::backtest(&ctx, at, &tickers, since).await?;
+    if json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        say_part!("{}", present::backtest_table(&report));
+    }
+    Ok(ExitCode::SUCCESS)
 }

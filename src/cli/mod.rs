@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
@@ -21,9 +21,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::domain::Ticker;
 use crate::present;
-use crate::store::Store;
 
 mod args;
+mod calendar;
+mod check_config;
 mod compose;
 mod daemon;
 mod db;
@@ -33,18 +34,17 @@ mod logging;
 mod notify;
 mod out;
 mod replay;
+mod reports;
 
 pub use self::args::{ArgError, MAX_PENDING_DAYS, parse_date, parse_instant};
 pub use self::compose::{compose_live, live_context};
-use self::compose::{stored_calendar, writer_lock};
 use self::daemon::{run_daemon, show_status};
 use self::db::{DbCommand, db_command};
 use self::generate::{GenerateCommand, generate};
-use self::jobs::{ByHand, progress_bar};
+use self::jobs::ByHand;
 use self::logging::init_tracing;
-use self::notify::{Delivered, NotifyCommand, deliver_now, notify_command};
-use self::out::{note, say, say_part};
-use self::replay::remove_database;
+use self::notify::{NotifyCommand, notify_command};
+use self::out::note;
 
 /// Exit code for configuration errors (sysexits EX_CONFIG).
 pub const EXIT_CONFIG: u8 = 78;
@@ -302,271 +302,132 @@ pub fn main() -> ExitCode {
 /// # Errors
 /// A [`ConfigError`] (exit 78) or any other failure with context.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::CheckConfig { file } = &cli.command {
-        let file = file.as_deref().or(cli.config.as_deref());
-        return match Config::load(file) {
-            Ok(config) => {
-                for warning in Config::warnings(file) {
-                    note!("warning: {warning}");
-                }
-                // Whether each secret is set and from where; never a value.
-                say!("# Secrets (their values are never shown):");
-                for line in Config::secret_sources(file)? {
-                    say!("#   {line}");
-                }
-                say_part!("{}", config.to_redacted_toml());
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                note!("{e}");
-                Ok(ExitCode::from(EXIT_CONFIG))
-            }
-        };
-    }
-    if let Command::Generate { what } = &cli.command {
-        return generate(what);
-    }
-    let config = Config::load(cli.config.as_deref())?;
-    let daemon = matches!(cli.command, Command::Run { .. });
-    // A replay prints its own account of each step, and `status` a report:
-    // their logs stay at warnings unless RUST_LOG says otherwise.
-    let level = if matches!(cli.command, Command::Replay { .. } | Command::Status { .. }) {
-        "warn"
-    } else {
-        &config.log.level
-    };
-    let _log_guard = init_tracing(level, daemon, daemon.then_some(&config.log))?;
-    for warning in Config::warnings(cli.config.as_deref()) {
-        tracing::warn!("{warning}");
-    }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let file = cli.config;
+    let load = |logs| Setup::load(file.as_deref(), logs);
     match cli.command {
-        Command::CheckConfig { .. } | Command::Generate { .. } => unreachable!("handled above"),
-        Command::Db { action } => return db_command(&config, action).await,
+        // Neither needs a valid configuration: check-config reports its problems.
+        Command::CheckConfig { file: checked } => {
+            check_config::check_config(checked.as_deref().or(file.as_deref()))
+        }
+        Command::Generate { what } => generate(&what),
+        Command::Db { action } => db_command(&load(Logs::Command)?.config, action).await,
         Command::Run { simulate_from } => {
-            let clock: Arc<dyn Clock> = match simulate_from {
-                Some(start) => {
-                    tracing::warn!(start = %start, "simulated clock: the daemon's time starts at {start} and runs at real speed");
-                    Arc::new(crate::clock::SimulatedClock::starting_at(start))
-                }
-                None => clock,
-            };
-            return run_daemon(cli.config, config, clock).await;
+            let s = load(Logs::Daemon)?;
+            run_daemon(file, s.config, s.clock.simulated_from(simulate_from)).await
         }
-        Command::Status { json, prometheus } => return show_status(&config, json, prometheus).await,
+        Command::Status { json, prometheus } => {
+            show_status(&load(Logs::Quiet)?.config, json, prometheus).await
+        }
         Command::Calendar { from, to, json } => {
-            if from > to {
-                bail!("FROM {from} is after TO {to}");
-            }
-            let calendar = stored_calendar(&config).await;
-            if !calendar.overrides().is_empty() {
-                note!(
-                    "ivcd: {} day(s) follow the exchange's own calendar (stored by the daemon from Tradier), not the rules",
-                    calendar.overrides().len()
-                );
-            }
-            let sessions = calendar.sessions_between(from, to);
-            if json {
-                say!("{}", serde_json::to_string_pretty(&sessions)?);
-            } else {
-                for s in &sessions {
-                    let early = if s.early_close { "  early close" } else { "" };
-                    say!("{}  {}  {}{early}", s.date, s.open.format("%H:%M %Z"), s.close.format("%H:%M %Z"));
-                }
-            }
+            calendar::calendar(&load(Logs::Command)?.config, from, to, json).await
         }
-        Command::Notify { action } => return notify_command(&config, clock, action).await,
+        Command::Notify { action } => {
+            let s = load(Logs::Command)?;
+            notify_command(&s.config, s.clock.0, action).await
+        }
         Command::Replay { scenario, db, data_dir, json, notify } => {
-            let scenario_file = scenario;
-            let scenario = crate::replay::Scenario::load(&scenario_file)?;
-            let data_dir = data_dir.unwrap_or_else(|| config.data_dir.clone());
-            let db = db.unwrap_or_else(|| PathBuf::from(format!("replay-{}.db", scenario.name)));
-            // The replay replaces its database: never one another ivcd process uses.
-            let _lock = crate::store::DatabaseLock::acquire(&db, "ivcd replay")?;
-            remove_database(&db)?;
-            let outcome = crate::replay::run(&scenario, &data_dir, &db, &config, notify).await?;
-            let delivered = if notify {
-                // The replay's reports are stamped with its simulated time: deliver each on that
-                // clock, at the instant of the step that queued it (as the daemon would), so its
-                // age is measured as if the day were live.
-                let mut instants: Vec<_> = outcome
-                    .scans
-                    .iter()
-                    .map(|s| s.as_of)
-                    .chain(outcome.reviews.iter().map(|r| r.slot))
-                    .collect();
-                instants.sort_unstable();
-                instants.dedup();
-                let store = Store::open(&db)?;
-                let mut pass = Delivered::default();
-                for at in instants {
-                    let clock = Arc::new(crate::clock::FixedClock::new(at));
-                    pass.extend(deliver_now(&config, store.clone(), clock).await?);
-                    if config.alerts.channel_names().is_empty() {
-                        break; // the one pass said so
-                    }
-                }
-                Some(pass)
-            } else {
-                None
-            };
-            if json {
-                say!("{}", serde_json::to_string_pretty(&outcome.scans)?);
-            } else {
-                say!("Replay {}: {}", scenario.name, scenario.description.trim());
-                for line in &outcome.log {
-                    say!("  {line}");
-                }
-                for report in &outcome.scans {
-                    say!();
-                    say_part!("{}", present::scan_table(report));
-                }
-                for run in &outcome.reviews {
-                    say!();
-                    say_part!("{}", present::review_table(run));
-                }
-                say!(
-                    "\nDatabase: {} (try: sqlite3 {} 'SELECT * FROM latest_scan_ranked')",
-                    db.display(),
-                    db.display()
-                );
-            }
-            if let Some(pass) = delivered {
-                for line in &pass.lines {
-                    note!("{line}");
-                }
-                if pass.failed > 0 {
-                    note!(
-                        "ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})",
-                        pass.failed
-                    );
-                    return Ok(ExitCode::from(EXIT_ALERT_FAILED));
-                }
-            }
+            let s = load(Logs::Quiet)?;
+            replay::replay(&s.config, scenario, db, data_dir, json, notify).await
         }
-        Command::Report { since, json } => {
-            let store = Store::open_read_only(&config.database)?;
-            let reviews = store.run(move |db| db.reviews(since, None)).await?;
-            let card = crate::review::ReportCard::new(reviews, since);
-            if json {
-                say!("{}", serde_json::to_string_pretty(&card)?);
-            } else {
-                say_part!("{}", present::report_card(&card));
-            }
-        }
-        Command::Review { as_of, json, notify } => {
-            let by_hand = ByHand { command: "ivcd review", as_of, json, notify };
-            return by_hand
-                .run(
-                    &config,
-                    clock,
-                    async |ctx, at| crate::jobs::run_review(ctx, at).await,
-                    present::review_table,
-                )
-                .await;
+        Command::Report { since, json } => reports::report(&load(Logs::Command)?.config, since, json).await,
+        Command::Moves { ticker, json } => {
+            let s = load(Logs::Command)?;
+            reports::moves(&s.config, s.clock.0.as_ref(), ticker, json).await
         }
         Command::Calibrate { json, plots } => {
-            let _lock = writer_lock(&config, "ivcd calibrate")?;
-            let settings = crate::calibration::Settings {
-                data_dir: config.data_dir.clone(),
-                config: config.calibration.clone(),
-                analysis: config.analysis.clone(),
-                calendar: stored_calendar(&config).await,
-                now: clock.now(),
-            };
-            let store = Store::open(&config.database)?;
-            let out = tokio::task::spawn_blocking(move || {
-                crate::calibration::run::command(&store, &settings, json, plots.as_deref())
-            })
-            .await??;
-            say_part!("{out}");
-        }
-        Command::Moves { ticker, json } => {
-            let store = Store::open(&config.database)?;
-            let t = ticker.clone();
-            let today = crate::time::et_date(clock.now());
-            let from = today - chrono::Days::new(90);
-            let (moves, bars, latest) = store
-                .run(move |db| {
-                    Ok((db.moves_for_ticker(&t)?, db.bars(&t, from, today)?, db.latest_candidate(&t)?))
-                })
-                .await?;
-            let bars: Vec<_> = bars.into_values().collect();
-            let latest = latest.map(|(slot, candidate)| crate::report::LatestCandidate { slot, candidate });
-            let report =
-                crate::report::MovesReport::new(ticker, moves, &bars, latest, today, &config.analysis);
-            if json {
-                say!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                say_part!("{}", present::moves_report(&report));
-            }
+            let s = load(Logs::Command)?;
+            reports::calibrate(&s.config, s.clock.0.as_ref(), json, plots).await
         }
         Command::RefreshCalendar { as_of } => {
-            let _lock = writer_lock(&config, "ivcd refresh-calendar")?;
-            let ctx = live_context(&config, clock.clone())?;
-            let at = as_of.unwrap_or_else(|| clock.now());
-            let c = crate::jobs::run_refresh(&ctx, at).await?;
-            say!(
-                "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed)",
-                c.events,
-                c.from,
-                c.to,
-                c.with_timing,
-                c.removed
-            );
+            let s = load(Logs::Command)?;
+            jobs::refresh_calendar(&s.config, s.clock.0, as_of).await
         }
         Command::Backfill { tickers, as_of } => {
-            let _lock = writer_lock(&config, "ivcd backfill")?;
-            let ctx = live_context(&config, clock.clone())?;
-            let at = as_of.unwrap_or_else(|| clock.now());
-            let bar = progress_bar();
-            let c = crate::jobs::run_backfill(&ctx, at, tickers, &|t, done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-                bar.set_message(t.to_string());
-            })
-            .await;
-            bar.finish_and_clear();
-            let c = c?;
-            say!(
-                "{} tickers: {} bars in {} requests, {} moves measured, {} events lack bars, {} tickers unchanged",
-                c.tickers,
-                c.bars,
-                c.bar_requests,
-                c.moves,
-                c.moves_missing_bars,
-                c.moves_unchanged
-            );
-            for (ticker, reason) in &c.failures {
-                say!("  {ticker}: {reason}");
-            }
+            let s = load(Logs::Command)?;
+            jobs::backfill(&s.config, s.clock.0, tickers, as_of).await
         }
         Command::Backtest { tickers, since, as_of, json } => {
-            let _lock = writer_lock(&config, "ivcd backtest")?;
-            let ctx = live_context(&config, clock.clone())?;
-            let at = as_of.unwrap_or_else(|| clock.now());
-            let c = crate::jobs::run_backfill(&ctx, at, tickers.clone(), &|_, _, _| {}).await?;
-            for (ticker, reason) in &c.failures {
-                note!("backfill {ticker}: {reason}");
-            }
-            let report = crate::jobs::backtest::backtest(&ctx, at, &tickers, since).await?;
-            if json {
-                say!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                say_part!("{}", present::backtest_table(&report));
-            }
+            let s = load(Logs::Command)?;
+            jobs::backtest(&s.config, s.clock.0, tickers, since, as_of, json).await
         }
         Command::Scan { as_of, json, notify } => {
+            let s = load(Logs::Command)?;
             let by_hand = ByHand { command: "ivcd scan", as_of, json, notify };
-            return by_hand
+            by_hand
                 .run(
-                    &config,
-                    clock,
+                    &s.config,
+                    s.clock.0,
                     async |ctx, at| crate::jobs::run_scan(ctx, at).await,
                     present::scan_table,
                 )
-                .await;
+                .await
+        }
+        Command::Review { as_of, json, notify } => {
+            let s = load(Logs::Command)?;
+            let by_hand = ByHand { command: "ivcd review", as_of, json, notify };
+            by_hand
+                .run(
+                    &s.config,
+                    s.clock.0,
+                    async |ctx, at| crate::jobs::run_review(ctx, at).await,
+                    present::review_table,
+                )
+                .await
         }
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Where a command's logs go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logs {
+    /// A command: `[log] level` to stderr, so `--json` stays clean.
+    Command,
+    /// A command that prints its own account (`replay`, `status`): warnings
+    /// only, to stderr, unless `RUST_LOG` says otherwise.
+    Quiet,
+    /// The daemon: `[log] level` to stdout (journald) and to `[log] directory`.
+    Daemon,
+}
+
+/// The system clock, as a command takes it.
+struct CommandClock(Arc<dyn Clock>);
+
+impl CommandClock {
+    /// The daemon's clock: the system clock, or a simulated one starting at
+    /// `start` and running at real speed (a rehearsal of a past day).
+    fn simulated_from(self, start: Option<DateTime<Utc>>) -> Arc<dyn Clock> {
+        match start {
+            Some(start) => {
+                tracing::warn!(start = %start, "simulated clock: the daemon's time starts at {start} and runs at real speed");
+                Arc::new(crate::clock::SimulatedClock::starting_at(start))
+            }
+            None => self.0,
+        }
+    }
+}
+
+/// What every command that reads the configuration starts with: the
+/// configuration, logging set up (its guard flushes log files at exit) and
+/// the system clock.
+struct Setup {
+    config: Config,
+    clock: CommandClock,
+    _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+impl Setup {
+    /// Loads the configuration from `file` and sets up logging as `logs` says.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] (exit 78), or a log directory that cannot be used.
+    fn load(file: Option<&std::path::Path>, logs: Logs) -> Result<Self> {
+        let config = Config::load(file)?;
+        let daemon = logs == Logs::Daemon;
+        let level = if logs == Logs::Quiet { "warn" } else { &config.log.level };
+        let log_guard = init_tracing(level, daemon, daemon.then_some(&config.log))?;
+        for warning in Config::warnings(file) {
+            tracing::warn!("{warning}");
+        }
+        Ok(Self { config, clock: CommandClock(Arc::new(SystemClock)), _log_guard: log_guard })
+    }
 }
