@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub mod backtest;
+pub mod black_scholes;
 pub mod bounds;
 pub mod candidate;
 pub mod consistency;

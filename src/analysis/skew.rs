@@ -138,7 +138,7 @@ impl SkewFit {
 /// calls with K > S (a strike equal to S is neither), with
 /// |k| <= `max_abs_log_moneyness`, and a usable IV: the vendor's when finite
 /// and in (0, 5], else Black-Scholes from a usable bid/ask mid via
-/// [`crate::analysis::term::implied_vol`] with `time.years` and `rates`;
+/// [`crate::analysis::black_scholes::implied_vol`] with `time.years` and `rates`;
 /// a quote with neither is skipped.
 ///
 /// The 3x3 normal equations are solved by Gaussian elimination with partial
@@ -316,7 +316,7 @@ pub fn solve_normal_equations(points: &[(f64, f64)]) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::term::bs_price;
+    use crate::analysis::black_scholes::bs_price;
     use crate::domain::OptionQuote;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
