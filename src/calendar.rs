@@ -238,6 +238,10 @@ impl NyseCalendar {
                 // Invariant: every rule time lies between 09:30 and 16:00,
                 // far from the 02:00 daylight-saving changes, so each names
                 // exactly one instant.
+                #[expect(
+                    clippy::expect_used,
+                    reason = "the rule times (09:30 to 16:00) are never in a DST change"
+                )]
                 let at = |time| new_york(date, time).expect("NYSE rule times are never in a DST change");
                 Some(Session {
                     date,
@@ -262,6 +266,7 @@ impl NyseCalendar {
     /// # Panics
     /// Only if no session exists before the end of chrono's date range
     /// (year 262143).
+    #[expect(clippy::expect_used, reason = "every week of chrono's range has a session under the rules")]
     pub fn next_session(&self, date: NaiveDate) -> NaiveDate {
         std::iter::successors(date.succ_opt(), NaiveDate::succ_opt)
             .find(|&day| self.is_session(day))
@@ -272,6 +277,7 @@ impl NyseCalendar {
     ///
     /// # Panics
     /// Only if no session exists after the start of chrono's date range.
+    #[expect(clippy::expect_used, reason = "every week of chrono's range has a session under the rules")]
     pub fn previous_session(&self, date: NaiveDate) -> NaiveDate {
         std::iter::successors(date.pred_opt(), NaiveDate::pred_opt)
             .find(|&day| self.is_session(day))
@@ -470,6 +476,7 @@ fn new_york(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Tz>> {
 }
 
 /// A date for the tables; an invalid one fails at compile time.
+#[expect(clippy::panic, reason = "called only in constants: a bad date fails the build, never a run")]
 const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
     match NaiveDate::from_ymd_opt(year, month, day) {
         Some(date) => date,
@@ -486,6 +493,7 @@ pub const FIRST_DATE: NaiveDate = ymd(1990, 1, 1);
 pub const LAST_DATE: NaiveDate = ymd(2099, 12, 31);
 
 /// A time of day for the constants; an invalid one fails at compile time.
+#[expect(clippy::panic, reason = "called only in constants: a bad time fails the build, never a run")]
 const fn hm(hour: u32, minute: u32) -> NaiveTime {
     match NaiveTime::from_hms_opt(hour, minute, 0) {
         Some(time) => time,

@@ -96,6 +96,7 @@ pub struct EtTime(pub NaiveTime);
 
 impl EtTime {
     /// `hour:minute` ET. Panics on an impossible time (constants only).
+    #[expect(clippy::panic, reason = "for constants: an impossible time fails the build")]
     pub const fn hm(hour: u32, minute: u32) -> Self {
         match NaiveTime::from_hms_opt(hour, minute, 0) {
             Some(t) => Self(t),

@@ -269,6 +269,7 @@ fn brief_sections(title: &str, items: &[BriefView], max_blocks: usize) -> Vec<Va
     let mut chunks: Vec<String> = vec![format!("*{title}* ({})", items.len())];
     let mut shown = 0;
     for line in &lines {
+        #[expect(clippy::expect_used, reason = "chunks starts with the title and only grows")]
         let last = chunks.last_mut().expect("one chunk at least");
         if last.chars().count() + 1 + line.chars().count() + MORE_LINE <= slack_limits::TEXT {
             last.push('\n');
@@ -281,6 +282,7 @@ fn brief_sections(title: &str, items: &[BriefView], max_blocks: usize) -> Vec<Va
         shown += 1;
     }
     if shown < lines.len() {
+        #[expect(clippy::expect_used, reason = "chunks starts with the title and only grows")]
         let last = chunks.last_mut().expect("one chunk at least");
         let _ = write!(last, "\n…and {} more (see the email or `ivcd scan`)", lines.len() - shown);
     }

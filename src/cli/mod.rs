@@ -179,6 +179,7 @@ pub enum Command {
     },
     /// Alerts: send a test message to each channel, or list the outbox.
     Notify {
+        /// What to do with the alerts.
         #[command(subcommand)]
         action: NotifyCommand,
     },
@@ -203,11 +204,13 @@ pub enum Command {
     },
     /// The database: an online backup, or a check of its integrity and schema version.
     Db {
+        /// Backup or check.
         #[command(subcommand)]
         action: DbCommand,
     },
     /// Print the man page or shell completions, generated from this command line (for packagers).
     Generate {
+        /// The man page or a shell's completions.
         #[command(subcommand)]
         what: GenerateCommand,
     },

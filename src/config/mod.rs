@@ -298,7 +298,7 @@ impl Config {
 
 #[cfg(test)]
 // figment::Jail closures return figment::Error, whose size is figment's choice.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, reason = "figment::Jail's closures return figment::Error")]
 mod tests {
     use super::*;
     use figment::Jail;

@@ -722,7 +722,12 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
                     daemon.arm().await;
                 }
             },
-            _ = async { watchdog.as_mut().expect("guarded").tick().await }, if watchdog.is_some() => {
+            _ = async {
+                match watchdog.as_mut() {
+                    Some(w) => w.tick().await,
+                    None => std::future::pending().await,
+                }
+            }, if watchdog.is_some() => {
                 daemon.options.systemd.watchdog();
             }
         }
