@@ -5,6 +5,10 @@
 //!
 //! Run: `cargo bench --bench analysis`; results and goals in docs/performance.md.
 
+// A bench's unwrap, expect or panic is its failure, with the message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "benches: a panic is the failure")]
+#![allow(missing_docs, reason = "criterion_main! defines an undocumented main")]
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 

@@ -31,9 +31,11 @@
 // Benches and tests print their figures to the terminal that runs them: a
 // closed pipe there is the harness failing, not input ivcd must survive
 // (clippy.toml forbids these macros in ivcd itself).
-#![allow(clippy::disallowed_macros)]
+#![allow(clippy::disallowed_macros, reason = "output to the terminal running them")]
 // Their durations are literals, and a test's panic is its failure.
-#![allow(clippy::disallowed_methods)]
+#![allow(clippy::disallowed_methods, reason = "literal durations")]
+// A test's unwrap, expect or panic is its failure, with the message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests: a panic is the failure")]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};

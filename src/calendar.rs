@@ -6,7 +6,7 @@
 //! # Rules
 //!
 //! - Regular session 09:30-16:00 ET, Monday to Friday. Daylight saving comes
-//!   from `chrono-tz` ([`NEW_YORK`]), so 09:30 ET is 14:30 UTC in winter and
+//!   from `chrono-tz` ([`crate::time::NEW_YORK`]), so 09:30 ET is 14:30 UTC in winter and
 //!   13:30 UTC in summer.
 //! - Full holidays: New Year's Day, Martin Luther King, Jr. Day (from 1998),
 //!   Washington's Birthday, Good Friday, Memorial Day, Juneteenth (from 2022),
@@ -55,9 +55,7 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, SecondsFormat, Time
 use chrono_tz::Tz;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-/// The NYSE's time zone, America/New_York (Eastern Time, with daylight
-/// saving).
-pub const NEW_YORK: Tz = chrono_tz::America::New_York;
+use crate::time::NEW_YORK;
 
 /// Regular opening time, 09:30 ET.
 pub const REGULAR_OPEN: NaiveTime = hm(9, 30);
@@ -240,6 +238,10 @@ impl NyseCalendar {
                 // Invariant: every rule time lies between 09:30 and 16:00,
                 // far from the 02:00 daylight-saving changes, so each names
                 // exactly one instant.
+                #[expect(
+                    clippy::expect_used,
+                    reason = "the rule times (09:30 to 16:00) are never in a DST change"
+                )]
                 let at = |time| new_york(date, time).expect("NYSE rule times are never in a DST change");
                 Some(Session {
                     date,
@@ -264,6 +266,7 @@ impl NyseCalendar {
     /// # Panics
     /// Only if no session exists before the end of chrono's date range
     /// (year 262143).
+    #[expect(clippy::expect_used, reason = "every week of chrono's range has a session under the rules")]
     pub fn next_session(&self, date: NaiveDate) -> NaiveDate {
         std::iter::successors(date.succ_opt(), NaiveDate::succ_opt)
             .find(|&day| self.is_session(day))
@@ -274,6 +277,7 @@ impl NyseCalendar {
     ///
     /// # Panics
     /// Only if no session exists after the start of chrono's date range.
+    #[expect(clippy::expect_used, reason = "every week of chrono's range has a session under the rules")]
     pub fn previous_session(&self, date: NaiveDate) -> NaiveDate {
         std::iter::successors(date.pred_opt(), NaiveDate::pred_opt)
             .find(|&day| self.is_session(day))
@@ -288,6 +292,16 @@ impl NyseCalendar {
     /// `date` itself when it is a session, else the previous session.
     pub fn session_on_or_before(&self, date: NaiveDate) -> NaiveDate {
         if self.is_session(date) { date } else { self.previous_session(date) }
+    }
+
+    /// The last session whose daily bar is complete at `as_of`: the session
+    /// of `as_of`'s ET date once it has closed, else the previous session.
+    pub fn last_completed_session(&self, as_of: DateTime<chrono::Utc>) -> NaiveDate {
+        let today = crate::time::et_date(as_of);
+        match self.session(today) {
+            Some(s) if as_of >= s.close.with_timezone(&chrono::Utc) => today,
+            _ => self.previous_session(today),
+        }
     }
 
     /// Every session from `from` to `to`, both included, in date order.
@@ -462,6 +476,7 @@ fn new_york(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Tz>> {
 }
 
 /// A date for the tables; an invalid one fails at compile time.
+#[expect(clippy::panic, reason = "called only in constants: a bad date fails the build, never a run")]
 const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
     match NaiveDate::from_ymd_opt(year, month, day) {
         Some(date) => date,
@@ -478,6 +493,7 @@ pub const FIRST_DATE: NaiveDate = ymd(1990, 1, 1);
 pub const LAST_DATE: NaiveDate = ymd(2099, 12, 31);
 
 /// A time of day for the constants; an invalid one fails at compile time.
+#[expect(clippy::panic, reason = "called only in constants: a bad time fails the build, never a run")]
 const fn hm(hour: u32, minute: u32) -> NaiveTime {
     match NaiveTime::from_hms_opt(hour, minute, 0) {
         Some(time) => time,

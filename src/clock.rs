@@ -14,36 +14,6 @@ use chrono::{DateTime, Utc};
 /// noticed within this.
 const RECHECK: Duration = Duration::from_secs(30);
 
-/// `n` seconds as a [`chrono::TimeDelta`], never panicking: a count too
-/// large for one is [`chrono::TimeDelta::MAX`]. chrono's own
-/// `TimeDelta::seconds` (and `minutes`, `hours`, `days`) panic out of range
-/// and `clippy.toml` forbids them; the configuration's bounds keep every
-/// configured count far below the saturation point.
-pub const fn seconds(n: u64) -> chrono::TimeDelta {
-    if n > i64::MAX as u64 {
-        return chrono::TimeDelta::MAX;
-    }
-    match chrono::TimeDelta::try_seconds(n as i64) {
-        Some(d) => d,
-        None => chrono::TimeDelta::MAX,
-    }
-}
-
-/// `n` minutes as a [`chrono::TimeDelta`] (see [`seconds`]).
-pub const fn minutes(n: u64) -> chrono::TimeDelta {
-    seconds(n.saturating_mul(60))
-}
-
-/// `n` hours as a [`chrono::TimeDelta`] (see [`seconds`]).
-pub const fn hours(n: u64) -> chrono::TimeDelta {
-    seconds(n.saturating_mul(3600))
-}
-
-/// `n` days of 24 hours as a [`chrono::TimeDelta`] (see [`seconds`]).
-pub const fn days(n: u64) -> chrono::TimeDelta {
-    seconds(n.saturating_mul(86_400))
-}
-
 /// A source of the current instant (UTC), and a way to wait for one.
 #[async_trait::async_trait]
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -141,7 +111,7 @@ mod tests {
     async fn simulated_clock_follows_paused_time() {
         let start = DateTime::parse_from_rfc3339("2025-11-02T05:30:00Z").unwrap().with_timezone(&Utc);
         let clock = SimulatedClock::starting_at(start);
-        let later = start + hours(30);
+        let later = start + chrono::TimeDelta::try_hours(30).unwrap();
         clock.sleep_until(later).await;
         assert_eq!(clock.now(), later, "paused time jumps straight to the timer");
         clock.sleep_until(start).await;

@@ -100,6 +100,19 @@ impl Timing {
         }
     }
 
+    /// Reads a stored code (`bmo`, `amc`, `dmh`, `unknown`; exactly as
+    /// [`Timing::code`] writes it). Providers' spellings are for
+    /// [`Timing::parse_vendor`].
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "bmo" => Some(Timing::Bmo),
+            "amc" => Some(Timing::Amc),
+            "dmh" => Some(Timing::Dmh),
+            "unknown" => Some(Timing::Unknown),
+            _ => None,
+        }
+    }
+
     /// Reads the spellings providers use: `BMO`/`AMC`/`DMH`/`UNKNOWN` (any case),
     /// Alpha Vantage's `pre-market`/`post-market`, Nasdaq's `time-pre-market`/`time-after-hours`.
     /// An empty string or `time-not-supplied` is [`Timing::Unknown`]; anything else is `None`.
@@ -125,10 +138,15 @@ impl fmt::Display for Timing {
     }
 }
 
+/// A timing none of the spellings of [`Timing::parse_vendor`] names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown earnings timing {0:?}")]
+pub struct UnknownTiming(pub String);
+
 impl FromStr for Timing {
-    type Err = String;
+    type Err = UnknownTiming;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Timing::parse_vendor(s).ok_or_else(|| format!("unknown earnings timing {s:?}"))
+        Timing::parse_vendor(s).ok_or_else(|| UnknownTiming(s.to_owned()))
     }
 }
 
@@ -216,6 +234,15 @@ impl OptionRight {
         match self {
             OptionRight::Call => "call",
             OptionRight::Put => "put",
+        }
+    }
+
+    /// Reads a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "call" => Some(OptionRight::Call),
+            "put" => Some(OptionRight::Put),
+            _ => None,
         }
     }
 }

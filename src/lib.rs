@@ -16,14 +16,16 @@ pub mod domain;
 pub mod jobs;
 pub mod metrics;
 pub mod net;
+pub mod present;
 pub mod providers;
 pub mod redact;
-pub mod render;
 pub mod replay;
 pub mod report;
 pub mod review;
+pub mod settings;
 pub mod status;
 pub mod store;
+pub mod time;
 pub mod timetable;
 
 /// The git commit this binary was built from (`git describe --always --dirty

@@ -69,6 +69,10 @@ struct Families {
     registry: Registry,
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "the names and labels are constants, each registered once: a mistake fails every metrics test"
+)]
 impl Families {
     fn register<M: prometheus::core::Collector + Clone + 'static>(&self, family: M) -> M {
         self.registry.register(Box::new(family.clone())).expect("each family registered once");
@@ -187,7 +191,9 @@ pub fn render(report: &StatusReport, facts: Option<&StoreFacts>) -> String {
     }
 
     let mut out = Vec::new();
+    #[expect(clippy::expect_used, reason = "writing to a Vec does not fail")]
     TextEncoder::new().encode(&f.registry.gather(), &mut out).expect("writing to memory does not fail");
+    #[expect(clippy::expect_used, reason = "the text format is UTF-8")]
     String::from_utf8(out).expect("the text format is UTF-8")
 }
 

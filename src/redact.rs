@@ -24,10 +24,13 @@
 //! Data answers (chains, bars) are parsed as received: redacting them could
 //! change a figure.
 //!
-//! [`Secret`]: crate::config::Secret
 
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::{LazyLock, RwLock};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// What a secret is replaced with.
 pub const MASK: &str = "<redacted>";
@@ -174,6 +177,61 @@ impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::Ma
 
     fn make_writer(&'a self) -> Self::Writer {
         RedactingWriter(self.0.make_writer())
+    }
+}
+
+/// A secret value (token, API key, password). Never printed: `Debug` and
+/// `Serialize` show `<redacted>`. Its value is registered with the redactor
+/// (this module) as it is read, so an echo of it from outside is
+/// redacted wherever it would be stored, logged or sent.
+#[derive(Clone, Default)]
+pub struct Secret(Option<SecretString>);
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Option::<String>::deserialize(d)?;
+        if let Some(v) = &value {
+            register(v);
+        }
+        Ok(Self(value.map(SecretString::from)))
+    }
+}
+
+impl Secret {
+    /// The secret's text, for the one place that sends it (a request header or query).
+    pub fn expose(&self) -> Option<&str> {
+        self.0.as_ref().map(ExposeSecret::expose_secret).filter(|s| !s.is_empty())
+    }
+
+    /// Whether a non-empty value is set.
+    pub fn is_set(&self) -> bool {
+        self.expose().is_some()
+    }
+
+    /// A secret holding `value` (for tests and programmatic configuration);
+    /// registered with the redactor as any other.
+    pub fn new(value: &str) -> Self {
+        register(value);
+        Self(Some(SecretString::from(value.to_owned())))
+    }
+
+    /// Whether no non-empty value is set (serde's `skip_serializing_if`:
+    /// the printed configuration leaves an unset secret out rather than
+    /// show it as `""`).
+    pub fn is_unset(&self) -> bool {
+        !self.is_set()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_set() { "<redacted>" } else { "<unset>" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.is_set() { "<redacted>" } else { "<unset>" })
     }
 }
 

@@ -7,11 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::analysis::candidate::CandidateAnalysis;
 use crate::analysis::full::Analysis;
+use crate::analysis::implied::{SpotSource, StraddleMethod};
 use crate::analysis::liquidity::LiquidityVerdict;
 use crate::analysis::structures::Structure;
 use crate::analysis::vrp::Tier;
-use crate::domain::{Ticker, Timing};
+use crate::domain::{EarningsEvent, Ticker, Timing};
 
 /// One past event as listed with a candidate: its reaction session and signed gap move (fraction).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -47,11 +49,11 @@ pub struct Candidate {
     /// The underlying price S, USD (bid/ask mid, else last).
     pub spot: Option<Decimal>,
     /// Where the spot came from (`chain` for the chain's own underlying quote, `quote` for a separate quote).
-    pub spot_source: Option<String>,
+    pub spot_source: Option<SpotSource>,
     /// The ATM straddle, USD per share (interpolated between the bracketing strikes).
     pub straddle: Option<Decimal>,
     /// `at_strike`, `interpolated` or `nearest_fallback`.
-    pub straddle_method: Option<String>,
+    pub straddle_method: Option<StraddleMethod>,
     /// The bracketing strike at or below the spot, USD.
     pub lower_strike: Option<Decimal>,
     /// The straddle at `lower_strike`, USD per share.
@@ -105,6 +107,59 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// The record of `event` as [`crate::analysis::candidate::candidate`]
+    /// analysed it; unranked ([`rank`] numbers the tradeable candidates of a
+    /// scan) and not yet stored (no `chain_snapshot_id`).
+    pub fn new(event: &EarningsEvent, a: CandidateAnalysis) -> Self {
+        let m = a.straddle.as_ref();
+        let stats = a.stats.as_ref();
+        Self {
+            rank: None,
+            ticker: event.ticker.clone(),
+            report_date: event.report_date,
+            timing: event.timing,
+            reference_session: a.sessions.map(|s| s.reference_session),
+            reaction_session: a.sessions.map(|s| s.reaction_session),
+            expiration: a.expiration,
+            spot: a.spot,
+            spot_source: a.spot_source,
+            straddle: a.straddle_price,
+            straddle_method: m.map(|m| m.method),
+            lower_strike: m.and_then(|m| m.lower.as_ref()).map(|s| s.strike),
+            lower_straddle: m.and_then(|m| m.lower.as_ref()).map(|s| s.price()),
+            upper_strike: m.and_then(|m| m.upper.as_ref()).map(|s| s.strike),
+            upper_straddle: m.and_then(|m| m.upper.as_ref()).map(|s| s.price()),
+            implied_move: a.implied_move,
+            historical_mean_move: stats.map(|s| s.mean),
+            historical_median_move: stats.map(|s| s.median),
+            mad: stats.map(|s| s.mad),
+            relative_mad: stats.map(|s| s.relative_mad),
+            max_move: stats.map(|s| s.max),
+            tail_risk_ratio: stats.map(|s| s.tail_risk_ratio),
+            n_events: a.history.moves.len(),
+            past_moves: a
+                .history
+                .moves
+                .iter()
+                .map(|m| PastMove {
+                    report_date: m.report_date,
+                    reaction_session: m.sessions.reaction_session,
+                    gap_move: m.gap_move,
+                })
+                .collect(),
+            vrp: a.verdict.vrp(),
+            tier: a.verdict.tier(),
+            edge_score: a.verdict.edge_score(),
+            chain_snapshot_id: None,
+            chain_as_of: a.chain_as_of,
+            chain_age_seconds: a.chain_age_seconds,
+            reason: a.verdict.reason().map(str::to_owned),
+            warnings: a.warnings,
+            structures: a.structures,
+            analysis: a.analysis,
+        }
+    }
+
     /// The composite score, 0..100, when the analysis has one.
     pub fn score(&self) -> Option<f64> {
         self.analysis.as_ref().and_then(|a| a.score.as_ref()).map(|s| s.total)
@@ -113,6 +168,48 @@ impl Candidate {
     /// The liquidity verdict of the straddle's legs, when assessed.
     pub fn liquidity(&self) -> Option<LiquidityVerdict> {
         self.analysis.as_ref().and_then(|a| a.liquidity.as_ref()).map(|l| l.verdict)
+    }
+
+    /// Whether the candidate may be ranked: it has figures (a tier) and its
+    /// straddle's liquidity is not rejected (domain.md §6).
+    pub fn tradeable(&self) -> bool {
+        self.tier.is_some() && self.liquidity() != Some(LiquidityVerdict::Reject)
+    }
+
+    /// Whether the candidate is listed as a setup: ranked, at `min_tier` or
+    /// better (tiers order best first). The one rule for the alert's report
+    /// and for whether a scan has anything to send (`[alerts] min_tier`).
+    pub fn makes_the_cut(&self, min_tier: Tier) -> bool {
+        self.rank.is_some() && self.tier.is_some_and(|t| t <= min_tier)
+    }
+
+    /// Why the candidate has no rank: its reason (no figures), or the
+    /// reasons its liquidity was rejected; empty when it is ranked or
+    /// neither applies.
+    pub fn unranked_reason(&self) -> String {
+        match (&self.reason, self.analysis.as_ref().and_then(|a| a.liquidity.as_ref())) {
+            (Some(reason), _) => reason.clone(),
+            (None, Some(l)) => format!("liquidity rejected: {}", l.reasons.join("; ")),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// Ranks a scan's candidates: sorts them by [`crate::analysis::rank_key`]
+/// (tradeable first, then by score, then by edge score, ties by ticker) and
+/// numbers the tradeable ones 1, 2, ... (the others get no rank).
+pub fn rank<T: AsRef<Candidate> + AsMut<Candidate>>(items: &mut [T]) {
+    items.sort_by_key(|item| {
+        let c = item.as_ref();
+        crate::analysis::rank_key(c.tradeable(), c.score(), c.edge_score, c.ticker.as_str())
+    });
+    let mut rank = 0;
+    for item in items {
+        let c = item.as_mut();
+        if c.tradeable() {
+            rank += 1;
+            c.rank = Some(rank);
+        }
     }
 }
 
@@ -199,4 +296,21 @@ impl MovesReport {
             latest_scan,
         }
     }
+}
+
+/// What `ivcd backtest` reports (`--json`: docs/json.md, "BacktestReport").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestReport {
+    /// The tickers asked for.
+    pub tickers: Vec<Ticker>,
+    /// Only events reported on or after this date (ET), when given.
+    pub since: Option<NaiveDate>,
+    /// Every past event considered, oldest first per ticker.
+    pub events: Vec<crate::analysis::backtest::BacktestEvent>,
+    /// The judged events summarised by tier, best first.
+    pub tiers: Vec<crate::analysis::backtest::TierSummary>,
+    /// End-of-day chains requested in this run.
+    pub chains_requested: usize,
+    /// Implied moves reused from earlier runs.
+    pub reused: usize,
 }

@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::analysis::scoreboard::{self, ReviewedStructure, ScoreLine};
-use crate::analysis::structures::{ExitBasis, Leg, PnL, StructureKind};
+use crate::analysis::structures::{ExitBasis, StructureKind};
+pub use crate::analysis::valuation::{PriceSource, StructureOutcome};
 use crate::analysis::vrp::Tier;
 use crate::domain::{Ticker, Timing};
 
@@ -40,27 +41,6 @@ impl ReviewStatus {
             _ => None,
         }
     }
-}
-
-/// One proposed structure's outcome at the open.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StructureOutcome {
-    /// Which structure.
-    pub kind: StructureKind,
-    /// Its legs with their quotes at the scan.
-    pub legs: Vec<Leg>,
-    /// Shares per contract.
-    pub contract_size: u32,
-    /// How the exit was valued: `quotes`, `bound` (intrinsic, short options
-    /// only: the real P&L is at most the figure) or `intrinsic_estimate`.
-    pub basis: ExitBasis,
-    /// Why the exit is not quote-based, when it is not.
-    pub exit_note: Option<String>,
-    /// At natural prices: credit (short bids - long asks), debit (short asks
-    /// - long bids), P&L per share and per contract, USD.
-    pub natural: PnL,
-    /// At mids.
-    pub mid: PnL,
 }
 
 /// One event's review.
@@ -102,11 +82,11 @@ pub struct Review {
     /// The close of the reference session, USD.
     pub reference_close: Option<Decimal>,
     /// Where it came from: `daily_bar` (stored or fetched) or `quote` (the quote's previous close).
-    pub reference_source: Option<String>,
+    pub reference_source: Option<PriceSource>,
     /// The reaction session's opening price, USD.
     pub open_price: Option<Decimal>,
     /// Where it came from: `quote` or `daily_bar`.
-    pub open_source: Option<String>,
+    pub open_source: Option<PriceSource>,
     /// The underlying's bid at the review, USD (from the quote, when there was one).
     pub open_bid: Option<Decimal>,
     /// The underlying's ask at the review, USD.
@@ -211,47 +191,5 @@ impl ReportCard {
             scoreboard: scoreboard::scoreboard(&reviewed),
             reviews,
         }
-    }
-
-    /// One line for `ivcd status`, e.g. `11 events reviewed, 1 with
-    /// structures (0 valued from quotes, 1 at intrinsic value); 1 of 1 moved
-    /// more than implied; short straddle: 0% won, mean -$1,229.00 a contract`.
-    pub fn summary(&self) -> String {
-        if self.n_reviews == 0 {
-            return "no events reviewed yet".into();
-        }
-        // The short straddles of the scoreboard (tiered, reviewed events), from the exact figures.
-        let straddles: Vec<Decimal> = self
-            .reviews
-            .iter()
-            .filter(|r| r.status == ReviewStatus::Reviewed && r.tier.is_some())
-            .filter_map(|r| r.structure(StructureKind::ShortStraddle))
-            .map(|s| s.natural.per_contract)
-            .collect();
-        let n = straddles.len();
-        let mut line = format!(
-            "{} event{} reviewed, {} with structures ({} valued from quotes, {} at intrinsic value); \
-             {} of {} moved more than implied",
-            self.n_reviews,
-            if self.n_reviews == 1 { "" } else { "s" },
-            self.n_with_structures,
-            self.n_quoted,
-            self.n_with_structures - self.n_quoted,
-            self.n_outside,
-            self.n_with_implied,
-        );
-        if n > 0 {
-            let won = straddles.iter().filter(|p| **p > Decimal::ZERO).count();
-            let total: Decimal = straddles.iter().sum();
-            line.push_str(&format!(
-                "; short straddle: {:.0}% won, mean {} a contract",
-                won as f64 / n as f64 * 100.0,
-                crate::alert::format::signed_usd(total / Decimal::from(n)),
-            ));
-        }
-        if self.n_pending > 0 {
-            line.push_str(&format!("; {} waiting for an opening price", self.n_pending));
-        }
-        line
     }
 }

@@ -17,10 +17,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::calendar::{NEW_YORK, Session};
-use crate::jobs::et;
+use crate::calendar::Session;
 use crate::providers::http::HealthSnapshot;
 use crate::store::{CalendarOverride, DeliveryState, JobRun, Outcome, Store, StoreCounts, StoreError};
+use crate::time::{NEW_YORK, et};
 use crate::timetable::{Job, Slot, Timetable};
 
 /// How many sessions ahead the "upcoming events" count looks.
@@ -270,10 +270,10 @@ pub async fn build(
                 let counts = db.store_counts(today, horizon)?;
                 let runs = db.last_runs()?;
                 let overrides = db.calendar_overrides()?;
-                let alerts = db.outbox(now - crate::clock::days(ALERT_HISTORY_DAYS.unsigned_abs()))?;
+                let alerts = db.outbox(now - crate::time::days(ALERT_HISTORY_DAYS.unsigned_abs()))?;
                 let reviews = db.reviews(None, None)?;
-                let reviews =
-                    (!reviews.is_empty()).then(|| crate::review::ReportCard::new(reviews, None).summary());
+                let reviews = (!reviews.is_empty())
+                    .then(|| crate::present::card_summary(&crate::review::ReportCard::new(reviews, None)));
                 Ok::<_, StoreError>((counts, runs, overrides, alerts, reviews))
             })
             .await
@@ -444,14 +444,6 @@ fn override_line(o: &CalendarOverride) -> String {
     )
 }
 
-/// `2h 03m`, `45s`, `3d 4h`: a duration for people.
-pub fn human_duration(seconds: f64) -> String {
-    if seconds < 60.0 {
-        return format!("{seconds:.1}s");
-    }
-    crate::jobs::scan::human_age(seconds.round() as i64)
-}
-
 fn counts_line(counts: &Option<serde_json::Value>) -> String {
     let Some(serde_json::Value::Object(map)) = counts else { return String::new() };
     map.iter()
@@ -475,7 +467,8 @@ pub fn render_text(r: &StatusReport) -> String {
     };
     match &r.daemon {
         Some(d) => {
-            let uptime = human_duration((r.generated_at - d.started_at).num_seconds().max(0) as f64);
+            let uptime =
+                crate::time::human_duration((r.generated_at - d.started_at).num_seconds().max(0) as f64);
             let _ = writeln!(
                 out,
                 "ivcd {}: {state} (pid {}, up {uptime}{})",
@@ -533,7 +526,7 @@ pub fn render_text(r: &StatusReport) -> String {
             (None, Some(run)) => (
                 et_short(run.slot),
                 run.outcome.code().to_owned(),
-                run.duration_seconds().map_or_else(|| "-".into(), human_duration),
+                run.duration_seconds().map_or_else(|| "-".into(), crate::time::human_duration),
                 match &run.error {
                     Some(e) => e.chars().take(80).collect(),
                     None => counts_line(&run.counts),

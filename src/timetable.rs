@@ -17,11 +17,84 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::Weekday;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{NEW_YORK, NyseCalendar};
-use crate::config::TimetableConfig;
+use crate::calendar::NyseCalendar;
+pub use crate::time::EtTime;
+use crate::time::{NEW_YORK, et_instant};
+
+/// `[timetable]`: when the daemon's jobs run. Every time is America/New_York
+/// wall-clock time; the NYSE calendar decides which days are sessions and
+/// when they open and close.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimetableConfig {
+    /// Earnings-calendar refreshes, every day (default 06:00 and 18:00 ET).
+    pub refresh_times: Vec<EtTime>,
+    /// The backfill, on session days (default 20:00 ET).
+    pub backfill_time: EtTime,
+    /// The scan runs this many minutes before each session's close: 15:00 ET
+    /// on a regular day, 12:00 ET on a 13:00 early close (default 60).
+    pub scan_minutes_before_close: u32,
+    /// The post-crush review runs this many minutes after each session's open (default 1).
+    pub review_minutes_after_open: u32,
+    /// A missed review is still caught up until this time on its day (default 10:30 ET).
+    pub review_deadline: EtTime,
+    /// Further review slots, in minutes after the first, for stocks that had
+    /// not opened yet (a delayed open or a halt) (default 15 and 45).
+    pub review_retry_minutes: Vec<u32>,
+    /// The weekly housekeeping's day (default `Sun`).
+    pub housekeeping_day: Weekday,
+    /// The weekly housekeeping's time (default 03:00 ET).
+    pub housekeeping_time: EtTime,
+    /// Whether the daemon catches up missed slots on start (default true).
+    pub catch_up: bool,
+    /// How far back, in days, the daemon looks for missed slots on start (default 7).
+    pub catch_up_lookback_days: u32,
+}
+
+impl Default for TimetableConfig {
+    fn default() -> Self {
+        Self {
+            refresh_times: vec![EtTime::hm(6, 0), EtTime::hm(18, 0)],
+            backfill_time: EtTime::hm(20, 0),
+            scan_minutes_before_close: 60,
+            review_minutes_after_open: 1,
+            review_deadline: EtTime::hm(10, 30),
+            review_retry_minutes: vec![15, 45],
+            housekeeping_day: Weekday::Sun,
+            housekeeping_time: EtTime::hm(3, 0),
+            catch_up: true,
+            catch_up_lookback_days: 7,
+        }
+    }
+}
+
+impl TimetableConfig {
+    /// The bounds of its minutes and days (see [`crate::settings::Bounded`]).
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("timetable.scan_minutes_before_close", self.scan_minutes_before_close, 1, 360);
+        b.int("timetable.review_minutes_after_open", self.review_minutes_after_open, 0, 360);
+        for minutes in &self.review_retry_minutes {
+            b.int("timetable.review_retry_minutes", *minutes, 1, 360);
+        }
+        b.int("timetable.catch_up_lookback_days", self.catch_up_lookback_days, 1, 60);
+    }
+
+    /// The problems bounds do not cover: the lengths of its lists.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(1..=24).contains(&self.refresh_times.len()) {
+            problems.push("timetable.refresh_times must list from 1 to 24 times".to_owned());
+        }
+        if self.review_retry_minutes.len() > 10 {
+            problems.push("timetable.review_retry_minutes may list at most 10 retries".to_owned());
+        }
+        problems
+    }
+}
 
 /// A job of the daemon's timetable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -85,18 +158,6 @@ pub struct Timetable {
     calendar: NyseCalendar,
 }
 
-/// The instant of an ET wall-clock time on an ET date. A time skipped by the
-/// spring-forward change (02:00-03:00) moves an hour later; a time repeated
-/// by the fall-back change takes its first (daylight) instance.
-pub fn et_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = date.and_time(time);
-    NEW_YORK
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| NEW_YORK.from_local_datetime(&(local + crate::clock::hours(1))).earliest())
-        .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
-}
-
 impl Timetable {
     /// The timetable of `config` over `calendar` (with the exchange's overrides in it).
     pub fn new(config: TimetableConfig, calendar: NyseCalendar) -> Self {
@@ -120,11 +181,11 @@ impl Timetable {
         if let Some(session) = self.calendar.session(date) {
             let open = session.open.with_timezone(&Utc);
             let close = session.close.with_timezone(&Utc);
-            let scan = (close - crate::clock::minutes(u64::from(c.scan_minutes_before_close))).max(open);
-            let review = open + crate::clock::minutes(u64::from(c.review_minutes_after_open));
+            let scan = (close - crate::time::minutes(u64::from(c.scan_minutes_before_close))).max(open);
+            let review = open + crate::time::minutes(u64::from(c.review_minutes_after_open));
             slots.push(Slot { job: Job::Review, at: review });
             for retry in &c.review_retry_minutes {
-                let at = review + crate::clock::minutes(u64::from(*retry));
+                let at = review + crate::time::minutes(u64::from(*retry));
                 if at < close {
                     slots.push(Slot { job: Job::Review, at });
                 }
@@ -146,8 +207,8 @@ impl Timetable {
             return Vec::new();
         }
         // A slot's ET date is within a day of its UTC date either way.
-        let first = from.with_timezone(&NEW_YORK).date_naive() - crate::clock::days(1);
-        let last = to.with_timezone(&NEW_YORK).date_naive() + crate::clock::days(1);
+        let first = from.with_timezone(&NEW_YORK).date_naive() - crate::time::days(1);
+        let last = to.with_timezone(&NEW_YORK).date_naive() + crate::time::days(1);
         first
             .iter_days()
             .take_while(|d| *d <= last)
@@ -159,7 +220,7 @@ impl Timetable {
     /// The first slot of `job` after `after`, looking up to 15 days ahead
     /// (the weekly housekeeping and the longest run of closed days fit).
     pub fn next_of(&self, job: Job, after: DateTime<Utc>) -> Option<Slot> {
-        self.slots_between(after, after + crate::clock::days(15)).into_iter().find(|s| s.job == job)
+        self.slots_between(after, after + crate::time::days(15)).into_iter().find(|s| s.job == job)
     }
 
     /// Until when a missed `slot` may still be caught up: a scan until its
@@ -185,6 +246,7 @@ impl Timetable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveTime;
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)

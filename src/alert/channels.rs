@@ -10,8 +10,8 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+use super::config::{AlertsConfig, EmailConfig, SmtpTls};
 use super::render::Rendered;
-use crate::config::{AlertsConfig, EmailConfig, SmtpTls};
 
 /// The header carrying the generic webhook's signature, as Stripe signs its
 /// webhooks: `t=<unix seconds>,v1=<hex>`, where `v1` is the HMAC-SHA256
@@ -92,14 +92,15 @@ impl Channel {
     /// Every channel `config` configures, in the order of [`AlertsConfig::channel_names`].
     ///
     /// # Errors
-    /// A message naming the key when a channel cannot be built (bad address, TLS set-up).
-    pub fn all(config: &AlertsConfig) -> Result<Vec<Self>, String> {
+    /// [`ChannelSetupError`] naming the key when a channel cannot be built
+    /// (bad address, TLS set-up).
+    pub fn all(config: &AlertsConfig) -> Result<Vec<Self>, ChannelSetupError> {
         let timeout = Duration::from_secs(config.timeout_seconds);
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent(concat!("ivcd/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(ChannelSetupError::HttpClient)?;
         let mut out = Vec::new();
         if let Some(e) = &config.email {
             out.push(Self::Email(Box::new(EmailChannel::new(e, timeout)?)));
@@ -141,6 +142,32 @@ impl Channel {
     }
 }
 
+/// Why the alert channels cannot be built (at start or at a reload).
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelSetupError {
+    /// The HTTP client of the webhooks cannot be built (the TLS backend failed).
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(reqwest::Error),
+    /// The SMTP transport's TLS cannot be set up for the host.
+    #[error("alerts.email: cannot set up TLS for {host}: {error}")]
+    Tls {
+        /// `alerts.email.host`.
+        host: String,
+        /// lettre's error.
+        error: lettre::transport::smtp::Error,
+    },
+    /// An address of `[alerts.email]` does not parse.
+    #[error("{key} = {value:?} is not an email address: {error}")]
+    Address {
+        /// `alerts.email.from` or `alerts.email.to`.
+        key: &'static str,
+        /// The address as configured.
+        value: String,
+        /// Why it does not parse.
+        error: lettre::address::AddressError,
+    },
+}
+
 /// An SMTP server and the message's envelope.
 #[derive(Clone)]
 pub struct EmailChannel {
@@ -155,21 +182,26 @@ impl EmailChannel {
     /// or plain; with credentials when a username is set.
     ///
     /// # Errors
-    /// A message naming the key: an address that does not parse, a TLS set-up failure.
-    pub fn new(config: &EmailConfig, timeout: Duration) -> Result<Self, String> {
+    /// [`ChannelSetupError`] naming the key: an address that does not parse,
+    /// a TLS set-up failure.
+    pub fn new(config: &EmailConfig, timeout: Duration) -> Result<Self, ChannelSetupError> {
         let host = config.host.as_str();
         let builder = match config.tls {
             SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
             SmtpTls::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
         }
-        .map_err(|e| format!("alerts.email: cannot set up TLS for {host}: {e}"))?;
+        .map_err(|error| ChannelSetupError::Tls { host: host.to_owned(), error })?;
         let mut builder = builder.port(config.effective_port()).timeout(Some(timeout));
         if let (Some(user), Some(password)) = (&config.username, config.password.expose()) {
             builder = builder.credentials(Credentials::new(user.clone(), password.to_owned()));
         }
-        let parse = |key: &str, a: &str| {
-            a.parse::<Mailbox>().map_err(|e| format!("{key} = {a:?} is not an email address: {e}"))
+        let parse = |key: &'static str, a: &str| {
+            a.parse::<Mailbox>().map_err(|error| ChannelSetupError::Address {
+                key,
+                value: a.to_owned(),
+                error,
+            })
         };
         Ok(Self {
             transport: builder.build(),

@@ -8,19 +8,19 @@
 //! rows are written in the scan's own transaction (see
 //! [`crate::store::Db::enqueue_scan_alert`]); [`outbox`] sends them.
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use self::config::AlertsConfig;
 use crate::analysis::vrp::Tier;
-use crate::config::AlertsConfig;
 use crate::report::{Candidate, ScanReport};
 use crate::store::{LegQuote, Store, StoreError};
 
 pub mod channels;
-pub mod format;
+pub mod config;
 pub mod outbox;
 pub mod render;
 pub mod review;
+pub mod views;
 
 /// The liquidity of a setup's straddle, from the stored quotes of its legs.
 ///
@@ -116,7 +116,7 @@ impl AlertReport {
         let mut skipped = Vec::new();
         for c in &scan.candidates {
             match (c.rank, c.tier) {
-                _ if makes_the_cut(c, config.min_tier) && setups.len() < config.top_n => {
+                _ if c.makes_the_cut(config.min_tier) && setups.len() < config.top_n => {
                     setups.push(Setup { liquidity: Liquidity::from_legs(&legs(c)), candidate: c.clone() });
                 }
                 (Some(_), _) => below_cut.push(c.clone()),
@@ -135,8 +135,8 @@ impl AlertReport {
         };
         format!(
             "ivcd: {count} for {} (AMC) and {} (BMO)",
-            day(self.scan.session_date),
-            day(self.scan.next_session)
+            crate::present::format::day(self.scan.session_date),
+            crate::present::format::day(self.scan.next_session)
         )
     }
 
@@ -144,18 +144,6 @@ impl AlertReport {
     pub fn oldest_chain_age(&self) -> Option<i64> {
         self.setups.iter().filter_map(|s| s.candidate.chain_age_seconds).max()
     }
-}
-
-/// Whether a candidate is listed as a setup: ranked, at `min_tier` or better
-/// (tiers order best first). The one rule for the report and for whether a
-/// scan has anything to send.
-pub fn makes_the_cut(c: &Candidate, min_tier: Tier) -> bool {
-    c.rank.is_some() && c.tier.is_some_and(|t| t <= min_tier)
-}
-
-/// `Tue 2025-11-25`.
-pub fn day(d: NaiveDate) -> String {
-    d.format("%a %Y-%m-%d").to_string()
 }
 
 /// Why an alert cannot be built.
@@ -169,7 +157,22 @@ pub enum AlertError {
     ScanGone,
     /// A template failed to render (a bug).
     #[error("cannot render the alert: {0}")]
-    Render(String),
+    Render(RenderError),
+}
+
+/// Why a stored report could not be rendered (a bug, or a delivery row
+/// whose report key ivcd did not write).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// An askama template failed.
+    #[error("{0}")]
+    Template(askama::Error),
+    /// The JSON body failed.
+    #[error("{0}")]
+    Json(serde_json::Error),
+    /// A review delivery's report key names no review slot.
+    #[error("unreadable report key {0:?}")]
+    ReportKey(String),
 }
 
 /// Builds the alert of stored scan `scan_id` from the database.
@@ -205,7 +208,7 @@ mod tests {
     fn leg(strike: Decimal, right: &str, bid: Decimal, ask: Decimal, oi: u64) -> LegQuote {
         LegQuote {
             strike,
-            right: right.into(),
+            right: crate::domain::OptionRight::from_code(right).unwrap(),
             bid: Some(bid),
             ask: Some(ask),
             open_interest: Some(oi),

@@ -24,10 +24,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::channels::{Channel, SendError};
+use super::channels::{Channel, ChannelSetupError, SendError};
+use super::config::AlertsConfig;
 use super::{AlertError, render};
 use crate::clock::Clock;
-use crate::config::AlertsConfig;
 use crate::store::{Delivery, DeliveryState, Store, StoreError};
 
 /// What one attempt came to.
@@ -96,8 +96,12 @@ impl Outbox {
     /// A worker for the channels `config` configures.
     ///
     /// # Errors
-    /// A message naming the key when a channel cannot be built.
-    pub fn new(store: Store, config: &AlertsConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    /// [`ChannelSetupError`] naming the key when a channel cannot be built.
+    pub fn new(
+        store: Store,
+        config: &AlertsConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ChannelSetupError> {
         Ok(Self { store, config: config.clone(), clock, channels: Channel::all(config)? })
     }
 
@@ -120,7 +124,7 @@ impl Outbox {
     }
 
     fn give_up_at(&self, created_at: DateTime<Utc>) -> DateTime<Utc> {
-        created_at + crate::clock::hours(u64::from(self.config.give_up_after_hours))
+        created_at + crate::time::hours(u64::from(self.config.give_up_after_hours))
     }
 
     /// How long a claim holds a delivery: twice the longest a send may
@@ -194,7 +198,7 @@ impl Outbox {
                 None
             });
         }
-        let lease_end = now + chrono::Duration::from_std(self.lease()).unwrap_or(crate::clock::hours(1));
+        let lease_end = now + chrono::Duration::from_std(self.lease()).unwrap_or(crate::time::hours(1));
         let k = key.clone();
         if !self.store.run(move |db| db.begin_delivery_attempt(&k, now, lease_end)).await? {
             return Ok(None);
@@ -212,7 +216,7 @@ impl Outbox {
                     Ok(alert) => super::review::render(&alert),
                     Err(e) => Err(e),
                 },
-                None => Err(AlertError::Render(format!("unreadable report key {:?}", d.report_key))),
+                None => Err(AlertError::Render(super::RenderError::ReportKey(d.report_key.clone()))),
             },
             (_, None) => Err(AlertError::ScanGone),
             (_, Some(id)) => match super::load(&self.store, id, &self.config).await {
@@ -234,7 +238,7 @@ impl Outbox {
                 tracing::warn!(channel = name, key = %key, "alert not sent: its scan was replaced by a re-run");
                 return Ok(attempt(AttemptOutcome::Superseded));
             }
-            Err(AlertError::Render(e)) => Err(SendError::Permanent { message: e }),
+            Err(AlertError::Render(e)) => Err(SendError::Permanent { message: e.to_string() }),
             Err(AlertError::Store(e)) => Err(SendError::Transient {
                 message: format!("cannot read the report: {e}"),
                 retry_after: None,
@@ -250,7 +254,7 @@ impl Outbox {
             }
             Err(SendError::Transient { message, retry_after }) => {
                 let wait = self.backoff(d.attempts + 1).max(retry_after.unwrap_or_default());
-                let at = done + chrono::Duration::from_std(wait).unwrap_or(crate::clock::hours(1));
+                let at = done + chrono::Duration::from_std(wait).unwrap_or(crate::time::hours(1));
                 if at > self.give_up_at(d.created_at) {
                     let error = format!(
                         "gave up after {} attempt(s) within {} hours: {message}",
@@ -316,7 +320,7 @@ impl Outbox {
     /// A store failure.
     pub async fn expire(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let cutoff = now - crate::clock::hours(u64::from(self.config.give_up_after_hours));
+        let cutoff = now - crate::time::hours(u64::from(self.config.give_up_after_hours));
         let expired = self.store.run(move |db| db.expired_deliveries(cutoff)).await?;
         let configured: Vec<&str> = self.channels.iter().map(Channel::name).collect();
         let mut given_up = 0;
@@ -353,7 +357,7 @@ impl Outbox {
                 if let Err(e) = janitor.expire().await {
                     tracing::error!(error = %e, "cannot check the outbox for deliveries to give up");
                 }
-                let until = janitor.clock.now() + crate::clock::hours(1);
+                let until = janitor.clock.now() + crate::time::hours(1);
                 if !wait(&janitor.clock, until, &c, &mut w).await {
                     return;
                 }
@@ -383,12 +387,12 @@ impl Outbox {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::error!(channel = name, error = %e, "cannot read the outbox");
-                    Some(now + crate::clock::minutes(1))
+                    Some(now + crate::time::minutes(1))
                 }
             };
-            let mut until = next.unwrap_or(now + crate::clock::hours(1)).max(now);
+            let mut until = next.unwrap_or(now + crate::time::hours(1)).max(now);
             if failed {
-                until = until.max(now + crate::clock::minutes(1));
+                until = until.max(now + crate::time::minutes(1));
             }
             if !wait(&self.clock, until, &cancel, &mut wake).await {
                 return;

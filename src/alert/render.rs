@@ -7,8 +7,8 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::format::{BriefView, ReportView, SetupView};
-use super::{AlertError, AlertReport};
+use super::views::{BriefView, ReportView, SetupView};
+use super::{AlertError, AlertReport, RenderError};
 
 /// Slack's limits: blocks per message, characters per section or context text,
 /// per field, per header.
@@ -87,8 +87,8 @@ pub fn scan(report: &AlertReport) -> Result<Rendered, AlertError> {
     let v = ReportView::new(report);
     let html = ScanHtml { v: &v, min_tier: report.min_tier.code(), scan_id: report.scan.scan_id }
         .render()
-        .map_err(|e| AlertError::Render(e.to_string()))?;
-    let webhook = serde_json::to_vec(&report.scan).map_err(|e| AlertError::Render(e.to_string()))?;
+        .map_err(|e| AlertError::Render(RenderError::Template(e)))?;
+    let webhook = serde_json::to_vec(&report.scan).map_err(|e| AlertError::Render(RenderError::Json(e)))?;
     Ok(Rendered {
         subject: v.subject.clone(),
         text: text(&v, report.scan.scan_id),
@@ -114,7 +114,7 @@ pub fn test_message(host: &str, at: DateTime<Utc>) -> Rendered {
     let subject = format!("ivcd: test message from {host}");
     let line = format!(
         "This is a test from ivcd on {host}, sent {} ET. If you read this, alerts reach you here.",
-        crate::jobs::et(at).format("%a %Y-%m-%d %H:%M")
+        crate::time::et(at).format("%a %Y-%m-%d %H:%M")
     );
     let html = TestHtml { subject: &subject, line: &line }.render().unwrap_or_else(|_| line.clone());
     Rendered {
@@ -269,6 +269,7 @@ fn brief_sections(title: &str, items: &[BriefView], max_blocks: usize) -> Vec<Va
     let mut chunks: Vec<String> = vec![format!("*{title}* ({})", items.len())];
     let mut shown = 0;
     for line in &lines {
+        #[expect(clippy::expect_used, reason = "chunks starts with the title and only grows")]
         let last = chunks.last_mut().expect("one chunk at least");
         if last.chars().count() + 1 + line.chars().count() + MORE_LINE <= slack_limits::TEXT {
             last.push('\n');
@@ -281,6 +282,7 @@ fn brief_sections(title: &str, items: &[BriefView], max_blocks: usize) -> Vec<Va
         shown += 1;
     }
     if shown < lines.len() {
+        #[expect(clippy::expect_used, reason = "chunks starts with the title and only grows")]
         let last = chunks.last_mut().expect("one chunk at least");
         let _ = write!(last, "\n…and {} more (see the email or `ivcd scan`)", lines.len() - shown);
     }

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::format::{self, pct};
 use super::render::{Rendered, clip, discord_limits, mrkdwn, slack_escape, slack_limits};
-use super::{AlertError, day};
+use super::{AlertError, RenderError};
 use crate::analysis::scoreboard::ScoreLine;
+use crate::present::format::{self, day, pct};
 use crate::review::{ReportCard, Review, ReviewStatus};
 use crate::store::Store;
 
@@ -43,7 +43,13 @@ pub async fn load(store: &Store, slot: DateTime<Utc>) -> Result<ReviewAlert, Ale
     let all = store.run(|db| db.reviews(None, None)).await?;
     let reviews: Vec<Review> = all.iter().filter(|r| r.slot == slot).cloned().collect();
     let card = ReportCard::new(all, None);
-    Ok(ReviewAlert { kind: "review", slot, reviews, summary: card.summary(), scoreboard: card.scoreboard })
+    Ok(ReviewAlert {
+        kind: "review",
+        slot,
+        reviews,
+        summary: crate::present::card_summary(&card),
+        scoreboard: card.scoreboard,
+    })
 }
 
 /// The slot of a review alert's report key (`review/<RFC 3339 slot>`).
@@ -158,7 +164,7 @@ impl ReviewView {
         let n_outside = reviewed.iter().filter(|r| r.outside == Some(true)).count();
         let subject = format!(
             "ivcd review {}: {} event{} reviewed, {} moved more than implied",
-            day(crate::jobs::et_date(alert.slot)),
+            day(crate::time::et_date(alert.slot)),
             reviewed.len(),
             if reviewed.len() == 1 { "" } else { "s" },
             n_outside
@@ -213,7 +219,7 @@ impl ReviewView {
             subject,
             when: format!(
                 "Review at {} ET: the open of each event's reaction session against the scan before it.",
-                crate::jobs::et(alert.slot).format("%a %Y-%m-%d %H:%M")
+                crate::time::et(alert.slot).format("%a %Y-%m-%d %H:%M")
             ),
             detailed,
             others,
@@ -292,9 +298,10 @@ struct ReviewHtml<'a> {
 /// [`AlertError::Render`] when a template or the JSON fails (a bug, not bad data).
 pub fn render(alert: &ReviewAlert) -> Result<Rendered, AlertError> {
     let v = ReviewView::new(alert);
-    let html =
-        ReviewHtml { v: &v, legend: LEGEND }.render().map_err(|e| AlertError::Render(e.to_string()))?;
-    let webhook = serde_json::to_vec(alert).map_err(|e| AlertError::Render(e.to_string()))?;
+    let html = ReviewHtml { v: &v, legend: LEGEND }
+        .render()
+        .map_err(|e| AlertError::Render(RenderError::Template(e)))?;
+    let webhook = serde_json::to_vec(alert).map_err(|e| AlertError::Render(RenderError::Json(e)))?;
     Ok(Rendered {
         subject: v.subject.clone(),
         text: text(&v),

@@ -41,8 +41,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{NEW_YORK, NyseCalendar};
+use crate::calendar::NyseCalendar;
 use crate::domain::Timing;
+use crate::time::NEW_YORK;
 
 /// The most calendar days between an evening acceptance and the filing
 /// date EDGAR gives it: a Friday evening before a Monday holiday is dated

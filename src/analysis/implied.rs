@@ -55,6 +55,62 @@ pub enum StraddleMethod {
     NearestFallback,
 }
 
+impl StraddleMethod {
+    /// The code stored in `candidates.straddle_method` and printed in JSON:
+    /// `at_strike`, `interpolated`, `nearest_fallback`.
+    pub fn code(self) -> &'static str {
+        match self {
+            StraddleMethod::AtStrike => "at_strike",
+            StraddleMethod::Interpolated => "interpolated",
+            StraddleMethod::NearestFallback => "nearest_fallback",
+        }
+    }
+
+    /// Reads a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "at_strike" => Some(StraddleMethod::AtStrike),
+            "interpolated" => Some(StraddleMethod::Interpolated),
+            "nearest_fallback" => Some(StraddleMethod::NearestFallback),
+            _ => None,
+        }
+    }
+}
+
+/// Where the spot S of an implied move came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpotSource {
+    /// The chain's own underlying quote, taken with the chain (a scan).
+    Chain,
+    /// A separate underlying quote (a scan whose chain has none).
+    Quote,
+    /// The close of the reference session (the backtest's end-of-day chains).
+    ReferenceClose,
+}
+
+impl SpotSource {
+    /// The code stored in `candidates.spot_source` and printed in JSON:
+    /// `chain`, `quote` (a scan's), `reference_close` (never stored).
+    pub fn code(self) -> &'static str {
+        match self {
+            SpotSource::Chain => "chain",
+            SpotSource::Quote => "quote",
+            SpotSource::ReferenceClose => "reference_close",
+        }
+    }
+
+    /// Reads a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "chain" => Some(SpotSource::Chain),
+            "quote" => Some(SpotSource::Quote),
+            "reference_close" => Some(SpotSource::ReferenceClose),
+            _ => None,
+        }
+    }
+}
+
 /// The implied move of one expiration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImpliedMove {

@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub mod backtest;
+pub mod black_scholes;
 pub mod bounds;
+pub mod candidate;
 pub mod consistency;
 pub mod filing_timing;
 pub mod full;
@@ -19,6 +21,7 @@ pub mod skew;
 pub mod structures;
 pub mod term;
 pub mod timing_audit;
+pub mod valuation;
 pub mod vrp;
 
 use consistency::ConsistencyParams;
@@ -72,6 +75,82 @@ impl Default for AnalysisParams {
     }
 }
 
+impl AnalysisParams {
+    /// The bounds of the section's counts and spans (see
+    /// [`crate::settings::Bounded`]).
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("analysis.window_events", self.window_events, 1, 200);
+        b.int("analysis.min_events", self.min_events, 1, 200);
+        b.real("analysis.term.slope_days", self.term.slope_days, 1.0, 730.0);
+        b.real("analysis.term.iv_days", self.term.iv_days, 1.0, 730.0);
+        b.int("analysis.skew.min_points_per_side", self.skew.min_points_per_side, 3, 1000);
+        let l = &self.liquidity;
+        b.int("analysis.liquidity.open_interest_warn", l.open_interest_warn, 0, 10_000_000);
+        b.int("analysis.liquidity.open_interest_reject", l.open_interest_reject, 0, 10_000_000);
+        b.int("analysis.liquidity.volume_warn", l.volume_warn, 0, 10_000_000);
+        b.int("analysis.liquidity.adv_sessions", l.adv_sessions, 1, 250);
+        b.real("analysis.consistency.half_life_events", self.consistency.half_life_events, 0.5, 100.0);
+        b.int("analysis.consistency.rv_sessions", self.consistency.rv_sessions, 2, 250);
+    }
+
+    /// The problems bounds do not cover (orderings between settings, signs,
+    /// fractions), one message per problem, each naming the keys.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, msg: &str| {
+            if !ok {
+                problems.push(msg.to_owned());
+            }
+        };
+        check(
+            self.window_events >= self.min_events,
+            "analysis.window_events must be at least analysis.min_events",
+        );
+        let t = &self.tiers;
+        check(
+            t.excellent > t.good && t.good > t.marginal && t.marginal > 0.0,
+            "analysis.tiers must satisfy excellent > good > marginal > 0",
+        );
+        check(
+            self.tail_risk_warning > 1.0,
+            "analysis.tail_risk_warning must be above 1 (max/mean is at least 1)",
+        );
+        let tc = &self.timing_check;
+        check(tc.ratio >= 1.0, "analysis.timing_check.ratio must be at least 1");
+        check((0.0..1.0).contains(&tc.min_move), "analysis.timing_check.min_move must be a fraction in 0..1");
+        let rates = &self.term.rates;
+        check(
+            rates.risk_free_rate.abs() < 0.5 && (0.0..0.5).contains(&rates.dividend_yield),
+            "analysis.term.rates: risk_free_rate and dividend_yield are annual fractions (0.04 = 4%)",
+        );
+        let l = &self.liquidity;
+        check(
+            0.0 < l.spread_warn && l.spread_warn <= l.spread_reject,
+            "analysis.liquidity: 0 < spread_warn <= spread_reject (fractions of the mid)",
+        );
+        check(
+            l.open_interest_reject <= l.open_interest_warn,
+            "analysis.liquidity: open_interest_reject must not exceed open_interest_warn",
+        );
+        check(
+            l.avg_daily_volume_reject <= l.avg_daily_volume_warn,
+            "analysis.liquidity: avg_daily_volume_reject must not exceed avg_daily_volume_warn",
+        );
+        let sc = &self.score;
+        let w = &sc.weights;
+        check(
+            [w.vrp, w.consistency, w.liquidity, w.term_structure].iter().all(|x| *x >= 0.0) && w.vrp > 0.0,
+            "analysis.score.weights must be non-negative, with a positive vrp weight",
+        );
+        check(sc.vrp_full > sc.vrp_floor, "analysis.score.vrp_full must be above analysis.score.vrp_floor");
+        check(
+            sc.term_slope_full < 0.0,
+            "analysis.score.term_slope_full must be negative (an inverted curve)",
+        );
+        problems
+    }
+}
+
 /// The past events a VRP is measured against: the most recent
 /// `window_events` measured moves reported before `report_date`, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,86 +194,117 @@ impl HistoryWindow {
         let gaps: Vec<f64> = moves.iter().map(|m| m.gap_move).collect();
         Self { stats: MoveStats::from_moves(&gaps), moves, excluded }
     }
+
+    /// The statistics when the window holds at least `min_events` events
+    /// (`[analysis] min_events`): the figures a VRP may be computed from.
+    pub fn stats_with(&self, min_events: usize) -> Option<&MoveStats> {
+        self.stats.as_ref().filter(|_| self.moves.len() >= min_events)
+    }
 }
 
-/// What the analysis concluded for one candidate. Either the figures
-/// (`vrp`, `tier`, `edge_score` all `Some`) or a `reason` saying why not;
-/// never an estimate in place of a missing input.
+/// What the analysis concluded for one candidate: its figures, or why it
+/// has none. Never an estimate in place of a missing input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
-    /// implied move / mean absolute gap move, when both exist.
-    pub vrp: Option<f64>,
-    /// The tier of the VRP.
-    pub tier: Option<Tier>,
-    /// VRP / (1 + relative MAD).
-    pub edge_score: Option<f64>,
-    /// Why there are no figures (e.g. "no chain", "3 past events, need 4").
-    pub reason: Option<String>,
-    /// Things the user should know about figures that do exist.
-    pub warnings: Vec<String>,
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The figures exist.
+    Judged {
+        /// implied move / mean absolute gap move.
+        vrp: f64,
+        /// The tier of the VRP (`[analysis.tiers]`).
+        tier: Tier,
+        /// VRP / (1 + relative MAD).
+        edge_score: f64,
+    },
+    /// No figures, and why (e.g. `no chain`, `3 past events, need 4`; several
+    /// reasons joined by `; `, as stored in `candidates.reason`).
+    NoFigures {
+        /// The reasons.
+        reason: String,
+    },
 }
 
-/// Combines the implied move and the history window into a verdict.
+impl Verdict {
+    /// The VRP, when judged.
+    pub fn vrp(&self) -> Option<f64> {
+        match self {
+            Verdict::Judged { vrp, .. } => Some(*vrp),
+            Verdict::NoFigures { .. } => None,
+        }
+    }
+
+    /// The tier, when judged.
+    pub fn tier(&self) -> Option<Tier> {
+        match self {
+            Verdict::Judged { tier, .. } => Some(*tier),
+            Verdict::NoFigures { .. } => None,
+        }
+    }
+
+    /// The edge score, when judged.
+    pub fn edge_score(&self) -> Option<f64> {
+        match self {
+            Verdict::Judged { edge_score, .. } => Some(*edge_score),
+            Verdict::NoFigures { .. } => None,
+        }
+    }
+
+    /// Why there are no figures, when there are none.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Verdict::Judged { .. } => None,
+            Verdict::NoFigures { reason } => Some(reason),
+        }
+    }
+}
+
+/// Combines the implied move (a fraction) and the history window into a
+/// verdict. `implied` is the implied move, or why it is missing (no chain,
+/// no spot, no usable straddle: [`candidate::NoImplied`]).
 ///
-/// `implied` is the implied move (a fraction) with its warnings, or why it
-/// is missing (a job-level reason such as "no chain" is passed as
-/// `Err(text)`).
+/// The reasons, in this order and joined by `; `: the missing implied move,
+/// too few past events (`3 past events, need 4`); with both, a zero mean
+/// move gives `mean historical move is zero`.
 pub fn judge(
-    implied: Result<(f64, &[String]), String>,
+    implied: Result<f64, &candidate::NoImplied>,
     history: &HistoryWindow,
     params: &AnalysisParams,
 ) -> Verdict {
     let mut reasons = Vec::new();
-    let mut warnings = Vec::new();
     let implied_move = match implied {
-        Ok((implied_move, implied_warnings)) => {
-            warnings.extend(implied_warnings.iter().cloned());
-            Some(implied_move)
-        }
-        Err(reason) => {
-            reasons.push(reason);
+        Ok(implied_move) => Some(implied_move),
+        Err(why) => {
+            reasons.push(why.to_string());
             None
         }
     };
-    let n = history.moves.len();
-    let stats = match &history.stats {
-        Some(stats) if n >= params.min_events => Some(stats),
-        _ => {
-            reasons.push(format!("{n} past events, need {}", params.min_events));
-            None
-        }
-    };
+    let stats = history.stats_with(params.min_events);
+    if stats.is_none() {
+        reasons.push(format!("{} past events, need {}", history.moves.len(), params.min_events));
+    }
     let (Some(implied_move), Some(stats), true) = (implied_move, stats, reasons.is_empty()) else {
-        return Verdict {
-            vrp: None,
-            tier: None,
-            edge_score: None,
-            reason: Some(reasons.join("; ")),
-            warnings,
-        };
+        return Verdict::NoFigures { reason: reasons.join("; ") };
     };
     let Some(vrp) = vrp::vrp_ratio(implied_move, stats.mean) else {
-        return Verdict {
-            vrp: None,
-            tier: None,
-            edge_score: None,
-            reason: Some("mean historical move is zero".into()),
-            warnings,
-        };
+        return Verdict::NoFigures { reason: "mean historical move is zero".into() };
     };
-    if stats.tail_risk_ratio > params.tail_risk_warning {
-        warnings.push(format!(
+    Verdict::Judged {
+        vrp,
+        tier: params.tiers.tier(vrp),
+        edge_score: vrp::edge_score(vrp, stats.relative_mad),
+    }
+}
+
+/// The warning a judged candidate carries when its largest past move is
+/// more than `tail_risk_warning` times the mean (domain.md §4).
+pub fn tail_risk_warning(history: &HistoryWindow, params: &AnalysisParams) -> Option<String> {
+    let stats = history.stats.as_ref()?;
+    (stats.tail_risk_ratio > params.tail_risk_warning).then(|| {
+        format!(
             "tail risk: largest past move is {:.1}x the mean (above {:.1})",
             stats.tail_risk_ratio, params.tail_risk_warning
-        ));
-    }
-    Verdict {
-        vrp: Some(vrp),
-        tier: Some(params.tiers.tier(vrp)),
-        edge_score: Some(vrp::edge_score(vrp, stats.relative_mad)),
-        reason: None,
-        warnings,
-    }
+        )
+    })
 }
 
 /// Sort key that ranks candidates: tradeable ones first (figures exist and
@@ -259,11 +369,12 @@ mod tests {
             12,
             &TimingCheck::default(),
         );
-        let v = judge(Ok((0.3, &[])), &w, &AnalysisParams::default());
-        assert_eq!(v.reason.as_deref(), Some("3 past events, need 4"));
-        assert_eq!((v.vrp, v.tier, v.edge_score), (None, None, None));
-        let v = judge(Err("no chain".into()), &w, &AnalysisParams::default());
-        assert_eq!(v.reason.as_deref(), Some("no chain; 3 past events, need 4"));
+        let v = judge(Ok(0.3), &w, &AnalysisParams::default());
+        assert_eq!(v.reason(), Some("3 past events, need 4"));
+        assert_eq!((v.vrp(), v.tier(), v.edge_score()), (None, None, None));
+        let no_chain = candidate::NoImplied::Chain(candidate::NoChain::NoData);
+        let v = judge(Err(&no_chain), &w, &AnalysisParams::default());
+        assert_eq!(v.reason(), Some("no chain; 3 past events, need 4"));
     }
 
     #[test]
@@ -275,11 +386,11 @@ mod tests {
             12,
             &TimingCheck::default(),
         );
-        let v = judge(Ok((0.2, &[])), &w, &AnalysisParams::default());
-        assert_eq!(v.tier, Some(Tier::Excellent));
-        assert!((v.vrp.unwrap() - 2.0).abs() < 1e-12);
-        assert!((v.edge_score.unwrap() - 2.0).abs() < 1e-12, "MAD 0 leaves edge = VRP");
-        assert!(v.reason.is_none());
+        let v = judge(Ok(0.2), &w, &AnalysisParams::default());
+        assert_eq!(v.tier(), Some(Tier::Excellent));
+        assert!((v.vrp().unwrap() - 2.0).abs() < 1e-12);
+        assert!((v.edge_score().unwrap() - 2.0).abs() < 1e-12, "MAD 0 leaves edge = VRP");
+        assert!(v.reason().is_none());
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl SkewFit {
 /// calls with K > S (a strike equal to S is neither), with
 /// |k| <= `max_abs_log_moneyness`, and a usable IV: the vendor's when finite
 /// and in (0, 5], else Black-Scholes from a usable bid/ask mid via
-/// [`crate::analysis::term::implied_vol`] with `time.years` and `rates`;
+/// [`crate::analysis::black_scholes::implied_vol`] with `time.years` and `rates`;
 /// a quote with neither is skipped.
 ///
 /// The 3x3 normal equations are solved by Gaussian elimination with partial
@@ -151,7 +151,7 @@ impl SkewFit {
 /// call at 45 has 1.7282, put at 30 has 1.4599), so b > 0: a reverse smirk.
 ///
 /// # Errors
-/// A reason when `time` is not of `chain`'s expiration, when the spot is not
+/// [`NoSkewFit`] when `time` is not of `chain`'s expiration, when the spot is not
 /// positive, when either side has fewer than
 /// `min_points_per_side` points (the reason gives both counts), or when the
 /// normal equations are singular (fewer than three distinct strikes, or
@@ -162,18 +162,12 @@ pub fn fit_skew(
     spot: Decimal,
     rates: &RateAssumptions,
     params: &SkewParams,
-) -> Result<SkewFit, String> {
+) -> Result<SkewFit, NoSkewFit> {
     if time.expiration != chain.expiration() {
-        return Err(format!(
-            "the time to expiry of {} given for the chain of {}",
-            time.expiration,
-            chain.expiration()
-        ));
+        return Err(NoSkewFit::OtherExpiration { time: time.expiration, chain: chain.expiration() });
     }
-    let spot_f = spot
-        .to_f64()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .ok_or_else(|| format!("spot {spot} is not positive"))?;
+    let spot_f =
+        spot.to_f64().filter(|s| s.is_finite() && *s > 0.0).ok_or(NoSkewFit::SpotNotPositive(spot))?;
     let mut points: Vec<(f64, f64)> = Vec::new();
     let (mut put_points, mut call_points) = (0usize, 0usize);
     for quote in chain.iter() {
@@ -199,14 +193,16 @@ pub fn fit_skew(
     }
     let need = params.min_points_per_side;
     if put_points < need || call_points < need {
-        return Err(format!(
-            "{}: {put_points} OTM put points and {call_points} OTM call points with a usable IV \
-             within |ln(K/S)| <= {}, need {need} on each side",
-            time.expiration, params.max_abs_log_moneyness
-        ));
+        return Err(NoSkewFit::TooFewPoints {
+            expiration: time.expiration,
+            puts: put_points,
+            calls: call_points,
+            max_abs_log_moneyness: params.max_abs_log_moneyness,
+            need,
+        });
     }
-    let [level, slope, curvature] = solve_normal_equations(&points)
-        .ok_or_else(|| format!("{}: the normal equations of the smile fit are singular", time.expiration))?;
+    let [level, slope, curvature] =
+        solve_normal_equations(&points).ok_or(NoSkewFit::Singular(time.expiration))?;
 
     let n = points.len() as f64;
     let mean = points.iter().map(|p| p.1).sum::<f64>() / n;
@@ -215,7 +211,7 @@ pub fn fit_skew(
     let r_squared = if ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else { 1.0 };
     let rmse = (ss_res / n).sqrt();
     if ![level, slope, curvature, r_squared, rmse].iter().all(|x| x.is_finite()) {
-        return Err(format!("{}: the smile fit gave non-finite figures", time.expiration));
+        return Err(NoSkewFit::NonFinite(time.expiration));
     }
     Ok(SkewFit {
         expiration: time.expiration,
@@ -228,6 +224,46 @@ pub fn fit_skew(
         rmse,
         shape: SkewShape::classify(slope, curvature, params),
     })
+}
+
+/// Why a smile could not be fitted; the text is the reason the full
+/// analysis lists (`skew: ...`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoSkewFit {
+    /// The time to expiry given is of another expiration than the chain's.
+    #[error("the time to expiry of {time} given for the chain of {chain}")]
+    OtherExpiration {
+        /// The time's expiration.
+        time: NaiveDate,
+        /// The chain's expiration.
+        chain: NaiveDate,
+    },
+    /// The spot, USD, is not positive.
+    #[error("spot {0} is not positive")]
+    SpotNotPositive(Decimal),
+    /// Too few OTM points with a usable IV on a side.
+    #[error(
+        "{expiration}: {puts} OTM put points and {calls} OTM call points with a usable IV within \
+         |ln(K/S)| <= {max_abs_log_moneyness}, need {need} on each side"
+    )]
+    TooFewPoints {
+        /// The expiration.
+        expiration: NaiveDate,
+        /// OTM puts with a usable IV.
+        puts: usize,
+        /// OTM calls with a usable IV.
+        calls: usize,
+        /// The moneyness window, |ln(K/S)|.
+        max_abs_log_moneyness: f64,
+        /// The fewest points needed on each side.
+        need: usize,
+    },
+    /// The normal equations are singular (fewer than three distinct strikes).
+    #[error("{0}: the normal equations of the smile fit are singular")]
+    Singular(NaiveDate),
+    /// The fit gave non-finite figures.
+    #[error("{0}: the smile fit gave non-finite figures")]
+    NonFinite(NaiveDate),
 }
 
 /// Least-squares (a, b, c) of `y = a + b k + c k^2` over `points` (k, y).
@@ -280,7 +316,7 @@ pub fn solve_normal_equations(points: &[(f64, f64)]) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::term::bs_price;
+    use crate::analysis::black_scholes::bs_price;
     use crate::domain::OptionQuote;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
@@ -425,7 +461,8 @@ mod tests {
             &RateAssumptions::default(),
             &params,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("2 OTM put points and 2 OTM call points"), "{err}");
         assert!(err.contains("need 5"), "{err}");
         // A snapshot's other expiration has none of 07-21's points.
@@ -434,7 +471,8 @@ mod tests {
         let none = ExpirationChain::new(date(7, 28), []).unwrap();
         let err =
             fit_skew(&none, other_expiry, dec!(100), &RateAssumptions::default(), &SkewParams::default())
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("0 OTM put points"), "{err}");
         // A time to expiry of another expiration than the chain's is refused.
         let err = fit_skew(
@@ -444,7 +482,8 @@ mod tests {
             &RateAssumptions::default(),
             &SkewParams::default(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("2023-07-28 given for the chain of 2023-07-21"), "{err}");
     }
 
@@ -515,8 +554,9 @@ mod tests {
         // 22.34: 22.5 (IV 1.7026), 25 (1.6705), 30 (1.6344), 35 (1.6215) = 4; calls: 40 (1.5997),
         // 45 (1.5898), 50 (1.5988), 55 (1.5896) = 4. With the default 5 per side: an error.
         let t = time(date(8, 18), 31.0, 24.0);
-        let err =
-            fit_skew(&chain.expiration(date(8, 18)), t, spot, &rates, &SkewParams::default()).unwrap_err();
+        let err = fit_skew(&chain.expiration(date(8, 18)), t, spot, &rates, &SkewParams::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("4 OTM put points and 4 OTM call points"), "{err}");
         // With 4 per side it fits. Put wing dearer: k = ln(30/36.83) = -0.205 has 1.6344 against
         // k = ln(45/36.83) = 0.200 with 1.5898, b ~ -(1.6344 - 1.5898)/(2 x 0.2) = -0.11; k = -0.387

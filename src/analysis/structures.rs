@@ -100,6 +100,15 @@ impl Side {
             Side::Long => "long",
         }
     }
+
+    /// Reads a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "short" => Some(Side::Short),
+            "long" => Some(Side::Long),
+            _ => None,
+        }
+    }
 }
 
 /// One option of a structure, with its quote when the structure was proposed.
@@ -402,31 +411,52 @@ pub struct ExitValue {
     pub mid: Decimal,
 }
 
+/// Why a structure has no exit value from quotes; the text is the note its
+/// outcome keeps (`exit_note`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoExitQuote {
+    /// The quotes are of another expiration than the structure's.
+    #[error("the exit quotes are of {chain}, the structure expires {structure}")]
+    OtherExpiration {
+        /// The quotes' expiration.
+        chain: NaiveDate,
+        /// The structure's expiration.
+        structure: NaiveDate,
+    },
+    /// A leg has no usable quote (bid > 0, ask > 0, ask >= bid).
+    #[error("no usable exit quote for the {strike} {} {}", right.code(), side.code())]
+    Leg {
+        /// The leg's strike, USD.
+        strike: Decimal,
+        /// Call or put.
+        right: OptionRight,
+        /// Short or long.
+        side: Side,
+    },
+}
+
 /// The exit value from `chain`, the structure's expiration's quotes taken at
 /// the exit: short asks - long bids at natural prices, and mids.
 ///
 /// # Errors
-/// A text when `chain` is of another expiration than the structure's, or
+/// [`NoExitQuote`] when `chain` is of another expiration than the structure's, or
 /// naming the first leg without a usable quote (bid > 0, ask > 0,
 /// ask >= bid) in `chain`.
-pub fn exit_with_quotes(structure: &Structure, chain: &ExpirationChain<'_>) -> Result<ExitValue, String> {
+pub fn exit_with_quotes(
+    structure: &Structure,
+    chain: &ExpirationChain<'_>,
+) -> Result<ExitValue, NoExitQuote> {
     if chain.expiration() != structure.expiration {
-        return Err(format!(
-            "the exit quotes are of {}, the structure expires {}",
-            chain.expiration(),
-            structure.expiration
-        ));
+        return Err(NoExitQuote::OtherExpiration {
+            chain: chain.expiration(),
+            structure: structure.expiration,
+        });
     }
     let (mut natural, mut mid) = (Decimal::ZERO, Decimal::ZERO);
     for l in &structure.legs {
         let q = chain.quote(l.strike, l.right);
         let Some((q, m)) = q.and_then(|q| q.mid().map(|m| (q, m))) else {
-            return Err(format!(
-                "no usable exit quote for the {} {} {}",
-                l.strike,
-                l.right.code(),
-                l.side.code()
-            ));
+            return Err(NoExitQuote::Leg { strike: l.strike, right: l.right, side: l.side });
         };
         let (bid, ask) = (q.bid.unwrap_or_default(), q.ask.unwrap_or_default());
         match l.side {
@@ -665,7 +695,7 @@ mod tests {
         // One leg one-sided: no quote-based exit, and the error names the leg.
         let one_sided = [exit[0].clone(), OptionQuote { bid: None, ..exit[1].clone() }];
         assert_eq!(
-            exit_with_quotes(&straddle, &chain(&one_sided)).unwrap_err(),
+            exit_with_quotes(&straddle, &chain(&one_sided)).unwrap_err().to_string(),
             "no usable exit quote for the 37 call short"
         );
     }
@@ -705,7 +735,7 @@ mod tests {
         assert!((iv - 1.563_95).abs() < 1e-12, "{iv}");
         // Another expiration's quotes are refused, never used.
         assert_eq!(
-            exit_with_quotes(&straddle, &chain.expiration(later)).unwrap_err(),
+            exit_with_quotes(&straddle, &chain.expiration(later)).unwrap_err().to_string(),
             "the exit quotes are of 2023-07-28, the structure expires 2023-07-21"
         );
         // And a chain mixing the two cannot be built.

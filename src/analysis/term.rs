@@ -1,13 +1,9 @@
-//! The volatility term structure: Black-Scholes prices and implied
-//! volatilities, the at-the-money IV of each expiration, the earnings event
-//! variance between two expirations, and the term-structure slope.
+//! The volatility term structure: the at-the-money IV of each expiration,
+//! the earnings event variance between two expirations, and the
+//! term-structure slope. Prices and implied volatilities are
+//! [`super::black_scholes`]'s.
 //!
 //! Sources:
-//! - Black-Scholes-Merton with a continuous dividend yield q (Merton 1973;
-//!   Hull, *Options, Futures, and Other Derivatives*, ch. 15 and 17):
-//!   `c = S e^(-qT) N(d1) - K e^(-rT) N(d2)`, `p = K e^(-rT) N(-d2) - S e^(-qT) N(-d1)`,
-//!   `d1 = (ln(S/K) + (r - q + vol^2/2) T) / (vol sqrt(T))`, `d2 = d1 - vol sqrt(T)`.
-//!   N is the standard normal CDF from `statrs`.
 //! - ATM IV per expiration: mean of the call and put IV at the strike nearest
 //!   S (`../shared/docs/domain.md` §5).
 //! - Event variance (domain.md §5; moontower, "how an option trader extracts
@@ -28,8 +24,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
+/// The rates of `[analysis.term.rates]`, defined beside the pricing that uses them.
+pub use super::black_scholes::RateAssumptions;
+use super::black_scholes::implied_vol;
 use crate::domain::{ExpirationChain, OptionQuote, OptionRight};
 
 /// One trading day in years, the event's own share of time (domain.md §5).
@@ -38,35 +36,6 @@ pub const TRADING_DAY_YEARS: f64 = 1.0 / 252.0;
 /// The largest vendor IV taken at face value (500%); above it the quote is
 /// treated as junk and the IV is implied from the mid instead.
 pub const MAX_VENDOR_IV: f64 = 5.0;
-
-/// Lower end of the implied-volatility search bracket (0.01%).
-pub const IV_SEARCH_MIN: f64 = 1e-4;
-
-/// Upper end of the implied-volatility search bracket (1000%).
-pub const IV_SEARCH_MAX: f64 = 10.0;
-
-/// Rate assumptions for Black-Scholes, annualised continuously-compounded
-/// fractions (0.04 = 4% a year).
-///
-/// These are assumptions, not market data: every figure computed with them
-/// should be reported together with the rates used.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RateAssumptions {
-    /// Risk-free rate r, continuously compounded, fraction per year.
-    pub risk_free_rate: f64,
-    /// Dividend yield q, continuously compounded, fraction per year.
-    pub dividend_yield: f64,
-}
-
-impl Default for RateAssumptions {
-    /// r = 0.04 (about the level of short US Treasury yields in 2023-2025) and
-    /// q = 0 (no dividend). Both are assumptions stated with every figure; for
-    /// options of a few weeks they move IVs by far less than the bid/ask does.
-    fn default() -> Self {
-        Self { risk_free_rate: 0.04, dividend_yield: 0.0 }
-    }
-}
 
 /// Time to one expiration as the caller measured it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -79,127 +48,6 @@ pub struct ExpiryTime {
     /// Trading time in years: the sessions remaining, including what is left
     /// of today's, divided by 252. The caller computes it from the NYSE calendar.
     pub years: f64,
-}
-
-fn standard_normal() -> Normal {
-    Normal::standard()
-}
-
-/// The discounted spot `S e^(-qT)` and discounted strike `K e^(-rT)`, USD.
-fn discounted(spot: f64, strike: f64, years: f64, rates: &RateAssumptions) -> (f64, f64) {
-    (spot * (-rates.dividend_yield * years).exp(), strike * (-rates.risk_free_rate * years).exp())
-}
-
-/// The Black-Scholes-Merton price of a European option, USD per share.
-///
-/// `spot` and `strike` in USD, `years` of time to expiration, `vol` the
-/// annualised volatility as a fraction. With `years <= 0` or `vol <= 0` the
-/// price is the discounted intrinsic value `max(S e^(-qT) - K e^(-rT), 0)`
-/// (call) or `max(K e^(-rT) - S e^(-qT), 0)` (put), with T = max(years, 0).
-/// NaN when `spot` or `strike` is not positive or any input is not finite.
-///
-/// Worked example (Hull, Example 15.6): S = 42, K = 40, r = 0.10, q = 0,
-/// T = 0.5, vol = 0.20 gives d1 = 0.7693, d2 = 0.6278, call 4.76, put 0.81.
-pub fn bs_price(
-    right: OptionRight,
-    spot: f64,
-    strike: f64,
-    years: f64,
-    vol: f64,
-    rates: &RateAssumptions,
-) -> f64 {
-    let finite = [spot, strike, years, vol, rates.risk_free_rate, rates.dividend_yield];
-    if !finite.iter().all(|x| x.is_finite()) || spot <= 0.0 || strike <= 0.0 {
-        return f64::NAN;
-    }
-    let t = years.max(0.0);
-    let (s, k) = discounted(spot, strike, t, rates);
-    let stdev = vol * t.sqrt();
-    if stdev <= 0.0 {
-        return match right {
-            OptionRight::Call => (s - k).max(0.0),
-            OptionRight::Put => (k - s).max(0.0),
-        };
-    }
-    let d1 = ((s / k).ln() + stdev * stdev / 2.0) / stdev;
-    let d2 = d1 - stdev;
-    let n = standard_normal();
-    match right {
-        OptionRight::Call => s * n.cdf(d1) - k * n.cdf(d2),
-        OptionRight::Put => k * n.cdf(-d2) - s * n.cdf(-d1),
-    }
-}
-
-/// Black-Scholes vega: the price change per unit of volatility (USD per share
-/// per 1.00 of vol, so divide by 100 for "per vol point"), the same for calls
-/// and puts: `S e^(-qT) phi(d1) sqrt(T)`. 0 when `years <= 0` or `vol <= 0`;
-/// NaN for invalid inputs as in [`bs_price`].
-pub fn bs_vega(spot: f64, strike: f64, years: f64, vol: f64, rates: &RateAssumptions) -> f64 {
-    let finite = [spot, strike, years, vol, rates.risk_free_rate, rates.dividend_yield];
-    if !finite.iter().all(|x| x.is_finite()) || spot <= 0.0 || strike <= 0.0 {
-        return f64::NAN;
-    }
-    if years <= 0.0 || vol <= 0.0 {
-        return 0.0;
-    }
-    let (s, k) = discounted(spot, strike, years, rates);
-    let stdev = vol * years.sqrt();
-    let d1 = ((s / k).ln() + stdev * stdev / 2.0) / stdev;
-    s * standard_normal().pdf(d1) * years.sqrt()
-}
-
-/// The Black-Scholes implied volatility (annualised fraction) of a European
-/// option priced at `price` USD per share.
-///
-/// Solved by bisection between [`IV_SEARCH_MIN`] and [`IV_SEARCH_MAX`] (1e-4 to
-/// 10, i.e. 0.01% to 1000%) until the bracket is narrower than 1e-10; the
-/// price is increasing in vol, so the bracket always holds the root.
-///
-/// `None` when the inputs are invalid (spot, strike, years or price not
-/// positive or not finite) or the price is outside the no-arbitrage bounds
-/// (a call must be worth more than `max(S e^(-qT) - K e^(-rT), 0)` and less
-/// than `S e^(-qT)`; a put more than `max(K e^(-rT) - S e^(-qT), 0)` and less
-/// than `K e^(-rT)`), or outside the prices of the search bracket's ends.
-///
-/// Example: the Hull call above, priced 4.7594, gives back 0.20.
-pub fn implied_vol(
-    right: OptionRight,
-    price: f64,
-    spot: f64,
-    strike: f64,
-    years: f64,
-    rates: &RateAssumptions,
-) -> Option<f64> {
-    let finite = [price, spot, strike, years, rates.risk_free_rate, rates.dividend_yield];
-    if !finite.iter().all(|x| x.is_finite()) || price <= 0.0 || spot <= 0.0 || strike <= 0.0 || years <= 0.0 {
-        return None;
-    }
-    let (s, k) = discounted(spot, strike, years, rates);
-    let (lower, upper) = match right {
-        OptionRight::Call => ((s - k).max(0.0), s),
-        OptionRight::Put => ((k - s).max(0.0), k),
-    };
-    if price <= lower || price >= upper {
-        return None;
-    }
-    let excess = |vol: f64| bs_price(right, spot, strike, years, vol, rates) - price;
-    let (mut lo, mut hi) = (IV_SEARCH_MIN, IV_SEARCH_MAX);
-    if excess(lo) > 0.0 || excess(hi) < 0.0 {
-        return None;
-    }
-    // 10 / 2^37 < 1e-10: the loop ends well before its cap.
-    for _ in 0..200 {
-        if hi - lo < 1e-10 {
-            break;
-        }
-        let mid = 0.5 * (lo + hi);
-        if excess(mid) < 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Some(0.5 * (lo + hi))
 }
 
 /// Where an ATM IV came from.
@@ -267,7 +115,7 @@ pub fn quote_iv(quote: &OptionQuote, spot: f64, years: f64, rates: &RateAssumpti
 /// 0.33 away), call IV 1.5664, put IV 1.5615, ATM IV 1.56395 (156.4%).
 ///
 /// # Errors
-/// A reason when `time` is not of `chain`'s expiration, the spot is not
+/// [`NoAtmIv`] when `time` is not of `chain`'s expiration, the spot is not
 /// positive, no strike of the expiration has both a call and a put, or
 /// neither leg at the chosen strike yields an IV.
 pub fn atm_iv(
@@ -275,27 +123,20 @@ pub fn atm_iv(
     time: ExpiryTime,
     spot: Decimal,
     rates: &RateAssumptions,
-) -> Result<AtmIv, String> {
+) -> Result<AtmIv, NoAtmIv> {
     if time.expiration != chain.expiration() {
-        return Err(format!(
-            "the time to expiry of {} given for the chain of {}",
-            time.expiration,
-            chain.expiration()
-        ));
+        return Err(NoAtmIv::OtherExpiration { time: time.expiration, chain: chain.expiration() });
     }
-    let spot_f = spot
-        .to_f64()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .ok_or_else(|| format!("spot {spot} is not positive"))?;
+    let spot_f = spot.to_f64().filter(|s| s.is_finite() && *s > 0.0).ok_or(NoAtmIv::SpotNotPositive(spot))?;
     let leg = |strike: Decimal, right: OptionRight| chain.quote(strike, right);
     let strike = chain
         .strikes_with_both_legs()
         .into_iter()
         .min_by_key(|k| ((*k - spot).abs(), *k))
-        .ok_or_else(|| format!("no strike of {} has both a call and a put", time.expiration))?;
+        .ok_or(NoAtmIv::NoStraddle(time.expiration))?;
     let (call, put) = match (leg(strike, OptionRight::Call), leg(strike, OptionRight::Put)) {
         (Some(call), Some(put)) => (call, put),
-        _ => return Err(format!("no strike of {} has both a call and a put", time.expiration)),
+        _ => return Err(NoAtmIv::NoStraddle(time.expiration)),
     };
     let call = quote_iv(call, spot_f, time.years, rates);
     let put = quote_iv(put, spot_f, time.years, rates);
@@ -304,13 +145,7 @@ pub fn atm_iv(
     let iv = match (call_iv, put_iv) {
         (Some(c), Some(p)) => 0.5 * (c + p),
         (Some(v), None) | (None, Some(v)) => v,
-        (None, None) => {
-            return Err(format!(
-                "{} strike {strike}: neither the call nor the put has a usable vendor IV or a mid \
-                 that implies one",
-                time.expiration
-            ));
-        }
+        (None, None) => return Err(NoAtmIv::NoIv { expiration: time.expiration, strike }),
     };
     Ok(AtmIv {
         expiration: time.expiration,
@@ -322,6 +157,81 @@ pub fn atm_iv(
         iv,
         source: if used_bs { IvSource::BlackScholes } else { IvSource::Vendor },
     })
+}
+
+/// Why an expiration has no ATM IV; the text is the reason the full
+/// analysis lists (`ATM IV <expiration>: ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoAtmIv {
+    /// The time to expiry given is of another expiration than the chain's.
+    #[error("the time to expiry of {time} given for the chain of {chain}")]
+    OtherExpiration {
+        /// The time's expiration.
+        time: NaiveDate,
+        /// The chain's expiration.
+        chain: NaiveDate,
+    },
+    /// The spot, USD, is not positive.
+    #[error("spot {0} is not positive")]
+    SpotNotPositive(Decimal),
+    /// No strike of the expiration has both a call and a put.
+    #[error("no strike of {0} has both a call and a put")]
+    NoStraddle(NaiveDate),
+    /// Neither leg at the ATM strike gives an IV.
+    #[error(
+        "{expiration} strike {strike}: neither the call nor the put has a usable vendor IV or a mid that implies one"
+    )]
+    NoIv {
+        /// The expiration.
+        expiration: NaiveDate,
+        /// The ATM strike, USD.
+        strike: Decimal,
+    },
+}
+
+/// Why two expirations give no event variance; the text is the reason the
+/// full analysis lists (`event move: ...`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoEventVariance {
+    /// An IV or a time is not finite and positive.
+    #[error(
+        "IVs and times must be finite and positive (front {front_iv} over {front_years} years, back {back_iv} over \
+         {back_years} years)"
+    )]
+    NotPositive {
+        /// The front's IV, annualised fraction.
+        front_iv: f64,
+        /// The front's time, years.
+        front_years: f64,
+        /// The back's IV, annualised fraction.
+        back_iv: f64,
+        /// The back's time, years.
+        back_years: f64,
+    },
+    /// The back expiration is not after the front.
+    #[error(
+        "back expiration {back} ({back_years} years) is not after the front {front} ({front_years} years)"
+    )]
+    Misordered {
+        /// The front expiration.
+        front: NaiveDate,
+        /// Its time, years.
+        front_years: f64,
+        /// The back expiration.
+        back: NaiveDate,
+        /// Its time, years.
+        back_years: f64,
+    },
+    /// The front has less than one trading day: it cannot contain the event.
+    #[error(
+        "front expiration {front} has {years} years left, less than one trading day: it cannot contain the event"
+    )]
+    FrontTooShort {
+        /// The front expiration.
+        front: NaiveDate,
+        /// Its time, years.
+        years: f64,
+    },
 }
 
 /// The earnings event's share of variance between two expirations.
@@ -364,27 +274,29 @@ pub struct EventVariance {
 /// 0.3905), E^2 = (3.2 - 0.1525 x 4)/252 = 2.59/252 = 0.010278, E = 0.10138.
 ///
 /// # Errors
-/// A reason when `back.years <= front.years`, when the front has less than
+/// [`NoEventVariance`] when `back.years <= front.years`, when the front has less than
 /// one trading day (it cannot contain the event session), or when an IV or a
 /// time is not finite or not positive.
-pub fn event_variance(front: &AtmIv, back: &AtmIv) -> Result<EventVariance, String> {
+pub fn event_variance(front: &AtmIv, back: &AtmIv) -> Result<EventVariance, NoEventVariance> {
     let (s1, t1, s2, t2) = (front.iv, front.years, back.iv, back.years);
     if ![s1, t1, s2, t2].iter().all(|x| x.is_finite() && *x > 0.0) {
-        return Err(format!(
-            "IVs and times must be finite and positive (front {s1} over {t1} years, back {s2} over {t2} years)"
-        ));
+        return Err(NoEventVariance::NotPositive {
+            front_iv: s1,
+            front_years: t1,
+            back_iv: s2,
+            back_years: t2,
+        });
     }
     if t2 <= t1 {
-        return Err(format!(
-            "back expiration {} ({t2} years) is not after the front {} ({t1} years)",
-            back.expiration, front.expiration
-        ));
+        return Err(NoEventVariance::Misordered {
+            front: front.expiration,
+            front_years: t1,
+            back: back.expiration,
+            back_years: t2,
+        });
     }
     if t1 < TRADING_DAY_YEARS * (1.0 - 1e-9) {
-        return Err(format!(
-            "front expiration {} has {t1} years left, less than one trading day: it cannot contain the event",
-            front.expiration
-        ));
+        return Err(NoEventVariance::FrontTooShort { front: front.expiration, years: t1 });
     }
     let (v1, v2) = (s1 * s1 * t1, s2 * s2 * t2);
     let none = |negative| EventVariance {
@@ -493,62 +405,8 @@ mod tests {
         NaiveDate::from_ymd_opt(2023, m, d).unwrap()
     }
 
-    const HULL: RateAssumptions = RateAssumptions { risk_free_rate: 0.10, dividend_yield: 0.0 };
-
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
-    }
-
-    #[test]
-    fn hull_textbook_prices() {
-        // Hull, Example 15.6: S=42, K=40, r=0.1, T=0.5, vol=0.2.
-        // d1 = (ln(1.05) + (0.1 + 0.02) x 0.5) / (0.2 x 0.7071) = (0.04879 + 0.06) / 0.14142 = 0.7693,
-        // d2 = 0.6278; c = 42 x 0.7791 - 40 e^-0.05 x 0.7349 = 4.76; p = 40 e^-0.05 x 0.2651 - 42 x 0.2209 = 0.81.
-        let c = bs_price(OptionRight::Call, 42.0, 40.0, 0.5, 0.2, &HULL);
-        let p = bs_price(OptionRight::Put, 42.0, 40.0, 0.5, 0.2, &HULL);
-        assert!(close(c, 4.76, 0.005), "{c}");
-        assert!(close(p, 0.81, 0.005), "{p}");
-    }
-
-    #[test]
-    fn put_call_parity() {
-        // c - p = S e^(-qT) - K e^(-rT).
-        let rates = RateAssumptions { risk_free_rate: 0.05, dividend_yield: 0.02 };
-        for (s, k, t, v) in
-            [(100.0, 90.0, 0.25, 0.3), (36.83, 37.0, 4.0 / 252.0, 1.56), (50.0, 70.0, 2.0, 0.8)]
-        {
-            let c = bs_price(OptionRight::Call, s, k, t, v, &rates);
-            let p = bs_price(OptionRight::Put, s, k, t, v, &rates);
-            let parity = s * (-0.02 * t).exp() - k * (-0.05 * t).exp();
-            assert!(close(c - p, parity, 1e-10), "{s} {k} {t} {v}: {} vs {parity}", c - p);
-        }
-    }
-
-    #[test]
-    fn degenerate_inputs() {
-        let r = RateAssumptions { risk_free_rate: 0.0, dividend_yield: 0.0 };
-        assert_eq!(bs_price(OptionRight::Call, 42.0, 40.0, 0.0, 0.2, &r), 2.0, "intrinsic at expiry");
-        assert_eq!(bs_price(OptionRight::Put, 42.0, 40.0, 0.5, 0.0, &r), 0.0);
-        assert!(bs_price(OptionRight::Call, -1.0, 40.0, 0.5, 0.2, &r).is_nan());
-        assert!(bs_price(OptionRight::Call, 42.0, 40.0, f64::NAN, 0.2, &r).is_nan());
-    }
-
-    #[test]
-    fn implied_vol_round_trip_and_bounds() {
-        // The Hull call priced at 0.20 gives back 0.20.
-        let c = bs_price(OptionRight::Call, 42.0, 40.0, 0.5, 0.2, &HULL);
-        let iv = implied_vol(OptionRight::Call, c, 42.0, 40.0, 0.5, &HULL).unwrap();
-        assert!(close(iv, 0.2, 1e-8), "{iv}");
-        let p = bs_price(OptionRight::Put, 42.0, 40.0, 0.5, 0.2, &HULL);
-        assert!(close(implied_vol(OptionRight::Put, p, 42.0, 40.0, 0.5, &HULL).unwrap(), 0.2, 1e-8));
-        // Lower bound of the call: 42 - 40 e^-0.05 = 3.951; upper bound: 42.
-        assert_eq!(implied_vol(OptionRight::Call, 3.9, 42.0, 40.0, 0.5, &HULL), None);
-        assert_eq!(implied_vol(OptionRight::Call, 42.0, 42.0, 40.0, 0.5, &HULL), None);
-        // A put is worth less than 40 e^-0.05 = 38.05.
-        assert_eq!(implied_vol(OptionRight::Put, 38.1, 42.0, 40.0, 0.5, &HULL), None);
-        assert_eq!(implied_vol(OptionRight::Put, 1.0, 42.0, 40.0, 0.0, &HULL), None);
-        assert_eq!(implied_vol(OptionRight::Put, f64::NAN, 42.0, 40.0, 0.5, &HULL), None);
-        assert_eq!(implied_vol(OptionRight::Put, 0.0, 42.0, 40.0, 0.5, &HULL), None);
     }
 
     fn quote(
@@ -611,14 +469,16 @@ mod tests {
         quotes[2].bid = None;
         quotes[3].iv = None;
         quotes[3].ask = Some(dec!(1));
-        let err = atm_iv(&chain(&quotes), t, dec!(36.83), &rates).unwrap_err();
+        let err = atm_iv(&chain(&quotes), t, dec!(36.83), &rates).unwrap_err().to_string();
         assert!(err.contains("strike 37"), "{err}");
         // Nothing of that expiration: a reason.
         let none = ExpirationChain::new(date(7, 28), []).unwrap();
-        let err = atm_iv(&none, time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err();
+        let err = atm_iv(&none, time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err().to_string();
         assert!(err.contains("no strike of 2023-07-28"), "{err}");
         // A time to expiry of another expiration than the chain's: a reason.
-        let err = atm_iv(&chain(&quotes), time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates).unwrap_err();
+        let err = atm_iv(&chain(&quotes), time(date(7, 28), 10.0, 9.0), dec!(36.83), &rates)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("2023-07-28 given for the chain of 2023-07-21"), "{err}");
         assert!(atm_iv(&chain(&quotes), t, dec!(0), &rates).is_err());
     }
@@ -677,10 +537,12 @@ mod tests {
     fn event_variance_rejects_misordered_or_degenerate_times() {
         let a = point(date(7, 21), 3.0, 5.0, 0.8);
         let b = point(date(7, 28), 10.0, 10.0, 0.5);
-        assert!(event_variance(&b, &a).unwrap_err().contains("not after"));
+        assert!(event_variance(&b, &a).unwrap_err().to_string().contains("not after"));
         assert!(event_variance(&a, &a).is_err());
         let too_short = AtmIv { years: 0.5 / 252.0, ..a.clone() };
-        assert!(event_variance(&too_short, &b).unwrap_err().contains("less than one trading day"));
+        assert!(
+            event_variance(&too_short, &b).unwrap_err().to_string().contains("less than one trading day")
+        );
         let nan = AtmIv { iv: f64::NAN, ..a.clone() };
         assert!(event_variance(&nan, &b).is_err());
         // Exactly one trading day left in the front: all of its variance is the event's.
@@ -794,30 +656,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn implied_vol_inverts_bs_price(
-            vol in 0.05f64..3.0,
-            sessions in 1.0f64..504.0,
-            moneyness in 0.7f64..1.3,
-            call in any::<bool>(),
-            r in 0.0f64..0.08,
-            q in 0.0f64..0.04,
-        ) {
-            let rates = RateAssumptions { risk_free_rate: r, dividend_yield: q };
-            let right = if call { OptionRight::Call } else { OptionRight::Put };
-            let (spot, years) = (100.0, sessions / 252.0);
-            let strike = spot * moneyness;
-            let price = bs_price(right, spot, strike, years, vol, &rates);
-            let vega = bs_vega(spot, strike, years, vol, &rates);
-            // Only where the price carries information about vol: a vega of
-            // at least 0.01 USD per 1.00 of vol on a 100 USD stock.
-            prop_assume!(vega > 1e-2 && price > 1e-6);
-            let iv = implied_vol(right, price, spot, strike, years, &rates);
-            prop_assert!(iv.is_some(), "no IV for price {price}");
-            let iv = iv.unwrap_or(f64::NAN);
-            prop_assert!((iv - vol).abs() < 1e-6, "{iv} vs {vol} (price {price}, vega {vega})");
-        }
-
         #[test]
         fn event_variance_never_gives_nan_or_negative(
             s1 in 0.0f64..6.0,

@@ -503,7 +503,7 @@ mod tests {
             items: vec!["2.02".into(), "9.01".into()],
             filing_date,
             period: None,
-            accepted_at: crate::calendar::NEW_YORK
+            accepted_at: crate::time::NEW_YORK
                 .with_ymd_and_hms(y, m, day, h, min, 0)
                 .single()
                 .unwrap()

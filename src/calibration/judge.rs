@@ -3,7 +3,7 @@
 //!
 //! **The judgement** (no look-ahead): the scan runs at 15:00 ET of the
 //! reference session R, when the sessions before R are complete. The history
-//! window is ivcd's own ([`HistoryWindow::select`]: the 12 newest measured
+//! window is ivcd's own ([`crate::analysis::HistoryWindow::select`]: the 12 newest measured
 //! events reported before the event, timing-suspect ones left out, at least
 //! 4 for a VRP) over the ticker's past events whose reaction session ended
 //! before R, each measured from the bars with [`moves::measure_move`]. The
@@ -11,9 +11,10 @@
 //! reports only a calendar lists (BMO or AMC, the calendars agreeing), except
 //! those within 5 calendar days of a recorded report (the same report under
 //! another date). The implied move is the recorded one (at R's close, an hour
-//! after the scan; rounded to 0.1 point). Then [`analysis::judge`] gives the
-//! VRP, tier and edge score, and [`score::score`] the score from the
-//! components history can give: VRP (against max(mean, EWMA)) and
+//! after the scan; rounded to 0.1 point). Then the scan's own function,
+//! [`candidate::candidate`] with the recorded move as a
+//! [`ChainInput::Stored`], gives the VRP, tier and edge score, and the score
+//! from the components history can give: VRP (against max(mean, EWMA)) and
 //! consistency. Liquidity, term structure and skew need a chain; the score
 //! drops their weights, as it does for a live candidate missing them.
 //!
@@ -50,10 +51,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::timing::TimingBasis;
+use crate::analysis::AnalysisParams;
+use crate::analysis::candidate::{
+    self, CandidateInputs, CandidateParams, ChainInput, SpotInput, StoredImplied,
+};
 use crate::analysis::moves::{self, EventSessions, HistoricalMove};
-use crate::analysis::score::{self, ScoreInputs};
+use crate::analysis::score;
 use crate::analysis::vrp::Tier;
-use crate::analysis::{self, AnalysisParams, HistoryWindow, consistency};
 use crate::calendar::NyseCalendar;
 use crate::domain::{DailyBar, Ticker, Timing};
 
@@ -269,29 +273,35 @@ fn judge_event(
         .filter(|m| m.sessions.reaction_session < sessions.reference_session)
         .cloned()
         .collect();
-    let window = HistoryWindow::select(&known, event.report_date, a.window_events, &a.timing_check);
-    let verdict = analysis::judge(Ok((event.implied_move, &[])), &window, a);
-    let gaps: Vec<f64> = window.moves.iter().map(|m| m.gap_move).collect();
-    let ewma_move = consistency::ewma_abs_move(&gaps, a.consistency.half_life_events);
-    let moves_growing =
-        consistency::move_trend(&gaps, a.consistency.trend_growth_warning).is_some_and(|t| t.growing);
-    let stats = window.stats.as_ref();
-    let score = match (verdict.vrp, stats) {
-        (Some(_), Some(stats)) => score::score(
-            &ScoreInputs {
+    // Judged as the scan would have, by the scan's own function, with the
+    // recorded implied move in place of a chain.
+    let judged = candidate::candidate(
+        &CandidateInputs {
+            ticker: &event.ticker,
+            report_date: event.report_date,
+            timing: event.timing,
+            // The 15:00 ET scan of the reference session (without a chain the
+            // instant only dates the judgement).
+            as_of: crate::time::et_instant(sessions.reference_session, crate::time::EtTime::hm(15, 0).0),
+            chain: ChainInput::Stored(StoredImplied {
                 implied_move: event.implied_move,
-                mean_move: stats.mean,
-                ewma_move,
-                relative_mad: stats.relative_mad,
-                moves_growing,
-                liquidity: None,
-                term_slope: None,
-                negative_forward_variance: false,
-            },
-            &a.score,
-        ),
-        _ => None,
-    };
+                expiration: None,
+                spot: None,
+                straddle: None,
+            }),
+            spot: SpotInput::ChainElseQuote(None),
+            moves: &known,
+            bars: &[],
+            fetch_warnings: &[],
+        },
+        calendar,
+        &CandidateParams { analysis: a, wing_steps: 1, max_chain_age_minutes: 0 },
+    );
+    let window = &judged.history;
+    let verdict = &judged.verdict;
+    let (ewma_move, moves_growing) = (judged.ewma_move, judged.moves_growing);
+    let stats = window.stats.as_ref();
+    let score = judged.score.clone();
     let outcome = moves::measure_move(calendar, event.report_date, event.timing, bars, &a.timing_check)
         .ok()
         .map(|m| Outcome {
@@ -320,9 +330,9 @@ fn judge_event(
             tail_risk_ratio: stats.map(|s| s.tail_risk_ratio),
             excluded: window.excluded.clone(),
         },
-        vrp: verdict.vrp,
-        tier: verdict.tier,
-        edge_score: verdict.edge_score,
+        vrp: verdict.vrp(),
+        tier: verdict.tier(),
+        edge_score: verdict.edge_score(),
         score: score.as_ref().map(|s| s.total),
         score_components: ScoreComponents {
             vrp: component(score.as_ref(), "vrp"),
@@ -343,7 +353,7 @@ fn judge_event(
                     .collect()
             })
             .unwrap_or_default(),
-        reason: verdict.reason,
+        reason: verdict.reason().map(str::to_owned),
         outcome,
     })
 }

@@ -112,6 +112,13 @@ impl Default for CalibrationConfig {
 }
 
 impl CalibrationConfig {
+    /// The bounds of its counts (see [`crate::settings::Bounded`]).
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("calibration.bootstrap_resamples", self.bootstrap_resamples, 100, 100_000);
+        b.int("calibration.seed", self.seed, 0, u64::from(u32::MAX));
+        b.int("calibration.min_tier_events", self.min_tier_events, 5, 10_000);
+    }
+
     /// What is wrong with the settings, one sentence each.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -142,7 +149,7 @@ impl CalibrationConfig {
                 && self.condor_wing_moves <= 5.0,
             "calibration.condor_wing_moves must be above 0 and at most 5 implied moves",
         );
-        // bootstrap_resamples, seed and min_tier_events: Config::bounded_settings.
+        // bootstrap_resamples, seed and min_tier_events: CalibrationConfig::bounds.
         problems
     }
 }

@@ -32,8 +32,32 @@ fn color(tier: Tier) -> RGBColor {
     }
 }
 
-fn plot_error<E: std::fmt::Debug>(e: E) -> String {
-    format!("drawing failed: {e:?}")
+/// Why the plots could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// plotters failed to draw (its errors are described by their `Debug`).
+    #[error("drawing failed: {0}")]
+    Drawing(String),
+    /// The `--plots` directory could not be created.
+    #[error("--plots {dir}: cannot create it: {error}")]
+    CreateDir {
+        /// The directory, as given.
+        dir: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// A picture could not be written.
+    #[error("{path}: cannot write it: {error}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+fn plot_error<E: std::fmt::Debug>(e: E) -> PlotError {
+    PlotError::Drawing(format!("{e:?}"))
 }
 
 fn credit() -> String {
@@ -41,7 +65,7 @@ fn credit() -> String {
 }
 
 /// The calibration plot: implied move (x) against realized |gap| (y), in percent.
-pub fn calibration_svg(judged: &[&Judgement], tiers: &TierThresholds) -> Result<String, String> {
+pub fn calibration_svg(judged: &[&Judgement], tiers: &TierThresholds) -> Result<String, PlotError> {
     const X_MAX: f64 = 30.0;
     const Y_MAX: f64 = 40.0;
     let mut svg = String::new();
@@ -130,7 +154,7 @@ fn binned_means(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 /// The P&L distributions per tier and structure, in points of spot.
-pub fn pnl_svg(judged: &[&Judgement], tiers: &TierThresholds) -> Result<String, String> {
+pub fn pnl_svg(judged: &[&Judgement], tiers: &TierThresholds) -> Result<String, PlotError> {
     type Pick = fn(&Exit) -> f64;
     let structures: [(&str, Pick); 3] = [
         ("short straddle (upper bound)", |e| e.straddle),
@@ -217,7 +241,7 @@ pub fn pnl_svg(judged: &[&Judgement], tiers: &TierThresholds) -> Result<String, 
 }
 
 /// The hit rate by VRP bucket with its confidence band.
-pub fn hit_rate_svg(report: &CalibrationReport) -> Result<String, String> {
+pub fn hit_rate_svg(report: &CalibrationReport) -> Result<String, PlotError> {
     let centre = |i: usize| match (VRP_BUCKETS.get(i), VRP_BUCKETS.get(i + 1)) {
         (Some(a), Some(b)) => (a + b) / 2.0,
         (Some(a), None) => a + 0.25,
@@ -308,13 +332,14 @@ pub fn hit_rate_svg(report: &CalibrationReport) -> Result<String, String> {
 /// Writes the three pictures into `dir` (created if missing); returns the files written.
 ///
 /// # Errors
-/// A message naming the file or directory that could not be written, or a drawing failure.
+/// [`PlotError`] naming the file or directory that could not be written, or a drawing failure.
 pub fn write_all(
     dir: &Path,
     judged: &[&Judgement],
     report: &CalibrationReport,
-) -> Result<Vec<std::path::PathBuf>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("--plots {}: cannot create it: {e}", dir.display()))?;
+) -> Result<Vec<std::path::PathBuf>, PlotError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|error| PlotError::CreateDir { dir: dir.display().to_string(), error })?;
     let tiers = &report.design_tiers;
     let files = [
         ("calibration.svg", calibration_svg(judged, tiers)?),
@@ -324,7 +349,8 @@ pub fn write_all(
     let mut written = Vec::new();
     for (name, svg) in files {
         let path = dir.join(name);
-        std::fs::write(&path, svg).map_err(|e| format!("{}: cannot write it: {e}", path.display()))?;
+        std::fs::write(&path, svg)
+            .map_err(|error| PlotError::Write { path: path.display().to_string(), error })?;
         written.push(path);
     }
     Ok(written)

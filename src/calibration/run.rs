@@ -57,9 +57,12 @@ pub enum CalibrationError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The output (the plots, the JSON) could not be written.
+    /// The plots could not be drawn or written.
     #[error("{0}")]
-    Output(String),
+    Plots(#[from] super::plots::PlotError),
+    /// The report could not be written as JSON.
+    #[error("the report as JSON: {0}")]
+    Json(serde_json::Error),
     /// A stored row could not be read back (the rows are then recomputed).
     #[error("stored calibration row {0}: {1}")]
     Stored(String, String),
@@ -424,7 +427,7 @@ pub fn command(
     let done = calibrate(store, settings)?;
     let written = match plots {
         Some(dir) => {
-            super::plots::write_all(dir, &done.judged(), &done.report).map_err(CalibrationError::Output)?
+            super::plots::write_all(dir, &done.judged(), &done.report).map_err(CalibrationError::Plots)?
         }
         None => Vec::new(),
     };
@@ -434,7 +437,7 @@ pub fn command(
                 text.push('\n');
                 text
             })
-            .map_err(|e| CalibrationError::Output(format!("the report as JSON: {e}")));
+            .map_err(CalibrationError::Json);
     }
     let mut text = super::present::text(&done.report);
     for path in written {

@@ -444,7 +444,7 @@ pub fn choose_thresholds(train: &[(f64, bool)], min_events: usize) -> Option<Cho
 /// error with strictly increasing hit rates. `chosen` holds the thresholds
 /// so far; `from` is the first grid index allowed, `start` the first event
 /// of the current segment.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "the recursion's state, passed down unchanged")]
 fn search(
     cuts: &[(f64, usize)],
     remaining: usize,

@@ -49,7 +49,7 @@ use notify::Systemd;
 /// How far ahead the daemon arms alarms. Every day has refresh slots at
 /// most about 13 hours apart, and the daemon re-arms after every slot, so
 /// 36 hours always covers the next slots.
-const ARM_HORIZON: chrono::Duration = crate::clock::hours(36);
+const ARM_HORIZON: chrono::Duration = crate::time::hours(36);
 
 /// A message to the daemon's loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ pub async fn calendar_from_store(store: &Store) -> Result<NyseCalendar> {
 /// month and the next two, stores the days that disagree with the rules,
 /// and logs each. A month that cannot be read keeps what was stored for it.
 pub async fn check_exchange_calendar(tradier: &TradierClient, store: &Store, now: DateTime<Utc>) {
-    let today = jobs::et_date(now);
+    let today = crate::time::et_date(now);
     let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     for month in (0..3).filter_map(|i| first.checked_add_months(chrono::Months::new(i))) {
         let days = match tradier.market_calendar(month.year(), month.month()).await {
@@ -178,15 +178,25 @@ impl Finished {
     }
 }
 
+/// Which attempt at a slot a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// The slot's own run (at its alarm, or caught up at start).
+    Scheduled,
+    /// A run again after the database refused the slot
+    /// (`[daemon] store_retry_minutes` later).
+    AfterRefusal,
+}
+
 /// Runs one slot: waits for its exact instant (an alarm may ring a little
 /// early), skips it if already settled, then runs its job as a recorded run.
-/// A `retry` (after the database refused the slot) first marks the refused
-/// attempt's unfinished run interrupted.
+/// A run [`Attempt::AfterRefusal`] first marks the refused attempt's
+/// unfinished run interrupted.
 async fn run_slot(
     ctx: Arc<JobContext>,
     tradier: Option<Arc<TradierClient>>,
     slot: Slot,
-    retry: bool,
+    attempt: Attempt,
 ) -> Finished {
     tokio::select! {
         () = ctx.cancel.cancelled() => return Finished::nothing(slot),
@@ -201,7 +211,7 @@ async fn run_slot(
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "cannot look up the slot; running it"),
     }
-    if retry {
+    if attempt == Attempt::AfterRefusal {
         tracing::info!(job = name, slot = %slot.at, "running again the slot the database refused");
         let now = ctx.clock.now();
         let reason = "the database refused the run; the daemon ran the slot again";
@@ -255,17 +265,15 @@ async fn plan_catch_up(
 ) -> Result<(Vec<Slot>, Vec<SkippedSlot>)> {
     let mut to_run = Vec::new();
     let mut skipped = Vec::new();
-    let lookback = now - crate::clock::days(u64::from(lookback_days));
+    let lookback = now - crate::time::days(u64::from(lookback_days));
     for job in Job::ALL {
         let name = job.name();
         let last = store.run(move |db| db.last_recorded_slot(name)).await?;
         let since = last.map_or(lookback, |l| l.max(lookback));
         let mut missed = Vec::new();
         // `since` itself is included: its run may have failed or been interrupted.
-        for slot in timetable
-            .slots_between(since - crate::clock::seconds(1), now)
-            .into_iter()
-            .filter(|s| s.job == job)
+        for slot in
+            timetable.slots_between(since - crate::time::seconds(1), now).into_iter().filter(|s| s.job == job)
         {
             let at = slot.at;
             if !store.run(move |db| db.slot_settled(name, at)).await? {
@@ -281,7 +289,7 @@ async fn plan_catch_up(
                 slot,
                 reason: format!(
                     "missed while the daemon was down; superseded by the {} slot",
-                    crate::jobs::et(latest.at).format("%a %m-%d %H:%M %Z")
+                    crate::time::et(latest.at).format("%a %m-%d %H:%M %Z")
                 ),
             });
         }
@@ -292,7 +300,7 @@ async fn plan_catch_up(
                         slot: latest,
                         reason: format!(
                             "missed while the daemon was down; its window closed at {}",
-                            crate::jobs::et(deadline).format("%H:%M %Z")
+                            crate::time::et(deadline).format("%H:%M %Z")
                         ),
                     });
                 }
@@ -350,7 +358,7 @@ impl Daemon {
             }
         }
         // Forget what is long past.
-        let horizon = now - crate::clock::days(2);
+        let horizon = now - crate::time::days(2);
         self.dispatched.retain(|s| s.at > horizon);
         self.armed.retain(|s| s.at > horizon);
         self.announce();
@@ -399,14 +407,14 @@ impl Daemon {
         if let Some(previous) = self.running.get(&slot.job) {
             let reason = format!(
                 "the {} run of this job was still running",
-                crate::jobs::et(previous.at).format("%a %m-%d %H:%M %Z")
+                crate::time::et(previous.at).format("%a %m-%d %H:%M %Z")
             );
             self.skip(slot, reason).await;
             return;
         }
         self.running.insert(slot.job, slot);
         let ctx = self.context();
-        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, false));
+        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, Attempt::Scheduled));
         self.announce();
     }
 
@@ -422,7 +430,7 @@ impl Daemon {
         }
         self.running.insert(slot.job, slot);
         let ctx = self.context();
-        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, true));
+        self.tasks.spawn(run_slot(ctx, self.tradier.clone(), slot, Attempt::AfterRefusal));
         self.announce();
     }
 
@@ -432,11 +440,11 @@ impl Daemon {
     /// job's next slot). Arms the timer.
     fn schedule_retry(&mut self, slot: Slot, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let ctx = self.context();
-        let at = now + crate::clock::minutes(u64::from(ctx.config.daemon.store_retry_minutes));
+        let at = now + crate::time::minutes(u64::from(ctx.config.daemon.store_retry_minutes));
         let timetable = timetable_of(&ctx);
         let window_end = timetable.catch_up_deadline(&slot).or_else(|| {
             timetable
-                .slots_between(slot.at, slot.at + crate::clock::days(8))
+                .slots_between(slot.at, slot.at + crate::time::days(8))
                 .into_iter()
                 .find(|s| s.job == slot.job)
                 .map(|s| s.at)
@@ -568,7 +576,7 @@ impl Daemon {
                 if ctx.cancel.is_cancelled() {
                     break;
                 }
-                let one = run_slot(ctx.clone(), tradier.clone(), slot, false).await;
+                let one = run_slot(ctx.clone(), tradier.clone(), slot, Attempt::Scheduled).await;
                 calendar_checked |= one.calendar_checked;
                 last_refused = one.last_refused;
                 refused.extend(one.refused);
@@ -714,7 +722,12 @@ pub async fn run(options: Options, mut controls: mpsc::UnboundedReceiver<Control
                     daemon.arm().await;
                 }
             },
-            _ = async { watchdog.as_mut().expect("guarded").tick().await }, if watchdog.is_some() => {
+            _ = async {
+                match watchdog.as_mut() {
+                    Some(w) => w.tick().await,
+                    None => std::future::pending().await,
+                }
+            }, if watchdog.is_some() => {
                 daemon.options.systemd.watchdog();
             }
         }

@@ -15,12 +15,13 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::{JobContext, JobError, et_date, last_completed_session};
+use super::{JobContext, JobError};
 use crate::analysis::moves::{self, HistoricalMove};
 use crate::domain::{Ticker, Timing};
+use crate::time::et_date;
 
 /// How often a ticker's past earnings are re-read from the history provider.
-const HISTORY_REFRESH: TimeDelta = crate::clock::days(7);
+const HISTORY_REFRESH: TimeDelta = crate::time::days(7);
 
 /// What a backfill did, in total and per failing ticker.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -147,7 +148,7 @@ async fn backfill_ticker(
     }
 
     // 2. Bars of completed sessions within the lookback, minus ranges fetched before.
-    let last_session = last_completed_session(&ctx.calendar, as_of);
+    let last_session = ctx.calendar.last_completed_session(as_of);
     let first = today - Days::new(u64::from(ctx.config.backfill.lookback_days));
     let t = ticker.clone();
     let fetched = ctx.store.run(move |db| db.bar_fetches(&t)).await?;

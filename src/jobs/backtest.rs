@@ -10,30 +10,18 @@
 //! event's reason and never stops the others.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use rust_decimal::Decimal;
 
-use super::{JobContext, JobError, et_date};
-use crate::analysis::backtest::{BacktestEvent, TierSummary, summarise};
-use crate::analysis::{self as core, HistoryWindow, implied, moves};
-use crate::domain::{Ticker, Timing};
+use super::{JobContext, JobError};
+use crate::analysis::backtest::{BacktestEvent, summarise};
+use crate::analysis::candidate::{
+    self, CandidateAnalysis, CandidateInputs, CandidateParams, ChainInput, NoChain, SpotInput, StoredImplied,
+};
+use crate::analysis::{implied, moves};
+use crate::domain::{ChainSnapshot, DailyBar, Ticker, Timing};
+use crate::report::BacktestReport;
 use crate::store::HistoricalImplied;
-
-/// What `ivcd backtest` reports (`--json`: docs/json.md, "BacktestReport").
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BacktestReport {
-    /// The tickers asked for.
-    pub tickers: Vec<Ticker>,
-    /// Only events reported on or after this date (ET), when given.
-    pub since: Option<NaiveDate>,
-    /// Every past event considered, oldest first per ticker.
-    pub events: Vec<BacktestEvent>,
-    /// The judged events summarised by tier, best first.
-    pub tiers: Vec<TierSummary>,
-    /// End-of-day chains requested in this run.
-    pub chains_requested: usize,
-    /// Implied moves reused from earlier runs.
-    pub reused: usize,
-}
+use crate::time::et_date;
 
 /// Runs the backtest as of `as_of` over the stored past events of `tickers`.
 ///
@@ -92,107 +80,158 @@ pub async fn backtest(
                 return Err(JobError::Interrupted { done, total: tickers.len() });
             }
             let chain_date = sessions.reference_session;
-            let reuse = stored.iter().find(|s| {
-                s.report_date == event.report_date && s.timing == event.timing && s.implied_move.is_some()
+            let reuse = stored.iter().find_map(|s| {
+                let same = s.report_date == event.report_date && s.timing == event.timing;
+                s.implied_move.filter(|_| same).map(|m| (s, m))
             });
+            // The chain at the close of the reference session: a stored
+            // implied move, or the end-of-day chain fetched now.
+            let reference_close = bars.get(&chain_date).map(|b| b.close);
+            let implied = match reuse {
+                Some((row, implied_move)) => Implied::Reused(row, implied_move),
+                None => {
+                    if reference_close.is_some() {
+                        report.chains_requested += 1;
+                    }
+                    Implied::Fetched(end_of_day_chain(ctx, ticker, sessions, reference_close).await)
+                }
+            };
+            let (chain, spot) = match &implied {
+                Implied::Reused(row, implied_move) => (
+                    ChainInput::Stored(StoredImplied {
+                        implied_move: *implied_move,
+                        expiration: row.expiration,
+                        spot: row.spot,
+                        straddle: row.straddle,
+                    }),
+                    None,
+                ),
+                Implied::Fetched(Ok(fetched)) => (
+                    ChainInput::Snapshot { expiration: fetched.expiration, snapshot: &fetched.chain },
+                    Some(fetched.reference_close),
+                ),
+                Implied::Fetched(Err((why, _))) => (ChainInput::Missing(why), None),
+            };
+            let closed = ctx.calendar.session(chain_date).map_or(as_of, |s| s.close.with_timezone(&Utc));
+            let known_bars: Vec<DailyBar> = bars.range(..=chain_date).map(|(_, b)| b.clone()).collect();
+            let judged = candidate::candidate(
+                &CandidateInputs {
+                    ticker,
+                    report_date: event.report_date,
+                    timing: event.timing,
+                    as_of: closed,
+                    chain,
+                    // An end-of-day chain is valued at the reference close; without a
+                    // chain no spot is read.
+                    spot: spot.map_or(SpotInput::ChainElseQuote(None), SpotInput::ReferenceClose),
+                    moves: &all_moves,
+                    bars: &known_bars,
+                    fetch_warnings: &[],
+                },
+                &ctx.calendar,
+                &CandidateParams {
+                    analysis: params,
+                    wing_steps: ctx.config.review.wing_steps,
+                    max_chain_age_minutes: ctx.config.scan.max_chain_age_minutes,
+                },
+            );
             let row = match reuse {
-                Some(row) => {
+                Some((row, _)) => {
                     report.reused += 1;
                     row.clone()
                 }
                 None => {
-                    let mut row = HistoricalImplied {
+                    let row = HistoricalImplied {
                         ticker: ticker.clone(),
                         report_date: event.report_date,
                         timing: event.timing,
                         chain_date,
                         reaction_session: sessions.reaction_session,
-                        source: String::new(),
-                        expiration: None,
-                        spot: None,
-                        straddle: None,
-                        implied_move: None,
-                        reason: None,
+                        source: match &implied {
+                            Implied::Fetched(Ok(fetched)) => Some(fetched.chain.source.clone()),
+                            Implied::Fetched(Err((_, source))) => source.clone(),
+                            Implied::Reused(..) => None,
+                        }
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "alpha_vantage:HISTORICAL_OPTIONS".to_owned()),
+                        expiration: judged.expiration,
+                        spot: reference_close,
+                        straddle: judged.straddle_price,
+                        implied_move: judged.implied_move,
+                        reason: judged.no_implied.as_ref().map(ToString::to_string),
                         fetched_at: ctx.clock.now(),
                     };
-                    match bars.get(&chain_date) {
-                        None => {
-                            row.reason = Some(format!("no daily bar for the reference session {chain_date}"))
-                        }
-                        Some(bar) => {
-                            row.spot = Some(bar.close);
-                            report.chains_requested += 1;
-                            match ctx.providers.end_of_day_chains.end_of_day_chain(ticker, chain_date).await {
-                                Err(e) => {
-                                    tracing::info!(ticker = %ticker, %chain_date, error = %e, "no end-of-day chain");
-                                    row.reason = Some(format!("no end-of-day chain for {chain_date}: {e}"));
-                                }
-                                Ok(chain) => {
-                                    row.source.clone_from(&chain.source);
-                                    match implied::event_expiration(
-                                        &chain.expirations(),
-                                        sessions.reaction_session,
-                                    ) {
-                                        None => {
-                                            row.reason = Some(format!(
-                                                "the {chain_date} chain has no expiration on or after {}",
-                                                sessions.reaction_session
-                                            ));
-                                        }
-                                        Some(expiration) => {
-                                            row.expiration = Some(expiration);
-                                            match implied::implied_move(
-                                                &chain.expiration(expiration),
-                                                bar.close,
-                                            ) {
-                                                Ok(m) => {
-                                                    row.straddle = Some(m.straddle);
-                                                    row.implied_move = Some(m.implied_move);
-                                                }
-                                                Err(e) => row.reason = Some(e.to_string()),
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    if row.source.is_empty() {
-                        row.source = "alpha_vantage:HISTORICAL_OPTIONS".to_owned();
-                    }
                     let stored_row = row.clone();
                     ctx.store.run(move |db| db.store_historical_implied(&stored_row)).await?;
                     row
                 }
             };
-            report.events.push(judge(row, &all_moves, params));
+            report.events.push(backtest_event(row, &judged, &all_moves));
         }
     }
     report.tiers = summarise(&report.events);
     Ok(report)
 }
 
-/// The VRP and tier the event would have had at that close, and its gap.
-fn judge(
+/// Where an event's implied move comes from.
+enum Implied<'r> {
+    /// A stored row's implied move (reused, never fetched again).
+    Reused(&'r HistoricalImplied, f64),
+    /// The end-of-day chain fetched now, or why there is none (with the
+    /// chain's source when one came).
+    Fetched(Result<Box<EndOfDay>, (NoChain, Option<String>)>),
+}
+
+/// An end-of-day chain of the reference session with what values it.
+struct EndOfDay {
+    /// The event's expiration (the first on or after the reaction session).
+    expiration: NaiveDate,
+    /// The chain.
+    chain: ChainSnapshot,
+    /// The reference session's close, USD: the chain's spot.
+    reference_close: Decimal,
+}
+
+/// The end-of-day chain of the event's reference session and its
+/// expiration. Asked for only when the reference session's bar, whose close
+/// values the chain, exists.
+async fn end_of_day_chain(
+    ctx: &JobContext,
+    ticker: &Ticker,
+    sessions: moves::EventSessions,
+    reference_close: Option<Decimal>,
+) -> Result<Box<EndOfDay>, (NoChain, Option<String>)> {
+    let date = sessions.reference_session;
+    let Some(reference_close) = reference_close else {
+        return Err((NoChain::NoReferenceBar(date), None));
+    };
+    let chain = ctx.providers.end_of_day_chains.end_of_day_chain(ticker, date).await.map_err(|e| {
+        tracing::info!(ticker = %ticker, chain_date = %date, error = %e, "no end-of-day chain");
+        (NoChain::NoEndOfDayChain { date, message: e.to_string() }, None)
+    })?;
+    match implied::event_expiration(&chain.expirations(), sessions.reaction_session) {
+        Some(expiration) => Ok(Box::new(EndOfDay { expiration, chain, reference_close })),
+        None => Err((
+            NoChain::NoEndOfDayExpiration { date, reaction_session: sessions.reaction_session },
+            Some(chain.source),
+        )),
+    }
+}
+
+/// The event as the backtest reports it: the stored row, the VRP and tier
+/// it would have had at that close, and the gap that followed.
+fn backtest_event(
     row: HistoricalImplied,
+    judged: &CandidateAnalysis,
     all_moves: &[moves::HistoricalMove],
-    params: &core::AnalysisParams,
 ) -> BacktestEvent {
-    let history =
-        HistoryWindow::select(all_moves, row.report_date, params.window_events, &params.timing_check);
     let own = all_moves.iter().find(|m| m.report_date == row.report_date && m.timing == row.timing);
     let realized_gap = own.map(|m| m.gap_move);
-    let implied = match (row.implied_move, &row.reason) {
-        (Some(m), _) => Ok((m, &[][..])),
-        (None, reason) => Err(reason.clone().unwrap_or_else(|| "no implied move".to_owned())),
-    };
-    let verdict = core::judge(implied, &history, params);
-    let mut reason = verdict.reason.clone();
+    let mut reason = judged.verdict.reason().map(str::to_owned);
     if realized_gap.is_none() {
         let missing = "the event's own gap is not measured (missing bars?)".to_owned();
         reason = Some(reason.map_or(missing.clone(), |r| format!("{r}; {missing}")));
     }
-    let stats = history.stats.as_ref().filter(|_| history.moves.len() >= params.min_events);
     BacktestEvent {
         ticker: row.ticker,
         report_date: row.report_date,
@@ -203,10 +242,10 @@ fn judge(
         spot: row.spot,
         straddle: row.straddle,
         implied_move: row.implied_move,
-        historical_mean_move: stats.map(|s| s.mean),
-        n_events: history.moves.len(),
-        vrp: verdict.vrp,
-        tier: verdict.tier,
+        historical_mean_move: judged.stats.as_ref().map(|s| s.mean),
+        n_events: judged.history.moves.len(),
+        vrp: judged.verdict.vrp(),
+        tier: judged.verdict.tier(),
         realized_gap,
         beyond_implied: row.implied_move.zip(realized_gap).map(|(m, g)| g.abs() > m),
         reason,

@@ -9,16 +9,16 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::calendar::{NEW_YORK, NyseCalendar};
+use crate::calendar::NyseCalendar;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, OptionChains, Quotes};
 use crate::store::{Outcome, Store, StoreError};
+use crate::timetable::Job;
 
 pub mod backfill;
 pub mod backtest;
@@ -84,9 +84,22 @@ pub enum JobError {
     /// The job's main provider request failed.
     #[error(transparent)]
     Provider(#[from] crate::providers::ProviderError),
-    /// The job cannot run at this instant (e.g. a scan on a non-session day).
-    #[error("{0}")]
-    NotApplicable(String),
+    /// The job runs on sessions only, and `date` (ET) is none.
+    #[error("{date} is not an NYSE session; nothing to {job}")]
+    NotASession {
+        /// The as-of date, ET.
+        date: chrono::NaiveDate,
+        /// `scan` or `review`.
+        job: &'static str,
+    },
+    /// A review needs the open, and the session of `date` has not opened yet.
+    #[error("the session of {date} opens at {opens}; a review needs the open")]
+    BeforeOpen {
+        /// The as-of date, ET.
+        date: chrono::NaiveDate,
+        /// The session's open, `09:30 EDT`.
+        opens: String,
+    },
     /// A shutdown stopped the job at a ticker boundary after `done` of
     /// `total` tickers. What those tickers stored is kept (a backfill) or
     /// nothing is (a scan stores its result in one transaction at the end).
@@ -99,26 +112,6 @@ pub enum JobError {
     },
 }
 
-/// The ET calendar date of an instant.
-pub fn et_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&NEW_YORK).date_naive()
-}
-
-/// The instant in ET, for display.
-pub fn et(at: DateTime<Utc>) -> DateTime<Tz> {
-    at.with_timezone(&NEW_YORK)
-}
-
-/// The last session whose daily bar is complete at `as_of`: today's session
-/// once it has closed, else the previous session.
-pub fn last_completed_session(calendar: &NyseCalendar, as_of: DateTime<Utc>) -> NaiveDate {
-    let today = et_date(as_of);
-    match calendar.session(today) {
-        Some(s) if as_of >= s.close.with_timezone(&Utc) => today,
-        _ => calendar.previous_session(today),
-    }
-}
-
 /// Runs `work` as a recorded job run of `job` for `slot`: a `job_runs` row
 /// marked running, then ok (with the counts it returns) or failed (with the
 /// error). `work` is given the run's id.
@@ -127,7 +120,7 @@ pub fn last_completed_session(calendar: &NyseCalendar, as_of: DateTime<Utc>) -> 
 /// The job's error, after it was recorded.
 pub async fn recorded_run<T, W, F>(
     ctx: &JobContext,
-    job: &'static str,
+    job: Job,
     slot: DateTime<Utc>,
     work: W,
 ) -> Result<T, JobError>
@@ -138,8 +131,9 @@ where
     let store = &ctx.store;
     let started_at = ctx.clock.now();
     let slot_text = crate::store::instant_text(slot);
-    let run_id = store.run(move |db| db.start_job_run(job, &slot_text, started_at)).await?;
-    let span = tracing::info_span!("job", job, run_id);
+    let name = job.name();
+    let run_id = store.run(move |db| db.start_job_run(name, &slot_text, started_at)).await?;
+    let span = tracing::info_span!("job", job = name, run_id);
     async {
         tracing::info!(slot = %slot, "job started");
         let result = work(run_id).await;
@@ -173,7 +167,7 @@ where
 /// # Errors
 /// As [`refresh::refresh_calendar`]; the failure is recorded first.
 pub async fn run_refresh(ctx: &JobContext, slot: DateTime<Utc>) -> Result<refresh::RefreshCounts, JobError> {
-    recorded_run(ctx, "refresh-calendar", slot, |_| async {
+    recorded_run(ctx, Job::RefreshCalendar, slot, |_| async {
         let counts = refresh::refresh_calendar(ctx, slot).await?;
         let json = serde_json::to_value(&counts).unwrap_or_default();
         Ok((counts, json))
@@ -193,7 +187,7 @@ pub async fn run_backfill(
     tickers: Vec<crate::domain::Ticker>,
     progress: &(dyn Fn(&crate::domain::Ticker, usize, usize) + Sync),
 ) -> Result<backfill::BackfillCounts, JobError> {
-    recorded_run(ctx, "backfill", slot, |_| async {
+    recorded_run(ctx, Job::Backfill, slot, |_| async {
         let tickers =
             if tickers.is_empty() { backfill::tickers_to_backfill(ctx, slot).await? } else { tickers };
         let counts = backfill::backfill(ctx, slot, &tickers, progress).await?;
@@ -209,7 +203,7 @@ pub async fn run_backfill(
 /// # Errors
 /// As [`scan::scan`]; the failure is recorded first.
 pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::report::ScanReport, JobError> {
-    recorded_run(ctx, "scan", slot, |run_id| async move {
+    recorded_run(ctx, Job::Scan, slot, |run_id| async move {
         let report = scan::scan(ctx, slot, slot, Some(run_id)).await?;
         let json = serde_json::json!({
             "scan_id": report.scan_id,
@@ -226,7 +220,7 @@ pub async fn run_scan(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::re
 /// # Errors
 /// As [`review::review`]; the failure is recorded first.
 pub async fn run_review(ctx: &JobContext, slot: DateTime<Utc>) -> Result<crate::review::ReviewRun, JobError> {
-    recorded_run(ctx, "review", slot, |_| async {
+    recorded_run(ctx, Job::Review, slot, |_| async {
         let run = review::review(ctx, slot, slot).await?;
         let reviewed =
             run.reviews.iter().filter(|r| r.status == crate::review::ReviewStatus::Reviewed).count();
@@ -245,9 +239,9 @@ pub async fn run_housekeeping(
     ctx: &JobContext,
     slot: DateTime<Utc>,
 ) -> Result<crate::store::HousekeepingCounts, JobError> {
-    recorded_run(ctx, "housekeeping", slot, |_| async {
+    recorded_run(ctx, Job::Housekeeping, slot, |_| async {
         let days = u64::from(ctx.config.housekeeping.job_run_retention_days);
-        let retain_after = slot - crate::clock::days(days);
+        let retain_after = slot - crate::time::days(days);
         let counts = ctx.store.run(move |db| db.housekeep(retain_after)).await?;
         let json = serde_json::to_value(&counts).unwrap_or_default();
         Ok((counts, json))

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Days, Utc};
 use serde::Serialize;
 
-use super::{JobContext, JobError, et_date};
+use super::{JobContext, JobError};
+use crate::time::et_date;
 
 /// What a calendar refresh did.
 #[derive(Debug, Clone, Serialize)]

@@ -16,21 +16,22 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
-use rust_decimal::Decimal;
 
-use super::{JobContext, JobError, et, et_date};
-use crate::analysis::structures::{self, ExitBasis, ExitValue, Structure, StructureKind};
+use super::{JobContext, JobError};
+use crate::analysis::valuation::{self, ExitInput, NoExitChain, ScannedEvent, ValuationInputs};
 use crate::calendar::Session;
 use crate::domain::{ChainSnapshot, DailyBar, Ticker, UnderlyingQuote};
-use crate::review::{Review, ReviewRun, ReviewStatus, StructureOutcome};
+use crate::review::{Review, ReviewRun, ReviewStatus};
 use crate::store::DueReview;
+use crate::time::et_date;
 
 /// Reviews the events due at `as_of` for review slot `slot` and returns the
 /// reviews this run wrote, read back from the database.
 ///
 /// # Errors
-/// [`JobError::NotApplicable`] before the open of a session (or on a day
-/// without one); [`JobError::Store`] when storing fails (nothing of the run
+/// [`JobError::BeforeOpen`] before the open of a session,
+/// [`JobError::NotASession`] on a day without one; [`JobError::Store`]
+/// when storing fails (nothing of the run
 /// is kept). Provider failures are per-event reasons, never errors of the run.
 pub async fn review(
     ctx: &JobContext,
@@ -39,15 +40,12 @@ pub async fn review(
 ) -> Result<ReviewRun, JobError> {
     let today = et_date(as_of);
     let Some(session) = ctx.calendar.session(today) else {
-        return Err(JobError::NotApplicable(format!("{today} is not an NYSE session; nothing to review")));
+        return Err(JobError::NotASession { date: today, job: "review" });
     };
     if as_of < session.open.with_timezone(&Utc) {
-        return Err(JobError::NotApplicable(format!(
-            "the session of {today} opens at {}; a review needs the open",
-            session.open.format("%H:%M %Z")
-        )));
+        return Err(JobError::BeforeOpen { date: today, opens: session.open.format("%H:%M %Z").to_string() });
     }
-    let oldest = today - crate::clock::days(u64::from(ctx.config.review.pending_days));
+    let oldest = today - crate::time::days(u64::from(ctx.config.review.pending_days));
     let due = ctx.store.run(move |db| db.reviews_due(oldest, today)).await?;
     tracing::info!(%today, due = due.len(), "review started");
     if due.is_empty() {
@@ -121,15 +119,9 @@ pub async fn review(
     Ok(ReviewRun { slot, reviews })
 }
 
-/// The opening price and where it came from.
-struct Opening {
-    price: Decimal,
-    source: &'static str,
-    bid: Option<Decimal>,
-    ask: Option<Decimal>,
-}
-
-/// One event's review. Never fails: a missing input is a reason.
+/// One event's review: fetches the bars and, when the event has structures
+/// and an opening price, the exit chain; [`valuation::value`] computes the
+/// figures. Never fails: a missing input is a reason.
 async fn review_event(
     ctx: &JobContext,
     due: &DueReview,
@@ -139,8 +131,43 @@ async fn review_event(
     as_of: DateTime<Utc>,
 ) -> (Review, Option<ChainSnapshot>) {
     let ticker = &due.ticker;
-    let mut warnings = Vec::new();
-    let mut review = Review {
+    let event = ScannedEvent {
+        reference_session: due.reference_session,
+        reaction_session: due.reaction_session,
+        expiration: due.expiration,
+        implied_move: due.implied_move,
+        structures: &due.structures,
+    };
+    let mut bar_warnings = Vec::new();
+    let bars = bars_around(ctx, due, &mut bar_warnings).await;
+    // The exit chain, when the structures can be valued from quotes of today's open.
+    let wanted = valuation::opening(&event, today, quote, &bars)
+        .map(|_| valuation::exit_expiration(&event, today))
+        .unwrap_or(Ok(None));
+    let fetched = match wanted {
+        Ok(Some(expiration)) => Some(exit_chain(ctx, ticker, expiration, as_of).await),
+        Ok(None) => None,
+        Err(why) => Some(Err(why)),
+    };
+    let exit = match &fetched {
+        None => ExitInput::NotNeeded,
+        Some(Ok(snapshot)) => ExitInput::Fetched(snapshot),
+        Some(Err(why)) => ExitInput::Missing(why),
+    };
+    let v = valuation::value(&ValuationInputs {
+        event,
+        today,
+        quote,
+        bars: &bars,
+        bar_warnings: &bar_warnings,
+        exit,
+    });
+    if v.opening.is_none() {
+        tracing::warn!(ticker = %ticker, reaction_session = %due.reaction_session, reason = v.reason.as_deref().unwrap_or(""), "no opening price yet");
+    }
+    // The exit chain is stored with the review only when its quotes were used.
+    let exit = fetched.and_then(Result::ok).filter(|_| v.exit_as_of.is_some());
+    let review = Review {
         ticker: ticker.clone(),
         report_date: due.report_date,
         timing: due.timing,
@@ -148,7 +175,7 @@ async fn review_event(
         scan_as_of: due.scan_as_of,
         slot,
         reviewed_at: as_of,
-        status: ReviewStatus::Pending,
+        status: if v.opening.is_some() { ReviewStatus::Reviewed } else { ReviewStatus::Pending },
         reference_session: due.reference_session,
         reaction_session: due.reaction_session,
         expiration: due.expiration,
@@ -156,134 +183,24 @@ async fn review_event(
         vrp: due.vrp,
         implied_move: due.implied_move,
         spot_at_scan: due.spot,
-        reference_close: None,
-        reference_source: None,
-        open_price: None,
-        open_source: None,
-        open_bid: None,
-        open_ask: None,
-        realized_move: None,
-        move_ratio: None,
-        outside: None,
-        iv_entry: None,
-        iv_exit: None,
-        iv_crush: None,
+        reference_close: v.reference.map(|r| r.0),
+        reference_source: v.reference.map(|r| r.1),
+        open_price: v.opening.map(|o| o.price),
+        open_source: v.opening.map(|o| o.source),
+        open_bid: v.opening.and_then(|o| o.bid),
+        open_ask: v.opening.and_then(|o| o.ask),
+        realized_move: v.realized_move,
+        move_ratio: v.move_ratio,
+        outside: v.outside,
+        iv_entry: v.iv_entry,
+        iv_exit: v.iv_exit,
+        iv_crush: v.iv_crush,
         exit_snapshot_id: None,
-        exit_as_of: None,
-        reason: None,
-        warnings: Vec::new(),
-        structures: Vec::new(),
+        exit_as_of: v.exit_as_of,
+        reason: v.reason,
+        warnings: v.warnings,
+        structures: v.structures,
     };
-
-    let bars = bars_around(ctx, due, &mut warnings).await;
-    let reaction_is_today = due.reaction_session == today.date;
-    // A quote's `open` counts only when the quote was taken during today's
-    // session: before the bell a vendor may still show the previous open.
-    let opened_today = |q: &UnderlyingQuote| q.as_of.is_some_and(|t| t >= today.open.with_timezone(&Utc));
-    let opening = quote
-        .filter(|q| opened_today(q))
-        .and_then(|q| q.open.map(|open| (q, open)))
-        .map(|(q, price)| Opening { price, source: "quote", bid: q.bid, ask: q.ask })
-        .or_else(|| {
-            bars.get(&due.reaction_session).map(|b| Opening {
-                price: b.open,
-                source: "daily_bar",
-                bid: quote.and_then(|q| q.bid),
-                ask: quote.and_then(|q| q.ask),
-            })
-        });
-    let reference = bars.get(&due.reference_session).map(|b| (b.close, "daily_bar")).or_else(|| {
-        quote
-            .filter(|q| opened_today(q))
-            .and_then(|q| q.prev_close)
-            .filter(|_| reaction_is_today)
-            .map(|c| (c, "quote"))
-    });
-    review.reference_close = reference.map(|r| r.0);
-    review.reference_source = reference.map(|r| r.1.to_owned());
-
-    let Some(opening) = opening else {
-        let why = match quote {
-            Some(_) => "the quote has no opening price: halted or a delayed open".to_owned(),
-            None if warnings.is_empty() => format!("no quote and no daily bar of {}", due.reaction_session),
-            None => format!("no quote, and {}", warnings.join("; ")),
-        };
-        review.reason = Some(format!(
-            "no opening price for {} yet ({why}); retried at the next review slot",
-            due.reaction_session
-        ));
-        tracing::warn!(ticker = %ticker, reaction_session = %due.reaction_session, why, "no opening price yet");
-        review.warnings = warnings;
-        return (review, None);
-    };
-    review.status = ReviewStatus::Reviewed;
-    review.open_price = Some(opening.price);
-    review.open_source = Some(opening.source.to_owned());
-    review.open_bid = opening.bid;
-    review.open_ask = opening.ask;
-    match reference {
-        Some((close, _)) => {
-            review.realized_move = structures::realized_move(opening.price, close);
-            if let (Some(realized), Some(implied)) =
-                (review.realized_move, due.implied_move.filter(|m| *m > 0.0))
-            {
-                review.move_ratio = Some(realized.abs() / implied);
-                review.outside = Some(realized.abs() > implied);
-            }
-        }
-        None => warnings.push(format!("no close of the reference session {}", due.reference_session)),
-    }
-
-    // The exit chain: only quotes taken during the reaction session count.
-    let (exit, exit_reason) = if due.structures.is_empty() {
-        (None, None)
-    } else if !reaction_is_today {
-        (
-            None,
-            Some(format!(
-                "reviewed after its reaction session {}: no quotes of that open",
-                due.reaction_session
-            )),
-        )
-    } else {
-        exit_chain(ctx, due, today, as_of).await
-    };
-    if let Some(snapshot) = &exit {
-        review.exit_as_of = Some(snapshot.as_of);
-    }
-    let mut intrinsic_notes = Vec::new();
-    for s in &due.structures {
-        // Only the structure's own expiration's quotes value its legs.
-        let quoted =
-            exit.as_ref().map(|snapshot| structures::exit_with_quotes(s, &snapshot.expiration(s.expiration)));
-        let (value, note) = match quoted {
-            Some(Ok(v)) => (v, None),
-            Some(Err(e)) => {
-                intrinsic_notes.push(format!("{}: {e}", s.kind.label()));
-                (structures::exit_at_intrinsic(s, opening.price), Some(e))
-            }
-            None => (structures::exit_at_intrinsic(s, opening.price), exit_reason.clone()),
-        };
-        review.structures.push(outcome(s, value, note));
-    }
-    if let Some(straddle) = due.structures.iter().find(|s| s.kind == StructureKind::ShortStraddle) {
-        review.iv_entry = entry_iv(straddle);
-        if let (Some(strike), Some(snapshot)) = (straddle.straddle_strike(), &exit) {
-            review.iv_exit = structures::atm_iv(&snapshot.expiration(straddle.expiration), strike);
-        }
-        if let (Some(entry), Some(exit)) = (review.iv_entry, review.iv_exit) {
-            review.iv_crush = structures::iv_crush(entry, exit);
-        }
-    }
-    let intrinsic = review.structures.iter().any(|s| s.basis != ExitBasis::Quotes);
-    review.reason = match (exit_reason, intrinsic) {
-        (Some(r), true) => Some(format!("{r}; structures valued at intrinsic value from the open")),
-        (None, true) => {
-            Some(format!("valued at intrinsic value from the open: {}", intrinsic_notes.join("; ")))
-        }
-        _ => None,
-    };
-    review.warnings = warnings;
     (review, exit)
 }
 
@@ -320,50 +237,16 @@ async fn bars_around(
     bars
 }
 
-/// The chain of the event's expiration taken now, if it was taken during
-/// today's session; else why not.
+/// The chain of the event's `expiration` taken now (whether it was taken
+/// during today's session is [`valuation::value`]'s to judge).
 async fn exit_chain(
     ctx: &JobContext,
-    due: &DueReview,
-    today: &Session,
+    ticker: &Ticker,
+    expiration: NaiveDate,
     as_of: DateTime<Utc>,
-) -> (Option<ChainSnapshot>, Option<String>) {
-    let Some(expiration) = due.expiration else {
-        return (None, Some("the scan had no expiration".into()));
-    };
-    match ctx.providers.chains.chain(&due.ticker, expiration, as_of).await {
-        Ok(s) => {
-            let (open, close) = (today.open.with_timezone(&Utc), today.close.with_timezone(&Utc));
-            if s.as_of >= open && s.as_of <= close {
-                (Some(s), None)
-            } else {
-                let when = et(s.as_of).format("%a %Y-%m-%d %H:%M %Z");
-                (
-                    None,
-                    Some(format!("no chain taken at the open of {} (the latest is from {when})", today.date)),
-                )
-            }
-        }
-        Err(e) => {
-            tracing::warn!(ticker = %due.ticker, error = %e, "exit chain unavailable");
-            (None, Some(format!("no exit chain: {e}")))
-        }
-    }
-}
-
-fn entry_iv(straddle: &Structure) -> Option<f64> {
-    let ivs: Vec<f64> = straddle.legs.iter().filter_map(|l| l.entry_iv).collect();
-    (ivs.len() == 2).then(|| (ivs[0] + ivs[1]) / 2.0)
-}
-
-fn outcome(s: &Structure, exit: ExitValue, note: Option<String>) -> StructureOutcome {
-    StructureOutcome {
-        kind: s.kind,
-        legs: s.legs.clone(),
-        contract_size: s.contract_size,
-        basis: exit.basis,
-        exit_note: note.filter(|_| exit.basis != ExitBasis::Quotes),
-        natural: structures::pnl(s, s.entry_natural(), exit.natural),
-        mid: structures::pnl(s, s.entry_mid(), exit.mid),
-    }
+) -> Result<ChainSnapshot, NoExitChain> {
+    ctx.providers.chains.chain(ticker, expiration, as_of).await.map_err(|e| {
+        tracing::warn!(ticker = %ticker, error = %e, "exit chain unavailable");
+        NoExitChain::Provider(e.to_string())
+    })
 }

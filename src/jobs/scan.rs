@@ -8,17 +8,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 
-use super::{JobContext, JobError, et_date};
+use super::{JobContext, JobError};
+use crate::analysis::candidate::{self, CandidateInputs, CandidateParams, ChainInput, NoChain, SpotInput};
 use crate::analysis::full;
-use crate::analysis::implied::{self, ImpliedMove};
-use crate::analysis::liquidity::LiquidityVerdict;
+use crate::analysis::implied;
 use crate::analysis::moves::{self, EventSessions};
-use crate::analysis::structures;
-use crate::analysis::{self as core, HistoryWindow};
 use crate::domain::{ChainSnapshot, EarningsEvent, Ticker, Timing, UnderlyingQuote};
 use crate::providers::ProviderError;
-use crate::report::{Candidate, PastMove, ScanReport};
+use crate::report::{Candidate, ScanReport};
 use crate::store::NewScan;
+use crate::time::et_date;
 
 /// The events a scan as of `session` covers: AMC reports on `session` and BMO
 /// reports on `next_session`, from `events` (any dates).
@@ -44,7 +43,7 @@ pub fn scan_events(
 /// to its `job_runs` row when run as a recorded job.
 ///
 /// # Errors
-/// [`JobError::NotApplicable`] when the as-of date is not a session;
+/// [`JobError::NotASession`] when the as-of date is not a session;
 /// [`JobError::Store`] when persisting fails (nothing of the scan is kept).
 /// Provider failures are per-candidate reasons, never errors of the scan.
 pub async fn scan(
@@ -56,7 +55,7 @@ pub async fn scan(
     let started_at = ctx.clock.now();
     let session = et_date(as_of);
     if !ctx.calendar.is_session(session) {
-        return Err(JobError::NotApplicable(format!("{session} is not an NYSE session; nothing to scan")));
+        return Err(JobError::NotASession { date: session, job: "scan" });
     }
     let next_session = ctx.calendar.next_session(session);
     let stored = ctx.store.run(move |db| db.events_between(session, next_session)).await?;
@@ -89,7 +88,7 @@ pub async fn scan(
             analyse_event(ctx, &event, as_of, quote).await
         })
         .buffer_unordered(ctx.config.scan.concurrency);
-    let mut analysed: Vec<(Candidate, Option<ChainSnapshot>)> = Vec::with_capacity(total);
+    let mut analysed: Vec<Scanned> = Vec::with_capacity(total);
     loop {
         // A shutdown drops the tickers in flight (they have stored nothing)
         // and stores nothing of this scan: a partial ranking would mislead.
@@ -116,14 +115,7 @@ pub async fn scan(
             .collect::<std::collections::BTreeMap<_, _>>()
     });
 
-    analysed.sort_by_key(|(c, _)| core::rank_key(tradeable(c), c.score(), c.edge_score, c.ticker.as_str()));
-    let mut rank = 0;
-    for (c, _) in &mut analysed {
-        if tradeable(c) {
-            rank += 1;
-            c.rank = Some(rank);
-        }
-    }
+    crate::report::rank(&mut analysed);
 
     let header = NewScan {
         slot,
@@ -136,7 +128,7 @@ pub async fn scan(
         requests,
     };
     let alerts = &ctx.config.alerts;
-    let has_setup = analysed.iter().any(|(c, _)| crate::alert::makes_the_cut(c, alerts.min_tier));
+    let has_setup = analysed.iter().any(|s| s.candidate.makes_the_cut(alerts.min_tier));
     let channels: Vec<String> = if ctx.queue_alerts && (has_setup || alerts.send_empty) {
         alerts.channel_names().into_iter().map(str::to_owned).collect()
     } else {
@@ -146,7 +138,7 @@ pub async fn scan(
         .store
         .run(move |db| {
             let rows: Vec<(Candidate, Option<&ChainSnapshot>)> =
-                analysed.iter().map(|(c, s)| (c.clone(), s.as_ref())).collect();
+                analysed.iter().map(|s| (s.candidate.clone(), s.snapshot.as_ref())).collect();
             // The scan and its alert's outbox rows commit together, or neither does.
             let scan_id = db.transaction(|db| {
                 let (id, orphaned) = db.replace_scan(&header, &rows)?;
@@ -172,174 +164,86 @@ pub async fn scan(
     Ok(report)
 }
 
-/// Whether a candidate gets a rank: it has figures (a tier) and its
-/// straddle's liquidity is not rejected (domain.md §6).
-fn tradeable(c: &Candidate) -> bool {
-    c.tier.is_some() && c.liquidity() != Some(LiquidityVerdict::Reject)
+/// A candidate of this scan with the chain it was analysed from (stored with it).
+struct Scanned {
+    candidate: Candidate,
+    snapshot: Option<ChainSnapshot>,
 }
 
-/// Everything about one event, with a reason instead of figures where an
-/// input is missing. Never fails: provider errors become reasons.
+impl AsRef<Candidate> for Scanned {
+    fn as_ref(&self) -> &Candidate {
+        &self.candidate
+    }
+}
+
+impl AsMut<Candidate> for Scanned {
+    fn as_mut(&mut self) -> &mut Candidate {
+        &mut self.candidate
+    }
+}
+
+/// Everything about one event: fetches its stored moves and bars and its
+/// chain, then [`candidate::candidate`] computes every figure (with a reason
+/// instead of figures where an input is missing). Never fails: provider
+/// errors become reasons.
 async fn analyse_event(
     ctx: &JobContext,
     event: &EarningsEvent,
     as_of: DateTime<Utc>,
     quote: Option<&UnderlyingQuote>,
-) -> (Candidate, Option<ChainSnapshot>) {
+) -> Scanned {
     let ticker = &event.ticker;
-    let sessions = moves::event_sessions(&ctx.calendar, event.report_date, event.timing);
     let t = ticker.clone();
-    let params = &ctx.config.analysis;
-    let (window, check) = (params.window_events, params.timing_check.clone());
-    let report_date = event.report_date;
     let today = et_date(as_of);
     // Bars before today's session: today's bar is not complete at the scan.
     let bars_from = today - chrono::Days::new(90);
     let bars_to = ctx.calendar.previous_session(today);
     let stored =
         ctx.store.run(move |db| Ok((db.moves_for_ticker(&t)?, db.bars(&t, bars_from, bars_to)?))).await;
-    let (history, bars) = match stored {
-        Ok((all, bars)) => {
-            (HistoryWindow::select(&all, report_date, window, &check), bars.into_values().collect::<Vec<_>>())
-        }
+    let (moves, bars) = match stored {
+        Ok((all, bars)) => (all, bars.into_values().collect::<Vec<_>>()),
         Err(e) => {
             tracing::error!(ticker = %ticker, error = %e, "cannot read stored moves and bars");
-            (HistoryWindow { moves: Vec::new(), stats: None, excluded: Vec::new() }, Vec::new())
+            (Vec::new(), Vec::new())
         }
     };
 
-    let mut warnings = Vec::new();
-    let fetched = match sessions {
-        Some(s) => fetch_chain(ctx, ticker, s, as_of, &mut warnings).await,
-        None => Err(format!("timing {} does not tell the reaction session", event.timing)),
+    let mut fetch_warnings = Vec::new();
+    let fetched = match moves::event_sessions(&ctx.calendar, event.report_date, event.timing) {
+        Some(s) => fetch_chain(ctx, ticker, s, as_of, &mut fetch_warnings).await,
+        None => Err(NoChain::UnknownSessions(event.timing)),
     };
-    let (expiration, snapshot, implied, spot_source) = match fetched {
-        Err(reason) => (None, None, Err(reason), None),
-        Ok((expiration, snapshot)) => {
-            let (spot, source) = match snapshot.underlying.as_ref().and_then(UnderlyingQuote::spot) {
-                Some(spot) => (Some(spot), "chain"),
-                None => (quote.and_then(UnderlyingQuote::spot), "quote"),
-            };
-            let implied = match spot {
-                None => Err("no usable spot price (no underlying quote)".to_owned()),
-                // The event's expiration alone: the snapshot may hold the term structure's too.
-                Some(spot) => {
-                    implied::implied_move(&snapshot.expiration(expiration), spot).map_err(|e| e.to_string())
-                }
-            };
-            (Some(expiration), Some(snapshot), implied, spot.map(|_| source.to_owned()))
-        }
+    let chain = match &fetched {
+        Ok((expiration, snapshot)) => ChainInput::Snapshot { expiration: *expiration, snapshot },
+        Err(why) => ChainInput::Missing(why),
     };
-
-    let chain_age_seconds = snapshot.as_ref().map(|s| (as_of - s.as_of).num_seconds());
-    if let Some(age) = chain_age_seconds {
-        let limit = i64::from(ctx.config.scan.max_chain_age_minutes) * 60;
-        if age > limit {
-            warnings.push(format!("chain is {} old at the scan", human_age(age)));
-        }
-    }
-
-    let verdict = core::judge(
-        implied.as_ref().map(|m| (m.implied_move, m.warnings.as_slice())).map_err(Clone::clone),
-        &history,
-        &ctx.config.analysis,
+    let config = &ctx.config;
+    let analysis = candidate::candidate(
+        &CandidateInputs {
+            ticker,
+            report_date: event.report_date,
+            timing: event.timing,
+            as_of,
+            chain,
+            spot: SpotInput::ChainElseQuote(quote.and_then(UnderlyingQuote::spot)),
+            moves: &moves,
+            bars: &bars,
+            fetch_warnings: &fetch_warnings,
+        },
+        &ctx.calendar,
+        &CandidateParams {
+            analysis: &config.analysis,
+            wing_steps: config.review.wing_steps,
+            max_chain_age_minutes: config.scan.max_chain_age_minutes,
+        },
     );
-    warnings.extend(verdict.warnings.iter().cloned());
-    if let Some(reason) = &verdict.reason {
+    if let Some(reason) = analysis.verdict.reason() {
         tracing::info!(ticker = %ticker, reason, "no figures");
     }
-    let implied_ok: Option<&ImpliedMove> = implied.as_ref().ok();
-    let structures = match (implied_ok, &snapshot, expiration) {
-        (Some(m), Some(snapshot), Some(expiration)) => {
-            let proposals = structures::propose(
-                &snapshot.expiration(expiration),
-                m.spot,
-                m.implied_move,
-                ctx.config.review.wing_steps,
-            );
-            warnings.extend(proposals.notes);
-            proposals.structures
-        }
-        _ => Vec::new(),
-    };
-    let stats = history.stats.as_ref().filter(|_| history.moves.len() >= ctx.config.analysis.min_events);
-    if !history.excluded.is_empty() {
-        let dates: Vec<String> = history.excluded.iter().map(ToString::to_string).collect();
-        warnings.push(format!(
-            "left out of the historical moves, timing suspect: {} (see ivcd moves {ticker})",
-            dates.join(", ")
-        ));
-    }
-    let analysis = match (&snapshot, expiration, implied_ok) {
-        (Some(snapshot), Some(expiration), Some(m)) => Some(full::analyse(
-            &full::AnalysisInputs {
-                snapshot,
-                expiration,
-                spot: m.spot,
-                implied_move: Some(m.implied_move),
-                atm_strike: m.atm_strike(),
-                history: &history,
-                bars: &bars,
-            },
-            &ctx.calendar,
-            params,
-        )),
-        _ => None,
-    };
-    if let Some(l) = analysis.as_ref().and_then(|a| a.liquidity.as_ref())
-        && l.verdict == LiquidityVerdict::Reject
-        && verdict.tier.is_some()
-    {
-        warnings.push(format!("not ranked: liquidity rejected ({})", l.reasons.join("; ")));
-    }
-    let candidate = Candidate {
-        rank: None,
-        ticker: ticker.clone(),
-        report_date: event.report_date,
-        timing: event.timing,
-        reference_session: sessions.map(|s| s.reference_session),
-        reaction_session: sessions.map(|s| s.reaction_session),
-        expiration,
-        spot: implied_ok.map(|m| m.spot),
-        spot_source: implied_ok.and(spot_source),
-        straddle: implied_ok.map(|m| m.straddle),
-        straddle_method: implied_ok.map(|m| method_code(m.method).to_owned()),
-        lower_strike: implied_ok.and_then(|m| m.lower.as_ref()).map(|s| s.strike),
-        lower_straddle: implied_ok.and_then(|m| m.lower.as_ref()).map(|s| s.price()),
-        upper_strike: implied_ok.and_then(|m| m.upper.as_ref()).map(|s| s.strike),
-        upper_straddle: implied_ok.and_then(|m| m.upper.as_ref()).map(|s| s.price()),
-        implied_move: implied_ok.map(|m| m.implied_move),
-        historical_mean_move: stats.map(|s| s.mean),
-        historical_median_move: stats.map(|s| s.median),
-        mad: stats.map(|s| s.mad),
-        relative_mad: stats.map(|s| s.relative_mad),
-        max_move: stats.map(|s| s.max),
-        tail_risk_ratio: stats.map(|s| s.tail_risk_ratio),
-        n_events: history.moves.len(),
-        past_moves: history
-            .moves
-            .iter()
-            .map(|m| PastMove {
-                report_date: m.report_date,
-                reaction_session: m.sessions.reaction_session,
-                gap_move: m.gap_move,
-            })
-            .collect(),
-        vrp: verdict.vrp,
-        tier: verdict.tier,
-        edge_score: verdict.edge_score,
-        chain_snapshot_id: None,
-        chain_as_of: snapshot.as_ref().map(|s| s.as_of),
-        chain_age_seconds,
-        reason: verdict.reason,
-        warnings,
-        structures,
-        analysis,
-    };
-    (candidate, snapshot)
+    Scanned { candidate: Candidate::new(event, analysis), snapshot: fetched.ok().map(|(_, s)| s) }
 }
 
-/// The event's expiration and its chain, or the reason there is none.
+/// The event's expiration and its chain, or why there is none.
 ///
 /// With `analysis.term.fetch_term_expirations` the chains of the next
 /// expiration and of the first at or beyond the slope's far end are fetched
@@ -352,15 +256,14 @@ async fn fetch_chain(
     sessions: EventSessions,
     as_of: DateTime<Utc>,
     warnings: &mut Vec<String>,
-) -> Result<(NaiveDate, ChainSnapshot), String> {
+) -> Result<(NaiveDate, ChainSnapshot), NoChain> {
     let chains = &ctx.providers.chains;
-    let expirations = chains.expirations(ticker, as_of).await.map_err(|e| chain_reason(ticker, &e))?;
-    let expiration = implied::event_expiration(&expirations, sessions.reaction_session).ok_or_else(|| {
-        format!("no expiration on or after the reaction session {}", sessions.reaction_session)
-    })?;
-    let mut snapshot = chains.chain(ticker, expiration, as_of).await.map_err(|e| chain_reason(ticker, &e))?;
+    let expirations = chains.expirations(ticker, as_of).await.map_err(|e| no_chain(ticker, &e))?;
+    let expiration = implied::event_expiration(&expirations, sessions.reaction_session)
+        .ok_or(NoChain::NoExpiration(sessions.reaction_session))?;
+    let mut snapshot = chains.chain(ticker, expiration, as_of).await.map_err(|e| no_chain(ticker, &e))?;
     if snapshot.contracts.iter().all(|c| c.expiration != expiration) {
-        return Err(format!("the chain has no contracts expiring {expiration}"));
+        return Err(NoChain::NoContracts(expiration));
     }
     let term = &ctx.config.analysis.term;
     if term.fetch_term_expirations {
@@ -381,45 +284,20 @@ async fn fetch_chain(
     Ok((expiration, snapshot))
 }
 
-fn chain_reason(ticker: &Ticker, e: &ProviderError) -> String {
+/// Why a provider's failure leaves the event without a chain.
+fn no_chain(ticker: &Ticker, e: &ProviderError) -> NoChain {
     match e {
-        ProviderError::NoData { .. } => "no chain".to_owned(),
+        ProviderError::NoData { .. } => NoChain::NoData,
         other => {
             tracing::warn!(ticker = %ticker, error = %other, "chain request failed");
-            format!("no chain: {other}")
+            NoChain::Provider(other.to_string())
         }
-    }
-}
-
-fn method_code(m: implied::StraddleMethod) -> &'static str {
-    match m {
-        implied::StraddleMethod::AtStrike => "at_strike",
-        implied::StraddleMethod::Interpolated => "interpolated",
-        implied::StraddleMethod::NearestFallback => "nearest_fallback",
-    }
-}
-
-/// `7h 09m`, `3m`, `2d 4h`: an age in seconds for people.
-pub fn human_age(seconds: i64) -> String {
-    let m = seconds.max(0) / 60;
-    let (d, h, m) = (m / 1440, (m / 60) % 24, m % 60);
-    match (d, h) {
-        (0, 0) => format!("{m}m"),
-        (0, _) => format!("{h}h {m:02}m"),
-        _ => format!("{d}d {h}h"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_read_naturally() {
-        assert_eq!(human_age(7 * 3600 + 9 * 60), "7h 09m");
-        assert_eq!(human_age(180), "3m");
-        assert_eq!(human_age(2 * 86400 + 4 * 3600), "2d 4h");
-    }
 
     #[test]
     fn scan_takes_amc_today_and_bmo_next_session() {

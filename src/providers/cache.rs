@@ -35,6 +35,15 @@ pub struct CacheConfig {
     pub expirations_ttl_hours: u64,
 }
 
+impl CacheConfig {
+    /// The bounds of its durations: a chain 1 s to an hour, the expirations
+    /// 1 to 24 hours.
+    pub fn bounds(&self, b: &mut crate::settings::Bounds) {
+        b.int("cache.chain_ttl_seconds", self.chain_ttl_seconds, 1, 3600);
+        b.int("cache.expirations_ttl_hours", self.expirations_ttl_hours, 1, 24);
+    }
+}
+
 impl Default for CacheConfig {
     fn default() -> Self {
         Self { enabled: true, chain_ttl_seconds: 30, expirations_ttl_hours: 24 }
@@ -99,9 +108,9 @@ impl CachedChains {
 
 /// The end of the ET calendar day of `at`, as UTC.
 fn end_of_et_day(at: DateTime<Utc>) -> DateTime<Utc> {
-    let day = crate::jobs::et_date(at);
+    let day = crate::time::et_date(at);
     let next = day.succ_opt().unwrap_or(day);
-    crate::timetable::et_instant(next, chrono::NaiveTime::MIN)
+    crate::time::et_instant(next, chrono::NaiveTime::MIN)
 }
 
 #[async_trait]
@@ -111,14 +120,14 @@ impl OptionChains for CachedChains {
         ticker: &Ticker,
         as_of: DateTime<Utc>,
     ) -> Result<Vec<NaiveDate>, ProviderError> {
-        let request = format!("expirations {ticker} {}", crate::jobs::et_date(as_of));
+        let request = format!("expirations {ticker} {}", crate::time::et_date(as_of));
         if let Some(hit) = self.get::<Vec<NaiveDate>>(&request).await {
             tracing::debug!(ticker = %ticker, "expirations from the response cache");
             return Ok(hit);
         }
         let fresh = self.inner.expirations(ticker, as_of).await?;
         let now = self.clock.now();
-        let hours = crate::clock::hours(self.config.expirations_ttl_hours);
+        let hours = crate::time::hours(self.config.expirations_ttl_hours);
         self.put(&request, "expirations", &fresh, end_of_et_day(now).min(now + hours)).await;
         Ok(fresh)
     }
@@ -132,14 +141,14 @@ impl OptionChains for CachedChains {
         let request = format!("chain {ticker} {expiration}");
         if let Some(hit) = self.get::<ChainSnapshot>(&request).await {
             // A chain is reused only within its time to live after it was taken.
-            let ttl = crate::clock::seconds(self.config.chain_ttl_seconds);
+            let ttl = crate::time::seconds(self.config.chain_ttl_seconds);
             if hit.as_of <= as_of && as_of - hit.as_of <= ttl {
                 tracing::debug!(ticker = %ticker, %expiration, "chain from the response cache");
                 return Ok(hit);
             }
         }
         let fresh = self.inner.chain(ticker, expiration, as_of).await?;
-        let ttl = crate::clock::seconds(self.config.chain_ttl_seconds);
+        let ttl = crate::time::seconds(self.config.chain_ttl_seconds);
         self.put(&request, "chain", &fresh, self.clock.now() + ttl).await;
         Ok(fresh)
     }

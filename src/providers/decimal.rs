@@ -58,7 +58,7 @@ pub fn recorded_price(text: &str) -> Option<Decimal> {
     let Ok(wide) = text.parse::<f64>() else {
         return Some(exact);
     };
-    #[allow(clippy::cast_possible_truncation)] // the point: is it exactly a float32?
+    #[allow(clippy::cast_possible_truncation, reason = "the point: is the text exactly a float32?")]
     let narrow = wide as f32;
     if narrow.is_finite() && f64::from(narrow) == wide {
         Decimal::from_str(&narrow.to_string()).ok().or(Some(exact))

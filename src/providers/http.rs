@@ -14,7 +14,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 
 use super::resilience::{Breaker, BreakerState, CallOutcome, Resilience, RetryConfig};
-use super::{BodyLimit, ProviderError};
+use super::{BodyLimit, ClientSetupError, ProviderError};
 use crate::clock::Clock;
 
 /// A provider's health as `ivcd status` shows it.
@@ -139,7 +139,7 @@ impl ProviderHealth {
         let now = self.clock.now();
         let mut state = self.state();
         state.recent.push_back(now);
-        let horizon = now - crate::clock::seconds(60);
+        let horizon = now - crate::time::seconds(60);
         while state.recent.front().is_some_and(|t| *t <= horizon) {
             state.recent.pop_front();
         }
@@ -166,7 +166,7 @@ impl ProviderHealth {
     pub fn snapshot(&self) -> HealthSnapshot {
         let now = self.clock.now();
         let state = self.state();
-        let horizon = now - crate::clock::seconds(60);
+        let horizon = now - crate::time::seconds(60);
         HealthSnapshot {
             provider: self.provider.to_owned(),
             requests_sent: self.requests.load(Ordering::Relaxed),
@@ -205,7 +205,8 @@ impl HttpClient {
     /// the breaker's cool-down.
     ///
     /// # Errors
-    /// A message when the base URL does not parse or the TLS backend fails.
+    /// [`ClientSetupError::BaseUrl`] when the base URL does not parse,
+    /// [`ClientSetupError::Build`] when the TLS backend fails.
     pub fn new(
         provider: &'static str,
         base_url: &str,
@@ -214,17 +215,20 @@ impl HttpClient {
         default_headers: HeaderMap,
         clock: Arc<dyn Clock>,
         resilience: Resilience,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientSetupError> {
         let Resilience { retry, breaker } = resilience;
-        let base_url =
-            reqwest::Url::parse(base_url).map_err(|e| format!("{provider}.base_url {base_url:?}: {e}"))?;
+        let base_url = reqwest::Url::parse(base_url).map_err(|error| ClientSetupError::BaseUrl {
+            provider,
+            url: base_url.to_owned(),
+            error,
+        })?;
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("ivcd/", env!("CARGO_PKG_VERSION")))
             .default_headers(default_headers)
             .build()
-            .map_err(|e| format!("{provider}: cannot build HTTP client: {e}"))?;
+            .map_err(|error| ClientSetupError::Build { provider, error })?;
         let per_minute = NonZeroU32::new(requests_per_minute).unwrap_or(NonZeroU32::MIN);
         let period = Duration::from_secs(60) / per_minute.get();
         let quota = Quota::with_period(period)

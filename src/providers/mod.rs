@@ -49,6 +49,43 @@ impl ParseError {
     }
 }
 
+/// Why a provider's client cannot be built (at start or at a reload): the
+/// configuration lacks its credential, a value cannot go in a header, or
+/// the HTTP client cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientSetupError {
+    /// The provider's credential (`tradier.token`, `alpha_vantage.api_key`) is not set.
+    #[error("{0} is not set")]
+    NotSet(&'static str),
+    /// The SEC's User-Agent is not set.
+    #[error(
+        "sec.user_agent is not set: the SEC requires a User-Agent with a name and a contact e-mail address, e.g. \
+         \"Jane Doe jane@example.com\""
+    )]
+    NoUserAgent,
+    /// A configured value (named by its key) cannot be sent as a header.
+    #[error("{0} contains characters not allowed in a header")]
+    BadHeader(&'static str),
+    /// The provider's base URL does not parse.
+    #[error("{provider}.base_url {url:?}: {error}")]
+    BaseUrl {
+        /// `tradier`, `alpha_vantage`, `sec`.
+        provider: &'static str,
+        /// The URL as configured.
+        url: String,
+        /// Why it does not parse.
+        error: url::ParseError,
+    },
+    /// The HTTP client cannot be built (the TLS backend failed).
+    #[error("{provider}: cannot build HTTP client: {error}")]
+    Build {
+        /// `tradier`, `alpha_vantage`, `sec`.
+        provider: &'static str,
+        /// reqwest's error.
+        error: reqwest::Error,
+    },
+}
+
 /// The largest answer one endpoint may send: read up to it, refused beyond
 /// ([`ProviderError::TooLarge`]). From `[tradier.max_body_kib]` and
 /// `[alpha_vantage.max_body_kib]`.

@@ -30,6 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ProviderError;
+use crate::settings::Bounds;
 
 /// A provider's retry and breaker settings together.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -59,6 +60,19 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
+    /// The bounds of its settings under `keys` (`<provider>.retry.max_attempts`,
+    /// `.initial_delay_ms`, `.max_delay_seconds`): 1 to 10 tries, 1 ms to
+    /// 60 s, 1 s to an hour.
+    pub fn bounds(
+        &self,
+        b: &mut Bounds,
+        [max_attempts, initial_delay_ms, max_delay_seconds]: [&'static str; 3],
+    ) {
+        b.int(max_attempts, self.max_attempts, 1, 10);
+        b.int(initial_delay_ms, self.initial_delay_ms, 1, 60_000);
+        b.int(max_delay_seconds, self.max_delay_seconds, 1, 3600);
+    }
+
     /// The waits between the tries of one request: `max_attempts - 1`
     /// delays, exponential from `initial_delay_ms` with full jitter, each at
     /// most `max_delay_seconds`.
@@ -96,6 +110,15 @@ pub struct BreakerConfig {
 impl Default for BreakerConfig {
     fn default() -> Self {
         Self { failures: 5, cool_down_seconds: 60 }
+    }
+}
+
+impl BreakerConfig {
+    /// The bounds of its settings under `keys` (`<provider>.breaker.failures`,
+    /// `.cool_down_seconds`): 0 to 1,000 failures, 1 s to a day.
+    pub fn bounds(&self, b: &mut Bounds, [failures, cool_down_seconds]: [&'static str; 2]) {
+        b.int(failures, self.failures, 0, 1000);
+        b.int(cool_down_seconds, self.cool_down_seconds, 1, 86_400);
     }
 }
 
@@ -191,7 +214,7 @@ impl Breaker {
         }
         // Checked: a cool-down past chrono's range (which the configuration's
         // bounds refuse) is "open until the end of time", never a panic.
-        let cool_down = crate::clock::seconds(self.config.cool_down_seconds);
+        let cool_down = crate::time::seconds(self.config.cool_down_seconds);
         let reopen =
             |now: DateTime<Utc>| now.checked_add_signed(cool_down).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut state = self.lock();

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::{Db, StoreError, instant_text, parse_instant};
+use super::rows::{Fields, row_struct};
+use super::{Db, StoreError, instant_text};
 
 /// A delivery's state (column `alert_deliveries.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,25 +77,50 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
+row_struct! {
+    /// One delivery with its alert's columns (`alert_deliveries` joined with `alerts`).
+    struct DeliveryRow {
+        alert_id: i64,
+        kind: String,
+        report_key: String,
+        scan_id: Option<i64>,
+        channel: String,
+        idempotency_key: String,
+        state: String,
+        attempts: i64,
+        created_at: String,
+        next_attempt_at: String,
+        last_attempt_at: Option<String>,
+        last_error: Option<String>,
+        delivered_at: Option<String>,
+    }
+}
+
+/// The columns of [`DeliveryRow`], from the delivery (`d`) or its alert (`a`).
 const DELIVERY_COLUMNS: &str =
     "d.alert_id, a.kind, a.report_key, a.scan_id, d.channel, d.idempotency_key, d.state,
      d.attempts, a.created_at, d.next_attempt_at, d.last_attempt_at, d.last_error, d.delivered_at";
 
-type Row = (
-    i64,
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+impl DeliveryRow {
+    fn delivery(self, db: &Db<'_>) -> Result<Delivery, StoreError> {
+        let f = Fields::new(db, "alert_deliveries");
+        Ok(Delivery {
+            alert_id: self.alert_id,
+            kind: self.kind,
+            report_key: self.report_key,
+            scan_id: self.scan_id,
+            channel: self.channel,
+            idempotency_key: self.idempotency_key,
+            state: f.code("state", &self.state, DeliveryState::from_code)?,
+            attempts: u32::try_from(self.attempts).unwrap_or(0),
+            created_at: Fields::new(db, "alerts").instant("created_at", &self.created_at)?,
+            next_attempt_at: f.instant("next_attempt_at", &self.next_attempt_at)?,
+            last_attempt_at: f.opt_instant("last_attempt_at", self.last_attempt_at)?,
+            last_error: self.last_error,
+            delivered_at: f.opt_instant("delivered_at", self.delivered_at)?,
+        })
+    }
+}
 
 impl Db<'_> {
     /// Queues the alert of stored scan `scan_id` (the report of `slot`) for
@@ -256,7 +282,7 @@ impl Db<'_> {
                 |r| r.get(0),
             )
             .map_err(self.err("find the next delivery"))?;
-        at.map(|t| parse_instant(self, "alert_deliveries", "next_attempt_at", &t)).transpose()
+        Fields::new(self, "alert_deliveries").opt_instant("next_attempt_at", at)
     }
 
     /// Claims a delivery for an attempt: `sending` until `lease_end`, one
@@ -383,7 +409,7 @@ impl Db<'_> {
                 |r| r.get(0),
             )
             .map_err(self.err("find the outbox's last activity"))?;
-        at.map(|t| parse_instant(self, "alert_deliveries", "finished_at", &t)).transpose()
+        Fields::new(self, "alert_deliveries").opt_instant("finished_at", at)
     }
 
     /// The outbox for people: every delivery not yet sent, and those that
@@ -405,63 +431,12 @@ impl Db<'_> {
             "SELECT {DELIVERY_COLUMNS} FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
              WHERE {filter} ORDER BY a.created_at, d.alert_id, d.channel"
         );
-        let rows: Vec<Row> = {
+        let rows: Vec<DeliveryRow> = {
             let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err("prepare deliveries"))?;
-            stmt.query_map(rusqlite::params_from_iter(args), |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read deliveries"))?
+            stmt.query_map(rusqlite::params_from_iter(args), DeliveryRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read deliveries"))?
         };
-        rows.into_iter().map(|row| self.delivery_from_row(row)).collect()
-    }
-
-    fn delivery_from_row(&self, row: Row) -> Result<Delivery, StoreError> {
-        const T: &str = "alert_deliveries";
-        let (
-            alert_id,
-            kind,
-            report_key,
-            scan_id,
-            channel,
-            key,
-            state,
-            attempts,
-            created,
-            next,
-            last,
-            error,
-            sent,
-        ) = row;
-        let instant = |col, text: Option<String>| text.map(|t| parse_instant(self, T, col, &t)).transpose();
-        Ok(Delivery {
-            alert_id,
-            kind,
-            report_key,
-            scan_id,
-            channel,
-            idempotency_key: key,
-            state: DeliveryState::from_code(&state).ok_or_else(|| self.corrupt(T, "state", &state))?,
-            attempts: u32::try_from(attempts).unwrap_or(0),
-            created_at: parse_instant(self, "alerts", "created_at", &created)?,
-            next_attempt_at: parse_instant(self, T, "next_attempt_at", &next)?,
-            last_attempt_at: instant("last_attempt_at", last)?,
-            last_error: error,
-            delivered_at: instant("delivered_at", sent)?,
-        })
+        rows.into_iter().map(|row| row.delivery(self)).collect()
     }
 }

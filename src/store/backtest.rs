@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 use rust_decimal::Decimal;
 
-use super::{Cells, Db, StoreError, instant_text, opt_text};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text, opt_text};
 use crate::domain::{Ticker, Timing};
 
 /// One row of `historical_implied_moves`: the implied move at the close
@@ -74,40 +75,56 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn historical_implied(&mut self, ticker: &Ticker) -> Result<Vec<HistoricalImplied>, StoreError> {
-        let rows: Vec<Vec<rusqlite::types::Value>> = {
+        let rows: Vec<HistoricalImpliedRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT report_date, timing, chain_date, reaction_session, source, expiration, spot, straddle,
-                            implied_move, reason, fetched_at
-                     FROM historical_implied_moves WHERE ticker = ?1 AND method = 'chain' ORDER BY report_date",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {} FROM historical_implied_moves WHERE ticker = ?1 AND method = 'chain' ORDER BY report_date",
+                    select_list(HistoricalImpliedRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare historical implied moves"))?;
-            stmt.query_map([ticker.as_str()], |r| (0..11).map(|i| r.get(i)).collect())
+            stmt.query_map([ticker.as_str()], HistoricalImpliedRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read historical implied moves"))?
         };
-        rows.iter()
-            .map(|row| {
-                let c = Cells::new(self, "historical_implied_moves", row);
-                let need_date = |i, column| c.date(i, column)?.ok_or_else(|| c.corrupt(column, ""));
-                Ok(HistoricalImplied {
-                    ticker: ticker.clone(),
-                    report_date: need_date(0, "report_date")?,
-                    timing: c
-                        .code(1, "timing", Timing::parse_vendor)?
-                        .ok_or_else(|| c.corrupt("timing", ""))?,
-                    chain_date: need_date(2, "chain_date")?,
-                    reaction_session: need_date(3, "reaction_session")?,
-                    source: c.need(4, "source")?,
-                    expiration: c.date(5, "expiration")?,
-                    spot: c.decimal(6, "spot")?,
-                    straddle: c.decimal(7, "straddle")?,
-                    implied_move: c.real(8),
-                    reason: c.text(9),
-                    fetched_at: c.instant(10, "fetched_at")?.ok_or_else(|| c.corrupt("fetched_at", ""))?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|row| row.implied(self, ticker)).collect()
+    }
+}
+
+row_struct! {
+    /// The columns of one chain row of `historical_implied_moves` that
+    /// [`HistoricalImplied`] holds (its ticker is asked for).
+    struct HistoricalImpliedRow {
+        report_date: String,
+        timing: String,
+        chain_date: String,
+        reaction_session: String,
+        source: String,
+        expiration: Option<String>,
+        spot: Option<String>,
+        straddle: Option<String>,
+        implied_move: Option<f64>,
+        reason: Option<String>,
+        fetched_at: String,
+    }
+}
+
+impl HistoricalImpliedRow {
+    fn implied(self, db: &Db<'_>, ticker: &Ticker) -> Result<HistoricalImplied, StoreError> {
+        let f = Fields::new(db, "historical_implied_moves");
+        Ok(HistoricalImplied {
+            ticker: ticker.clone(),
+            report_date: f.date("report_date", &self.report_date)?,
+            timing: f.code("timing", &self.timing, Timing::from_code)?,
+            chain_date: f.date("chain_date", &self.chain_date)?,
+            reaction_session: f.date("reaction_session", &self.reaction_session)?,
+            source: self.source,
+            expiration: f.opt_date("expiration", self.expiration)?,
+            spot: f.opt_decimal("spot", self.spot)?,
+            straddle: f.opt_decimal("straddle", self.straddle)?,
+            implied_move: self.implied_move,
+            reason: self.reason,
+            fetched_at: f.instant("fetched_at", &self.fetched_at)?,
+        })
     }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 
-use super::{Db, StoreError, instant_text, parse_date, parse_decimal};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text};
 use crate::domain::{DailyBar, Ticker};
 
 impl Db<'_> {
@@ -86,10 +87,8 @@ impl Db<'_> {
         };
         rows.iter()
             .map(|(a, b)| {
-                Ok((
-                    parse_date(self, "bar_fetches", "first_date", a)?,
-                    parse_date(self, "bar_fetches", "last_date", b)?,
-                ))
+                let f = Fields::new(self, "bar_fetches");
+                Ok((f.date("first_date", a)?, f.date("last_date", b)?))
             })
             .collect()
     }
@@ -104,36 +103,46 @@ impl Db<'_> {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<BTreeMap<NaiveDate, DailyBar>, StoreError> {
-        type Row = (String, String, String, String, String, Option<i64>);
-        let rows: Vec<Row> = {
+        let rows: Vec<DailyBarRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT date, open, high, low, close, volume FROM daily_bars
-                     WHERE ticker = ?1 AND date BETWEEN ?2 AND ?3 ORDER BY date",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {} FROM daily_bars WHERE ticker = ?1 AND date BETWEEN ?2 AND ?3 ORDER BY date",
+                    select_list(DailyBarRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare bars"))?;
-            stmt.query_map(params![ticker.as_str(), from.to_string(), to.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read bars"))?
+            stmt.query_map(params![ticker.as_str(), from.to_string(), to.to_string()], DailyBarRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read bars"))?
         };
+        let f = Fields::new(self, "daily_bars");
         let mut out = BTreeMap::new();
-        for (date, open, high, low, close, volume) in rows {
-            let date = parse_date(self, "daily_bars", "date", &date)?;
+        for row in rows {
+            let date = f.date("date", &row.date)?;
             out.insert(
                 date,
                 DailyBar {
                     date,
-                    open: parse_decimal(self, "daily_bars", "open", &open)?,
-                    high: parse_decimal(self, "daily_bars", "high", &high)?,
-                    low: parse_decimal(self, "daily_bars", "low", &low)?,
-                    close: parse_decimal(self, "daily_bars", "close", &close)?,
-                    volume: volume.and_then(|v| u64::try_from(v).ok()),
+                    open: f.decimal("open", &row.open)?,
+                    high: f.decimal("high", &row.high)?,
+                    low: f.decimal("low", &row.low)?,
+                    close: f.decimal("close", &row.close)?,
+                    volume: row.volume.and_then(|v| u64::try_from(v).ok()),
                 },
             );
         }
         Ok(out)
+    }
+}
+
+row_struct! {
+    /// The prices of one row of `daily_bars`.
+    struct DailyBarRow {
+        date: String,
+        open: String,
+        high: String,
+        low: String,
+        close: String,
+        volume: Option<i64>,
     }
 }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 
-use super::{Cells, Db, StoreError, instant_text};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text};
 use crate::domain::{Ticker, Timing};
 
 /// One recorded implied move for `historical_implied_moves` (method
@@ -164,35 +165,33 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn calibration_rows(&mut self, source: &str) -> Result<Vec<CalibrationRow>, StoreError> {
-        let rows: Vec<Vec<rusqlite::types::Value>> = {
+        let rows: Vec<CalibrationEventRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT ticker, report_date, implied_move_pct, close_move_pct, peak_move_pct, timing,
-                            timing_basis, status, reason, detail
-                     FROM calibration_events WHERE source = ?1 ORDER BY ticker, report_date",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {} FROM calibration_events WHERE source = ?1 ORDER BY ticker, report_date",
+                    select_list(CalibrationEventRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare calibration rows"))?;
-            stmt.query_map([source], |r| (0..10).map(|i| r.get(i)).collect())
+            stmt.query_map([source], CalibrationEventRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read calibration rows"))?
         };
-        rows.iter()
+        let f = Fields::new(self, "calibration_events");
+        rows.into_iter()
             .map(|row| {
-                let c = Cells::new(self, "calibration_events", row);
-                let ticker = c.need(0, "ticker")?;
                 Ok(CalibrationRow {
-                    ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
-                    report_date: c.date(1, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
+                    ticker: f.ticker("ticker", &row.ticker)?,
+                    report_date: f.date("report_date", &row.report_date)?,
                     source: source.to_owned(),
-                    implied_move_pct: c.need(2, "implied_move_pct")?,
-                    close_move_pct: c.need(3, "close_move_pct")?,
-                    peak_move_pct: c.need(4, "peak_move_pct")?,
-                    timing: c.code(5, "timing", Timing::parse_vendor)?,
-                    timing_basis: c.need(6, "timing_basis")?,
-                    status: c.need(7, "status")?,
-                    reason: c.text(8),
-                    detail: c.need(9, "detail")?,
+                    implied_move_pct: row.implied_move_pct,
+                    close_move_pct: row.close_move_pct,
+                    peak_move_pct: row.peak_move_pct,
+                    timing: f.opt_code("timing", row.timing, Timing::from_code)?,
+                    timing_basis: row.timing_basis,
+                    status: row.status,
+                    reason: row.reason,
+                    detail: row.detail,
                 })
             })
             .collect()
@@ -203,39 +202,66 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn recorded_implied(&mut self, ticker: &Ticker) -> Result<Vec<RecordedImplied>, StoreError> {
-        let rows: Vec<Vec<rusqlite::types::Value>> = {
+        let rows: Vec<RecordedImpliedRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT report_date, timing, timing_basis, chain_date, reaction_session, source, rounding,
-                            implied_move
-                     FROM historical_implied_moves WHERE ticker = ?1 AND method = 'recorded'
+                .prepare_cached(&format!(
+                    "SELECT {} FROM historical_implied_moves WHERE ticker = ?1 AND method = 'recorded'
                      ORDER BY report_date, source",
-                )
+                    select_list(RecordedImpliedRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare recorded implied moves"))?;
-            stmt.query_map([ticker.as_str()], |r| (0..8).map(|i| r.get(i)).collect())
+            stmt.query_map([ticker.as_str()], RecordedImpliedRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read recorded implied moves"))?
         };
-        rows.iter()
+        let f = Fields::new(self, "historical_implied_moves");
+        rows.into_iter()
             .map(|row| {
-                let c = Cells::new(self, "historical_implied_moves", row);
-                let need_date = |i, column| c.date(i, column)?.ok_or_else(|| c.corrupt(column, ""));
                 Ok(RecordedImplied {
                     ticker: ticker.clone(),
-                    report_date: need_date(0, "report_date")?,
-                    timing: c
-                        .code(1, "timing", Timing::parse_vendor)?
-                        .ok_or_else(|| c.corrupt("timing", ""))?,
-                    timing_basis: c.need(2, "timing_basis")?,
-                    reference_session: need_date(3, "chain_date")?,
-                    reaction_session: need_date(4, "reaction_session")?,
-                    source: c.need(5, "source")?,
-                    rounding: c.real(6).ok_or_else(|| c.corrupt("rounding", ""))?,
-                    implied_move: c.real(7).ok_or_else(|| c.corrupt("implied_move", ""))?,
+                    report_date: f.date("report_date", &row.report_date)?,
+                    timing: f.code("timing", &row.timing, Timing::from_code)?,
+                    timing_basis: row.timing_basis,
+                    reference_session: f.date("chain_date", &row.chain_date)?,
+                    reaction_session: f.date("reaction_session", &row.reaction_session)?,
+                    source: row.source,
+                    rounding: row.rounding,
+                    implied_move: row.implied_move,
                 })
             })
             .collect()
+    }
+}
+
+row_struct! {
+    /// One row of `calibration_events` (its source is asked for).
+    struct CalibrationEventRow {
+        ticker: String,
+        report_date: String,
+        implied_move_pct: String,
+        close_move_pct: String,
+        peak_move_pct: String,
+        timing: Option<String>,
+        timing_basis: String,
+        status: String,
+        reason: Option<String>,
+        detail: String,
+    }
+}
+
+row_struct! {
+    /// The columns of one recorded row of `historical_implied_moves` that
+    /// [`RecordedImplied`] holds (its ticker is asked for).
+    struct RecordedImpliedRow {
+        report_date: String,
+        timing: String,
+        timing_basis: String,
+        chain_date: String,
+        reaction_session: String,
+        source: String,
+        rounding: f64,
+        implied_move: f64,
     }
 }
 

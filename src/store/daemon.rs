@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use super::rows::{Fields, row_struct, select_list};
 use super::{Db, StoreError, instant_text};
 
 /// A session's (open, close), ET wall-clock times.
@@ -102,19 +103,22 @@ impl Db<'_> {
             .conn
             .query_row("SELECT count(DISTINCT ticker) FROM historical_moves", [], |r| r.get(0))
             .map_err(self.err("count tickers with history"))?;
-        let last: Option<(i64, String, String, Option<i64>)> = self
+        let last: Option<LatestScanRow> = self
             .conn
             .query_row(
-                "SELECT id, slot, session_date, requests FROM scans ORDER BY as_of DESC, id DESC LIMIT 1",
+                &format!(
+                    "SELECT {} FROM scans ORDER BY as_of DESC, id DESC LIMIT 1",
+                    select_list(LatestScanRow::COLUMNS, "")
+                ),
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                LatestScanRow::read,
             )
             .map(Some)
             .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
             .map_err(self.err("find latest scan"))?;
         let last_scan = match last {
             None => None,
-            Some((scan_id, slot, session, requests)) => {
+            Some(LatestScanRow { id: scan_id, slot, session_date, requests }) => {
                 let mut by_tier = BTreeMap::new();
                 let mut stmt = self
                     .conn
@@ -130,8 +134,8 @@ impl Db<'_> {
                 drop(stmt);
                 Some(ScanSummary {
                     scan_id,
-                    slot: super::parse_instant(self, "scans", "slot", &slot)?,
-                    session_date: super::parse_date(self, "scans", "session_date", &session)?,
+                    slot: Fields::new(self, "scans").instant("slot", &slot)?,
+                    session_date: Fields::new(self, "scans").date("session_date", &session_date)?,
                     candidates: by_tier.values().sum(),
                     by_tier,
                     requests: requests.and_then(|n| u64::try_from(n).ok()),
@@ -187,41 +191,33 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or corrupt rows.
     pub fn calendar_overrides(&mut self) -> Result<Vec<CalendarOverride>, StoreError> {
-        type Row = (String, Option<String>, Option<String>, Option<String>, Option<String>, String, String);
-        let rows: Vec<Row> = {
+        let rows: Vec<CalendarOverrideRow> = {
             let mut stmt = self
                 .conn
-                .prepare(
-                    "SELECT date, open, close, rule_open, rule_close, source, fetched_at
-                     FROM calendar_overrides ORDER BY date",
-                )
+                .prepare(&format!(
+                    "SELECT {} FROM calendar_overrides ORDER BY date",
+                    select_list(CalendarOverrideRow::COLUMNS, "")
+                ))
                 .map_err(self.err("read calendar overrides"))?;
-            stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-            })
-            .map_err(self.err("read calendar overrides"))?
-            .collect::<Result<_, _>>()
-            .map_err(self.err("read calendar overrides"))?
+            stmt.query_map([], CalendarOverrideRow::read)
+                .map_err(self.err("read calendar overrides"))?
+                .collect::<Result<_, _>>()
+                .map_err(self.err("read calendar overrides"))?
         };
-        let time = |db: &Db<'_>,
-                    column: &'static str,
-                    text: Option<String>|
-         -> Result<Option<NaiveTime>, StoreError> {
-            text.map(|t| {
-                NaiveTime::parse_from_str(&t, "%H:%M")
-                    .map_err(|_| db.corrupt("calendar_overrides", column, &t))
-            })
-            .transpose()
+        let f = Fields::new(self, "calendar_overrides");
+        let time = |column: &'static str, text: Option<String>| -> Result<Option<NaiveTime>, StoreError> {
+            text.map(|t| NaiveTime::parse_from_str(&t, "%H:%M").map_err(|_| f.corrupt(column, &t)))
+                .transpose()
         };
         let mut out = Vec::with_capacity(rows.len());
-        for (date, open, close, rule_open, rule_close, source, fetched_at) in rows {
+        for row in rows {
             let pair = |a: Option<NaiveTime>, b: Option<NaiveTime>| a.zip(b);
             out.push(CalendarOverride {
-                date: super::parse_date(self, "calendar_overrides", "date", &date)?,
-                exchange: pair(time(self, "open", open)?, time(self, "close", close)?),
-                rules: pair(time(self, "rule_open", rule_open)?, time(self, "rule_close", rule_close)?),
-                source,
-                fetched_at: super::parse_instant(self, "calendar_overrides", "fetched_at", &fetched_at)?,
+                date: f.date("date", &row.date)?,
+                exchange: pair(time("open", row.open)?, time("close", row.close)?),
+                rules: pair(time("rule_open", row.rule_open)?, time("rule_close", row.rule_close)?),
+                source: row.source,
+                fetched_at: f.instant("fetched_at", &row.fetched_at)?,
             });
         }
         Ok(out)
@@ -249,5 +245,28 @@ impl Db<'_> {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(2))
             .map_err(self.err("WAL checkpoint"))?;
         Ok(HousekeepingCounts { job_runs_deleted: deleted, wal_frames_checkpointed: checkpointed })
+    }
+}
+
+row_struct! {
+    /// The summary columns of the latest row of `scans`.
+    struct LatestScanRow {
+        id: i64,
+        slot: String,
+        session_date: String,
+        requests: Option<i64>,
+    }
+}
+
+row_struct! {
+    /// One row of `calendar_overrides`.
+    struct CalendarOverrideRow {
+        date: String,
+        open: Option<String>,
+        close: Option<String>,
+        rule_open: Option<String>,
+        rule_close: Option<String>,
+        source: String,
+        fetched_at: String,
     }
 }

@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 
-use super::{Db, StoreError, instant_text, parse_date};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text};
 use crate::domain::{EarningsEvent, Ticker, Timing};
 
 impl Db<'_> {
@@ -85,8 +86,10 @@ impl Db<'_> {
         to: NaiveDate,
     ) -> Result<Vec<EarningsEvent>, StoreError> {
         self.query_events(
-            "SELECT ticker, report_date, timing, source FROM earnings_events
-             WHERE report_date BETWEEN ?1 AND ?2 ORDER BY report_date, ticker",
+            &format!(
+                "SELECT {} FROM earnings_events WHERE report_date BETWEEN ?1 AND ?2 ORDER BY report_date, ticker",
+                select_list(EarningsEventRow::COLUMNS, "")
+            ),
             &[&from.to_string(), &to.to_string()],
         )
     }
@@ -97,8 +100,10 @@ impl Db<'_> {
     /// SQLite errors, or a corrupt stored value.
     pub fn events_for_ticker(&mut self, ticker: &Ticker) -> Result<Vec<EarningsEvent>, StoreError> {
         self.query_events(
-            "SELECT ticker, report_date, timing, source FROM earnings_events
-             WHERE ticker = ?1 ORDER BY report_date",
+            &format!(
+                "SELECT {} FROM earnings_events WHERE ticker = ?1 ORDER BY report_date",
+                select_list(EarningsEventRow::COLUMNS, "")
+            ),
             &[&ticker.as_str()],
         )
     }
@@ -108,21 +113,20 @@ impl Db<'_> {
         sql: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<EarningsEvent>, StoreError> {
-        let rows: Vec<(String, String, String, String)> = {
+        let rows: Vec<EarningsEventRow> = {
             let mut stmt = self.conn.prepare_cached(sql).map_err(self.err("prepare events query"))?;
-            stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            stmt.query_map(args, EarningsEventRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read events"))?
         };
+        let f = Fields::new(self, "earnings_events");
         rows.into_iter()
-            .map(|(ticker, date, timing, source)| {
+            .map(|row| {
                 Ok(EarningsEvent {
-                    ticker: Ticker::new(&ticker)
-                        .map_err(|_| self.corrupt("earnings_events", "ticker", &ticker))?,
-                    report_date: parse_date(self, "earnings_events", "report_date", &date)?,
-                    timing: Timing::parse_vendor(&timing)
-                        .ok_or_else(|| self.corrupt("earnings_events", "timing", &timing))?,
-                    source,
+                    ticker: f.ticker("ticker", &row.ticker)?,
+                    report_date: f.date("report_date", &row.report_date)?,
+                    timing: f.code("timing", &row.timing, Timing::from_code)?,
+                    source: row.source,
                 })
             })
             .collect()
@@ -168,6 +172,16 @@ impl Db<'_> {
             .map(Some)
             .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
             .map_err(self.err("read history fetch"))?;
-        text.map(|t| super::parse_instant(self, "history_fetches", "fetched_at", &t)).transpose()
+        super::rows::Fields::new(self, "history_fetches").opt_instant("fetched_at", text)
+    }
+}
+
+row_struct! {
+    /// One row of `earnings_events` (its fetch time aside).
+    struct EarningsEventRow {
+        ticker: String,
+        report_date: String,
+        timing: String,
+        source: String,
     }
 }

@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Cells, Db, StoreError, instant_text, opt_text};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text, opt_text};
 use crate::analysis::filing_timing::{Cik, Filing, FilingTiming, TimingRule};
 use crate::analysis::timing_audit::{Agreement, EventAudit, FilingEvidence};
 use crate::domain::{Ticker, Timing};
@@ -42,16 +43,6 @@ pub struct TimingAuditRow {
     pub settled: Option<(NaiveDate, Timing)>,
     /// One line for people.
     pub detail: String,
-}
-
-fn strict_timing(code: &str) -> Option<Timing> {
-    match code {
-        "bmo" => Some(Timing::Bmo),
-        "amc" => Some(Timing::Amc),
-        "dmh" => Some(Timing::Dmh),
-        "unknown" => Some(Timing::Unknown),
-        _ => None,
-    }
 }
 
 impl Db<'_> {
@@ -103,34 +94,33 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn sec_filings_for_ticker(&mut self, ticker: &Ticker) -> Result<Vec<FilingEvidence>, StoreError> {
-        let rows: Vec<Vec<rusqlite::types::Value>> = {
+        let rows: Vec<SecFilingRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT accession, form, items, filing_date, period, accepted_at, report_date, timing, rule
-                     FROM sec_filings WHERE ticker = ?1 ORDER BY accepted_at, accession",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {} FROM sec_filings WHERE ticker = ?1 ORDER BY accepted_at, accession",
+                    select_list(SecFilingRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare sec_filings"))?;
-            stmt.query_map([ticker.as_str()], |r| (0..9).map(|i| r.get(i)).collect())
+            stmt.query_map([ticker.as_str()], SecFilingRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read sec_filings"))?
         };
-        rows.iter()
+        let f = Fields::new(self, "sec_filings");
+        rows.into_iter()
             .map(|row| {
-                let c = Cells::new(self, "sec_filings", row);
-                let items = c.need(2, "items")?;
                 let filing = Filing {
-                    accession: c.need(0, "accession")?,
-                    form: c.need(1, "form")?,
-                    items: items.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-                    filing_date: c.date(3, "filing_date")?.ok_or_else(|| c.corrupt("filing_date", ""))?,
-                    period: c.date(4, "period")?,
-                    accepted_at: c.instant(5, "accepted_at")?.ok_or_else(|| c.corrupt("accepted_at", ""))?,
+                    accession: row.accession,
+                    form: row.form,
+                    items: row.items.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    filing_date: f.date("filing_date", &row.filing_date)?,
+                    period: f.opt_date("period", row.period)?,
+                    accepted_at: f.instant("accepted_at", &row.accepted_at)?,
                 };
                 let timing = FilingTiming {
-                    report_date: c.date(6, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
-                    timing: c.code(7, "timing", strict_timing)?.ok_or_else(|| c.corrupt("timing", ""))?,
-                    rule: c.code(8, "rule", TimingRule::from_code)?.ok_or_else(|| c.corrupt("rule", ""))?,
+                    report_date: f.date("report_date", &row.report_date)?,
+                    timing: f.code("timing", &row.timing, Timing::from_code)?,
+                    rule: f.code("rule", &row.rule, TimingRule::from_code)?,
                 };
                 Ok(FilingEvidence { filing, timing })
             })
@@ -194,50 +184,81 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn timing_audit(&mut self, ticker: Option<&Ticker>) -> Result<Vec<TimingAuditRow>, StoreError> {
-        let rows: Vec<Vec<rusqlite::types::Value>> = {
+        let rows: Vec<TimingAuditViewRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT ticker, report_date, calendar_timing, filing_timing, gap_timing, verdict,
-                            filing_accession, filing_rule, filing_accepted_at, bmo_gap_move_pct,
-                            amc_gap_move_pct, settled_date, settled_timing, detail, filing_days_away
-                     FROM timing_audit WHERE ?1 IS NULL OR ticker = ?1",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {} FROM timing_audit WHERE ?1 IS NULL OR ticker = ?1",
+                    select_list(TimingAuditViewRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare timing_audit"))?;
-            stmt.query_map([ticker.map(Ticker::as_str)], |r| (0..15).map(|i| r.get(i)).collect())
+            stmt.query_map([ticker.map(Ticker::as_str)], TimingAuditViewRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read timing_audit"))?
         };
-        rows.iter()
+        let f = Fields::new(self, "timing_audit");
+        rows.into_iter()
             .map(|row| {
-                let c = Cells::new(self, "timing_audit", row);
-                let ticker_text = c.need(0, "ticker")?;
-                let timing =
-                    |i, column| c.code(i, column, strict_timing)?.ok_or_else(|| c.corrupt(column, ""));
-                let settled =
-                    match (c.date(11, "settled_date")?, c.code(12, "settled_timing", strict_timing)?) {
-                        (Some(d), Some(t)) => Some((d, t)),
-                        _ => None,
-                    };
+                let settled = match (
+                    f.opt_date("settled_date", row.settled_date)?,
+                    f.opt_code("settled_timing", row.settled_timing, Timing::from_code)?,
+                ) {
+                    (Some(d), Some(t)) => Some((d, t)),
+                    _ => None,
+                };
                 Ok(TimingAuditRow {
-                    ticker: Ticker::new(&ticker_text).map_err(|_| c.corrupt("ticker", &ticker_text))?,
-                    report_date: c.date(1, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
-                    calendar_timing: timing(2, "calendar_timing")?,
-                    filing_timing: timing(3, "filing_timing")?,
-                    gap_timing: timing(4, "gap_timing")?,
-                    verdict: c
-                        .code(5, "verdict", Agreement::from_code)?
-                        .ok_or_else(|| c.corrupt("verdict", ""))?,
-                    filing_accession: c.text(6),
-                    filing_rule: c.code(7, "filing_rule", TimingRule::from_code)?,
-                    filing_accepted_at: c.instant(8, "filing_accepted_at")?,
-                    bmo_gap_move_pct: c.real(9),
-                    amc_gap_move_pct: c.real(10),
+                    ticker: f.ticker("ticker", &row.ticker)?,
+                    report_date: f.date("report_date", &row.report_date)?,
+                    calendar_timing: f.code("calendar_timing", &row.calendar_timing, Timing::from_code)?,
+                    filing_timing: f.code("filing_timing", &row.filing_timing, Timing::from_code)?,
+                    gap_timing: f.code("gap_timing", &row.gap_timing, Timing::from_code)?,
+                    verdict: f.code("verdict", &row.verdict, Agreement::from_code)?,
+                    filing_accession: row.filing_accession,
+                    filing_rule: f.opt_code("filing_rule", row.filing_rule, TimingRule::from_code)?,
+                    filing_accepted_at: f.opt_instant("filing_accepted_at", row.filing_accepted_at)?,
+                    bmo_gap_move_pct: row.bmo_gap_move_pct,
+                    amc_gap_move_pct: row.amc_gap_move_pct,
                     settled,
-                    detail: c.need(13, "detail")?,
-                    filing_days_away: c.int(14),
+                    detail: row.detail,
+                    filing_days_away: row.filing_days_away,
                 })
             })
             .collect()
+    }
+}
+
+row_struct! {
+    /// One row of `sec_filings` (its ticker is asked for).
+    struct SecFilingRow {
+        accession: String,
+        form: String,
+        items: String,
+        filing_date: String,
+        period: Option<String>,
+        accepted_at: String,
+        report_date: String,
+        timing: String,
+        rule: String,
+    }
+}
+
+row_struct! {
+    /// One row of the `timing_audit` view.
+    struct TimingAuditViewRow {
+        ticker: String,
+        report_date: String,
+        calendar_timing: String,
+        filing_timing: String,
+        gap_timing: String,
+        verdict: String,
+        filing_accession: Option<String>,
+        filing_rule: Option<String>,
+        filing_accepted_at: Option<String>,
+        bmo_gap_move_pct: Option<f64>,
+        amc_gap_move_pct: Option<f64>,
+        settled_date: Option<String>,
+        settled_timing: Option<String>,
+        detail: String,
+        filing_days_away: Option<i64>,
     }
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::rows::{Fields, row_struct, select_list};
 use super::{Db, StoreError, instant_text};
 
 /// How a job run ended.
@@ -104,7 +105,38 @@ impl JobRun {
     }
 }
 
-const JOB_RUN_COLUMNS: &str = "id, job, slot, started_at, finished_at, outcome, error, counts";
+row_struct! {
+    /// One row of `job_runs`, as stored.
+    struct JobRunRow {
+        id: i64,
+        job: String,
+        slot: String,
+        started_at: String,
+        finished_at: Option<String>,
+        outcome: String,
+        error: Option<String>,
+        counts: Option<String>,
+    }
+}
+
+impl JobRunRow {
+    fn run(self, db: &Db<'_>) -> Result<JobRun, StoreError> {
+        let f = Fields::new(db, "job_runs");
+        Ok(JobRun {
+            id: self.id,
+            job: self.job,
+            slot: f.instant("slot", &self.slot)?,
+            started_at: f.instant("started_at", &self.started_at)?,
+            finished_at: f.opt_instant("finished_at", self.finished_at)?,
+            outcome: f.code("outcome", &self.outcome, Outcome::from_code)?,
+            error: self.error,
+            counts: self
+                .counts
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .filter(|c: &serde_json::Value| !c.is_null()),
+        })
+    }
+}
 
 impl Outcome {
     /// The outcome stored as `code`.
@@ -116,40 +148,19 @@ impl Outcome {
 }
 
 impl Db<'_> {
-    fn job_run_row(&self, row: &rusqlite::Row<'_>) -> Result<JobRun, StoreError> {
-        let text = |i: usize| row.get::<_, String>(i).map_err(self.err("read job run"));
-        let opt = |i: usize| row.get::<_, Option<String>>(i).map_err(self.err("read job run"));
-        let outcome_text = text(5)?;
-        Ok(JobRun {
-            id: row.get(0).map_err(self.err("read job run"))?,
-            job: text(1)?,
-            slot: super::parse_instant(self, "job_runs", "slot", &text(2)?)?,
-            started_at: super::parse_instant(self, "job_runs", "started_at", &text(3)?)?,
-            finished_at: opt(4)?
-                .map(|t| super::parse_instant(self, "job_runs", "finished_at", &t))
-                .transpose()?,
-            outcome: Outcome::from_code(&outcome_text)
-                .ok_or_else(|| self.corrupt("job_runs", "outcome", &outcome_text))?,
-            error: opt(6)?,
-            counts: opt(7)?
-                .and_then(|c| serde_json::from_str(&c).ok())
-                .filter(|c: &serde_json::Value| !c.is_null()),
-        })
-    }
-
     fn job_runs_where(
         &mut self,
         clause: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<JobRun>, StoreError> {
-        let sql = format!("SELECT {JOB_RUN_COLUMNS} FROM job_runs WHERE {clause}");
-        let mut stmt = self.conn.prepare(&sql).map_err(self.err("query job runs"))?;
-        let mut rows = stmt.query(args).map_err(self.err("query job runs"))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(self.err("query job runs"))? {
-            out.push(self.job_run_row(row)?);
-        }
-        Ok(out)
+        let sql = format!("SELECT {} FROM job_runs WHERE {clause}", select_list(JobRunRow::COLUMNS, ""));
+        let rows: Vec<JobRunRow> = {
+            let mut stmt = self.conn.prepare(&sql).map_err(self.err("query job runs"))?;
+            stmt.query_map(args, JobRunRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("query job runs"))?
+        };
+        rows.into_iter().map(|row| row.run(self)).collect()
     }
 
     /// Marks every run still `running` as interrupted (the process that ran
@@ -236,7 +247,7 @@ impl Db<'_> {
             .conn
             .query_row("SELECT max(slot) FROM job_runs WHERE job = ?1", [job], |r| r.get(0))
             .map_err(self.err("look up last slot"))?;
-        text.map(|t| super::parse_instant(self, "job_runs", "slot", &t)).transpose()
+        super::rows::Fields::new(self, "job_runs").opt_instant("slot", text)
     }
 
     /// Per job, its most recent run and its most recent run that is not

@@ -83,8 +83,8 @@ fn backup_connection(conn: &Connection, dest: &Path) -> rusqlite::Result<()> {
 /// version.
 ///
 /// # Errors
-/// What went wrong, as text (the caller names the files).
-pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u32>, String> {
+/// [`BackupFailure`] (the caller names the files).
+pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u32>, BackupFailure> {
     let partial = with_suffix(dest, ".partial");
     // The partial copy and what SQLite keeps beside it (a failed copy leaves
     // its rollback journal).
@@ -102,14 +102,33 @@ pub(super) fn backup_checked(conn: &Connection, dest: &Path) -> Result<Option<u3
     let kept = match checked {
         Ok((integrity, version)) if integrity == "ok" => std::fs::rename(&partial, dest)
             .map(|()| version)
-            .map_err(|e| format!("rename {}: {e}", partial.display())),
-        Ok((integrity, _)) => Err(format!("the copy failed its integrity check ({integrity})")),
-        Err(e) => Err(e.to_string()),
+            .map_err(|error| BackupFailure::Rename { partial: partial.display().to_string(), error }),
+        Ok((integrity, _)) => Err(BackupFailure::Integrity(integrity)),
+        Err(e) => Err(BackupFailure::Copy(e)),
     };
     if kept.is_err() {
         remove_partial();
     }
     kept
+}
+
+/// Why a checked backup was not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupFailure {
+    /// SQLite's online backup, or reading the copy back, failed.
+    #[error("{0}")]
+    Copy(rusqlite::Error),
+    /// The copy failed `PRAGMA integrity_check`: SQLite's verdict.
+    #[error("the copy failed its integrity check ({0})")]
+    Integrity(String),
+    /// The checked copy could not be renamed into place.
+    #[error("rename {partial}: {error}")]
+    Rename {
+        /// The partial copy.
+        partial: String,
+        /// Why.
+        error: std::io::Error,
+    },
 }
 
 /// Where [`Store::open`] keeps the copy it takes before migrating `path`
@@ -398,8 +417,8 @@ impl Db<'_> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT job, outcome, count(*),
-                        total((julianday(finished_at) - julianday(started_at)) * 86400.0)
+                "SELECT job, outcome, count(*) AS runs,
+                        total((julianday(finished_at) - julianday(started_at)) * 86400.0) AS seconds
                  FROM job_runs
                  WHERE started_at >= ?1 AND finished_at IS NOT NULL
                  GROUP BY job, outcome ORDER BY job, outcome",
@@ -408,10 +427,10 @@ impl Db<'_> {
         let rows = stmt
             .query_map([super::instant_text(since)], |r| {
                 Ok(JobTotal {
-                    job: r.get(0)?,
-                    outcome: r.get(1)?,
-                    runs: r.get::<_, i64>(2)?.max(0) as u64,
-                    seconds: r.get(3)?,
+                    job: r.get("job")?,
+                    outcome: r.get("outcome")?,
+                    runs: r.get::<_, i64>("runs")?.max(0) as u64,
+                    seconds: r.get("seconds")?,
                 })
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
@@ -433,7 +452,7 @@ impl Db<'_> {
             .optional()
             .map_err(self.err("read the last successful run"))?
             .flatten();
-        text.map(|t| super::parse_instant(self, "job_runs", "finished_at", &t)).transpose()
+        super::rows::Fields::new(self, "job_runs").opt_instant("finished_at", text)
     }
 }
 

@@ -10,13 +10,11 @@
 //! moves it off the async workers.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
-use rust_decimal::Decimal;
 
 mod alerts;
 mod backtest;
@@ -31,6 +29,7 @@ mod lock;
 mod maintenance;
 mod moves;
 mod reviews;
+mod rows;
 mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
@@ -459,118 +458,7 @@ pub fn instant_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub(crate) fn parse_instant(
-    db: &Db<'_>,
-    table: &'static str,
-    column: &'static str,
-    text: &str,
-) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| db.corrupt(table, column, text))
-}
-
-pub(crate) fn parse_date(
-    db: &Db<'_>,
-    table: &'static str,
-    column: &'static str,
-    text: &str,
-) -> Result<NaiveDate, StoreError> {
-    NaiveDate::from_str(text).map_err(|_| db.corrupt(table, column, text))
-}
-
 /// An optional value as stored text (`None` stays NULL).
 pub(crate) fn opt_text<T: ToString>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(ToString::to_string)
-}
-
-/// One row read as SQLite values, with typed accessors; a value that does
-/// not parse is a [`StoreError::Corrupt`] naming `table` and the column.
-pub(crate) struct Cells<'r, 'd, 'c> {
-    db: &'d Db<'c>,
-    table: &'static str,
-    row: &'r [rusqlite::types::Value],
-}
-
-impl<'r, 'd, 'c> Cells<'r, 'd, 'c> {
-    pub(crate) fn new(db: &'d Db<'c>, table: &'static str, row: &'r [rusqlite::types::Value]) -> Self {
-        Self { db, table, row }
-    }
-
-    pub(crate) fn text(&self, i: usize) -> Option<String> {
-        match &self.row[i] {
-            rusqlite::types::Value::Text(s) => Some(s.clone()),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn real(&self, i: usize) -> Option<f64> {
-        match self.row[i] {
-            rusqlite::types::Value::Real(x) => Some(x),
-            rusqlite::types::Value::Integer(x) => Some(x as f64),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn int(&self, i: usize) -> Option<i64> {
-        match self.row[i] {
-            rusqlite::types::Value::Integer(x) => Some(x),
-            _ => None,
-        }
-    }
-
-    /// Text that must be there.
-    pub(crate) fn need(&self, i: usize, column: &'static str) -> Result<String, StoreError> {
-        self.text(i).ok_or_else(|| self.db.corrupt(self.table, column, ""))
-    }
-
-    pub(crate) fn date(&self, i: usize, column: &'static str) -> Result<Option<NaiveDate>, StoreError> {
-        self.text(i).map(|s| parse_date(self.db, self.table, column, &s)).transpose()
-    }
-
-    pub(crate) fn instant(
-        &self,
-        i: usize,
-        column: &'static str,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.text(i).map(|s| parse_instant(self.db, self.table, column, &s)).transpose()
-    }
-
-    pub(crate) fn decimal(&self, i: usize, column: &'static str) -> Result<Option<Decimal>, StoreError> {
-        self.text(i).map(|s| parse_decimal(self.db, self.table, column, &s)).transpose()
-    }
-
-    /// A stored JSON document.
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        i: usize,
-        column: &'static str,
-    ) -> Result<T, StoreError> {
-        let text = self.need(i, column)?;
-        serde_json::from_str(&text).map_err(|_| self.db.corrupt(self.table, column, &text))
-    }
-
-    /// A code read by `parse` (a tier, a timing, a status...).
-    pub(crate) fn code<T>(
-        &self,
-        i: usize,
-        column: &'static str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<Option<T>, StoreError> {
-        self.text(i).map(|s| parse(&s).ok_or_else(|| self.db.corrupt(self.table, column, &s))).transpose()
-    }
-
-    /// The corrupt-value error for `column`.
-    pub(crate) fn corrupt(&self, column: &'static str, value: &str) -> StoreError {
-        self.db.corrupt(self.table, column, value)
-    }
-}
-
-pub(crate) fn parse_decimal(
-    db: &Db<'_>,
-    table: &'static str,
-    column: &'static str,
-    text: &str,
-) -> Result<Decimal, StoreError> {
-    Decimal::from_str(text).map_err(|_| db.corrupt(table, column, text))
 }

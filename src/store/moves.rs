@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Db, StoreError, instant_text, parse_date, parse_decimal};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text};
 use crate::analysis::moves::{EventSessions, HistoricalMove, MOVE_DEFINITION};
 use crate::domain::{Ticker, Timing};
 
@@ -106,55 +107,58 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn moves_for_ticker(&mut self, ticker: &Ticker) -> Result<Vec<HistoricalMove>, StoreError> {
-        type Row = (String, String, String, String, [String; 5], f64, f64, Option<f64>, bool);
-        let rows: Vec<Row> = {
+        let rows: Vec<HistoricalMoveRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT report_date, timing, reference_session, reaction_session,
-                            reference_close, reaction_open, reaction_high, reaction_low, reaction_close,
-                            gap_move, close_to_close_move, other_session_gap_move, timing_suspect
-                     FROM historical_moves WHERE ticker = ?1 ORDER BY report_date",
-                )
-                .map_err(self.err("prepare moves"))?;
-            stmt.query_map([ticker.as_str()], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
+                .prepare_cached(&format!(
+                    "SELECT {} FROM historical_moves WHERE ticker = ?1 ORDER BY report_date",
+                    select_list(HistoricalMoveRow::COLUMNS, "")
                 ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read moves"))?
+                .map_err(self.err("prepare moves"))?;
+            stmt.query_map([ticker.as_str()], HistoricalMoveRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read moves"))?
         };
-        let t = "historical_moves";
+        let f = Fields::new(self, "historical_moves");
         rows.into_iter()
-            .map(|(report, timing, reference, reaction, prices, gap, c2c, other_gap, suspect)| {
+            .map(|row| {
                 Ok(HistoricalMove {
-                    report_date: parse_date(self, t, "report_date", &report)?,
-                    timing: Timing::parse_vendor(&timing)
-                        .ok_or_else(|| self.corrupt(t, "timing", &timing))?,
+                    report_date: f.date("report_date", &row.report_date)?,
+                    timing: f.code("timing", &row.timing, Timing::from_code)?,
                     sessions: EventSessions {
-                        reference_session: parse_date(self, t, "reference_session", &reference)?,
-                        reaction_session: parse_date(self, t, "reaction_session", &reaction)?,
+                        reference_session: f.date("reference_session", &row.reference_session)?,
+                        reaction_session: f.date("reaction_session", &row.reaction_session)?,
                     },
-                    reference_close: parse_decimal(self, t, "reference_close", &prices[0])?,
-                    reaction_open: parse_decimal(self, t, "reaction_open", &prices[1])?,
-                    reaction_high: parse_decimal(self, t, "reaction_high", &prices[2])?,
-                    reaction_low: parse_decimal(self, t, "reaction_low", &prices[3])?,
-                    reaction_close: parse_decimal(self, t, "reaction_close", &prices[4])?,
-                    gap_move: gap,
-                    close_to_close_move: c2c,
-                    other_session_gap_move: other_gap,
-                    timing_suspect: suspect,
+                    reference_close: f.decimal("reference_close", &row.reference_close)?,
+                    reaction_open: f.decimal("reaction_open", &row.reaction_open)?,
+                    reaction_high: f.decimal("reaction_high", &row.reaction_high)?,
+                    reaction_low: f.decimal("reaction_low", &row.reaction_low)?,
+                    reaction_close: f.decimal("reaction_close", &row.reaction_close)?,
+                    gap_move: row.gap_move,
+                    close_to_close_move: row.close_to_close_move,
+                    other_session_gap_move: row.other_session_gap_move,
+                    timing_suspect: row.timing_suspect,
                 })
             })
             .collect()
+    }
+}
+
+row_struct! {
+    /// One row of `historical_moves` (its ticker and computation time aside).
+    struct HistoricalMoveRow {
+        report_date: String,
+        timing: String,
+        reference_session: String,
+        reaction_session: String,
+        reference_close: String,
+        reaction_open: String,
+        reaction_high: String,
+        reaction_low: String,
+        reaction_close: String,
+        gap_move: f64,
+        close_to_close_move: f64,
+        other_session_gap_move: Option<f64>,
+        timing_suspect: bool,
     }
 }

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
-use rusqlite::types::Value;
 use rust_decimal::Decimal;
 
-use super::{Cells, Db, StoreError, instant_text, opt_text, parse_date, parse_instant};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text, opt_text};
 use crate::analysis::structures::{ExitBasis, Leg, PnL, Structure, StructureKind};
 use crate::analysis::vrp::Tier;
 use crate::domain::{ChainSnapshot, Ticker, Timing};
-use crate::review::{Review, ReviewStatus, StructureOutcome};
+use crate::review::{PriceSource, Review, ReviewStatus, StructureOutcome};
 
 /// A scanned event whose review is due: the candidate of the latest scan
 /// that covered it, with the structures that scan proposed.
@@ -47,11 +47,6 @@ pub struct DueReview {
     pub pending: bool,
 }
 
-const REVIEW_COLUMNS: &str = "id, ticker, report_date, timing, scan_id, scan_as_of, slot, reviewed_at, status,
-    reference_session, reaction_session, expiration, tier, vrp, implied_move, spot_at_scan, reference_close,
-    reference_source, open_price, open_source, open_bid, open_ask, realized_move, move_ratio, outside, iv_entry,
-    iv_exit, iv_crush, exit_snapshot_id, exit_as_of, reason, warnings";
-
 impl Db<'_> {
     /// The events whose reaction session is within `from..=to` and that have
     /// no finished review, each from the latest scan that covered it.
@@ -59,29 +54,14 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn reviews_due(&mut self, from: NaiveDate, to: NaiveDate) -> Result<Vec<DueReview>, StoreError> {
-        const T: &str = "candidates";
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<f64>,
-            Option<f64>,
-            Option<String>,
-            i64,
-        );
-        let rows: Vec<Row> = {
+        let rows: Vec<DueRow> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(
-                    "SELECT c.scan_id, s.as_of, c.ticker, c.report_date, c.timing, c.reference_session,
+                    "SELECT c.scan_id, s.as_of AS scan_as_of, c.ticker, c.report_date, c.timing, c.reference_session,
                             c.reaction_session, c.expiration, c.tier, c.vrp, c.implied_move, c.spot,
                             EXISTS (SELECT 1 FROM reviews r WHERE r.ticker = c.ticker AND r.report_date = c.report_date)
+                                AS pending
                      FROM candidates c JOIN scans s ON s.id = c.scan_id
                      WHERE c.reaction_session BETWEEN ?1 AND ?2 AND c.timing IN ('bmo', 'amc')
                        AND c.reference_session IS NOT NULL
@@ -90,70 +70,24 @@ impl Db<'_> {
                      ORDER BY c.ticker, c.report_date, s.as_of DESC, s.id DESC",
                 )
                 .map_err(self.err("prepare due reviews"))?;
-            stmt.query_map(params![from.to_string(), to.to_string()], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read due reviews"))?
+            stmt.query_map(params![from.to_string(), to.to_string()], DueRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read due reviews"))?
         };
         let mut due: Vec<DueReview> = Vec::new();
         let mut structures: HashMap<i64, HashMap<String, Vec<Structure>>> = HashMap::new();
-        for (
-            scan_id,
-            as_of,
-            ticker,
-            report_date,
-            timing,
-            reference,
-            reaction,
-            expiration,
-            tier,
-            vrp,
-            implied,
-            spot,
-            pending,
-        ) in rows
-        {
-            let report_date = parse_date(self, T, "report_date", &report_date)?;
-            if due.last().is_some_and(|d| d.ticker.as_str() == ticker && d.report_date == report_date) {
+        for row in rows {
+            let f = Fields::new(self, "candidates");
+            let report_date = f.date("report_date", &row.report_date)?;
+            if due.last().is_some_and(|d| d.ticker.as_str() == row.ticker && d.report_date == report_date) {
                 continue; // an older scan of the same event
             }
-            if let std::collections::hash_map::Entry::Vacant(e) = structures.entry(scan_id) {
-                e.insert(self.scan_structures(scan_id)?);
+            if let std::collections::hash_map::Entry::Vacant(e) = structures.entry(row.scan_id) {
+                e.insert(self.scan_structures(row.scan_id)?);
             }
-            let of_ticker = structures.get_mut(&scan_id).and_then(|m| m.remove(&ticker)).unwrap_or_default();
-            due.push(DueReview {
-                ticker: Ticker::new(&ticker).map_err(|_| self.corrupt(T, "ticker", &ticker))?,
-                report_date,
-                timing: Timing::parse_vendor(&timing).ok_or_else(|| self.corrupt(T, "timing", &timing))?,
-                scan_id,
-                scan_as_of: parse_instant(self, "scans", "as_of", &as_of)?,
-                reference_session: parse_date(self, T, "reference_session", &reference)?,
-                reaction_session: parse_date(self, T, "reaction_session", &reaction)?,
-                expiration: expiration.map(|e| parse_date(self, T, "expiration", &e)).transpose()?,
-                tier: tier
-                    .map(|t| Tier::from_code(&t).ok_or_else(|| self.corrupt(T, "tier", &t)))
-                    .transpose()?,
-                vrp,
-                implied_move: implied,
-                spot: spot.map(|s| super::parse_decimal(self, T, "spot", &s)).transpose()?,
-                structures: of_ticker,
-                pending: pending != 0,
-            });
+            let of_ticker =
+                structures.get_mut(&row.scan_id).and_then(|m| m.remove(&row.ticker)).unwrap_or_default();
+            due.push(row.due(self, report_date, of_ticker)?);
         }
         Ok(due)
     }
@@ -197,7 +131,7 @@ impl Db<'_> {
                 &format!(
                     "INSERT INTO reviews ({}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
                      ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
-                    REVIEW_COLUMNS
+                    select_list(ReviewRow::COLUMNS, "")
                 ),
                 params![
                     ticker,
@@ -216,9 +150,9 @@ impl Db<'_> {
                     r.implied_move,
                     opt_text(&r.spot_at_scan),
                     opt_text(&r.reference_close),
-                    r.reference_source,
+                    r.reference_source.map(PriceSource::code),
                     opt_text(&r.open_price),
-                    r.open_source,
+                    r.open_source.map(PriceSource::code),
                     opt_text(&r.open_bid),
                     opt_text(&r.open_ask),
                     r.realized_move,
@@ -281,7 +215,7 @@ impl Db<'_> {
             .conn
             .query_row("SELECT max(slot) FROM reviews", [], |r| r.get(0))
             .map_err(self.err("find the latest review slot"))?;
-        slot.map(|s| parse_instant(self, "reviews", "slot", &s)).transpose()
+        Fields::new(self, "reviews").opt_instant("slot", slot)
     }
 
     /// Stored reviews, by ticker then reaction session: those whose reaction
@@ -297,44 +231,39 @@ impl Db<'_> {
     ) -> Result<Vec<Review>, StoreError> {
         const WHERE: &str = "(?1 IS NULL OR reaction_session >= ?1) AND (?2 IS NULL OR slot = ?2)";
         let filter = params![since.map(|d| d.to_string()), slot.map(instant_text)];
-        let rows: Vec<Vec<Value>> = {
+        let rows: Vec<ReviewRow> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {REVIEW_COLUMNS} FROM reviews WHERE {WHERE} ORDER BY ticker, reaction_session"
+                    "SELECT {} FROM reviews WHERE {WHERE} ORDER BY ticker, reaction_session",
+                    select_list(ReviewRow::COLUMNS, "")
                 ))
                 .map_err(self.err("prepare reviews"))?;
-            stmt.query_map(filter, |r| (0..32).map(|i| r.get::<_, Value>(i)).collect())
+            stmt.query_map(filter, ReviewRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read reviews"))?
         };
         // The structures of every selected review in one query, by review id.
-        let structure_rows: Vec<Vec<Value>> = {
+        let structure_rows: Vec<ReviewStructureRow> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT review_id, kind, legs, contract_size, basis, exit_note, entry_natural, entry_mid,
-                            exit_natural, exit_mid, pnl_natural, pnl_mid, pnl_natural_contract, pnl_mid_contract,
-                            max_loss_natural, max_loss_mid, return_on_risk_natural, return_on_risk_mid,
-                            capped_natural, capped_mid
-                     FROM review_structures WHERE review_id IN (SELECT id FROM reviews WHERE {WHERE})"
+                    "SELECT {} FROM review_structures WHERE review_id IN (SELECT id FROM reviews WHERE {WHERE})",
+                    select_list(ReviewStructureRow::COLUMNS, "")
                 ))
                 .map_err(self.err("prepare review structures"))?;
-            stmt.query_map(filter, |r| (0..20).map(|i| r.get::<_, Value>(i)).collect())
+            stmt.query_map(filter, ReviewStructureRow::read)
                 .and_then(|rows| rows.collect())
                 .map_err(self.err("read review structures"))?
         };
         let mut structures: HashMap<i64, Vec<StructureOutcome>> = HashMap::new();
-        for row in &structure_rows {
-            let c = Cells::new(self, "review_structures", row);
-            let id = c.int(0).ok_or_else(|| c.corrupt("review_id", ""))?;
-            structures.entry(id).or_default().push(structure_outcome(&c)?);
+        for row in structure_rows {
+            structures.entry(row.review_id).or_default().push(row.outcome(self)?);
         }
         let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let c = Cells::new(self, "reviews", row);
-            let id = c.int(0).ok_or_else(|| c.corrupt("id", ""))?;
-            let mut review = review_from_row(&c)?;
+        for row in rows {
+            let id = row.id;
+            let mut review = row.review(self)?;
             review.structures = structures.remove(&id).unwrap_or_default();
             review.structures.sort_by_key(|s| s.kind);
             out.push(review);
@@ -343,91 +272,190 @@ impl Db<'_> {
     }
 }
 
-fn review_from_row(c: &Cells<'_, '_, '_>) -> Result<Review, StoreError> {
-    let ticker = c.need(1, "ticker")?;
-    let need_date = |i, col| c.date(i, col)?.ok_or_else(|| c.corrupt(col, ""));
-    let need_instant = |i, col| c.instant(i, col)?.ok_or_else(|| c.corrupt(col, ""));
-    Ok(Review {
-        ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
-        report_date: need_date(2, "report_date")?,
-        timing: c.code(3, "timing", Timing::parse_vendor)?.ok_or_else(|| c.corrupt("timing", ""))?,
-        scan_id: c.int(4),
-        scan_as_of: need_instant(5, "scan_as_of")?,
-        slot: need_instant(6, "slot")?,
-        reviewed_at: need_instant(7, "reviewed_at")?,
-        status: c.code(8, "status", ReviewStatus::from_code)?.ok_or_else(|| c.corrupt("status", ""))?,
-        reference_session: need_date(9, "reference_session")?,
-        reaction_session: need_date(10, "reaction_session")?,
-        expiration: c.date(11, "expiration")?,
-        tier: c.code(12, "tier", Tier::from_code)?,
-        vrp: c.real(13),
-        implied_move: c.real(14),
-        spot_at_scan: c.decimal(15, "spot_at_scan")?,
-        reference_close: c.decimal(16, "reference_close")?,
-        reference_source: c.text(17),
-        open_price: c.decimal(18, "open_price")?,
-        open_source: c.text(19),
-        open_bid: c.decimal(20, "open_bid")?,
-        open_ask: c.decimal(21, "open_ask")?,
-        realized_move: c.real(22),
-        move_ratio: c.real(23),
-        outside: c.int(24).map(|v| v != 0),
-        iv_entry: c.real(25),
-        iv_exit: c.real(26),
-        iv_crush: c.real(27),
-        exit_snapshot_id: c.int(28),
-        exit_as_of: c.instant(29, "exit_as_of")?,
-        reason: c.text(30),
-        warnings: c.json(31, "warnings")?,
-        structures: Vec::new(),
-    })
+row_struct! {
+    /// An event due for review: its candidate with the scan's instant
+    /// (`candidates` joined with `scans`), and whether a review of it is
+    /// already pending.
+    struct DueRow {
+        scan_id: i64,
+        scan_as_of: String,
+        ticker: String,
+        report_date: String,
+        timing: String,
+        reference_session: String,
+        reaction_session: String,
+        expiration: Option<String>,
+        tier: Option<String>,
+        vrp: Option<f64>,
+        implied_move: Option<f64>,
+        spot: Option<String>,
+        pending: i64,
+    }
 }
 
-/// A `review_structures` row (after its `review_id` in column 0).
-fn structure_outcome(c: &Cells<'_, '_, '_>) -> Result<StructureOutcome, StoreError> {
-    let money = |i, col| c.decimal(i, col)?.ok_or_else(|| c.corrupt(col, ""));
-    let size = c.int(3).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| c.corrupt("contract_size", ""))?;
-    let pnl = |[credit, debit, share, contract, loss]: [(usize, &'static str); 5],
-               ror,
-               capped|
-     -> Result<PnL, StoreError> {
-        Ok(PnL {
-            credit: money(credit.0, credit.1)?,
-            debit: money(debit.0, debit.1)?,
-            per_share: money(share.0, share.1)?,
-            per_contract: money(contract.0, contract.1)?,
-            max_loss: c.decimal(loss.0, loss.1)?,
-            return_on_risk: c.real(ror),
-            capped: c.int(capped).is_some_and(|v| v != 0),
+impl DueRow {
+    fn due(
+        self,
+        db: &Db<'_>,
+        report_date: NaiveDate,
+        structures: Vec<Structure>,
+    ) -> Result<DueReview, StoreError> {
+        let f = Fields::new(db, "candidates");
+        Ok(DueReview {
+            ticker: f.ticker("ticker", &self.ticker)?,
+            report_date,
+            timing: f.code("timing", &self.timing, Timing::from_code)?,
+            scan_id: self.scan_id,
+            scan_as_of: Fields::new(db, "scans").instant("as_of", &self.scan_as_of)?,
+            reference_session: f.date("reference_session", &self.reference_session)?,
+            reaction_session: f.date("reaction_session", &self.reaction_session)?,
+            expiration: f.opt_date("expiration", self.expiration)?,
+            tier: f.opt_code("tier", self.tier, Tier::from_code)?,
+            vrp: self.vrp,
+            implied_move: self.implied_move,
+            spot: f.opt_decimal("spot", self.spot)?,
+            structures,
+            pending: self.pending != 0,
         })
-    };
-    Ok(StructureOutcome {
-        kind: c.code(1, "kind", StructureKind::from_code)?.ok_or_else(|| c.corrupt("kind", ""))?,
-        legs: c.json::<Vec<Leg>>(2, "legs")?,
-        contract_size: size,
-        basis: c.code(4, "basis", ExitBasis::from_code)?.ok_or_else(|| c.corrupt("basis", ""))?,
-        exit_note: c.text(5),
-        natural: pnl(
-            [
-                (6, "entry_natural"),
-                (8, "exit_natural"),
-                (10, "pnl_natural"),
-                (12, "pnl_natural_contract"),
-                (14, "max_loss_natural"),
-            ],
-            16,
-            18,
-        )?,
-        mid: pnl(
-            [
-                (7, "entry_mid"),
-                (9, "exit_mid"),
-                (11, "pnl_mid"),
-                (13, "pnl_mid_contract"),
-                (15, "max_loss_mid"),
-            ],
-            17,
-            19,
-        )?,
-    })
+    }
+}
+
+row_struct! {
+    /// One row of `reviews`, as stored.
+    struct ReviewRow {
+        id: i64,
+        ticker: String,
+        report_date: String,
+        timing: String,
+        scan_id: Option<i64>,
+        scan_as_of: String,
+        slot: String,
+        reviewed_at: String,
+        status: String,
+        reference_session: String,
+        reaction_session: String,
+        expiration: Option<String>,
+        tier: Option<String>,
+        vrp: Option<f64>,
+        implied_move: Option<f64>,
+        spot_at_scan: Option<String>,
+        reference_close: Option<String>,
+        reference_source: Option<String>,
+        open_price: Option<String>,
+        open_source: Option<String>,
+        open_bid: Option<String>,
+        open_ask: Option<String>,
+        realized_move: Option<f64>,
+        move_ratio: Option<f64>,
+        outside: Option<i64>,
+        iv_entry: Option<f64>,
+        iv_exit: Option<f64>,
+        iv_crush: Option<f64>,
+        exit_snapshot_id: Option<i64>,
+        exit_as_of: Option<String>,
+        reason: Option<String>,
+        warnings: String,
+    }
+}
+
+impl ReviewRow {
+    /// The review, without its structures (read separately).
+    fn review(self, db: &Db<'_>) -> Result<Review, StoreError> {
+        let f = Fields::new(db, "reviews");
+        Ok(Review {
+            ticker: f.ticker("ticker", &self.ticker)?,
+            report_date: f.date("report_date", &self.report_date)?,
+            timing: f.code("timing", &self.timing, Timing::from_code)?,
+            scan_id: self.scan_id,
+            scan_as_of: f.instant("scan_as_of", &self.scan_as_of)?,
+            slot: f.instant("slot", &self.slot)?,
+            reviewed_at: f.instant("reviewed_at", &self.reviewed_at)?,
+            status: f.code("status", &self.status, ReviewStatus::from_code)?,
+            reference_session: f.date("reference_session", &self.reference_session)?,
+            reaction_session: f.date("reaction_session", &self.reaction_session)?,
+            expiration: f.opt_date("expiration", self.expiration)?,
+            tier: f.opt_code("tier", self.tier, Tier::from_code)?,
+            vrp: self.vrp,
+            implied_move: self.implied_move,
+            spot_at_scan: f.opt_decimal("spot_at_scan", self.spot_at_scan)?,
+            reference_close: f.opt_decimal("reference_close", self.reference_close)?,
+            reference_source: f.opt_code(
+                "reference_source",
+                self.reference_source,
+                PriceSource::from_code,
+            )?,
+            open_price: f.opt_decimal("open_price", self.open_price)?,
+            open_source: f.opt_code("open_source", self.open_source, PriceSource::from_code)?,
+            open_bid: f.opt_decimal("open_bid", self.open_bid)?,
+            open_ask: f.opt_decimal("open_ask", self.open_ask)?,
+            realized_move: self.realized_move,
+            move_ratio: self.move_ratio,
+            outside: self.outside.map(|v| v != 0),
+            iv_entry: self.iv_entry,
+            iv_exit: self.iv_exit,
+            iv_crush: self.iv_crush,
+            exit_snapshot_id: self.exit_snapshot_id,
+            exit_as_of: f.opt_instant("exit_as_of", self.exit_as_of)?,
+            reason: self.reason,
+            warnings: f.json("warnings", &self.warnings)?,
+            structures: Vec::new(),
+        })
+    }
+}
+
+row_struct! {
+    /// One row of `review_structures`, as stored.
+    struct ReviewStructureRow {
+        review_id: i64,
+        kind: String,
+        legs: String,
+        contract_size: i64,
+        basis: String,
+        exit_note: Option<String>,
+        entry_natural: String,
+        entry_mid: String,
+        exit_natural: String,
+        exit_mid: String,
+        pnl_natural: String,
+        pnl_mid: String,
+        pnl_natural_contract: String,
+        pnl_mid_contract: String,
+        max_loss_natural: Option<String>,
+        max_loss_mid: Option<String>,
+        return_on_risk_natural: Option<f64>,
+        return_on_risk_mid: Option<f64>,
+        capped_natural: Option<i64>,
+        capped_mid: Option<i64>,
+    }
+}
+
+impl ReviewStructureRow {
+    fn outcome(self, db: &Db<'_>) -> Result<StructureOutcome, StoreError> {
+        let f = Fields::new(db, "review_structures");
+        Ok(StructureOutcome {
+            kind: f.code("kind", &self.kind, StructureKind::from_code)?,
+            legs: f.json::<Vec<Leg>>("legs", &self.legs)?,
+            contract_size: f.count("contract_size", self.contract_size)?,
+            basis: f.code("basis", &self.basis, ExitBasis::from_code)?,
+            exit_note: self.exit_note,
+            natural: PnL {
+                credit: f.decimal("entry_natural", &self.entry_natural)?,
+                debit: f.decimal("exit_natural", &self.exit_natural)?,
+                per_share: f.decimal("pnl_natural", &self.pnl_natural)?,
+                per_contract: f.decimal("pnl_natural_contract", &self.pnl_natural_contract)?,
+                max_loss: f.opt_decimal("max_loss_natural", self.max_loss_natural)?,
+                return_on_risk: self.return_on_risk_natural,
+                capped: self.capped_natural.is_some_and(|v| v != 0),
+            },
+            mid: PnL {
+                credit: f.decimal("entry_mid", &self.entry_mid)?,
+                debit: f.decimal("exit_mid", &self.exit_mid)?,
+                per_share: f.decimal("pnl_mid", &self.pnl_mid)?,
+                per_contract: f.decimal("pnl_mid_contract", &self.pnl_mid_contract)?,
+                max_loss: f.opt_decimal("max_loss_mid", self.max_loss_mid)?,
+                return_on_risk: self.return_on_risk_mid,
+                capped: self.capped_mid.is_some_and(|v| v != 0),
+            },
+        })
+    }
 }

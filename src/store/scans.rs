@@ -6,7 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::{Cells, Db, StoreError, instant_text, opt_text, parse_date, parse_instant};
+use super::rows::{Fields, row_struct, select_list};
+use super::{Db, StoreError, instant_text, opt_text};
+use crate::analysis::implied::{SpotSource, StraddleMethod};
 use crate::analysis::structures::{Leg, Side, Structure, StructureKind};
 use crate::analysis::vrp::Tier;
 use crate::domain::{ChainSnapshot, OptionRight, Ticker, Timing};
@@ -39,8 +41,8 @@ pub struct NewScan {
 pub struct LegQuote {
     /// The strike, USD.
     pub strike: Decimal,
-    /// `call` or `put`.
-    pub right: String,
+    /// Call or put.
+    pub right: OptionRight,
     /// Bid, USD per share.
     pub bid: Option<Decimal>,
     /// Ask, USD per share.
@@ -51,8 +53,46 @@ pub struct LegQuote {
     pub volume: Option<u64>,
 }
 
-/// strike, right, bid, ask, open interest, volume as stored.
-type LegRow = (String, String, Option<String>, Option<String>, Option<i64>, Option<i64>);
+row_struct! {
+    /// A structure's leg with its structure's columns (`structures` joined
+    /// with `structure_legs`).
+    struct StructureLegRow {
+        id: i64,
+        ticker: String,
+        kind: String,
+        expiration: String,
+        contract_size: i64,
+        side: String,
+        option_right: String,
+        strike: String,
+        entry_bid: String,
+        entry_ask: String,
+        entry_iv: Option<f64>,
+    }
+}
+
+row_struct! {
+    /// The liquidity columns of one row of `option_quotes`.
+    struct OptionQuoteRow {
+        strike: String,
+        option_right: String,
+        bid: Option<String>,
+        ask: Option<String>,
+        open_interest: Option<i64>,
+        volume: Option<i64>,
+    }
+}
+
+row_struct! {
+    /// The header columns of one row of `scans`.
+    struct ScanRow {
+        slot: String,
+        as_of: String,
+        session_date: String,
+        next_session: String,
+        requests_by_provider: Option<String>,
+    }
+}
 
 impl Db<'_> {
     /// Stores a chain snapshot with all its contracts; returns its id.
@@ -219,9 +259,9 @@ impl Db<'_> {
                     opt_text(&c.reaction_session),
                     opt_text(&c.expiration),
                     opt_text(&c.spot),
-                    c.spot_source,
+                    c.spot_source.map(SpotSource::code),
                     opt_text(&c.straddle),
-                    c.straddle_method,
+                    c.straddle_method.map(StraddleMethod::code),
                     opt_text(&c.lower_strike),
                     opt_text(&c.lower_straddle),
                     opt_text(&c.upper_strike),
@@ -310,9 +350,7 @@ impl Db<'_> {
         scan_id: i64,
         ticker: Option<&Ticker>,
     ) -> Result<std::collections::HashMap<String, Vec<Structure>>, StoreError> {
-        const T: &str = "structure_legs";
-        type Row = (i64, String, String, String, i64, String, String, String, String, String, Option<f64>);
-        let rows: Vec<Row> = {
+        let rows: Vec<StructureLegRow> = {
             let mut stmt = self
                 .conn
                 .prepare_cached(
@@ -322,52 +360,29 @@ impl Db<'_> {
                      WHERE s.scan_id = ?1 AND (?2 IS NULL OR s.ticker = ?2) ORDER BY s.ticker, s.id, l.leg",
                 )
                 .map_err(self.err("prepare structures"))?;
-            stmt.query_map(params![scan_id, ticker.map(Ticker::as_str)], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read structures"))?
+            stmt.query_map(params![scan_id, ticker.map(Ticker::as_str)], StructureLegRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read structures"))?
         };
+        let (structures, legs) = (Fields::new(self, "structures"), Fields::new(self, "structure_legs"));
         let mut out: std::collections::HashMap<String, Vec<Structure>> = std::collections::HashMap::new();
         let mut last_id = None;
-        for (id, ticker, kind, expiration, size, side, right, strike, bid, ask, iv) in rows {
+        for row in rows {
             let leg = Leg {
-                side: match side.as_str() {
-                    "short" => Side::Short,
-                    "long" => Side::Long,
-                    _ => return Err(self.corrupt(T, "side", &side)),
-                },
-                right: match right.as_str() {
-                    "call" => OptionRight::Call,
-                    "put" => OptionRight::Put,
-                    _ => return Err(self.corrupt(T, "option_right", &right)),
-                },
-                strike: super::parse_decimal(self, T, "strike", &strike)?,
-                entry_bid: super::parse_decimal(self, T, "entry_bid", &bid)?,
-                entry_ask: super::parse_decimal(self, T, "entry_ask", &ask)?,
-                entry_iv: iv,
+                side: legs.code("side", &row.side, Side::from_code)?,
+                right: legs.code("option_right", &row.option_right, OptionRight::from_code)?,
+                strike: legs.decimal("strike", &row.strike)?,
+                entry_bid: legs.decimal("entry_bid", &row.entry_bid)?,
+                entry_ask: legs.decimal("entry_ask", &row.entry_ask)?,
+                entry_iv: row.entry_iv,
             };
-            let list = out.entry(ticker).or_default();
-            if last_id != Some(id) {
-                last_id = Some(id);
+            let list = out.entry(row.ticker).or_default();
+            if last_id != Some(row.id) {
+                last_id = Some(row.id);
                 list.push(Structure {
-                    kind: StructureKind::from_code(&kind)
-                        .ok_or_else(|| self.corrupt("structures", "kind", &kind))?,
-                    expiration: parse_date(self, "structures", "expiration", &expiration)?,
-                    contract_size: u32::try_from(size)
-                        .map_err(|_| self.corrupt("structures", "contract_size", &size.to_string()))?,
+                    kind: structures.code("kind", &row.kind, StructureKind::from_code)?,
+                    expiration: structures.date("expiration", &row.expiration)?,
+                    contract_size: structures.count("contract_size", row.contract_size)?,
                     legs: Vec::new(),
                 });
             }
@@ -389,35 +404,32 @@ impl Db<'_> {
         expiration: NaiveDate,
         strikes: &[Decimal],
     ) -> Result<Vec<LegQuote>, StoreError> {
-        const T: &str = "option_quotes";
-        let rows: Vec<LegRow> = {
+        let rows: Vec<OptionQuoteRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT strike, option_right, bid, ask, open_interest, volume FROM option_quotes
-                     WHERE snapshot_id = ?1 AND expiration = ?2",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {} FROM option_quotes WHERE snapshot_id = ?1 AND expiration = ?2",
+                    select_list(OptionQuoteRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare straddle legs"))?;
-            stmt.query_map(params![snapshot_id, expiration.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read straddle legs"))?
+            stmt.query_map(params![snapshot_id, expiration.to_string()], OptionQuoteRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read straddle legs"))?
         };
+        let f = Fields::new(self, "option_quotes");
         let mut legs = Vec::new();
-        for (strike, right, bid, ask, oi, volume) in rows {
-            let strike = super::parse_decimal(self, T, "strike", &strike)?;
+        for row in rows {
+            let strike = f.decimal("strike", &row.strike)?;
             if !strikes.contains(&strike) {
                 continue;
             }
-            let dec = |col, v: Option<String>| v.map(|v| super::parse_decimal(self, T, col, &v)).transpose();
             legs.push(LegQuote {
                 strike,
-                right,
-                bid: dec("bid", bid)?,
-                ask: dec("ask", ask)?,
-                open_interest: oi.and_then(|v| u64::try_from(v).ok()),
-                volume: volume.and_then(|v| u64::try_from(v).ok()),
+                right: f.code("option_right", &row.option_right, OptionRight::from_code)?,
+                bid: f.opt_decimal("bid", row.bid)?,
+                ask: f.opt_decimal("ask", row.ask)?,
+                open_interest: row.open_interest.and_then(|v| u64::try_from(v).ok()),
+                volume: row.volume.and_then(|v| u64::try_from(v).ok()),
             });
         }
         legs.sort_by(|a, b| a.strike.cmp(&b.strike).then_with(|| a.right.cmp(&b.right)));
@@ -443,12 +455,12 @@ impl Db<'_> {
     /// # Errors
     /// SQLite errors or a corrupt stored value.
     pub fn scan_report(&mut self, scan_id: i64) -> Result<ScanReport, StoreError> {
-        let (slot, as_of, session, next, requests): (String, String, String, String, Option<String>) = self
+        let header = self
             .conn
             .query_row(
-                "SELECT slot, as_of, session_date, next_session, requests_by_provider FROM scans WHERE id = ?1",
+                &format!("SELECT {} FROM scans WHERE id = ?1", select_list(ScanRow::COLUMNS, "")),
                 [scan_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                ScanRow::read,
             )
             .map_err(self.err(format!("read scan {scan_id}")))?;
         let mut candidates = self.candidates(scan_id, None)?;
@@ -456,20 +468,15 @@ impl Db<'_> {
         for c in &mut candidates {
             c.structures = structures.remove(c.ticker.as_str()).unwrap_or_default();
         }
+        let f = Fields::new(self, "scans");
         Ok(ScanReport {
             scan_id,
-            slot: parse_instant(self, "scans", "slot", &slot)?,
-            as_of: parse_instant(self, "scans", "as_of", &as_of)?,
-            session_date: parse_date(self, "scans", "session_date", &session)?,
-            next_session: parse_date(self, "scans", "next_session", &next)?,
+            slot: f.instant("slot", &header.slot)?,
+            as_of: f.instant("as_of", &header.as_of)?,
+            session_date: f.date("session_date", &header.session_date)?,
+            next_session: f.date("next_session", &header.next_session)?,
             candidates,
-            requests: match requests {
-                Some(text) => Some(
-                    serde_json::from_str(&text)
-                        .map_err(|_| self.corrupt("scans", "requests_by_provider", &text))?,
-                ),
-                None => None,
-            },
+            requests: header.requests_by_provider.map(|t| f.json("requests_by_provider", &t)).transpose()?,
         })
     }
 
@@ -493,7 +500,7 @@ impl Db<'_> {
             .optional()
             .map_err(self.err("find the latest candidate"))?;
         let Some((scan_id, slot)) = found else { return Ok(None) };
-        let slot = parse_instant(self, "scans", "slot", &slot)?;
+        let slot = Fields::new(self, "scans").instant("slot", &slot)?;
         let mut candidates = self.candidates(scan_id, Some(ticker))?;
         let mut structures = self.structures_of(scan_id, Some(ticker))?;
         Ok(candidates.pop().map(|mut c| {
@@ -504,69 +511,105 @@ impl Db<'_> {
 
     /// The candidates of `scan_id` (only `ticker`'s when given), in rank order.
     fn candidates(&mut self, scan_id: i64, ticker: Option<&Ticker>) -> Result<Vec<Candidate>, StoreError> {
-        let rows: Vec<Vec<rusqlite::types::Value>> = {
+        let rows: Vec<CandidateRow> = {
             let mut stmt = self
                 .conn
-                .prepare_cached(
-                    "SELECT rank, ticker, report_date, timing, reference_session, reaction_session, expiration, spot,
-                            spot_source, straddle, straddle_method, lower_strike, lower_straddle, upper_strike,
-                            upper_straddle, implied_move, historical_mean_move, historical_median_move, mad,
-                            relative_mad, max_move, tail_risk_ratio, n_events, past_moves, vrp, tier, edge_score,
-                            chain_snapshot_id, chain_as_of, chain_age_seconds, reason, warnings, analysis
-                     FROM candidates WHERE scan_id = ?1 AND (?2 IS NULL OR ticker = ?2)
+                .prepare_cached(&format!(
+                    "SELECT {} FROM candidates WHERE scan_id = ?1 AND (?2 IS NULL OR ticker = ?2)
                      ORDER BY rank IS NULL, rank, ticker",
-                )
+                    select_list(CandidateRow::COLUMNS, "")
+                ))
                 .map_err(self.err("prepare candidates"))?;
-            stmt.query_map(params![scan_id, ticker.map(Ticker::as_str)], |r| {
-                (0..33).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect()
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(self.err("read candidates"))?
+            stmt.query_map(params![scan_id, ticker.map(Ticker::as_str)], CandidateRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read candidates"))?
         };
-        rows.iter().map(|row| self.candidate_from_row(row)).collect()
+        rows.into_iter().map(|row| row.candidate(self)).collect()
     }
+}
 
-    fn candidate_from_row(&self, row: &[rusqlite::types::Value]) -> Result<Candidate, StoreError> {
-        let c = Cells::new(self, "candidates", row);
-        let ticker = c.text(1).unwrap_or_default();
+row_struct! {
+    /// One row of `candidates`, as stored.
+    struct CandidateRow {
+        rank: Option<i64>,
+        ticker: String,
+        report_date: String,
+        timing: String,
+        reference_session: Option<String>,
+        reaction_session: Option<String>,
+        expiration: Option<String>,
+        spot: Option<String>,
+        spot_source: Option<String>,
+        straddle: Option<String>,
+        straddle_method: Option<String>,
+        lower_strike: Option<String>,
+        lower_straddle: Option<String>,
+        upper_strike: Option<String>,
+        upper_straddle: Option<String>,
+        implied_move: Option<f64>,
+        historical_mean_move: Option<f64>,
+        historical_median_move: Option<f64>,
+        mad: Option<f64>,
+        relative_mad: Option<f64>,
+        max_move: Option<f64>,
+        tail_risk_ratio: Option<f64>,
+        n_events: i64,
+        past_moves: String,
+        vrp: Option<f64>,
+        tier: Option<String>,
+        edge_score: Option<f64>,
+        chain_snapshot_id: Option<i64>,
+        chain_as_of: Option<String>,
+        chain_age_seconds: Option<i64>,
+        reason: Option<String>,
+        warnings: String,
+        analysis: Option<String>,
+    }
+}
+
+impl CandidateRow {
+    /// The candidate, without its structures (read separately).
+    fn candidate(self, db: &Db<'_>) -> Result<Candidate, StoreError> {
+        let f = Fields::new(db, "candidates");
         Ok(Candidate {
-            rank: c.int(0).and_then(|r| u32::try_from(r).ok()),
-            ticker: Ticker::new(&ticker).map_err(|_| c.corrupt("ticker", &ticker))?,
-            report_date: c.date(2, "report_date")?.ok_or_else(|| c.corrupt("report_date", ""))?,
-            timing: c.code(3, "timing", Timing::parse_vendor)?.ok_or_else(|| c.corrupt("timing", ""))?,
-            reference_session: c.date(4, "reference_session")?,
-            reaction_session: c.date(5, "reaction_session")?,
-            expiration: c.date(6, "expiration")?,
-            spot: c.decimal(7, "spot")?,
-            spot_source: c.text(8),
-            straddle: c.decimal(9, "straddle")?,
-            straddle_method: c.text(10),
-            lower_strike: c.decimal(11, "lower_strike")?,
-            lower_straddle: c.decimal(12, "lower_straddle")?,
-            upper_strike: c.decimal(13, "upper_strike")?,
-            upper_straddle: c.decimal(14, "upper_straddle")?,
-            implied_move: c.real(15),
-            historical_mean_move: c.real(16),
-            historical_median_move: c.real(17),
-            mad: c.real(18),
-            relative_mad: c.real(19),
-            max_move: c.real(20),
-            tail_risk_ratio: c.real(21),
-            n_events: c.int(22).and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
-            past_moves: c.json::<Vec<PastMove>>(23, "past_moves")?,
-            vrp: c.real(24),
-            tier: c.code(25, "tier", Tier::from_code)?,
-            edge_score: c.real(26),
-            chain_snapshot_id: c.int(27),
-            chain_as_of: c.instant(28, "chain_as_of")?,
-            chain_age_seconds: c.int(29),
-            reason: c.text(30),
-            warnings: c.json(31, "warnings")?,
+            rank: self.rank.and_then(|r| u32::try_from(r).ok()),
+            ticker: f.ticker("ticker", &self.ticker)?,
+            report_date: f.date("report_date", &self.report_date)?,
+            timing: f.code("timing", &self.timing, Timing::from_code)?,
+            reference_session: f.opt_date("reference_session", self.reference_session)?,
+            reaction_session: f.opt_date("reaction_session", self.reaction_session)?,
+            expiration: f.opt_date("expiration", self.expiration)?,
+            spot: f.opt_decimal("spot", self.spot)?,
+            spot_source: f.opt_code("spot_source", self.spot_source, SpotSource::from_code)?,
+            straddle: f.opt_decimal("straddle", self.straddle)?,
+            straddle_method: f.opt_code(
+                "straddle_method",
+                self.straddle_method,
+                StraddleMethod::from_code,
+            )?,
+            lower_strike: f.opt_decimal("lower_strike", self.lower_strike)?,
+            lower_straddle: f.opt_decimal("lower_straddle", self.lower_straddle)?,
+            upper_strike: f.opt_decimal("upper_strike", self.upper_strike)?,
+            upper_straddle: f.opt_decimal("upper_straddle", self.upper_straddle)?,
+            implied_move: self.implied_move,
+            historical_mean_move: self.historical_mean_move,
+            historical_median_move: self.historical_median_move,
+            mad: self.mad,
+            relative_mad: self.relative_mad,
+            max_move: self.max_move,
+            tail_risk_ratio: self.tail_risk_ratio,
+            n_events: usize::try_from(self.n_events).unwrap_or(0),
+            past_moves: f.json::<Vec<PastMove>>("past_moves", &self.past_moves)?,
+            vrp: self.vrp,
+            tier: f.opt_code("tier", self.tier, Tier::from_code)?,
+            edge_score: self.edge_score,
+            chain_snapshot_id: self.chain_snapshot_id,
+            chain_as_of: f.opt_instant("chain_as_of", self.chain_as_of)?,
+            chain_age_seconds: self.chain_age_seconds,
+            reason: self.reason,
+            warnings: f.json("warnings", &self.warnings)?,
             structures: Vec::new(),
-            analysis: match c.text(32) {
-                Some(_) => Some(c.json(32, "analysis")?),
-                None => None,
-            },
+            analysis: self.analysis.map(|a| f.json("analysis", &a)).transpose()?,
         })
     }
 }

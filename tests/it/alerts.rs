@@ -178,8 +178,8 @@ async fn busy_week_reports_list_every_candidate_and_fit_slack() {
             subject,
             format!(
                 "ivcd: no setups for {} (AMC) and {} (BMO)",
-                alert::day(scan.session_date),
-                alert::day(scan.next_session)
+                ivcd::present::format::day(scan.session_date),
+                ivcd::present::format::day(scan.next_session)
             )
         );
         let text = email.body_text(0).unwrap();

@@ -109,10 +109,10 @@ struct Figures {
     atm_strike: Option<Decimal>,
     proposals: Option<Proposals>,
     liquidity: Option<Liquidity>,
-    skew: Result<SkewFit, String>,
-    atm_iv: Result<AtmIv, String>,
+    skew: Result<SkewFit, skew::NoSkewFit>,
+    atm_iv: Result<AtmIv, term::NoAtmIv>,
     /// Each proposed structure valued against the snapshot as if it were the exit chain.
-    exits: Vec<Result<ExitValue, String>>,
+    exits: Vec<Result<ExitValue, structures::NoExitQuote>>,
     straddle_iv: Option<f64>,
 }
 

@@ -35,7 +35,7 @@ async fn cvna_replay_reproduces_the_hand_worked_setup() {
     assert_eq!(cvna.reaction_session, Some(date("2023-07-19")));
     assert_eq!(cvna.expiration, Some(date("2023-07-21")));
     assert_eq!(cvna.spot, Some(dec!(36.83)));
-    assert_eq!(cvna.spot_source.as_deref(), Some("chain"));
+    assert_eq!(cvna.spot_source, Some(ivcd::analysis::implied::SpotSource::Chain));
     assert_eq!(cvna.straddle, Some(dec!(4.7745)));
     assert_eq!((cvna.lower_strike, cvna.upper_strike), (Some(dec!(36.5)), Some(dec!(37))));
     let implied = cvna.implied_move.unwrap();
@@ -280,7 +280,7 @@ async fn a_liquidity_rejected_setup_keeps_its_figures_but_no_rank() {
         cvna.warnings
     );
     assert!(outcome.scans[0].candidates.iter().all(|c| c.rank.is_none()));
-    let text = ivcd::render::scan_table(&outcome.scans[0]);
+    let text = ivcd::present::scan_table(&outcome.scans[0]);
     assert!(text.contains("liquidity rejected: "), "{text}");
 }
 

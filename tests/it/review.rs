@@ -85,7 +85,7 @@ async fn cvna_review_values_the_structures_at_intrinsic_from_the_real_open() {
     assert_eq!(yahoo_cvna("2023-07-19", 1).parse::<f32>(), Ok(53.99_f32));
     assert_eq!(r.status, ReviewStatus::Reviewed);
     assert_eq!((r.reference_close, r.open_price), (Some(close), Some(open)));
-    assert_eq!(r.open_source.as_deref(), Some("daily_bar"));
+    assert_eq!(r.open_source, Some(ivcd::review::PriceSource::DailyBar));
     let realized = r.realized_move.unwrap();
     assert!((realized - (open / close - Decimal::ONE).to_string().parse::<f64>().unwrap()).abs() < 1e-12);
     assert_eq!(format!("{:+.2}%", realized * 100.0), "+35.65%");

@@ -851,7 +851,7 @@ mod http {
         assert!(!e.is_transient());
         let unset = SecConfig { user_agent: String::new(), ..config(&server) };
         let e = SecClient::new(&unset, Arc::new(ivcd::clock::SystemClock)).unwrap_err();
-        assert!(e.contains("sec.user_agent is not set"), "{e}");
+        assert!(e.to_string().contains("sec.user_agent is not set"), "{e}");
     }
 }
 

@@ -13,13 +13,13 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use reqwest::header::HeaderMap;
 
+use super::config::{AlphaVantageBodyLimits, AlphaVantageConfig};
 use super::wire::{self, AvNotice};
 use crate::clock::Clock;
-use crate::config::{AlphaVantageBodyLimits, AlphaVantageConfig};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
-use crate::providers::BodyLimit;
 use crate::providers::http::HttpClient;
 use crate::providers::resilience::Resilience;
+use crate::providers::{BodyLimit, ClientSetupError};
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, ProviderError};
 
 const PROVIDER: &str = "alpha_vantage";
@@ -36,9 +36,10 @@ impl AlphaVantageClient {
     /// A client from the `[alpha_vantage]` configuration.
     ///
     /// # Errors
-    /// A message when no API key is configured or the HTTP client cannot be built.
-    pub fn new(config: &AlphaVantageConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
-        let api_key = config.api_key.expose().ok_or("alpha_vantage.api_key is not set")?.to_owned();
+    /// [`ClientSetupError`] when no API key is configured or the HTTP client cannot be built.
+    pub fn new(config: &AlphaVantageConfig, clock: Arc<dyn Clock>) -> Result<Self, ClientSetupError> {
+        let api_key =
+            config.api_key.expose().ok_or(ClientSetupError::NotSet("alpha_vantage.api_key"))?.to_owned();
         let http = HttpClient::new(
             PROVIDER,
             &config.base_url,

@@ -2,4 +2,5 @@
 //! and CSV) to domain types.
 
 pub mod client;
+pub mod config;
 pub mod wire;

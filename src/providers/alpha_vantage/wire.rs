@@ -448,6 +448,30 @@ struct HistoricalRow<'r> {
     delta: Option<&'r str>,
 }
 
+/// What is wrong with one `HISTORICAL_OPTIONS` row (the text of the
+/// [`ParseError`] it becomes, after the row's line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum RowIssue {
+    #[error("symbol {symbol:?} is not the requested {requested}")]
+    OtherSymbol { symbol: String, requested: Ticker },
+    #[error("date {0:?} is not YYYY-MM-DD")]
+    Date(String),
+    #[error("date {date} differs from {first} above")]
+    DateDiffers { date: NaiveDate, first: NaiveDate },
+    #[error("expiration {0:?} is not YYYY-MM-DD")]
+    Expiration(String),
+    #[error("strike {0:?} is not a price")]
+    Strike(String),
+    #[error("type {0:?} is neither call nor put")]
+    Kind(String),
+    #[error("contractID {0:?} is not an OCC option symbol")]
+    ContractId(String),
+    #[error("contractID {contract_id} does not match its row ({right} {expiration} strike {strike})")]
+    ContractMismatch { contract_id: String, right: &'static str, expiration: NaiveDate, strike: Decimal },
+    #[error("{name} {text:?} is not {what}")]
+    Cell { name: &'static str, text: String, what: &'static str },
+}
+
 /// Collects `HISTORICAL_OPTIONS` rows into a snapshot.
 struct ChainBuilder<'t> {
     ticker: &'t Ticker,
@@ -461,47 +485,51 @@ impl<'t> ChainBuilder<'t> {
         Self { ticker, date: None, rows: 0, contracts: Vec::new() }
     }
 
-    fn push(&mut self, row: HistoricalRow<'_>) -> Result<(), String> {
+    fn push(&mut self, row: HistoricalRow<'_>) -> Result<(), RowIssue> {
         self.rows += 1;
         if Ticker::new(row.symbol).ok().as_ref() != Some(self.ticker) {
-            return Err(format!("symbol {:?} is not the requested {}", row.symbol, self.ticker));
+            return Err(RowIssue::OtherSymbol {
+                symbol: row.symbol.to_owned(),
+                requested: self.ticker.clone(),
+            });
         }
-        let date = date_text(row.date).ok_or_else(|| format!("date {:?} is not YYYY-MM-DD", row.date))?;
+        let date = date_text(row.date).ok_or_else(|| RowIssue::Date(row.date.to_owned()))?;
         match self.date {
-            Some(first) if first != date => return Err(format!("date {date} differs from {first} above")),
+            Some(first) if first != date => return Err(RowIssue::DateDiffers { date, first }),
             _ => self.date = Some(date),
         }
-        let expiration = date_text(row.expiration)
-            .ok_or_else(|| format!("expiration {:?} is not YYYY-MM-DD", row.expiration))?;
-        let strike = price_text_trimmed(row.strike)
-            .ok_or_else(|| format!("strike {:?} is not a price", row.strike))?;
+        let expiration =
+            date_text(row.expiration).ok_or_else(|| RowIssue::Expiration(row.expiration.to_owned()))?;
+        let strike = price_text_trimmed(row.strike).ok_or_else(|| RowIssue::Strike(row.strike.to_owned()))?;
         let right = match row.kind.to_ascii_lowercase().as_str() {
             "call" => OptionRight::Call,
             "put" => OptionRight::Put,
-            _ => return Err(format!("type {:?} is neither call nor put", row.kind)),
+            _ => return Err(RowIssue::Kind(row.kind.to_owned())),
         };
         let occ = parse_occ_symbol(row.contract_id)
-            .ok_or_else(|| format!("contractID {:?} is not an OCC option symbol", row.contract_id))?;
+            .ok_or_else(|| RowIssue::ContractId(row.contract_id.to_owned()))?;
         if occ.right != right || occ.strike != strike || !same_expiration(expiration, occ.expiration) {
-            return Err(format!(
-                "contractID {} does not match its row ({} {expiration} strike {strike})",
-                row.contract_id,
-                right.code()
-            ));
+            return Err(RowIssue::ContractMismatch {
+                contract_id: row.contract_id.to_owned(),
+                right: right.code(),
+                expiration,
+                strike,
+            });
         }
         if is_nonstandard_root(&occ.root, self.ticker) {
             return Ok(());
         }
-        let price = |text: Option<&str>, name: &str| -> Result<Option<Decimal>, String> {
-            optional(text, price_text_trimmed).map_err(|t| format!("{name} {t:?} is not a price"))
+        let bad = |name: &'static str, what: &'static str| {
+            move |text: &str| RowIssue::Cell { name, text: text.to_owned(), what }
         };
-        let count = |text: Option<&str>, name: &str| -> Result<Option<u64>, String> {
-            optional(text, |t| t.parse::<u64>().ok())
-                .map_err(|t| format!("{name} {t:?} is not a whole number"))
+        let price = |text: Option<&str>, name: &'static str| -> Result<Option<Decimal>, RowIssue> {
+            optional(text, price_text_trimmed).map_err(bad(name, "a price"))
         };
-        let real = |text: Option<&str>, name: &str| -> Result<Option<f64>, String> {
-            optional(text, |t| t.parse::<f64>().ok().filter(|v| v.is_finite()))
-                .map_err(|t| format!("{name} {t:?} is not a number"))
+        let count = |text: Option<&str>, name: &'static str| -> Result<Option<u64>, RowIssue> {
+            optional(text, |t| t.parse::<u64>().ok()).map_err(bad(name, "a whole number"))
+        };
+        let real = |text: Option<&str>, name: &'static str| -> Result<Option<f64>, RowIssue> {
+            optional(text, |t| t.parse::<f64>().ok().filter(|v| v.is_finite())).map_err(bad(name, "a number"))
         };
         self.contracts.push(OptionQuote {
             symbol: Some(row.contract_id.to_owned()),
@@ -591,10 +619,10 @@ fn speaks_of_rate_limit(text: &str) -> bool {
 
 /// An optional cell: absent or empty is `None`; otherwise `parse` must
 /// succeed, else the offending text is the error.
-fn optional<T>(text: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, String> {
+fn optional<T>(text: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, &str> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) => parse(t).map(Some).ok_or_else(|| t.to_owned()),
+        Some(t) => parse(t).map(Some).ok_or(t),
     }
 }
 

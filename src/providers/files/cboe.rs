@@ -211,10 +211,10 @@ pub fn parse_cboe_chain_csv(body: &str, input: &str) -> Result<ChainSnapshot, Pa
                 header.len()
             )));
         }
-        rows.push(layout.row(&record, line).map_err(err)?);
+        rows.push(layout.row(&record, line).map_err(|why| err(why.to_string()))?);
     }
 
-    let ticker = chain_ticker(&rows).map_err(err)?;
+    let ticker = chain_ticker(&rows).map_err(|why| err(why.to_string()))?;
     let contracts = rows
         .into_iter()
         .flatten()
@@ -235,16 +235,16 @@ pub fn parse_cboe_chain_csv(body: &str, input: &str) -> Result<ChainSnapshot, Pa
 }
 
 /// The chain's ticker from the roots of its contracts (see [`parse_cboe_chain_csv`]).
-fn chain_ticker(rows: &[Vec<(OccSymbol, OptionQuote)>]) -> Result<Ticker, String> {
+fn chain_ticker(rows: &[Vec<(OccSymbol, OptionQuote)>]) -> Result<Ticker, CboeIssue> {
     let roots: BTreeSet<&str> = rows.iter().flatten().map(|(occ, _)| occ.root.as_str()).collect();
     let bases: BTreeSet<&str> =
         roots.iter().map(|root| root.trim_end_matches(|c: char| c.is_ascii_digit())).collect();
     let mut bases = bases.into_iter();
     let (Some(base), None) = (bases.next(), bases.next()) else {
         return Err(if roots.is_empty() {
-            "no contracts: cannot tell the underlying".to_owned()
+            CboeIssue::NoContracts
         } else {
-            format!("contracts of several underlyings: roots {roots:?}")
+            CboeIssue::SeveralUnderlyings(owned(&roots))
         });
     };
     let standard = if roots.contains(base) {
@@ -253,9 +253,70 @@ fn chain_ticker(rows: &[Vec<(OccSymbol, OptionQuote)>]) -> Result<Ticker, String
         // A single root ending in a digit is the ticker's own root.
         only
     } else {
-        return Err(format!("only adjusted contracts (roots {roots:?}): no standard chain"));
+        return Err(CboeIssue::OnlyAdjusted(owned(&roots)));
     };
-    Ticker::new(standard).map_err(|e| e.to_string())
+    Ticker::new(standard).map_err(CboeIssue::Ticker)
+}
+
+fn owned(roots: &BTreeSet<&str>) -> BTreeSet<String> {
+    roots.iter().map(|r| (*r).to_owned()).collect()
+}
+
+/// What is wrong with a Cboe chain file, below its first lines (the texts
+/// of the [`ParseError`] it becomes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum CboeIssue {
+    #[error("no contracts: cannot tell the underlying")]
+    NoContracts,
+    #[error("contracts of several underlyings: roots {0:?}")]
+    SeveralUnderlyings(BTreeSet<String>),
+    #[error("only adjusted contracts (roots {0:?}): no standard chain")]
+    OnlyAdjusted(BTreeSet<String>),
+    #[error(transparent)]
+    Ticker(crate::domain::InvalidTicker),
+    #[error("no `{name}` column in the header {header:?}")]
+    NoColumn { name: String, header: Vec<String> },
+    #[error("expected the columns `Calls` ... `Strike` ... `Puts` in this order")]
+    ColumnOrder,
+    #[error("no `{name}` column for {side}")]
+    NoSideColumn { name: String, side: String },
+    #[error("line {line}: expiration {text:?} is not like `Fri Jul 21 2023`")]
+    Expiration { line: u64, text: String },
+    #[error("line {line}: strike {text:?} is not a number")]
+    Strike { line: u64, text: String },
+    #[error("line {line}: {symbol:?} is not an OCC option symbol")]
+    Symbol { line: u64, symbol: String },
+    #[error("line {line}: symbol {symbol} does not match its row ({right} {expiration} strike {strike})")]
+    SymbolMismatch { line: u64, symbol: String, right: &'static str, expiration: NaiveDate, strike: Decimal },
+    #[error("line {line}: {right} {name} {text:?} is not {what}")]
+    Cell { line: u64, right: &'static str, name: &'static str, text: String, what: &'static str },
+}
+
+/// What is wrong with the `Date:` line's time stamp.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum TimestampIssue {
+    #[error("date {0:?} is not like `July 18, 2023`")]
+    EnglishDate(String),
+    #[error("time {0:?} is not like `7:51 AM`")]
+    EnglishTime(String),
+    #[error("date {0:?} is not like `10 novembre 2023`")]
+    FrenchDate(String),
+    #[error("time {0:?} is not like `18:55`")]
+    FrenchTime(String),
+    #[error("no time zone after the time")]
+    NoZone,
+    #[error("expected `<date> at <time> <zone>`")]
+    Shape,
+    #[error("unknown time zone {0:?}")]
+    UnknownZone(String),
+    #[error("time zone {0:?} out of range")]
+    ZoneOutOfRange(String),
+    #[error("time zone offset out of range")]
+    OffsetOutOfRange,
+    #[error("time does not exist in that zone")]
+    NoSuchTime,
+    #[error("{zone} is not New York's offset on {date}")]
+    NotNewYork { zone: String, date: NaiveDate },
 }
 
 /// Where each per-contract column sits, found by name on the header line.
@@ -279,11 +340,12 @@ struct Side {
 }
 
 impl Layout {
-    fn from_header(header: &csv::StringRecord) -> Result<Self, String> {
+    fn from_header(header: &csv::StringRecord) -> Result<Self, CboeIssue> {
         let names: Vec<String> = header.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
         let find = |name: &str| {
-            names.iter().position(|n| n == name).ok_or_else(|| {
-                format!("no `{name}` column in the header {:?}", header.iter().collect::<Vec<_>>())
+            names.iter().position(|n| n == name).ok_or_else(|| CboeIssue::NoColumn {
+                name: name.to_owned(),
+                header: header.iter().map(str::to_owned).collect(),
             })
         };
         let expiration = find("expiration date")?;
@@ -291,9 +353,9 @@ impl Layout {
         let strike = find("strike")?;
         let puts = find("puts")?;
         if !(calls < strike && strike < puts) {
-            return Err("expected the columns `Calls` ... `Strike` ... `Puts` in this order".to_owned());
+            return Err(CboeIssue::ColumnOrder);
         }
-        let side = |symbol: usize, end: usize| -> Result<Side, String> {
+        let side = |symbol: usize, end: usize| -> Result<Side, CboeIssue> {
             let range = symbol + 1..end;
             let find_in = |name: &str| {
                 names
@@ -302,8 +364,9 @@ impl Layout {
                     .map(|i| i + symbol + 1)
             };
             let need = |name: &str| {
-                find_in(name).ok_or_else(|| {
-                    format!("no `{name}` column for {}", names.get(symbol).map_or("", String::as_str))
+                find_in(name).ok_or_else(|| CboeIssue::NoSideColumn {
+                    name: name.to_owned(),
+                    side: names.get(symbol).cloned().unwrap_or_default(),
                 })
             };
             Ok(Side {
@@ -321,15 +384,14 @@ impl Layout {
     }
 
     /// The row's contracts (call, then put; a side with an empty symbol has no contract).
-    fn row(&self, record: &csv::StringRecord, line: u64) -> Result<Vec<(OccSymbol, OptionQuote)>, String> {
+    fn row(&self, record: &csv::StringRecord, line: u64) -> Result<Vec<(OccSymbol, OptionQuote)>, CboeIssue> {
         let field = |i: usize| record.get(i).unwrap_or("");
         let expiration_text = field(self.expiration);
-        let expiration = NaiveDate::parse_from_str(expiration_text, "%a %b %d %Y").map_err(|_| {
-            format!("line {line}: expiration {expiration_text:?} is not like `Fri Jul 21 2023`")
-        })?;
+        let expiration = NaiveDate::parse_from_str(expiration_text, "%a %b %d %Y")
+            .map_err(|_| CboeIssue::Expiration { line, text: expiration_text.to_owned() })?;
         let strike_text = field(self.strike);
         let strike = plain_decimal(strike_text)
-            .ok_or_else(|| format!("line {line}: strike {strike_text:?} is not a number"))?;
+            .ok_or_else(|| CboeIssue::Strike { line, text: strike_text.to_owned() })?;
         let mut contracts = Vec::with_capacity(2);
         for (side, right) in [(&self.calls, OptionRight::Call), (&self.puts, OptionRight::Put)] {
             let symbol = field(side.symbol);
@@ -337,24 +399,35 @@ impl Layout {
                 continue;
             }
             let occ = parse_occ_symbol(symbol)
-                .ok_or_else(|| format!("line {line}: {symbol:?} is not an OCC option symbol"))?;
+                .ok_or_else(|| CboeIssue::Symbol { line, symbol: symbol.to_owned() })?;
             if occ.right != right || occ.strike != strike || !same_expiration(expiration, occ.expiration) {
-                return Err(format!(
-                    "line {line}: symbol {symbol} does not match its row ({} {expiration} strike {strike})",
-                    right.code()
-                ));
+                return Err(CboeIssue::SymbolMismatch {
+                    line,
+                    symbol: symbol.to_owned(),
+                    right: right.code(),
+                    expiration,
+                    strike,
+                });
             }
-            let price = |col: Option<usize>, name: &str| -> Result<Option<Decimal>, String> {
+            let bad = |name: &'static str, what: &'static str| {
+                move |text: &str| CboeIssue::Cell {
+                    line,
+                    right: right.code(),
+                    name,
+                    text: text.to_owned(),
+                    what,
+                }
+            };
+            let price = |col: Option<usize>, name: &'static str| -> Result<Option<Decimal>, CboeIssue> {
                 optional(col.map(field), |t| plain_decimal(t).filter(|d| !d.is_sign_negative()))
-                    .map_err(|t| format!("line {line}: {} {name} {t:?} is not a price", right.code()))
+                    .map_err(bad(name, "a price"))
             };
-            let count = |col: Option<usize>, name: &str| -> Result<Option<u64>, String> {
-                optional(col.map(field), |t| t.parse::<u64>().ok())
-                    .map_err(|t| format!("line {line}: {} {name} {t:?} is not a whole number", right.code()))
+            let count = |col: Option<usize>, name: &'static str| -> Result<Option<u64>, CboeIssue> {
+                optional(col.map(field), |t| t.parse::<u64>().ok()).map_err(bad(name, "a whole number"))
             };
-            let real = |col: Option<usize>, name: &str| -> Result<Option<f64>, String> {
+            let real = |col: Option<usize>, name: &'static str| -> Result<Option<f64>, CboeIssue> {
                 optional(col.map(field), |t| t.parse::<f64>().ok().filter(|v| v.is_finite()))
-                    .map_err(|t| format!("line {line}: {} {name} {t:?} is not a number", right.code()))
+                    .map_err(bad(name, "a number"))
             };
             let quote = OptionQuote {
                 symbol: Some(symbol.to_owned()),
@@ -378,45 +451,41 @@ impl Layout {
 
 /// An optional cell: absent column or empty text is `None`; otherwise `parse`
 /// must succeed, else the offending text is returned as the error.
-fn optional<T>(text: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, String> {
+fn optional<T>(text: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, &str> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) => parse(t).map(Some).ok_or_else(|| t.to_owned()),
+        Some(t) => parse(t).map(Some).ok_or(t),
     }
 }
 
 /// Reads the `Date:` text: `July 18, 2023 at 7:51 AM EDT` or
 /// `10 novembre 2023 à 18:55 UTC−5`.
-fn parse_cboe_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
+fn parse_cboe_timestamp(text: &str) -> Result<DateTime<Utc>, TimestampIssue> {
     let (date, clock, zone) = if let Some((date, time)) = text.split_once(" at ") {
         let date = NaiveDate::parse_from_str(date.trim(), "%B %d, %Y")
-            .map_err(|_| format!("date {date:?} is not like `July 18, 2023`"))?;
-        let (clock, zone) = time.trim().rsplit_once(' ').ok_or("no time zone after the time")?;
+            .map_err(|_| TimestampIssue::EnglishDate(date.to_owned()))?;
+        let (clock, zone) = time.trim().rsplit_once(' ').ok_or(TimestampIssue::NoZone)?;
         let clock = NaiveTime::parse_from_str(clock.trim(), "%I:%M %p")
-            .map_err(|_| format!("time {clock:?} is not like `7:51 AM`"))?;
+            .map_err(|_| TimestampIssue::EnglishTime(clock.to_owned()))?;
         (date, clock, zone.trim())
     } else if let Some((date, time)) = text.split_once(" à ") {
-        let date = french_date(date.trim())
-            .ok_or_else(|| format!("date {date:?} is not like `10 novembre 2023`"))?;
-        let (clock, zone) = time.trim().split_once(' ').ok_or("no time zone after the time")?;
+        let date = french_date(date.trim()).ok_or_else(|| TimestampIssue::FrenchDate(date.to_owned()))?;
+        let (clock, zone) = time.trim().split_once(' ').ok_or(TimestampIssue::NoZone)?;
         let clock = NaiveTime::parse_from_str(clock.trim(), "%H:%M")
-            .map_err(|_| format!("time {clock:?} is not like `18:55`"))?;
+            .map_err(|_| TimestampIssue::FrenchTime(clock.to_owned()))?;
         (date, clock, zone.trim())
     } else {
-        return Err("expected `<date> at <time> <zone>`".to_owned());
+        return Err(TimestampIssue::Shape);
     };
     let local = NaiveDateTime::new(date, clock);
     let (offset_seconds, named_new_york) = zone_offset(zone)?;
-    let offset = FixedOffset::east_opt(offset_seconds).ok_or("time zone offset out of range")?;
-    let instant = offset
-        .from_local_datetime(&local)
-        .single()
-        .ok_or("time does not exist in that zone")?
-        .with_timezone(&Utc);
+    let offset = FixedOffset::east_opt(offset_seconds).ok_or(TimestampIssue::OffsetOutOfRange)?;
+    let instant =
+        offset.from_local_datetime(&local).single().ok_or(TimestampIssue::NoSuchTime)?.with_timezone(&Utc);
     if named_new_york {
         let new_york = New_York.offset_from_utc_datetime(&instant.naive_utc()).fix().local_minus_utc();
         if new_york != offset_seconds {
-            return Err(format!("{zone} is not New York's offset on {date}"));
+            return Err(TimestampIssue::NotNewYork { zone: zone.to_owned(), date });
         }
     }
     Ok(instant)
@@ -424,7 +493,7 @@ fn parse_cboe_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// The UTC offset in seconds a zone label names, and whether it is a New
 /// York abbreviation (which must then agree with chrono-tz).
-fn zone_offset(zone: &str) -> Result<(i32, bool), String> {
+fn zone_offset(zone: &str) -> Result<(i32, bool), TimestampIssue> {
     match zone.to_ascii_uppercase().as_str() {
         "EDT" => return Ok((-4 * 3600, true)),
         "EST" => return Ok((-5 * 3600, true)),
@@ -432,7 +501,7 @@ fn zone_offset(zone: &str) -> Result<(i32, bool), String> {
     }
     let rest = strip_prefix_ignore_case(zone, "UTC")
         .or_else(|| strip_prefix_ignore_case(zone, "GMT"))
-        .ok_or_else(|| format!("unknown time zone {zone:?}"))?;
+        .ok_or_else(|| TimestampIssue::UnknownZone(zone.to_owned()))?;
     if rest.is_empty() {
         return Ok((0, false));
     }
@@ -441,13 +510,14 @@ fn zone_offset(zone: &str) -> Result<(i32, bool), String> {
     } else if let Some(m) = rest.strip_prefix('-').or_else(|| rest.strip_prefix('\u{2212}')) {
         (-1, m)
     } else {
-        return Err(format!("unknown time zone {zone:?}"));
+        return Err(TimestampIssue::UnknownZone(zone.to_owned()));
     };
     let (hours, minutes) = magnitude.split_once(':').unwrap_or((magnitude, "0"));
-    let hours: i32 = hours.parse().map_err(|_| format!("unknown time zone {zone:?}"))?;
-    let minutes: i32 = minutes.parse().map_err(|_| format!("unknown time zone {zone:?}"))?;
+    let unknown = || TimestampIssue::UnknownZone(zone.to_owned());
+    let hours: i32 = hours.parse().map_err(|_| unknown())?;
+    let minutes: i32 = minutes.parse().map_err(|_| unknown())?;
     if !(0..=14).contains(&hours) || !(0..60).contains(&minutes) {
-        return Err(format!("time zone {zone:?} out of range"));
+        return Err(TimestampIssue::ZoneOutOfRange(zone.to_owned()));
     }
     Ok((sign * (hours * 3600 + minutes * 60), false))
 }

@@ -26,7 +26,7 @@ pub struct CachedSec {
 impl CachedSec {
     /// A cache in `store` in front of `inner`, reusing answers for `hours`.
     pub fn new(inner: Arc<dyn SecFilings>, store: Store, clock: Arc<dyn Clock>, hours: u64) -> Self {
-        let ttl = crate::clock::hours(hours.min(24 * 365));
+        let ttl = crate::time::hours(hours.min(24 * 365));
         Self { inner, store, clock, ttl }
     }
 }

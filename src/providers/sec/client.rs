@@ -21,9 +21,9 @@ use super::{IssuerFilings, PROVIDER, SecConfig, SecFilings, issuer_filings, page
 use crate::analysis::filing_timing::Cik;
 use crate::clock::Clock;
 use crate::domain::Ticker;
-use crate::providers::ProviderError;
 use crate::providers::http::HttpClient;
 use crate::providers::resilience::Resilience;
+use crate::providers::{ClientSetupError, ProviderError};
 
 /// The SEC client.
 #[derive(Debug)]
@@ -42,19 +42,15 @@ impl SecClient {
     /// A client from the `[sec]` configuration.
     ///
     /// # Errors
-    /// A message when `sec.user_agent` is not set or not a valid header, or
-    /// the HTTP client cannot be built.
-    pub fn new(config: &SecConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    /// [`ClientSetupError`] when `sec.user_agent` is not set or not a valid
+    /// header, or the HTTP client cannot be built.
+    pub fn new(config: &SecConfig, clock: Arc<dyn Clock>) -> Result<Self, ClientSetupError> {
         if !config.is_configured() {
-            return Err(
-                "sec.user_agent is not set: the SEC requires a User-Agent with a name and a contact \
-                        e-mail address, e.g. \"Jane Doe jane@example.com\""
-                    .to_owned(),
-            );
+            return Err(ClientSetupError::NoUserAgent);
         }
         let mut headers = HeaderMap::new();
         let agent = HeaderValue::from_str(config.user_agent.trim())
-            .map_err(|_| "sec.user_agent contains characters not allowed in a header".to_owned())?;
+            .map_err(|_| ClientSetupError::BadHeader("sec.user_agent"))?;
         headers.insert(USER_AGENT, agent);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let http = HttpClient::new(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::providers::resilience::{BreakerConfig, RetryConfig};
+use crate::settings::Bounds;
 
 /// The SEC's published limit, requests per second from one address
 /// ("Accessing EDGAR Data", sec.gov/os/accessing-edgar-data).
@@ -93,6 +94,22 @@ impl SecConfig {
         !self.user_agent.trim().is_empty()
     }
 
+    /// The bounds of this section's counts, durations and sizes: 1 to 10
+    /// requests a second (the SEC's limit), 1 to 300 s, 1 to 720 hours, 0
+    /// to 20 older pages, 1 KiB to 256 MiB, the retries and breaker.
+    pub fn bounds(&self, b: &mut Bounds) {
+        b.int("sec.requests_per_second", self.requests_per_second, 1, 10);
+        b.int("sec.timeout_seconds", self.timeout_seconds, 1, 300);
+        b.int("sec.cache_hours", self.cache_hours, 1, 720);
+        b.int("sec.max_older_pages", self.max_older_pages, 0, 20);
+        b.int("sec.max_body_kib", self.max_body_kib, 1, 262_144);
+        self.retry.bounds(
+            b,
+            ["sec.retry.max_attempts", "sec.retry.initial_delay_ms", "sec.retry.max_delay_seconds"],
+        );
+        self.breaker.bounds(b, ["sec.breaker.failures", "sec.breaker.cool_down_seconds"]);
+    }
+
     /// The problems of this section, one message per problem, each naming the key.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -116,7 +133,7 @@ impl SecConfig {
                 problems.push(format!("{key} = {url:?} is not an http(s) URL"));
             }
         }
-        // The counts, durations and sizes: Config::bounded_settings.
+        // The counts, durations and sizes: SecConfig::bounds.
         problems
     }
 }
@@ -140,16 +157,21 @@ mod tests {
 
     #[test]
     fn the_rate_is_bounded_by_the_secs_limit() {
-        let with = |requests_per_second| crate::config::Config {
-            sec: SecConfig { requests_per_second, ..SecConfig::default() },
-            ..crate::config::Config::default()
+        // The section's own checks and its bounds, as Config::validate reports them.
+        let with = |requests_per_second| {
+            let sec = SecConfig { requests_per_second, ..SecConfig::default() };
+            let mut bounds = Bounds::default();
+            sec.bounds(&mut bounds);
+            let mut problems = sec.problems();
+            problems.extend(bounds.0.iter().filter_map(crate::settings::Bounded::problem));
+            problems
         };
         for rate in [0, 11] {
-            let problems = with(rate).validate();
+            let problems = with(rate);
             assert_eq!(problems.len(), 1, "{problems:?}");
             assert!(problems[0].contains("sec.requests_per_second"), "{problems:?}");
         }
-        assert!(with(10).validate().is_empty());
+        assert!(with(10).is_empty());
         assert!(SecConfig::default().problems().is_empty());
     }
 }

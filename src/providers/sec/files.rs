@@ -21,13 +21,15 @@ use super::wire::{self, CikWire};
 use super::{IssuerFilings, PROVIDER, SecFilings, issuer_filings, pages_to_read};
 use crate::domain::Ticker;
 use crate::providers::{ParseError, ProviderError};
+use crate::redact::Redacted;
 
 /// Recorded submissions files.
 #[derive(Debug)]
 pub struct RecordedSec {
     dirs: Vec<PathBuf>,
     max_older_pages: usize,
-    index: std::sync::OnceLock<Result<BTreeMap<Ticker, PathBuf>, String>>,
+    /// The index, or why it could not be built (kept: every later call says the same).
+    index: std::sync::OnceLock<Result<BTreeMap<Ticker, PathBuf>, Redacted>>,
 }
 
 /// The head of a submissions file: who it is about.
@@ -43,8 +45,8 @@ fn io(path: &Path, source: std::io::Error) -> ProviderError {
 }
 
 /// The index could not be built (the message names the file).
-fn index_error(message: &str) -> ProviderError {
-    ProviderError::Parse(ParseError::new("recorded SEC submissions files", message))
+fn index_error(message: &Redacted) -> ProviderError {
+    ProviderError::Parse(ParseError::new("recorded SEC submissions files", message.as_str()))
 }
 
 impl RecordedSec {
@@ -74,7 +76,7 @@ impl RecordedSec {
                 let shown = path.display().to_string();
                 let head: Head = serde_json::from_str(&text)
                     .map_err(|e| ParseError::new(shown.as_str(), format!("submissions head: {e}")))?;
-                head.cik.cik("cik").map_err(|m| ParseError::new(shown.as_str(), m))?;
+                head.cik.cik("cik").map_err(|m| ParseError::new(shown.as_str(), m.to_string()))?;
                 for ticker in head.tickers.into_iter().flatten().filter_map(|t| Ticker::new(&t).ok()) {
                     index.entry(ticker).or_insert_with(|| path.clone());
                 }
@@ -89,7 +91,7 @@ impl RecordedSec {
     /// [`ProviderError::Io`] or [`ProviderError::Parse`] naming a file that
     /// cannot be read while building the index (the first call builds it).
     pub fn file_of(&self, ticker: &Ticker) -> Result<Option<PathBuf>, ProviderError> {
-        let index = self.index.get_or_init(|| self.build_index().map_err(|e| e.to_string()));
+        let index = self.index.get_or_init(|| self.build_index().map_err(|e| Redacted::from(e.to_string())));
         match index {
             Ok(index) => Ok(index.get(ticker).cloned()),
             Err(message) => Err(index_error(message)),
@@ -101,7 +103,7 @@ impl RecordedSec {
     /// # Errors
     /// As [`RecordedSec::file_of`].
     pub fn tickers(&self) -> Result<Vec<Ticker>, ProviderError> {
-        let index = self.index.get_or_init(|| self.build_index().map_err(|e| e.to_string()));
+        let index = self.index.get_or_init(|| self.build_index().map_err(|e| Redacted::from(e.to_string())));
         match index {
             Ok(index) => Ok(index.keys().cloned().collect()),
             Err(message) => Err(index_error(message)),

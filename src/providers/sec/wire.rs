@@ -75,13 +75,31 @@ pub(crate) enum CikWire {
 }
 
 impl CikWire {
-    pub(crate) fn cik(&self, field: &str) -> Result<Cik, String> {
+    pub(crate) fn cik(&self, field: &str) -> Result<Cik, FieldIssue> {
         match self {
             CikWire::Number(n) => Cik::new(*n),
             CikWire::Text(t) => Cik::parse(t),
         }
-        .map_err(|e| format!("{field}: {e}"))
+        .map_err(|error| FieldIssue::Cik { field: field.to_owned(), error })
     }
+}
+
+/// What is wrong with a field of an SEC file (the text of the
+/// [`ParseError`] it becomes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum FieldIssue {
+    #[error("{field}: {error}")]
+    Cik { field: String, error: crate::analysis::filing_timing::InvalidCik },
+    #[error("{field}: {text:?} is not YYYY-MM-DD")]
+    Date { field: String, text: String },
+    #[error("{field}: {text:?} is not an RFC 3339 instant")]
+    Instant { field: String, text: String },
+    #[error("{0}: empty")]
+    Empty(String),
+    #[error("{prefix}.{field} has {len} entries but {prefix}.form has {n}")]
+    Lengths { prefix: String, field: &'static str, len: usize, n: usize },
+    #[error("filings.files[{index}].name: {name:?} is not an EDGAR page name")]
+    PageName { index: usize, name: String },
 }
 
 #[derive(Deserialize)]
@@ -139,13 +157,14 @@ fn json_text<'a>(body: &'a str, input: &str) -> Result<&'a str, ParseError> {
     Ok(body)
 }
 
-fn date(text: &str, field: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("{field}: {text:?} is not YYYY-MM-DD"))
+fn date(text: &str, field: &str) -> Result<NaiveDate, FieldIssue> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| FieldIssue::Date { field: field.to_owned(), text: text.to_owned() })
 }
 
 impl Columns {
     /// The filings, one per row; `prefix` names the arrays in errors.
-    fn filings(self, prefix: &str) -> Result<Vec<Filing>, String> {
+    fn filings(self, prefix: &str) -> Result<Vec<Filing>, FieldIssue> {
         let n = self.form.len();
         for (field, len) in [
             ("accessionNumber", self.accession_number.len()),
@@ -155,7 +174,7 @@ impl Columns {
             ("items", self.items.len()),
         ] {
             if len != n {
-                return Err(format!("{prefix}.{field} has {len} entries but {prefix}.form has {n}"));
+                return Err(FieldIssue::Lengths { prefix: prefix.to_owned(), field, len, n });
             }
         }
         let rows = self
@@ -176,12 +195,13 @@ impl Columns {
                     Some(date(&report_date, &at("reportDate"))?)
                 };
                 let accepted_at = DateTime::parse_from_rfc3339(&accepted)
-                    .map_err(|_| {
-                        format!("{}: {accepted:?} is not an RFC 3339 instant", at("acceptanceDateTime"))
+                    .map_err(|_| FieldIssue::Instant {
+                        field: at("acceptanceDateTime"),
+                        text: accepted.clone(),
                     })?
                     .with_timezone(&Utc);
                 if accession.trim().is_empty() {
-                    return Err(format!("{}: empty", at("accessionNumber")));
+                    return Err(FieldIssue::Empty(at("accessionNumber")));
                 }
                 // Only 8-K items are item numbers; other forms put other text there.
                 let items = if form.starts_with("8-K") {
@@ -204,10 +224,11 @@ impl Columns {
 /// is not RFC 3339.
 pub fn parse_submissions(body: &str, input: &str) -> Result<Submissions, ParseError> {
     let err = |message: String| ParseError::new(input, message);
+    let issue = |why: FieldIssue| ParseError::new(input, why.to_string());
     let wire: SubmissionsBody =
         serde_json::from_str(json_text(body, input)?).map_err(|e| err(e.to_string()))?;
-    let cik = wire.cik.cik("cik").map_err(err)?;
-    let filings = wire.filings.recent.filings("filings.recent").map_err(err)?;
+    let cik = wire.cik.cik("cik").map_err(issue)?;
+    let filings = wire.filings.recent.filings("filings.recent").map_err(issue)?;
     let older_pages = wire
         .filings
         .files
@@ -215,7 +236,7 @@ pub fn parse_submissions(body: &str, input: &str) -> Result<Submissions, ParseEr
         .enumerate()
         .map(|(i, page)| {
             if !OlderPage::valid_name(&page.name) {
-                return Err(format!("filings.files[{i}].name: {:?} is not an EDGAR page name", page.name));
+                return Err(FieldIssue::PageName { index: i, name: page.name });
             }
             Ok(OlderPage {
                 filing_from: date(&page.filing_from, &format!("filings.files[{i}].filingFrom"))?,
@@ -225,7 +246,7 @@ pub fn parse_submissions(body: &str, input: &str) -> Result<Submissions, ParseEr
             })
         })
         .collect::<Result<_, _>>()
-        .map_err(err)?;
+        .map_err(issue)?;
     Ok(Submissions {
         cik,
         name: wire.name.unwrap_or_default(),
@@ -243,7 +264,7 @@ pub fn parse_submissions(body: &str, input: &str) -> Result<Submissions, ParseEr
 pub fn parse_submissions_page(body: &str, input: &str) -> Result<Vec<Filing>, ParseError> {
     let err = |message: String| ParseError::new(input, message);
     let wire: Columns = serde_json::from_str(json_text(body, input)?).map_err(|e| err(e.to_string()))?;
-    wire.filings("page").map_err(err)
+    wire.filings("page").map_err(|why| err(why.to_string()))
 }
 
 /// The ticker to CIK map of the SEC's company tickers file.
@@ -279,7 +300,8 @@ pub fn parse_company_tickers(body: &str, input: &str) -> Result<CompanyTickers, 
     entries.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let mut out = CompanyTickers::default();
     for (_, key, entry) in entries {
-        let cik = entry.cik_str.cik(&format!("entry {key:?}: cik_str")).map_err(err)?;
+        let cik =
+            entry.cik_str.cik(&format!("entry {key:?}: cik_str")).map_err(|why| err(why.to_string()))?;
         match Ticker::new(&entry.ticker) {
             Ok(ticker) => {
                 out.by_ticker.entry(ticker).or_insert(cik);

@@ -11,10 +11,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 
+use super::config::{TradierBodyLimits, TradierConfig, TradierEndpoint};
 use super::wire::{self, MarketClock, MarketDay};
 use crate::clock::Clock;
-use crate::config::{TradierBodyLimits, TradierConfig, TradierEndpoint};
 use crate::domain::{ChainSnapshot, DailyBar, Ticker, UnderlyingQuote};
+use crate::providers::ClientSetupError;
 use crate::providers::http::HttpClient;
 use crate::providers::resilience::Resilience;
 use crate::providers::{DailyBars, OptionChains, ProviderError, Quotes};
@@ -34,12 +35,12 @@ impl TradierClient {
     /// A client from the `[tradier]` configuration. `clock` stamps chain snapshots.
     ///
     /// # Errors
-    /// A message when no token is configured or the HTTP client cannot be built.
-    pub fn new(config: &TradierConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
-        let token = config.token.expose().ok_or("tradier.token is not set")?;
+    /// [`ClientSetupError`] when no token is configured or the HTTP client cannot be built.
+    pub fn new(config: &TradierConfig, clock: Arc<dyn Clock>) -> Result<Self, ClientSetupError> {
+        let token = config.token.expose().ok_or(ClientSetupError::NotSet("tradier.token"))?;
         let mut headers = HeaderMap::new();
         let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| "tradier.token contains characters not allowed in a header".to_owned())?;
+            .map_err(|_| ClientSetupError::BadHeader("tradier.token"))?;
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));

@@ -2,4 +2,5 @@
 //! domain types.
 
 pub mod client;
+pub mod config;
 pub mod wire;

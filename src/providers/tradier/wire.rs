@@ -694,7 +694,10 @@ impl<'de> Deserialize<'de> for WireInstant {
                 // Integral milliseconds written with a decimal point; anything
                 // else is not a time stamp.
                 if v.fract() == 0.0 && v.abs() < 9.0e15 {
-                    #[allow(clippy::cast_possible_truncation)]
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        reason = "integral and within 9e15, so exact"
+                    )]
                     return self.visit_i64(v as i64);
                 }
                 Err(E::invalid_value(de::Unexpected::Float(v), &self))

@@ -155,7 +155,7 @@ impl FaultServer {
                         Fault::TooMany(secs) => (429, "Too Many Requests".into(), format!("Retry-After: {secs}\r\n")),
                         Fault::Reset => {
                             // SO_LINGER 0 makes the close an RST, which is the fault wanted.
-                            #[allow(deprecated)]
+                            #[allow(deprecated, reason = "set_linger is the one way to send an RST")]
                             let _ = socket.set_linger(Some(Duration::ZERO));
                             return; // dropped: RST
                         }

@@ -1,0 +1,80 @@
+//! The commands that read what is stored: `ivcd report` (the scoreboard),
+//! `ivcd moves TICKER` and `ivcd calibrate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use super::compose::{stored_calendar, writer_lock};
+use super::out::{say, say_part};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::Ticker;
+use crate::present;
+use crate::store::Store;
+
+/// `ivcd report`: the scoreboard of every stored review.
+pub(super) async fn report(config: &Config, since: Option<NaiveDate>, json: bool) -> Result<ExitCode> {
+    let store = Store::open_read_only(&config.database)?;
+    let reviews = store.run(move |db| db.reviews(since, None)).await?;
+    let card = crate::review::ReportCard::new(reviews, since);
+    if json {
+        say!("{}", serde_json::to_string_pretty(&card)?);
+    } else {
+        say_part!("{}", present::report_card(&card));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivcd moves TICKER`: the stored moves, the window a scan today would
+/// use, realized volatility and the latest scan's analysis.
+pub(super) async fn moves(
+    config: &Config,
+    clock: &dyn Clock,
+    ticker: Ticker,
+    json: bool,
+) -> Result<ExitCode> {
+    let store = Store::open(&config.database)?;
+    let t = ticker.clone();
+    let today = crate::time::et_date(clock.now());
+    let from = today - chrono::Days::new(90);
+    let (moves, bars, latest) = store
+        .run(move |db| Ok((db.moves_for_ticker(&t)?, db.bars(&t, from, today)?, db.latest_candidate(&t)?)))
+        .await?;
+    let bars: Vec<_> = bars.into_values().collect();
+    let latest = latest.map(|(slot, candidate)| crate::report::LatestCandidate { slot, candidate });
+    let report = crate::report::MovesReport::new(ticker, moves, &bars, latest, today, &config.analysis);
+    if json {
+        say!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        say_part!("{}", present::moves_report(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivcd calibrate`: the recorded implied moves judged as the scan would
+/// have (docs/calibration.md); `--plots DIR` also writes the SVGs.
+pub(super) async fn calibrate(
+    config: &Config,
+    clock: &dyn Clock,
+    json: bool,
+    plots: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let _lock = writer_lock(config, "ivcd calibrate")?;
+    let settings = crate::calibration::Settings {
+        data_dir: config.data_dir.clone(),
+        config: config.calibration.clone(),
+        analysis: config.analysis.clone(),
+        calendar: stored_calendar(config).await,
+        now: clock.now(),
+    };
+    let store = Store::open(&config.database)?;
+    let out = tokio::task::spawn_blocking(move || {
+        crate::calibration::run::command(&store, &settings, json, plots.as_deref())
+    })
+    .await??;
+    say_part!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
