@@ -57,10 +57,10 @@ pub(super) async fn show_status(config: &Config, json: bool, prometheus: bool) -
             } else {
                 (
                     None,
-                    Some(format!(
-                        "{} does not exist (the daemon creates it on first start)",
-                        config.database.display()
-                    )),
+                    Some(
+                        crate::store::StoreError::Missing { path: config.database.display().to_string() }
+                            .to_string(),
+                    ),
                 )
             };
             let calendar = match &store {

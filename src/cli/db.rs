@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
 
 use super::out::{say, say_part};
@@ -36,13 +36,6 @@ pub enum DbCommand {
 /// `ivcd db backup` and `ivcd db check`. Neither migrates nor changes the database.
 pub(super) async fn db_command(config: &Config, action: DbCommand) -> Result<ExitCode> {
     let database = &config.database;
-    if !database.exists() {
-        bail!(
-            "database {} does not exist (the daemon creates it on first start; set `database` in the \
-             configuration or pass --config)",
-            database.display()
-        );
-    }
     let store = Store::open_read_only(database)?;
     match action {
         DbCommand::Backup { path, force } => {

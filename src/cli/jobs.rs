@@ -120,10 +120,19 @@ pub(super) async fn backfill(
         c.moves_missing_bars,
         c.moves_unchanged
     );
-    for (ticker, reason) in &c.failures {
-        say!("  {ticker}: {reason}");
+    if c.failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    // A partial failure: what is stored stays, what failed is named, exit 1.
+    note!(
+        "backfill: {} of {} tickers failed (the others are stored; run `ivcd backfill` with these again):",
+        c.failures.len(),
+        c.tickers
+    );
+    for (ticker, reason) in &c.failures {
+        note!("  {ticker}: {reason}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 /// `ivcd backtest TICKER...`: a backfill of the tickers, then the backtest.

@@ -19,12 +19,16 @@ pub(super) fn init_tracing(
     let filter = || {
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             let mut filter = tracing_subscriber::EnvFilter::new(level);
-            // tokio-cron-scheduler logs every one-shot job it creates at INFO:
-            // noise, unless the configured filter asks for it by name.
-            if !level.contains("tokio_cron_scheduler")
-                && let Ok(quiet) = "tokio_cron_scheduler=warn".parse()
-            {
-                filter = filter.add_directive(quiet);
+            // Libraries at WARN unless the configured filter names them:
+            // tokio-cron-scheduler logs every one-shot job it creates at INFO,
+            // refinery each migration it applies (and that it applies none);
+            // ivcd's own log says what the migrations did.
+            for library in ["tokio_cron_scheduler", "refinery_core"] {
+                if !level.contains(library)
+                    && let Ok(quiet) = format!("{library}=warn").parse()
+                {
+                    filter = filter.add_directive(quiet);
+                }
             }
             filter
         })

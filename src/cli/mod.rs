@@ -3,7 +3,8 @@
 //! Exit codes: 0 success, 1 failure, 2 usage error (clap: also every argument
 //! out of its bounds, checked before anything is opened), 3 `status`: the
 //! daemon is not running, 4 `--notify`: an alert delivery failed for good
-//! ([`EXIT_ALERT_FAILED`]), 75 the database is in use by another ivcd
+//! ([`EXIT_ALERT_FAILED`]), 66 a command that only reads found no database
+//! (sysexits `EX_NOINPUT`; nothing is created), 75 the database is in use by another ivcd
 //! process (sysexits `EX_TEMPFAIL`), 78 configuration error, a database
 //! newer than the binary, or a damaged database at the daemon's start
 //! (sysexits `EX_CONFIG`, which the systemd unit does not restart on). A
@@ -288,6 +289,11 @@ pub fn main() -> ExitCode {
             }) {
                 note!("ivcd: {e:#}");
                 return ExitCode::from(EXIT_CONFIG);
+            }
+            // A command that only reads, and nothing is stored yet.
+            if e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::store::StoreError::Missing { .. }))) {
+                note!("ivcd: {e:#}");
+                return ExitCode::from(crate::store::EXIT_NO_DATABASE);
             }
             // Another ivcd process writes this database: try again later.
             if e.chain().any(|c| matches!(c.downcast_ref(), Some(crate::store::StoreError::Locked { .. }))) {

@@ -36,7 +36,7 @@ pub(super) async fn moves(
     ticker: Ticker,
     json: bool,
 ) -> Result<ExitCode> {
-    let store = Store::open(&config.database)?;
+    let store = Store::open_existing(&config.database)?;
     let t = ticker.clone();
     let today = crate::time::et_date(clock.now());
     let from = today - chrono::Days::new(90);

@@ -102,6 +102,19 @@ pub enum StoreError {
         /// What went wrong, and what to do.
         message: String,
     },
+    /// No database at the path a command that only reads was given: nothing
+    /// was created (exit [`EXIT_NO_DATABASE`]).
+    #[error(
+        "no database at {path}: nothing is stored there yet, and this command only reads. The daemon \
+         (`ivcd run`) creates it on its first start, and `ivcd refresh-calendar` then `ivcd backfill` fill \
+         it by hand; a replay writes its own database beside the scenario (e.g. `IVCD_DATABASE=\
+         replay-cvna-2023q2.db ivcd moves CVNA`). If the database is elsewhere, set `database` in the \
+         configuration or IVCD_DATABASE"
+    )]
+    Missing {
+        /// The database file asked for.
+        path: String,
+    },
     /// The database's directory does not exist.
     #[error(
         "database {path}: its directory does not exist; create it or set `database` in the configuration"
@@ -209,6 +222,21 @@ fn advice(source: &rusqlite::Error) -> &'static str {
     }
 }
 
+/// Exit code of a command that only reads when there is no database
+/// (sysexits `EX_NOINPUT`).
+pub const EXIT_NO_DATABASE: u8 = 66;
+
+/// [`StoreError::Missing`] when nothing is at `path` (a broken symlink
+/// included).
+fn refuse_missing(path: &Path) -> Result<(), StoreError> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(StoreError::Missing { path: path.display().to_string() })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Refuses a database path that exists but is not a file (a directory, a
 /// socket): SQLite's own error for it ("unable to open", "disk I/O error")
 /// sends the operator looking at permissions or the disk.
@@ -248,14 +276,28 @@ impl Store {
         Self::prepare(conn, path.to_path_buf())
     }
 
+    /// Opens the database at `path` as [`Store::open`] does (migrations
+    /// applied), but only when it exists: for the commands that read what is
+    /// stored and must not leave a new, empty database behind.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`] when there is no file at `path`; otherwise as
+    /// [`Store::open`].
+    pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        refuse_missing(path)?;
+        Self::open(path)
+    }
+
     /// Opens an existing database read-only, without applying migrations
     /// (for `ivcd status` when the daemon is down: it must change nothing).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] when the file does not exist or cannot be read.
+    /// [`StoreError::Missing`] when there is no file at `path` (nothing is
+    /// created); [`StoreError::Sqlite`] when it cannot be read.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         use rusqlite::OpenFlags;
         let shown = path.display().to_string();
+        refuse_missing(path)?;
         refuse_non_file(path)?;
         let conn = Connection::open_with_flags(
             path,
@@ -331,9 +373,18 @@ impl Store {
             }
             _ => {}
         }
-        embedded::migrations::runner()
+        let report = embedded::migrations::runner()
             .run(&mut conn)
             .map_err(|e| StoreError::Migration { path: shown.clone(), message: e.to_string() })?;
+        // One line when the schema changed; nothing when it was current.
+        if let Some(last) = report.applied_migrations().last() {
+            tracing::info!(
+                database = %shown,
+                applied = report.applied_migrations().len(),
+                schema_version = last.version(),
+                "database schema migrated"
+            );
+        }
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path })
     }
 

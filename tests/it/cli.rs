@@ -199,3 +199,77 @@ fn a_closed_stdout_ends_the_output_quietly_with_the_commands_own_exit_code() {
         assert_eq!(status, Some(code), "{args:?}: {stderr}");
     }
 }
+
+/// One case per row of docs/operations.md's exit-code table that a command
+/// can reach without a daemon or a provider: the code, and the words that
+/// say why.
+#[test]
+fn exit_codes_follow_the_documented_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let config = crate::support::config_file(dir.path(), &db);
+    let run = |args: &[&str]| {
+        let out = crate::support::cmd::ivcd_config(&config).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // 66: a command that only reads, before anything is stored; no file is made.
+    let backup = dir.path().join("copy.db");
+    let backup = backup.to_str().unwrap();
+    let readers: [&[&str]; 5] = [
+        &["moves", "CVNA"],
+        &["report"],
+        &["notify", "pending"],
+        &["db", "check"],
+        &["db", "backup", backup],
+    ];
+    for args in readers {
+        let (code, _, stderr) = run(args);
+        assert_eq!(code, Some(66), "{args:?}: {stderr}");
+        assert!(stderr.contains(&format!("no database at {}", db.display())), "{args:?}: {stderr}");
+        assert!(!db.exists(), "{args:?} created the database");
+    }
+    // 3: status without a daemon, which says there is no database.
+    let (code, stdout, _) = run(&["status"]);
+    assert_eq!(code, Some(3));
+    assert!(stdout.contains("no database at"), "{stdout}");
+    assert!(!db.exists());
+    // 2: usage, before anything is opened.
+    for args in [&["moves"][..], &["notify", "pending", "--days", "100000000"], &["no-such-command"]] {
+        assert_eq!(run(args).0, Some(2), "{args:?}");
+    }
+    assert!(!db.exists());
+    // 0: done.
+    assert_eq!(run(&["calendar", "2025-01-02", "2025-01-03"]).0, Some(0));
+    // 1: a backfill whose only ticker failed (no provider configured) says
+    // so and exits 1; what ran is stored (the job's run).
+    let (code, _, stderr) = run(&["backfill", "CVNA"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 of 1 tickers failed") && stderr.contains("CVNA: no provider configured"),
+        "{stderr}"
+    );
+    let runs: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM job_runs WHERE job = 'backfill'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(runs, 1);
+    // Now the readers find the database.
+    assert_eq!(run(&["report"]).0, Some(0));
+    // 78: an invalid configuration.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "database = 7\n").unwrap();
+    let out = crate::support::cmd::ivcd_config(&bad).arg("report").output().unwrap();
+    assert_eq!(out.status.code(), Some(78), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The table lists every code checked here and in the daemon's tests (4, 75).
+    let ops = std::fs::read_to_string(crate::support::data::repo().join("docs/operations.md")).unwrap();
+    let table = ops.split("## Exit codes").nth(1).unwrap().split("\n## ").next().unwrap();
+    for code in [0, 1, 2, 3, 4, 66, 75, 78] {
+        assert!(table.contains(&format!("\n| {code} |")), "exit code {code} missing from docs/operations.md");
+    }
+}
