@@ -22,6 +22,7 @@ mod credentials;
 pub mod daemon;
 pub mod jobs;
 pub mod log;
+mod problems;
 
 pub use self::credentials::SECRET_KEYS;
 use self::credentials::{CREDENTIAL, merge_credentials};
@@ -238,12 +239,16 @@ impl Config {
     /// # Errors
     /// As [`Config::load`].
     pub fn from_figment(figment: &Figment, origin: String) -> Result<Self, ConfigError> {
-        let config: Config = figment.extract().map_err(|e| ConfigError {
-            origin: origin.clone(),
-            problems: e.into_iter().map(|e| e.to_string()).collect(),
-        })?;
-        let problems = config.validate();
-        if problems.is_empty() { Ok(config) } else { Err(ConfigError { origin, problems }) }
+        // Every setting that does not read, then every check of the rest,
+        // each with the line or variable that set it.
+        let (config, mut problems) = problems::extract_all::<Config>(figment);
+        if let Some(config) = &config {
+            problems.extend(config.validate().into_iter().map(|p| problems::locate(p, figment)));
+        }
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError { origin, problems }),
+        }
     }
 
     /// Every duration, count and size setting with its value and valid
@@ -365,7 +370,7 @@ mod tests {
                 e.problems,
                 [
                     "tradier.breaker.cool_down_seconds = 9223372036854776 is out of range: it must be an integer \
-                  from 1 to 86400"
+                  from 1 to 86400 (bad.toml, line 2)"
                 ],
             );
             Ok(())

@@ -13,6 +13,43 @@ fn check_config_exits_78_and_lists_every_problem() {
     assert!(err.contains("tradier.requests_per_minute") && err.contains("analysis.min_events"), "{err}");
 }
 
+/// Values that do not even read (a wrong type, an unknown key, a word that
+/// is not a tier) are each listed, with values out of range, each with its
+/// key as the file writes it and the file's line; a value from the
+/// environment names its variable.
+#[test]
+fn check_config_lists_every_problem_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text = "database = 7\n[scan]\nconcurrency = \"many\"\n[analysis]\nmin_history = 3\n\
+                [alerts]\nmin_tier = \"superb\"\n[tradier]\nrequests_per_minute = 0\n";
+    std::fs::write(&bad, text).unwrap();
+    let out = ivcd()
+        .args(["check-config"])
+        .arg(&bad)
+        .env("IVCD_DAEMON__DRAIN_TIMEOUT_SECONDS", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = bad.display();
+    for (key, line) in [
+        ("database", 1),
+        ("scan.concurrency", 3),
+        ("analysis.min_history", 5),
+        ("alerts.min_tier", 7),
+        ("tradier.requests_per_minute", 9),
+    ] {
+        let said = err
+            .lines()
+            .find(|l| l.starts_with(&format!("  - {key}")))
+            .unwrap_or_else(|| panic!("{key}: {err}"));
+        assert!(said.ends_with(&format!("({file}, line {line})")), "{key}: {said}");
+    }
+    assert!(err.contains("(from the environment: IVCD_DAEMON__DRAIN_TIMEOUT_SECONDS)"), "{err}");
+    assert!(!err.contains("default."), "{err}");
+}
+
 #[test]
 fn check_config_redacts_secrets() {
     let dir = tempfile::tempdir().unwrap();
