@@ -101,7 +101,7 @@ pub async fn backfill(
                 counts.moves_missing_bars += c.moves_missing_bars;
             }
             Err(e) => {
-                tracing::warn!(ticker = %ticker, error = %e, "backfill failed for ticker");
+                tracing::debug!(ticker = %ticker, error = %e, "backfill failed for ticker");
                 counts.failures.push((ticker.to_string(), e.to_string()));
             }
         }
@@ -114,7 +114,49 @@ pub async fn backfill(
         failures = counts.failures.len(),
         "backfill finished"
     );
+    for (error, tickers) in same_error(&counts.failures) {
+        tracing::warn!(failed = tickers.len(), tickers = %tickers.join(", "), %error, "backfill failed for tickers");
+    }
     Ok(counts)
+}
+
+/// `text` with every occurrence of `word` that stands as a word (no letter,
+/// digit, `.` or `-` on either side: `K` in `of K (none`, not in `OK`)
+/// replaced by `by`.
+fn as_word_replaced(text: &str, word: &str, by: &str) -> String {
+    if word.is_empty() {
+        return text.to_owned();
+    }
+    let part_of_word = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in text.match_indices(word) {
+        let end = at + word.len();
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let after = text.get(end..).and_then(|t| t.chars().next());
+        if at >= rest && !before.is_some_and(part_of_word) && !after.is_some_and(part_of_word) {
+            out.push_str(text.get(rest..at).unwrap_or_default());
+            out.push_str(by);
+            rest = end;
+        }
+    }
+    out.push_str(text.get(rest..).unwrap_or_default());
+    out
+}
+
+/// `failures` (ticker, error) grouped by the error with its ticker written
+/// `TICKER`, so that one cause on many tickers is one log line: in the order
+/// of each group's first ticker.
+fn same_error(failures: &[(String, String)]) -> Vec<(String, Vec<&str>)> {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for (ticker, error) in failures {
+        let general = as_word_replaced(error, ticker, "TICKER");
+        match groups.iter_mut().find(|(e, _)| *e == general) {
+            Some((_, tickers)) => tickers.push(ticker),
+            None => groups.push((general, vec![ticker])),
+        }
+    }
+    groups
 }
 
 async fn backfill_ticker(
@@ -277,6 +319,27 @@ pub fn missing_ranges(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_cause_on_many_tickers_is_one_group() {
+        let failures: Vec<(String, String)> = [
+            ("K", "files: no data for daily bars of K (none recorded)"),
+            ("OK", "files: no data for daily bars of OK (none recorded)"),
+            ("BRK.B", "HTTP 401 for BRK.B: check the token"),
+        ]
+        .iter()
+        .map(|(t, e)| ((*t).to_owned(), (*e).to_owned()))
+        .collect();
+        let groups = super::same_error(&failures);
+        assert_eq!(
+            groups,
+            [
+                ("files: no data for daily bars of TICKER (none recorded)".to_owned(), vec!["K", "OK"]),
+                ("HTTP 401 for TICKER: check the token".to_owned(), vec!["BRK.B"]),
+            ]
+        );
+        assert_eq!(super::as_word_replaced("OK, K: K (K-1)", "K", "T"), "OK, T: T (K-1)");
+    }
+
     use super::*;
 
     fn d(m: u32, day: u32) -> NaiveDate {

@@ -111,11 +111,22 @@ pub async fn review(
             db.reviews(None, Some(slot))
         })
         .await?;
+    let waiting: Vec<&str> =
+        reviews.iter().filter(|r| r.status == ReviewStatus::Pending).map(|r| r.ticker.as_str()).collect();
     tracing::info!(
         reviewed = reviews.iter().filter(|r| r.status == ReviewStatus::Reviewed).count(),
-        pending = reviews.iter().filter(|r| r.status == ReviewStatus::Pending).count(),
+        pending = waiting.len(),
         "review stored"
     );
+    // One line for every event still waiting, not one per event: each
+    // review's own reason is stored (`ivcd report`, the reviews table).
+    if !waiting.is_empty() {
+        tracing::warn!(
+            waiting = waiting.len(),
+            tickers = %waiting.join(", "),
+            "reviews still waiting for an opening price (each one's reason is in the reviews table)"
+        );
+    }
     Ok(ReviewRun { slot, reviews })
 }
 
@@ -163,7 +174,8 @@ async fn review_event(
         exit,
     });
     if v.opening.is_none() {
-        tracing::warn!(ticker = %ticker, reaction_session = %due.reaction_session, reason = v.reason.as_deref().unwrap_or(""), "no opening price yet");
+        // One WARN line for all of them at the end of the run; the reason is stored.
+        tracing::debug!(ticker = %ticker, reaction_session = %due.reaction_session, reason = v.reason.as_deref().unwrap_or(""), "no opening price yet");
     }
     // The exit chain is stored with the review only when its quotes were used.
     let exit = fetched.and_then(Result::ok).filter(|_| v.exit_as_of.is_some());
@@ -229,7 +241,8 @@ async fn bars_around(
                 }
             }
             Err(e) => {
-                tracing::warn!(ticker = %ticker, error = %e, "daily bars unavailable for the review");
+                // Stored with the review as a warning; the run's one WARN line counts it.
+                tracing::debug!(ticker = %ticker, error = %e, "daily bars unavailable for the review");
                 warnings.push(format!("daily bars unavailable: {e}"));
             }
         }

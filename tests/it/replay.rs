@@ -321,3 +321,32 @@ fn a_scenario_out_of_time_order_is_refused_with_its_lines() {
     assert!(stderr.contains("unsorted.toml"), "{stderr}");
     assert!(!db.exists(), "no database for a refused scenario");
 }
+
+/// The busy week's log says each thing once: one WARN line for the
+/// backfill's tickers without recorded bars (13 of them, one cause), one per
+/// review run for the events still waiting, instead of one or two lines per
+/// ticker and run (96 before).
+#[test]
+fn the_busy_week_log_aggregates_repeated_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::cmd::ivcd_in_repo()
+        .args(["replay", "tests/scenarios/busy-week-2025-10-27.toml", "--db"])
+        .arg(dir.path().join("busy.db"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains(" WARN ")).collect();
+    let backfill: Vec<&&str> =
+        warnings.iter().filter(|l| l.contains("backfill failed for tickers")).collect();
+    assert_eq!(backfill.len(), 1, "{warnings:#?}");
+    assert!(
+        backfill[0].contains("failed=13") && backfill[0].contains("of TICKER (none recorded)"),
+        "{}",
+        backfill[0]
+    );
+    let waiting =
+        warnings.iter().filter(|l| l.contains("reviews still waiting for an opening price")).count();
+    assert_eq!(waiting, 5, "one per review step: {warnings:#?}");
+    assert_eq!(warnings.len(), 6, "{warnings:#?}");
+}
