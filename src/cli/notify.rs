@@ -38,6 +38,15 @@ pub enum NotifyCommand {
         /// text, html (the email's parts), slack, discord or webhook (the JSON bodies).
         #[arg(long, default_value = "text", value_parser = ["text", "html", "slack", "discord", "webhook"])]
         format: String,
+        /// List setups down to this tier in the preview, whatever `[alerts] min_tier` says
+        /// (e.g. `skip` to see how a setup looks when the replay finds none worth sending).
+        #[arg(long, value_name = "TIER", value_parser = ["excellent", "good", "marginal", "skip"])]
+        min_tier: Option<String>,
+        /// Write every format of the scan's alert and, when one is stored, the latest review's
+        /// into this directory (email .html and .txt, Slack, Discord and webhook .json) instead
+        /// of printing one; open the .html files in a browser.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["format", "review"])]
+        out: Option<std::path::PathBuf>,
     },
     /// List the outbox: deliveries not yet sent, and those finished in the days before its last
     /// activity (a replay's database: the replay's day).
@@ -138,8 +147,15 @@ pub(super) async fn notify_command(
             }
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
-        NotifyCommand::Preview { scan_id, review, format } => {
+        NotifyCommand::Preview { scan_id, review, format, min_tier, out } => {
             let store = Store::open_read_only(&config.database)?;
+            let mut alerts = config.alerts.clone();
+            if let Some(tier) = min_tier.as_deref().and_then(crate::analysis::vrp::Tier::from_code) {
+                alerts.min_tier = tier;
+            }
+            if let Some(dir) = out {
+                return preview_files(&store, scan_id, &alerts, &dir).await;
+            }
             let m = if review {
                 let slot = store
                     .run(|db| db.latest_review_slot())
@@ -155,7 +171,7 @@ pub(super) async fn notify_command(
                         .map(|s| s.scan_id)
                         .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first")?,
                 };
-                crate::alert::render::scan(&crate::alert::load(&store, id, &config.alerts).await?)?
+                crate::alert::render::scan(&crate::alert::load(&store, id, &alerts).await?)?
             };
             match format.as_str() {
                 "html" => say_part!("{}", m.html),
@@ -183,6 +199,50 @@ pub(super) async fn notify_command(
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `ivcd notify preview --out DIR`: every format of the scan's alert (the
+/// latest, or `scan_id`) and of the latest review's, as files in `dir`
+/// (created), one line per file written.
+async fn preview_files(
+    store: &Store,
+    scan_id: Option<i64>,
+    alerts: &crate::config::AlertsConfig,
+    dir: &std::path::Path,
+) -> Result<ExitCode> {
+    let id = match scan_id {
+        Some(id) => id,
+        None => store
+            .run(|db| db.latest_scan())
+            .await?
+            .map(|s| s.scan_id)
+            .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first")?,
+    };
+    let mut messages =
+        vec![("scan", crate::alert::render::scan(&crate::alert::load(store, id, alerts).await?)?)];
+    if let Some(slot) = store.run(|db| db.latest_review_slot()).await? {
+        messages
+            .push(("review", crate::alert::review::render(&crate::alert::review::load(store, slot).await?)?));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (kind, m) in &messages {
+        let files: [(&str, Vec<u8>); 5] = [
+            ("email.html", m.html.clone().into_bytes()),
+            ("email.txt", format!("Subject: {}\n\n{}", m.subject, m.text).into_bytes()),
+            ("slack.json", serde_json::to_vec_pretty(&m.slack)?),
+            ("discord.json", serde_json::to_vec_pretty(&m.discord)?),
+            ("webhook.json", m.webhook.clone()),
+        ];
+        for (name, bytes) in files {
+            let path = dir.join(format!("{kind}-{name}"));
+            std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            say!("{}", path.display());
+        }
+    }
+    say!(
+        "open the .html files in a browser; the .json files are the bodies Slack, Discord and a webhook receive"
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The installation id of the configured database (read-only), for the

@@ -310,3 +310,42 @@ fn exit_codes_follow_the_documented_table() {
         assert!(table.contains(&format!("\n| {code} |")), "exit code {code} missing from docs/operations.md");
     }
 }
+
+/// A new user's first alert: the CVNA replay finds nothing at the default
+/// `min_tier = marginal` (CVNA is `skip`), and `notify preview --min-tier
+/// skip --out DIR` writes the scan's and the review's alert in every format,
+/// with CVNA as the one setup.
+#[test]
+fn notify_preview_writes_every_format_of_the_first_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::replay::cvna_copy(dir.path());
+    let out = dir.path().join("preview");
+    let preview = |args: &[&str]| crate::support::cmd::stdout(ivcd().env("IVCD_DATABASE", &db).args(args));
+
+    let default = preview(&["notify", "preview"]);
+    assert!(default.contains("0 setups") && !default.contains("#1 CVNA"), "{default}");
+
+    let listed = preview(&["notify", "preview", "--min-tier", "skip", "--out", out.to_str().unwrap()]);
+    for kind in ["scan", "review"] {
+        for file in ["email.html", "email.txt", "slack.json", "discord.json", "webhook.json"] {
+            let path = out.join(format!("{kind}-{file}"));
+            assert!(listed.contains(&path.display().to_string()), "{listed}");
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.contains("CVNA"), "{kind}-{file}");
+            if file.ends_with(".json") {
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap_or_else(|e| panic!("{kind}-{file}: {e}"));
+            }
+        }
+    }
+    let email = std::fs::read_to_string(out.join("scan-email.txt")).unwrap();
+    assert!(
+        email.starts_with("Subject: ivcd: 1 setup for Tue 2023-07-18 (AMC) and Wed 2023-07-19 (BMO)"),
+        "{email}"
+    );
+    assert!(email.contains("#1 CVNA  BMO  VRP 1.00 (skip)"), "{email}");
+    let webhook: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("scan-webhook.json")).unwrap()).unwrap();
+    let cvna = webhook["candidates"].as_array().unwrap().iter().find(|c| c["ticker"] == "CVNA").unwrap();
+    assert_eq!(cvna["tier"], "skip");
+}
