@@ -17,6 +17,9 @@ use crate::domain::Ticker;
 use crate::jobs::{self, JobContext};
 use crate::present;
 
+/// The holder name of `ivcd scan` (see [`ByHand::command`]).
+pub(super) const SCAN: &str = "ivcd scan";
+
 /// A job that reports (scan, review) run by hand: `--as-of`, `--json`, `--notify`.
 pub(super) struct ByHand {
     /// `ivcd scan` or `ivcd review`: the holder named in the database's lock.
@@ -42,7 +45,17 @@ impl ByHand {
         let mut ctx = live_context(config, clock.clone())?;
         ctx.queue_alerts = self.notify;
         let at = self.as_of.unwrap_or_else(|| clock.now());
+        // A scan replaces the one stored for its slot: say so, never silently.
+        let replaced =
+            if self.command == SCAN { ctx.store.run(move |db| db.scan_at_slot(at)).await? } else { None };
         let result = job(&ctx, at).await?;
+        if let Some(id) = replaced {
+            note!(
+                "ivcd scan: replaced scan {id}, stored for the same slot ({}): its candidates and its alerts \
+                 not yet sent are superseded by this one",
+                crate::time::et(at).format("%a %Y-%m-%d %H:%M %Z")
+            );
+        }
         if self.json {
             say!("{}", serde_json::to_string_pretty(&result)?);
         } else {

@@ -361,7 +361,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Scan { as_of, json, notify } => {
             let s = load(Logs::Command)?;
-            let by_hand = ByHand { command: "ivcd scan", as_of, json, notify };
+            let by_hand = ByHand { command: jobs::SCAN, as_of, json, notify };
             by_hand
                 .run(
                     &s.config,

@@ -450,6 +450,19 @@ impl Db<'_> {
         id.map(|id| self.scan_report(id)).transpose()
     }
 
+    /// The id of the scan stored for `slot` (the instant it ran as of), if
+    /// any: the one a new scan of that slot replaces.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn scan_at_slot(&mut self, slot: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM scans WHERE slot = ?1", [instant_text(slot)], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .map_err(self.err("find the scan of a slot"))
+    }
+
     /// A stored scan with its candidates in rank order.
     ///
     /// # Errors

@@ -219,6 +219,21 @@ async fn a_locked_database_is_a_clear_error_and_the_next_run_succeeds() {
     assert_eq!(scans, 0, "no partial scan");
     let out = run(&["scan", "--as-of", "2026-05-18T15:00"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("replaced"));
+    let scans: i64 = conn.query_row("SELECT count(*) FROM scans", [], |r| r.get(0)).unwrap();
+    assert_eq!(scans, 1);
+
+    // The same slot again replaces that scan, and says so.
+    let first: i64 = conn.query_row("SELECT id FROM scans", [], |r| r.get(0)).unwrap();
+    let out = run(&["scan", "--as-of", "2026-05-18T15:00"]).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "ivcd scan: replaced scan {first}, stored for the same slot (Mon 2026-05-18 15:00 EDT)"
+        )),
+        "{stderr}"
+    );
     let scans: i64 = conn.query_row("SELECT count(*) FROM scans", [], |r| r.get(0)).unwrap();
     assert_eq!(scans, 1);
 }
