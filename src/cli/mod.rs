@@ -55,10 +55,24 @@ pub const EXIT_CONFIG: u8 = 78;
 /// given up): the report did not reach that channel and will not.
 pub const EXIT_ALERT_FAILED: u8 = 4;
 
+/// The exit codes, under every `--help` (docs/operations.md#exit-codes).
+const EXIT_CODES_HELP: &str = "Exit codes:
+  0   done
+  1   failed, or done in part: what failed is named on stderr, the rest is stored
+  2   usage: an unknown command or option, a missing or out-of-range argument
+  3   status: the daemon is not running
+  4   --notify: the job ran and was stored, but an alert delivery failed for good
+  66  a command that only reads found no database (nothing is created)
+  75  the database is in use by another ivcd process: try again later
+  78  invalid configuration, or a database newer than this binary or damaged
+
+Start here: ivcd replay tests/scenarios/cvna-2023q2.toml (recorded data, no account needed).
+Documentation: README.md and docs/ (operations.md, configuration.md, json.md).";
+
 /// ivcd, the IV crush daemon: ranks pre-earnings option setups by the implied
 /// move against the stock's historical earnings moves.
 #[derive(Debug, Parser)]
-#[command(name = "ivcd", version = crate::VERSION.as_str(), about, long_about = None)]
+#[command(name = "ivcd", version = crate::VERSION.as_str(), about, long_about = None, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Configuration file (default: /etc/ivcd/ivcd.toml when it exists; IVCD_* environment variables override it).
     #[arg(long, global = true, value_name = "FILE")]
@@ -72,17 +86,26 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the effective configuration with secrets redacted, or every problem found (exit 78).
+    #[command(
+        after_help = "Examples:\n  ivcd check-config /etc/ivcd/ivcd.toml\n  ivcd check-config config/ivcd.example.toml\n\nExit codes: see `ivcd --help`"
+    )]
     CheckConfig {
         /// The file to check (default: --config, else /etc/ivcd/ivcd.toml when it exists).
         file: Option<PathBuf>,
     },
     /// Read upcoming earnings reports from the calendar provider into the database.
+    #[command(
+        after_help = "Examples:\n  ivcd refresh-calendar\n  ivcd refresh-calendar --as-of 2026-05-18T06:00\n\nExit codes: see `ivcd --help`"
+    )]
     RefreshCalendar {
         /// Run as of this instant: RFC 3339 (`2023-07-18T15:00:00-04:00`) or ET local (`2023-07-18T15:00`). Default: now.
         #[arg(long, value_name = "TIME", value_parser = parse_instant)]
         as_of: Option<DateTime<Utc>>,
     },
     /// Fetch past report dates and daily bars, and compute historical moves.
+    #[command(
+        after_help = "Examples:\n  ivcd backfill\n  ivcd backfill CVNA NVDA --as-of 2026-05-18T06:05\n\nExit codes: see `ivcd --help`"
+    )]
     Backfill {
         /// Tickers to backfill (default: those reporting in the next `backfill.horizon_days`).
         tickers: Vec<Ticker>,
@@ -91,6 +114,9 @@ pub enum Command {
         as_of: Option<DateTime<Utc>>,
     },
     /// Scan today's AMC and the next session's BMO reporters, rank and store the setups.
+    #[command(
+        after_help = "Examples:\n  ivcd scan\n  ivcd scan --as-of 2026-05-18T15:00 --json\n  ivcd scan --notify\n\nExit codes: see `ivcd --help`"
+    )]
     Scan {
         /// Run as of this instant (see refresh-calendar). Default: now.
         #[arg(long, value_name = "TIME", value_parser = parse_instant)]
@@ -105,6 +131,9 @@ pub enum Command {
     },
     /// The post-crush review: for each scanned event whose reaction session is today, the gap
     /// against the implied move and what each proposed structure made at the open.
+    #[command(
+        after_help = "Examples:\n  ivcd review\n  ivcd review --as-of 2026-05-19T09:31 --notify\n\nExit codes: see `ivcd --help`"
+    )]
     Review {
         /// Run as of this instant (see refresh-calendar); must be during a session. Default: now.
         #[arg(long, value_name = "TIME", value_parser = parse_instant)]
@@ -118,6 +147,9 @@ pub enum Command {
     },
     /// The scoreboard of every stored review: per tier and structure (count, hit rate, mean and
     /// median P&L, worst loss, realized/implied), then per ticker.
+    #[command(
+        after_help = "Examples:\n  ivcd report\n  ivcd report --since 2026-01-01 --json\n\nExit codes: see `ivcd --help`"
+    )]
     Report {
         /// Only reviews of reaction sessions on or after this date (YYYY-MM-DD).
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -129,6 +161,9 @@ pub enum Command {
     /// Judge VRP and the tiers on history: backfill the tickers, read the end-of-day chain (Alpha
     /// Vantage HISTORICAL_OPTIONS) at the close before each past event, and compare the implied move
     /// with the gap that followed, per tier.
+    #[command(
+        after_help = "Examples:\n  ivcd backtest IBM --since 2024-01-01\n\nExit codes: see `ivcd --help`"
+    )]
     Backtest {
         /// The tickers.
         #[arg(required = true)]
@@ -145,6 +180,9 @@ pub enum Command {
     },
     /// Calibrate the tiers and the score on recorded past reports: EarningsWatcher's implied moves
     /// (CC BY 4.0) judged with ivcd's own bars, history windows, tiers and score (docs/calibration.md).
+    #[command(
+        after_help = "Examples:\n  ivcd calibrate\n  ivcd calibrate --json --plots calibration-plots\n\nExit codes: see `ivcd --help`"
+    )]
     Calibrate {
         /// Print JSON (docs/json.md, "CalibrationReport") instead of text.
         #[arg(long)]
@@ -154,6 +192,9 @@ pub enum Command {
         plots: Option<PathBuf>,
     },
     /// Show a ticker's stored historical earnings moves, their consistency and the latest scan's score.
+    #[command(
+        after_help = "Examples:\n  ivcd moves CVNA\n  IVCD_DATABASE=replay-cvna-2023q2.db ivcd moves CVNA --json\n\nExit codes: see `ivcd --help`"
+    )]
     Moves {
         /// The ticker.
         ticker: Ticker,
@@ -162,6 +203,9 @@ pub enum Command {
         json: bool,
     },
     /// Run the jobs of a recorded market day against recorded files (e.g. tests/scenarios/cvna-2023q2.toml).
+    #[command(
+        after_help = "Examples:\n  ivcd replay tests/scenarios/cvna-2023q2.toml\n  ivcd replay tests/scenarios/busy-week-2025-10-27.toml --db /tmp/busy.db --json\n\nExit codes: see `ivcd --help`"
+    )]
     Replay {
         /// The scenario file.
         scenario: PathBuf,
@@ -179,12 +223,18 @@ pub enum Command {
         notify: bool,
     },
     /// Alerts: send a test message to each channel, or list the outbox.
+    #[command(
+        after_help = "Examples:\n  ivcd notify test\n  ivcd notify preview --min-tier skip --out alert-preview\n  ivcd notify pending --days 3\n\nExit codes: see `ivcd --help`"
+    )]
     Notify {
         /// What to do with the alerts.
         #[command(subcommand)]
         action: NotifyCommand,
     },
     /// Run the daemon: the timetable of refreshes, backfills, scans, reviews and housekeeping (systemd Type=notify).
+    #[command(
+        after_help = "Examples:\n  ivcd run --config /etc/ivcd/ivcd.toml\n\nExit codes: see `ivcd --help`"
+    )]
     Run {
         /// Start the daemon's clock at this instant instead of now, then let it run at real speed: a
         /// rehearsal of a past day against recorded responses. RFC 3339 or ET local (see refresh-calendar).
@@ -194,6 +244,9 @@ pub enum Command {
     },
     /// Show the daemon's state: running or not, the market, each job's next and last run, the
     /// database's counts, provider health and open problems. Exit 0 healthy, 1 problems, 3 not running.
+    #[command(
+        after_help = "Examples:\n  ivcd status\n  ivcd status --json\n  ivcd status --prometheus\n\nExit codes: see `ivcd --help`"
+    )]
     Status {
         /// Print JSON (documented in docs/json.md).
         #[arg(long, conflicts_with = "prometheus")]
@@ -204,18 +257,27 @@ pub enum Command {
         prometheus: bool,
     },
     /// The database: an online backup, or a check of its integrity and schema version.
+    #[command(
+        after_help = "Examples:\n  ivcd db check\n  ivcd db backup /var/backups/ivcd.db --force\n\nExit codes: see `ivcd --help`"
+    )]
     Db {
         /// Backup or check.
         #[command(subcommand)]
         action: DbCommand,
     },
     /// Print the man page or shell completions, generated from this command line (for packagers).
+    #[command(
+        after_help = "Examples:\n  ivcd generate man target/man\n  ivcd generate completions bash > /etc/bash_completion.d/ivcd\n\nExit codes: see `ivcd --help`"
+    )]
     Generate {
         /// The man page or a shell's completions.
         #[command(subcommand)]
         what: GenerateCommand,
     },
     /// List NYSE sessions with their open and close in ET.
+    #[command(
+        after_help = "Examples:\n  ivcd calendar 2026-11-23 2026-11-30\n  ivcd calendar 2026-12-21 2026-12-31 --json\n\nExit codes: see `ivcd --help`"
+    )]
     Calendar {
         /// First date (YYYY-MM-DD, 1990-01-01 to 2099-12-31).
         #[arg(value_parser = parse_date)]

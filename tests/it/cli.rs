@@ -349,3 +349,29 @@ fn notify_preview_writes_every_format_of_the_first_alert() {
     let cvna = webhook["candidates"].as_array().unwrap().iter().find(|c| c["ticker"] == "CVNA").unwrap();
     assert_eq!(cvna["tier"], "skip");
 }
+
+/// Every command's `--help` ends with examples that parse, and points at the
+/// exit codes, which `ivcd --help` lists as docs/operations.md does.
+#[test]
+fn every_command_help_has_examples_that_parse_and_the_exit_codes() {
+    use clap::{CommandFactory, Parser};
+    let cli = ivcd::cli::Cli::command();
+    let top = cli.get_after_help().map(ToString::to_string).unwrap_or_default();
+    for code in ["0", "1", "2", "3", "4", "66", "75", "78"] {
+        assert!(top.lines().any(|l| l.trim_start().starts_with(&format!("{code} "))), "exit {code}: {top}");
+    }
+    let mut examples = 0;
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        let help = sub.get_after_help().map(ToString::to_string).unwrap_or_default();
+        assert!(help.contains("Examples:") && help.contains("Exit codes"), "{}: {help}", sub.get_name());
+        let block = help.lines().skip_while(|l| *l != "Examples:").skip(1).take_while(|l| !l.is_empty());
+        for line in block.filter_map(|l| l.trim().split_once("ivcd ").map(|(_, rest)| format!("ivcd {rest}")))
+        {
+            let argv = crate::docs::ivcd_argv(&line).unwrap();
+            assert_eq!(argv.get(1).map(String::as_str), Some(sub.get_name()), "{line}");
+            ivcd::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("`{line}` does not parse: {e}"));
+            examples += 1;
+        }
+    }
+    assert!(examples >= 16, "{examples}");
+}

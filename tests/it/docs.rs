@@ -63,7 +63,7 @@ fn shell_commands(markdown: &str) -> Vec<String> {
 /// The words of an `ivcd` command line (`cargo run --` counts as `ivcd`), up
 /// to a pipe, `&&`, a redirection or a comment; `None` when the line does not
 /// run ivcd.
-fn ivcd_argv(line: &str) -> Option<Vec<String>> {
+pub(crate) fn ivcd_argv(line: &str) -> Option<Vec<String>> {
     let line = match line.strip_prefix("cargo run -- ") {
         Some(rest) => format!("ivcd {rest}"),
         None => line.to_owned(),
