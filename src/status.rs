@@ -505,15 +505,8 @@ pub fn render_text(r: &StatusReport) -> String {
     }
 
     let _ = writeln!(out, "\nJobs:");
-    let mut table = comfy_table::Table::new();
-    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty().set_header(vec![
-        "job",
-        "next run",
-        "last slot",
-        "outcome",
-        "took",
-        "counts / error",
-    ]);
+    let mut table =
+        crate::present::format::table(&["job", "next run", "last slot", "outcome", "took", "counts / error"]);
     for j in &r.jobs {
         let next = j.next_run.map_or_else(|| "-".into(), et_short);
         let (slot, outcome, took, detail) = match (&j.running, &j.last_run) {

@@ -320,6 +320,7 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// Parses the arguments, runs the command, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    present::format::fit_tables_to_terminal();
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {

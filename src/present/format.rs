@@ -134,11 +134,136 @@ pub fn opt<T: ToString>(x: &Option<T>) -> String {
     x.as_ref().map_or_else(|| "-".into(), ToString::to_string)
 }
 
-/// A table with ivcd's style and `header`.
-pub fn table(header: &[&str]) -> Table {
+/// A table with ivcd's style and `header`, laid out for the terminal when
+/// shown (see [`TextTable`]).
+pub fn table(header: &[&str]) -> TextTable {
     let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty().set_header(header.to_vec());
-    t
+    t.load_style(presets::UTF8_FULL_CONDENSED).set_header(header.to_vec());
+    TextTable(t)
+}
+
+/// The width tables are laid out to, once the command line has set it
+/// ([`fit_tables_to_terminal`]); unset, tables are unbounded (the library's
+/// and the tests' default).
+static TABLE_WIDTH: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
+/// Lays every [`TextTable`] of this process out to `COLUMNS` characters (the
+/// variable a shell sets; 20 to 1000), or to the terminal's width when
+/// stdout is one; into a pipe or a file, tables stay unbounded so `grep` sees
+/// whole rows. Called once by the command line.
+pub fn fit_tables_to_terminal() {
+    use std::io::IsTerminal;
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok());
+    let width = match columns.filter(|c| (20..=1000).contains(c)) {
+        Some(width) => Some(width),
+        // comfy-table reads the terminal's size.
+        None if std::io::stdout().is_terminal() => Table::new().width(),
+        None => None,
+    };
+    if let Some(width) = width {
+        let _ = TABLE_WIDTH.set(width);
+    }
+}
+
+/// A table that fits the width [`fit_tables_to_terminal`] set when shown.
+/// Cells wrap between words, never inside one: each column is at least as
+/// wide as its longest word, so a table whose words cannot fit is wider than
+/// the terminal rather than cut.
+#[derive(Debug)]
+pub struct TextTable(Table);
+
+impl std::ops::Deref for TextTable {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for TextTable {
+    fn deref_mut(&mut self) -> &mut Table {
+        &mut self.0
+    }
+}
+
+impl std::fmt::Display for TextTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use comfy_table::{ColumnConstraint, Width};
+        let mut t = self.0.clone();
+        t.force_no_tty();
+        let Some(width) = TABLE_WIDTH.get().copied() else { return write!(f, "{t}") };
+        // Each column's longest word (its narrowest) and longest line (its
+        // widest), header included.
+        let mut narrowest: Vec<usize> = Vec::new();
+        let mut widest: Vec<usize> = Vec::new();
+        for row in t.header().into_iter().chain(t.row_iter()) {
+            for (i, cell) in row.cell_iter().enumerate() {
+                let content = cell.content();
+                let word = content.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0);
+                let line = content.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+                if narrowest.len() <= i {
+                    narrowest.push(0);
+                    widest.push(0);
+                }
+                if let (Some(n), Some(w)) = (narrowest.get_mut(i), widest.get_mut(i)) {
+                    *n = (*n).max(word).max(1);
+                    *w = (*w).max(line).max(1);
+                }
+            }
+        }
+        for (i, w) in fit_columns(&narrowest, &widest, usize::from(width)).into_iter().enumerate() {
+            if let Some(column) = t.column_mut(i) {
+                // comfy-table's fixed width includes the padding (a space each side).
+                let fixed = u16::try_from(w + 2).unwrap_or(u16::MAX);
+                column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(fixed)));
+            }
+        }
+        write!(f, "{t}")
+    }
+}
+
+/// The content width of each column of a table `width` characters wide
+/// (borders and one space of padding each side included), given each
+/// column's narrowest (its longest word) and widest (its longest line):
+/// every column its widest when that fits; otherwise every column its
+/// narrowest, and the space left shared in proportion to what each still
+/// lacks of its widest. Never below the narrowest, so no word is cut: a
+/// table whose words cannot fit is wider than `width`.
+pub fn fit_columns(narrowest: &[usize], widest: &[usize], width: usize) -> Vec<usize> {
+    let n = narrowest.len();
+    let chrome = 3 * n + 1;
+    let full: usize = widest.iter().sum();
+    if full + chrome <= width {
+        return widest.to_vec();
+    }
+    let least: usize = narrowest.iter().sum();
+    let mut spare = width.saturating_sub(least + chrome);
+    let lacking: Vec<usize> = widest.iter().zip(narrowest).map(|(w, n)| w.saturating_sub(*n)).collect();
+    let total_lacking: usize = lacking.iter().sum();
+    let mut out: Vec<usize> = narrowest
+        .iter()
+        .zip(&lacking)
+        .map(|(n, l)| n + (spare * l).checked_div(total_lacking).unwrap_or(0))
+        .collect();
+    // What the rounding left, one character at a time to the columns that lack most.
+    spare = width.saturating_sub(out.iter().sum::<usize>() + chrome);
+    while spare > 0 {
+        let most = out
+            .iter()
+            .zip(widest)
+            .enumerate()
+            .filter(|(_, (o, w))| o < w)
+            .max_by_key(|(_, (o, w))| **w - **o);
+        match most {
+            Some((i, _)) => {
+                if let Some(o) = out.get_mut(i) {
+                    *o += 1;
+                }
+                spare -= 1;
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 /// A right-aligned cell.

@@ -375,3 +375,48 @@ fn every_command_help_has_examples_that_parse_and_the_exit_codes() {
     }
     assert!(examples >= 16, "{examples}");
 }
+
+/// Tables fit `COLUMNS` and wrap between words, never inside one: every
+/// word of a narrow rendering is a word of the unbounded one (a pipe's), and
+/// the status's jobs table fits 80 columns.
+#[test]
+fn tables_fit_the_terminal_and_never_cut_a_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::replay::cvna_copy(dir.path());
+    let config = crate::support::config_file(dir.path(), &db);
+    let show = |args: &[&str], columns: Option<&str>| {
+        let mut cmd = crate::support::cmd::ivcd_config(&config);
+        if let Some(c) = columns {
+            cmd.env("COLUMNS", c);
+        }
+        String::from_utf8(cmd.args(args).output().unwrap().stdout).unwrap()
+    };
+    let words = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| c.is_whitespace() || "│┆║╞╪═╡┌┬┐└┴┘─├┼┤".contains(c))
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for args in [&["status"][..], &["moves", "CVNA"], &["report"], &["notify", "pending"]] {
+        let wide = words(&show(args, None));
+        for columns in ["80", "100"] {
+            let narrow = show(args, Some(columns));
+            let cut: Vec<String> = words(&narrow).difference(&wide).cloned().collect();
+            assert!(cut.is_empty(), "{args:?} at {columns} columns cut {cut:?}:\n{narrow}");
+        }
+    }
+    let status = show(&["status"], Some("80"));
+    let jobs = status.split("Jobs:").nth(1).unwrap();
+    let table: Vec<&str> =
+        jobs.lines().skip(1).take_while(|l| !l.is_empty() && !l.starts_with(' ')).collect();
+    assert!(table.len() > 3, "{status}");
+    for line in &table {
+        assert!(line.chars().count() <= 80, "{} columns: {line}", line.chars().count());
+    }
+    // Unbounded into a pipe: one line per job.
+    let piped = show(&["status"], None);
+    assert!(
+        piped.lines().any(|l| l.contains("refresh-calendar") && l.contains("with_timing=198")),
+        "{piped}"
+    );
+}

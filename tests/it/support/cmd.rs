@@ -5,9 +5,10 @@ use std::path::Path;
 use super::data::{data_dir, repo};
 
 /// Whether an inherited environment variable would change what ivcd does:
-/// its own `IVCD_*` settings, systemd's credentials and notify socket.
+/// its own `IVCD_*` settings, systemd's credentials and notify socket, and
+/// the terminal's `COLUMNS` (tables are laid out to it).
 fn inherited(key: &str) -> bool {
-    key.starts_with("IVCD_") || key == "CREDENTIALS_DIRECTORY" || key == "NOTIFY_SOCKET"
+    key.starts_with("IVCD_") || key == "CREDENTIALS_DIRECTORY" || key == "NOTIFY_SOCKET" || key == "COLUMNS"
 }
 
 /// Keeps the caller's `IVCD_*` (the tests' own `IVCD_DATA_DIR`,
