@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::{ChainSnapshot, OptionQuote, OptionRight, Ticker};
 use crate::providers::ParseError;
-use crate::providers::files::cboe::{is_nonstandard_root, parse_occ_symbol, same_expiration};
+use crate::providers::files::occ::{is_nonstandard_root, parse_occ_symbol, same_expiration};
 use crate::providers::files::ohlcv::{describe_csv_error, record_line};
 
 use super::body::*;

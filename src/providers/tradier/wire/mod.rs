@@ -24,7 +24,7 @@ use rust_decimal::Decimal;
 use serde::de;
 
 use crate::domain::{ChainSnapshot, DailyBar, OptionQuote, OptionRight, Ticker, UnderlyingQuote};
-use crate::providers::files::cboe::{is_nonstandard_root, parse_occ_symbol};
+use crate::providers::files::occ::{is_nonstandard_root, parse_occ_symbol};
 use crate::providers::{ParseError, decimal_from_f64};
 
 mod body;
