@@ -36,6 +36,7 @@ pub mod present;
 pub mod report;
 pub mod run;
 pub mod stats;
+pub mod thresholds;
 pub mod timing;
 
 pub use crate::providers::files::earnings_watcher::ATTRIBUTION;

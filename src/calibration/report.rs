@@ -9,10 +9,10 @@ use serde::Serialize;
 use super::events::{EventRecord, Status, basis_counts};
 use super::judge::Judgement;
 use super::stats::{
-    self, Bootstrap, ChosenThresholds, Ci, ExitAt, GroupStats, auc, auc_difference_ci, brier_terms,
-    choose_thresholds, decile_bounds, decile_of, difference_ci, mean_ci, tier_forecasts, vrp_bucket,
-    vrp_bucket_label,
+    self, Bootstrap, Ci, ExitAt, GroupStats, auc, auc_difference_ci, decile_bounds, decile_of, difference_ci,
+    mean_ci, vrp_bucket, vrp_bucket_label,
 };
+use super::thresholds::{ChosenThresholds, brier_terms, choose_thresholds, tier_forecasts};
 use super::timing::TimingBasis;
 use super::{ATTRIBUTION, CalibrationConfig};
 use crate::analysis::AnalysisParams;

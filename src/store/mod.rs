@@ -21,6 +21,7 @@ mod backtest;
 mod bars;
 mod cache;
 mod calibration;
+mod candidates;
 mod daemon;
 mod events;
 mod filings;

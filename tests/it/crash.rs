@@ -129,7 +129,12 @@ async fn sigkill_at_random_points_loses_and_corrupts_nothing() {
         check_database(&db, &mut complete);
         // The restart: the same work again, to the end.
         let out = run(args).output().unwrap();
-        assert!(out.status.success(), "seed {seed} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        // The fake Tradier refuses IBM's history (404): the backfill runs to
+        // its end and says so with exit 1 (a partial failure); the rest succeed.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let partial =
+            args[0] == "backfill" && out.status.code() == Some(1) && stderr.contains("1 of 1 tickers failed");
+        assert!(out.status.success() || partial, "seed {seed} {args:?}: {stderr}");
         check_database(&db, &mut complete);
     }
 

@@ -5,6 +5,7 @@
 
 pub mod cboe;
 pub mod earnings_watcher;
+pub mod occ;
 pub mod ohlcv;
 pub mod recorded;
 pub mod trading_desk;
