@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::calendar::NyseCalendar;
 use crate::clock::Clock;
@@ -21,6 +21,9 @@ use crate::store::Store;
 /// [`crate::store::StoreError::Locked`] (exit 75) when the daemon or
 /// another command holds it.
 pub(super) fn writer_lock(config: &Config, command: &str) -> Result<crate::store::DatabaseLock> {
+    config.prepare_default_database_dir().with_context(|| {
+        format!("cannot create the directory of the database {}", config.database.display())
+    })?;
     Ok(crate::store::DatabaseLock::acquire(&config.database, command)?)
 }
 

@@ -18,6 +18,9 @@ pub(super) async fn run_daemon(
     config: Config,
     clock: Arc<dyn Clock>,
 ) -> Result<ExitCode> {
+    config.prepare_default_database_dir().with_context(|| {
+        format!("cannot create the directory of the database {}", config.database.display())
+    })?;
     // Never start on a damaged file: every job would write into it. A new
     // database (no file yet) is created by the daemon.
     if config.database.exists() {

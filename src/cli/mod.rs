@@ -376,13 +376,19 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let file = cli.config;
     let load = |logs| Setup::load(file.as_deref(), logs);
+    // The commands that open the database say which one, on stderr.
+    let load_db = |logs| {
+        let setup = Setup::load(file.as_deref(), logs)?;
+        note!("ivcd: database {}", setup.config.database.display());
+        Ok::<Setup, anyhow::Error>(setup)
+    };
     match cli.command {
         // Neither needs a valid configuration: check-config reports its problems.
         Command::CheckConfig { file: checked } => {
             check_config::check_config(checked.as_deref().or(file.as_deref()))
         }
         Command::Generate { what } => generate(&what),
-        Command::Db { action } => db_command(&load(Logs::Command)?.config, action).await,
+        Command::Db { action } => db_command(&load_db(Logs::Command)?.config, action).await,
         Command::Run { simulate_from } => {
             let s = load(Logs::Daemon)?;
             run_daemon(file, s.config, s.clock.simulated_from(simulate_from)).await
@@ -394,36 +400,38 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             calendar::calendar(&load(Logs::Command)?.config, from, to, json).await
         }
         Command::Notify { action } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             notify_command(&s.config, s.clock.0, action).await
         }
         Command::Replay { scenario, db, data_dir, json, notify } => {
             let s = load(Logs::Quiet)?;
             replay::replay(&s.config, scenario, db, data_dir, json, notify).await
         }
-        Command::Report { since, json } => reports::report(&load(Logs::Command)?.config, since, json).await,
+        Command::Report { since, json } => {
+            reports::report(&load_db(Logs::Command)?.config, since, json).await
+        }
         Command::Moves { ticker, json } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             reports::moves(&s.config, s.clock.0.as_ref(), ticker, json).await
         }
         Command::Calibrate { json, plots } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             reports::calibrate(&s.config, s.clock.0.as_ref(), json, plots).await
         }
         Command::RefreshCalendar { as_of } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             jobs::refresh_calendar(&s.config, s.clock.0, as_of).await
         }
         Command::Backfill { tickers, as_of } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             jobs::backfill(&s.config, s.clock.0, tickers, as_of).await
         }
         Command::Backtest { tickers, since, as_of, json } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             jobs::backtest(&s.config, s.clock.0, tickers, since, as_of, json).await
         }
         Command::Scan { as_of, json, notify } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             let by_hand = ByHand { command: jobs::SCAN, as_of, json, notify };
             by_hand
                 .run(
@@ -435,7 +443,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
         }
         Command::Review { as_of, json, notify } => {
-            let s = load(Logs::Command)?;
+            let s = load_db(Logs::Command)?;
             let by_hand = ByHand { command: "ivcd review", as_of, json, notify };
             by_hand
                 .run(

@@ -43,8 +43,9 @@ pub use crate::timetable::{EtTime, TimetableConfig};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// The SQLite database file (default `./ivcd.db`; the systemd unit sets
-    /// `/var/lib/ivcd/ivcd.db`).
+    /// The SQLite database file (default [`default_database`]: the user's
+    /// state directory, `~/.local/state/ivcd/ivcd.db`; the service's
+    /// configuration sets `/var/lib/ivcd/ivcd.db`).
     pub database: PathBuf,
     /// Where recorded market data lives, for replays (default `../shared/data`).
     pub data_dir: PathBuf,
@@ -82,10 +83,40 @@ pub struct Config {
     pub sec: crate::providers::sec::SecConfig,
 }
 
+/// The database a user gets without setting `database`: `ivcd.db` in the
+/// user's XDG state directory (`$XDG_STATE_HOME/ivcd`, by default
+/// `~/.local/state/ivcd`), whatever the working directory; `ivcd.db` in the
+/// working directory only when there is no home directory to find it in.
+pub fn default_database() -> PathBuf {
+    directories::ProjectDirs::from("", "", "ivcd")
+        .and_then(|dirs| dirs.state_dir().map(|dir| dir.join("ivcd.db")))
+        .unwrap_or_else(|| PathBuf::from("ivcd.db"))
+}
+
+impl Config {
+    /// Creates the directory of the default database ([`default_database`])
+    /// when it is missing, readable by the user alone: for the commands
+    /// that write. A database set in the configuration is left to the
+    /// operator (its directory must exist, [`crate::store::StoreError::NoDirectory`]).
+    ///
+    /// # Errors
+    /// When the directory cannot be created.
+    pub fn prepare_default_database_dir(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        if self.database != default_database() {
+            return Ok(());
+        }
+        match self.database.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
+            Some(dir) => std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
-            database: PathBuf::from("ivcd.db"),
+            database: default_database(),
             data_dir: PathBuf::from("../shared/data"),
             tradier: TradierConfig::default(),
             alpha_vantage: AlphaVantageConfig::default(),

@@ -420,3 +420,40 @@ fn tables_fit_the_terminal_and_never_cut_a_word() {
         "{piped}"
     );
 }
+
+/// Without `database` set, every command uses `ivcd.db` in the user's state
+/// directory whatever the working directory, names it on stderr, and only a
+/// command that writes creates it (and its directory, mode 700).
+#[test]
+fn the_default_database_is_in_the_users_state_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let db = home.path().join(".local/state/ivcd/ivcd.db");
+    let run = |args: &[&str], cwd: &std::path::Path| {
+        ivcd()
+            .env("HOME", home.path())
+            .env_remove("XDG_STATE_HOME")
+            .current_dir(cwd)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let said = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+
+    let out = run(&["moves", "CVNA"], elsewhere.path());
+    assert_eq!(out.status.code(), Some(66), "{}", said(&out));
+    assert!(said(&out).contains(&format!("ivcd: database {}", db.display())), "{}", said(&out));
+    assert!(!db.parent().unwrap().exists(), "a command that only reads created the directory");
+
+    let out = run(&["backfill", "CVNA"], home.path());
+    assert_eq!(out.status.code(), Some(1), "no provider configured: {}", said(&out));
+    assert!(db.is_file(), "the first command that writes creates {}", db.display());
+    let mode = std::fs::metadata(db.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(!home.path().join("ivcd.db").exists() && !elsewhere.path().join("ivcd.db").exists());
+
+    let out = run(&["report"], elsewhere.path());
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(said(&out).contains(&format!("ivcd: database {}", db.display())), "{}", said(&out));
+}
