@@ -316,9 +316,9 @@ fn scan(url: &str, size: usize, rate: u32, window_seconds: u64, concurrency: usi
     config.tradier.base_url = url.to_owned();
     config.tradier.token = Secret::new("bench-token");
     config.tradier.requests_per_minute = rate;
-    let _ = window_seconds;
+    config.tradier.window_seconds = window_seconds;
     config.scan.concurrency = concurrency;
-    let in_flight = concurrency;
+    let in_flight = ivcd::jobs::scan::in_flight(&config);
     // Fri 2024-06-28 15:00 ET, the day the PLTR responses were recorded.
     let at: DateTime<Utc> = "2024-06-28T19:00:00Z".parse().expect("instant");
     let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(at));

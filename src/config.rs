@@ -207,8 +207,15 @@ pub struct TradierConfig {
     /// The access token (secret). Without it Tradier is not used.
     #[serde(skip_serializing_if = "Secret::is_unset")]
     pub token: Secret,
-    /// Market-data requests per minute (default 120; the sandbox allows 60).
+    /// Market-data requests a rate-limit window allows (default 120 a
+    /// minute; the sandbox allows 60).
     pub requests_per_minute: u32,
+    /// The rate-limit window's length in seconds (default 60: Tradier's
+    /// fixed one-minute window; another value only against a test fake).
+    pub window_seconds: u64,
+    /// Milliseconds added after a window's end read from Tradier's
+    /// `X-Ratelimit-Expiry` (default 500; see docs/performance.md).
+    pub window_guard_ms: u64,
     /// Per-request timeout in seconds (default 10).
     pub timeout_seconds: u64,
     /// Retries of transient failures (`[..retry]`).
@@ -290,6 +297,8 @@ impl Default for TradierConfig {
             base_url: "https://api.tradier.com".into(),
             token: Secret::default(),
             requests_per_minute: 120,
+            window_seconds: 60,
+            window_guard_ms: 500,
             timeout_seconds: 10,
             retry: crate::providers::resilience::RetryConfig::default(),
             breaker: crate::providers::resilience::BreakerConfig::default(),
@@ -309,6 +318,9 @@ pub struct AlphaVantageConfig {
     pub api_key: Secret,
     /// Requests per minute (default 75, the smallest premium plan; the free tier allows about 25 a day).
     pub requests_per_minute: u32,
+    /// Requests in any 24 hours, 0 for no daily quota (default 0: premium
+    /// plans have none; the free tier allows 25).
+    pub requests_per_day: u32,
     /// Per-request timeout in seconds (default 30).
     pub timeout_seconds: u64,
     /// Retries of transient failures (`[..retry]`).
@@ -346,6 +358,7 @@ impl Default for AlphaVantageConfig {
             base_url: "https://www.alphavantage.co".into(),
             api_key: Secret::default(),
             requests_per_minute: 75,
+            requests_per_day: 0,
             timeout_seconds: 30,
             retry: crate::providers::resilience::RetryConfig::default(),
             breaker: crate::providers::resilience::BreakerConfig::default(),
@@ -388,15 +401,35 @@ impl Default for BackfillConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScanConfig {
-    /// How many tickers a scan (and a backfill) works on at once (default 8); the rate limiters bound the request rate.
+    /// How many tickers a scan (and a backfill, a review) works on at once;
+    /// 0 (the default) sizes it to the chain provider's window
+    /// ([`ScanConfig::in_flight`]). The rate limiters bound the request rate.
     pub concurrency: usize,
+    /// The most tickers in flight when `concurrency` is 0 (default 32).
+    pub max_concurrency: usize,
     /// A chain older than this at the scan carries a warning, in minutes (default 15).
     pub max_chain_age_minutes: u32,
 }
 
 impl Default for ScanConfig {
     fn default() -> Self {
-        Self { concurrency: 8, max_chain_age_minutes: 15 }
+        Self { concurrency: 0, max_concurrency: 32, max_chain_age_minutes: 15 }
+    }
+}
+
+impl ScanConfig {
+    /// How many tickers to keep in flight for a provider that allows
+    /// `allowance` requests a window when a ticker needs `per_ticker`
+    /// dependent requests: `concurrency` when set, else every ticker one
+    /// window's allowance covers at once (`ceil(allowance / per_ticker)`,
+    /// so the window is spent in one ticker's critical path), at most
+    /// `max_concurrency`. Always at least 1.
+    pub fn in_flight(&self, allowance: u32, per_ticker: u32) -> usize {
+        if self.concurrency > 0 {
+            return self.concurrency;
+        }
+        let covered = allowance.div_ceil(per_ticker.max(1));
+        usize::try_from(covered).unwrap_or(usize::MAX).clamp(1, self.max_concurrency.max(1))
     }
 }
 
@@ -1056,6 +1089,12 @@ impl Config {
             let key = |t: &'static str, a: &'static str| if tradier { t } else { a };
             b.int(key("tradier.requests_per_minute", "alpha_vantage.requests_per_minute"), rpm, 1, 6000);
             b.int(key("tradier.timeout_seconds", "alpha_vantage.timeout_seconds"), timeout, 1, 300);
+            if tradier {
+                b.int("tradier.window_seconds", self.tradier.window_seconds, 1, 3600);
+                b.int("tradier.window_guard_ms", self.tradier.window_guard_ms, 0, 10_000);
+            } else {
+                b.int("alpha_vantage.requests_per_day", self.alpha_vantage.requests_per_day, 0, 1_000_000);
+            }
             b.int(
                 key("tradier.retry.max_attempts", "alpha_vantage.retry.max_attempts"),
                 retry.max_attempts,
@@ -1136,7 +1175,8 @@ impl Config {
         b.int("calendar.horizon_days", self.calendar.horizon_days, 1, 90);
         b.int("backfill.lookback_days", self.backfill.lookback_days, 90, 7300);
         b.int("backfill.horizon_days", self.backfill.horizon_days, 0, 90);
-        b.int("scan.concurrency", self.scan.concurrency, 1, 64);
+        b.int("scan.concurrency", self.scan.concurrency, 0, 64);
+        b.int("scan.max_concurrency", self.scan.max_concurrency, 1, 64);
         b.int("scan.max_chain_age_minutes", self.scan.max_chain_age_minutes, 0, 1440);
         b.int("log.retention_days", self.log.retention_days, 1, 3650);
         let tt = &self.timetable;

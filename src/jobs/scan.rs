@@ -88,7 +88,7 @@ pub async fn scan(
             let quote = quotes.get(&event.ticker);
             analyse_event(ctx, &event, as_of, quote).await
         })
-        .buffer_unordered(ctx.config.scan.concurrency);
+        .buffer_unordered(in_flight(&ctx.config));
     let mut analysed: Vec<(Candidate, Option<ChainSnapshot>)> = Vec::with_capacity(total);
     loop {
         // A shutdown drops the tickers in flight (they have stored nothing)
@@ -170,6 +170,21 @@ pub async fn scan(
         "scan stored"
     );
     Ok(report)
+}
+
+/// The dependent requests of one ticker: its expirations, its event's
+/// chain, and with `analysis.term.fetch_term_expirations` the two term
+/// structure chains.
+pub fn requests_per_ticker(config: &crate::config::Config) -> u32 {
+    if config.analysis.term.fetch_term_expirations { 4 } else { 2 }
+}
+
+/// How many tickers a scan keeps in flight: `scan.concurrency`, or when 0,
+/// as many as one window of the chain provider (Tradier) covers, so the
+/// window's allowance is spent within one ticker's critical path
+/// ([`crate::config::ScanConfig::in_flight`]; docs/performance.md).
+pub fn in_flight(config: &crate::config::Config) -> usize {
+    config.scan.in_flight(config.tradier.requests_per_minute, requests_per_ticker(config))
 }
 
 /// Whether a candidate gets a rank: it has figures (a tier) and its

@@ -19,6 +19,7 @@ use crate::config::{AlphaVantageBodyLimits, AlphaVantageConfig};
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
 use crate::providers::BodyLimit;
 use crate::providers::http::HttpClient;
+use crate::providers::limiter::{LongQuota, WindowLimit};
 use crate::providers::resilience::Resilience;
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, ProviderError};
 
@@ -47,7 +48,19 @@ impl AlphaVantageClient {
             HeaderMap::new(),
             clock,
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
-        )?;
+        )?
+        .with_limit(WindowLimit {
+            allowance: config.requests_per_minute,
+            window: Duration::from_secs(60),
+            // A sliding 24 hours: safe whichever day boundary the vendor keeps.
+            long: (config.requests_per_day > 0).then_some(LongQuota {
+                allowance: config.requests_per_day,
+                window: Duration::from_secs(86_400),
+                setting: "alpha_vantage.requests_per_day",
+            }),
+            vendor_headers: false,
+            guard: Duration::ZERO,
+        });
         Ok(Self { http, api_key, limits: config.max_body_kib.clone() })
     }
 

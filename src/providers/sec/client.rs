@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::domain::Ticker;
 use crate::providers::ProviderError;
 use crate::providers::http::HttpClient;
+use crate::providers::limiter::WindowLimit;
 use crate::providers::resilience::Resilience;
 
 /// The SEC client.
@@ -65,7 +66,8 @@ impl SecClient {
             headers,
             clock,
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
-        )?;
+        )?
+        .with_limit(WindowLimit::per_window(config.requests_per_second, Duration::from_secs(1)));
         Ok(Self {
             http,
             limit: config.body_limit(),
