@@ -335,7 +335,9 @@ fn scan(url: &str, size: usize, rate: u32, window_seconds: u64, concurrency: usi
         })
         .collect();
     rt.block_on(ctx.store.run(move |db| db.upsert_events(&events, at))).expect("the bench events");
-    // The most threads (tasks, to systemd) the process had during the scan.
+    // The most threads (tasks, to systemd) the process had during the scan,
+    // sampled every 5 ms by a thread whose own CPU time is taken out of the
+    // scan's.
     let peak_threads = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let scanning = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let sampler = {
@@ -346,6 +348,7 @@ fn scan(url: &str, size: usize, rate: u32, window_seconds: u64, concurrency: usi
                 peak.fetch_max(threads, std::sync::atomic::Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(5));
             }
+            common::thread_cpu_seconds()
         })
     };
     let (cpu0, start) = (common::cpu_seconds(), Instant::now());
@@ -360,7 +363,7 @@ fn scan(url: &str, size: usize, rate: u32, window_seconds: u64, concurrency: usi
         .expect("the scan");
     let (wall, cpu) = (start.elapsed().as_secs_f64(), common::cpu_seconds() - cpu0);
     scanning.store(false, std::sync::atomic::Ordering::Relaxed);
-    let _ = sampler.join();
+    let cpu = cpu - sampler.join().unwrap_or(0.0);
     let requests = report.requests.as_ref().and_then(|r| r.get("tradier").copied()).unwrap_or(0);
     // How many tickers went through the whole analysis: a count, never a figure.
     let analysed = report.candidates.iter().filter(|c| c.analysis.is_some()).count();

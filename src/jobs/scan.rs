@@ -12,7 +12,7 @@ use super::{JobContext, JobError, et_date};
 use crate::analysis::full;
 use crate::analysis::implied::{self, ImpliedMove};
 use crate::analysis::liquidity::LiquidityVerdict;
-use crate::analysis::moves::{self, EventSessions};
+use crate::analysis::moves::{self, EventSessions, HistoricalMove};
 use crate::analysis::structures;
 use crate::analysis::{self as core, HistoryWindow};
 use crate::domain::{ChainSnapshot, EarningsEvent, Ticker, Timing, UnderlyingQuote};
@@ -67,12 +67,17 @@ pub async fn scan(
     let total = events.len();
     let health = &ctx.providers.health;
     let sent_before = crate::providers::http::requests_by_provider(health);
-    let fetched = tokio::select! {
+    // Every ticker's stored moves and bars in one read, while the quotes are asked for.
+    let stored = read_history(ctx, tickers.clone(), session);
+    let (fetched, stored) = tokio::select! {
         biased;
         () = ctx.cancel.cancelled() => return Err(JobError::Interrupted { done: 0, total }),
-        fetched = async {
-            if tickers.is_empty() { Ok(Vec::new()) } else { ctx.providers.quotes.quotes(&tickers).await }
-        } => fetched,
+        both = async {
+            let quotes = async {
+                if tickers.is_empty() { Ok(Vec::new()) } else { ctx.providers.quotes.quotes(&tickers).await }
+            };
+            tokio::join!(quotes, stored)
+        } => both,
     };
     let quotes: HashMap<Ticker, UnderlyingQuote> = match fetched {
         Ok(quotes) => quotes.into_iter().map(|q| (q.ticker.clone(), q)).collect(),
@@ -82,11 +87,11 @@ pub async fn scan(
         }
     };
 
-    let quotes = &quotes;
+    let (quotes, stored) = (&quotes, &stored);
     let mut analyses = futures::stream::iter(events)
         .map(|event| async move {
             let quote = quotes.get(&event.ticker);
-            analyse_event(ctx, &event, as_of, quote).await
+            analyse_event(ctx, &event, as_of, quote, stored.get(&event.ticker)).await
         })
         .buffer_unordered(in_flight(&ctx.config));
     let mut analysed: Vec<(Candidate, Option<ChainSnapshot>)> = Vec::with_capacity(total);
@@ -193,6 +198,35 @@ fn tradeable(c: &Candidate) -> bool {
     c.tier.is_some() && c.liquidity() != Some(LiquidityVerdict::Reject)
 }
 
+/// A ticker's stored historical moves and its daily bars of the 90 days
+/// before the scan's session.
+type Stored = (Vec<HistoricalMove>, Vec<crate::domain::DailyBar>);
+
+/// Every ticker's [`Stored`] history, read in one store call (one blocking
+/// task for the whole scan, not one a ticker). A store failure is logged and
+/// leaves every ticker without history, as the analysis then says.
+async fn read_history(ctx: &JobContext, tickers: Vec<Ticker>, session: NaiveDate) -> HashMap<Ticker, Stored> {
+    // Bars before today's session: today's bar is not complete at the scan.
+    let bars_from = session - chrono::Days::new(90);
+    let bars_to = ctx.calendar.previous_session(session);
+    let read = ctx
+        .store
+        .run(move |db| {
+            let mut out = HashMap::with_capacity(tickers.len());
+            for t in tickers {
+                let moves = db.moves_for_ticker(&t)?;
+                let bars = db.bars(&t, bars_from, bars_to)?.into_values().collect();
+                out.insert(t, (moves, bars));
+            }
+            Ok(out)
+        })
+        .await;
+    read.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot read stored moves and bars");
+        HashMap::new()
+    })
+}
+
 /// Everything about one event, with a reason instead of figures where an
 /// input is missing. Never fails: provider errors become reasons.
 async fn analyse_event(
@@ -200,27 +234,15 @@ async fn analyse_event(
     event: &EarningsEvent,
     as_of: DateTime<Utc>,
     quote: Option<&UnderlyingQuote>,
+    stored: Option<&Stored>,
 ) -> (Candidate, Option<ChainSnapshot>) {
     let ticker = &event.ticker;
     let sessions = moves::event_sessions(&ctx.calendar, event.report_date, event.timing);
-    let t = ticker.clone();
     let params = &ctx.config.analysis;
-    let (window, check) = (params.window_events, params.timing_check.clone());
-    let report_date = event.report_date;
-    let today = et_date(as_of);
-    // Bars before today's session: today's bar is not complete at the scan.
-    let bars_from = today - chrono::Days::new(90);
-    let bars_to = ctx.calendar.previous_session(today);
-    let stored =
-        ctx.store.run(move |db| Ok((db.moves_for_ticker(&t)?, db.bars(&t, bars_from, bars_to)?))).await;
+    let (window, check) = (params.window_events, &params.timing_check);
     let (history, bars) = match stored {
-        Ok((all, bars)) => {
-            (HistoryWindow::select(&all, report_date, window, &check), bars.into_values().collect::<Vec<_>>())
-        }
-        Err(e) => {
-            tracing::error!(ticker = %ticker, error = %e, "cannot read stored moves and bars");
-            (HistoryWindow { moves: Vec::new(), stats: None, excluded: Vec::new() }, Vec::new())
-        }
+        Some((all, bars)) => (HistoryWindow::select(all, event.report_date, window, check), bars.as_slice()),
+        None => (HistoryWindow { moves: Vec::new(), stats: None, excluded: Vec::new() }, &[][..]),
     };
 
     let mut warnings = Vec::new();
@@ -294,7 +316,7 @@ async fn analyse_event(
                 implied_move: Some(m.implied_move),
                 atm_strike: m.atm_strike(),
                 history: &history,
-                bars: &bars,
+                bars,
             },
             &ctx.calendar,
             params,
