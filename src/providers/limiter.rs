@@ -271,8 +271,21 @@ impl State {
     }
 
     fn prune(&mut self, now: Instant, guard: Duration) {
-        let (seen, offset, anchor) = (&self.seen, self.offset_lo, self.anchor);
-        self.entries.retain(|e| release_of(seen, offset, anchor, e.release, guard).is_none_or(|r| r > now));
+        // Each tracked window's end, worked out once (there are a few).
+        let ends: Vec<(i64, Instant)> =
+            self.seen.keys().map(|key| (*key, self.end_of(*key, guard).unwrap_or(self.anchor))).collect();
+        let mut held = vec![false; ends.len()];
+        self.entries.retain(|e| match e.release {
+            Release::InFlight => true,
+            Release::At(at) => at > now,
+            Release::Window(key) => match ends.iter().position(|(k, _)| *k == key) {
+                Some(i) if ends[i].1 > now => {
+                    held[i] = true;
+                    true
+                }
+                _ => false,
+            },
+        });
         while self.long.front().is_some_and(|r| *r <= now) {
             self.long.pop_front();
         }
@@ -281,15 +294,12 @@ impl State {
         }
         // Keep the windows that still hold a request, and the latest.
         let latest = self.latest;
-        let held: std::collections::BTreeSet<i64> = self
-            .entries
-            .iter()
-            .filter_map(|e| match e.release {
-                Release::Window(key) => Some(key),
-                _ => None,
-            })
-            .collect();
-        self.seen.retain(|key, _| Some(*key) == latest || held.contains(key));
+        let mut i = 0;
+        self.seen.retain(|key, _| {
+            let keep = Some(*key) == latest || held.get(i).copied().unwrap_or(false);
+            i += 1;
+            keep
+        });
     }
 
     fn poll(&mut self, limit: &WindowLimit, now: Instant) -> Decision {
