@@ -74,14 +74,61 @@ pub struct WindowLimit {
     pub vendor_headers: bool,
     /// The margin added after a window's end read from the vendor's `Expiry`.
     pub guard: Duration,
+    /// Whether sends are also spaced evenly, one per `window / allowance`
+    /// (governor's GCRA, burst 1), on top of the window count: for a vendor
+    /// that states a steady rate (the SEC's 10 a second) rather than an
+    /// allowance to spend at once. The window count alone is the bound.
+    pub spaced: bool,
 }
 
 impl WindowLimit {
     /// `allowance` requests a window of `window`, no headers, no long quota,
     /// no guard.
     pub fn per_window(allowance: u32, window: Duration) -> Self {
-        Self { allowance: allowance.max(1), window, long: None, vendor_headers: false, guard: Duration::ZERO }
+        Self {
+            allowance: allowance.max(1),
+            window,
+            long: None,
+            vendor_headers: false,
+            guard: Duration::ZERO,
+            spaced: false,
+        }
     }
+
+    /// The same limit, with sends spaced evenly (see [`WindowLimit::spaced`]).
+    pub fn spaced(self) -> Self {
+        Self { spaced: true, ..self }
+    }
+}
+
+/// governor's clock read from tokio's (so that paused time in tests moves it).
+#[derive(Debug, Clone, Copy, Default)]
+struct TokioClock;
+
+impl governor::clock::Clock for TokioClock {
+    type Instant = std::time::Instant;
+
+    fn now(&self) -> Self::Instant {
+        Instant::now().into_std()
+    }
+}
+
+/// An even spacing of sends (governor's GCRA with a burst of 1).
+type Spacing = governor::RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    TokioClock,
+    governor::middleware::NoOpMiddleware<std::time::Instant>,
+>;
+
+/// The spacing of `limit`, if it asks for one: one send per `window / allowance`.
+fn spacing(limit: &WindowLimit) -> Option<Spacing> {
+    if !limit.spaced {
+        return None;
+    }
+    let period = limit.window.checked_div(limit.allowance.max(1))?;
+    let quota = governor::Quota::with_period(period)?.allow_burst(std::num::NonZeroU32::MIN);
+    Some(governor::RateLimiter::direct_with_clock(quota, TokioClock))
 }
 
 /// A long quota: `allowance` requests in any `window` (Alpha Vantage's per day).
@@ -519,6 +566,7 @@ pub enum Refusal {
 #[derive(Debug)]
 pub struct Limiter {
     limit: WindowLimit,
+    spacing: Option<Spacing>,
     state: Mutex<State>,
     changed: Notify,
 }
@@ -529,6 +577,7 @@ impl Limiter {
         let limit = WindowLimit { allowance: limit.allowance.max(1), ..limit };
         Self {
             limit,
+            spacing: spacing(&limit),
             state: Mutex::new(State {
                 anchor: Instant::now(),
                 next_id: 0,
@@ -572,8 +621,16 @@ impl Limiter {
             let decision = self.state().poll(&self.limit, Instant::now());
             match decision {
                 Decision::Go(id) => {
+                    // Counted from here: dropped while spaced, it is released as unanswered.
+                    let permit = Permit { limiter: self.clone(), id, done: false };
+                    if let Some(spacing) = &self.spacing {
+                        while let Err(not_until) = spacing.check() {
+                            waited = Some(waited.unwrap_or(false));
+                            tokio::time::sleep(not_until.wait_time_from(Instant::now().into_std())).await;
+                        }
+                    }
                     let waited = waited.map(|for_vendor| Waited { duration: started.elapsed(), for_vendor });
-                    return Ok((Permit { limiter: self.clone(), id, done: false }, waited));
+                    return Ok((permit, waited));
                 }
                 Decision::Refuse(wait) => {
                     let setting = self.limit.long.map_or("", |l| l.setting);
@@ -813,6 +870,7 @@ mod tests {
             long: None,
             vendor_headers: true,
             guard: Duration::from_millis(500),
+            spaced: false,
         }))
     }
 
@@ -942,6 +1000,25 @@ mod tests {
         let limiter = Arc::new(Limiter::new(WindowLimit::per_window(10, Duration::from_secs(1))));
         scan(&limiter, &vendor, 40, 1, 8, 20 * MS, 30 * MS).await;
         assert_eq!((vendor.refused(), vendor.served()), (0, 41));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spaced_limit_sends_one_request_a_period_and_still_keeps_the_window() {
+        // The SEC's 10 a second, spaced: one every 100 ms, not 10 at once.
+        let limiter = Arc::new(Limiter::new(WindowLimit::per_window(10, Duration::from_secs(1)).spaced()));
+        let started = Instant::now();
+        let mut sent = Vec::new();
+        for _ in 0..12 {
+            let (permit, _) = limiter.acquire().await.unwrap();
+            sent.push(started.elapsed());
+            permit.answered(&HeaderMap::new(), Refusal::No);
+        }
+        let expected: Vec<Duration> = (0..10).map(|i| i * 100 * MS).collect();
+        assert_eq!(sent[..10], expected[..]);
+        // The 11th is spaced, and the window count holds it until the
+        // first answer is a window old.
+        assert_eq!(sent[10], Duration::from_secs(1));
+        assert!(sent.windows(2).all(|w| w[1] - w[0] >= 100 * MS), "{sent:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -60,6 +60,8 @@ impl AlphaVantageClient {
             }),
             vendor_headers: false,
             guard: Duration::ZERO,
+            // Spent as fast as the requests come (the window count bounds it).
+            spaced: false,
         });
         Ok(Self { http, api_key, limits: config.max_body_kib.clone() })
     }

@@ -67,7 +67,8 @@ impl SecClient {
             clock,
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
         )?
-        .with_limit(WindowLimit::per_window(config.requests_per_second, Duration::from_secs(1)));
+        // The SEC states a steady rate: spaced evenly, and never more in a second.
+        .with_limit(WindowLimit::per_window(config.requests_per_second, Duration::from_secs(1)).spaced());
         Ok(Self {
             http,
             limit: config.body_limit(),

@@ -61,6 +61,8 @@ impl TradierClient {
             long: None,
             vendor_headers: true,
             guard: Duration::from_millis(config.window_guard_ms),
+            // Spent as fast as the requests come (the window count bounds it).
+            spaced: false,
         });
         Ok(Self { http, clock, limits: config.max_body_kib.clone() })
     }
