@@ -50,8 +50,11 @@
 //! allowance is not enough by itself: it lets the full burst through at the
 //! end of one vendor window and refills `allowance` more within the next 60
 //! seconds, so up to twice the allowance can reach the vendor within one
-//! minute, and it cannot take the vendor's counts in. docs/performance.md
-//! says more, with the bounds this gives a scan.
+//! minute, and it cannot take the vendor's counts in. governor keeps what
+//! it fits: a vendor that states a steady rate (the SEC) has its sends
+//! spaced by a GCRA of burst 1 ([`WindowLimit::spaced`]) on top of the
+//! window count, which stays the bound. docs/performance.md says more, with
+//! the bounds this gives a scan.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
