@@ -292,8 +292,8 @@ fn providers(f: &Families, report: &StatusReport) {
     let errors = f.counter(
         "ivcd_provider_errors_total",
         "Failed provider tries since the daemon started (at most since the last reload), by kind \
-         (timeout, transport, http_status, rate_limited, unauthorized, invalid_body), and calls the \
-         open breaker refused (circuit_open).",
+         (timeout, transport, http_status, rate_limited, unauthorized, invalid_body), calls the \
+         open breaker refused (circuit_open) and calls ivcd's own long quota refused (quota_used_up).",
         &["provider", "kind"],
     );
     let retries =
@@ -303,6 +303,13 @@ fn providers(f: &Families, report: &StatusReport) {
         "Waits for a rate limit since the daemon started: ivcd's own limiter (limiter=\"ivcd\") or the \
          provider's window (limiter=\"provider\").",
         &["provider", "limiter"],
+    );
+    let refusals = f.counter(
+        "ivcd_provider_rate_limit_refusals_total",
+        "Answers refusing a request for the vendor's rate limit (HTTP 429, Alpha Vantage's throttle notice) \
+         since the daemon started. The limiter keeps to the vendor's windows: any is a bug, or another \
+         client using the same credentials.",
+        &["provider"],
     );
     let waited = f.counter(
         "ivcd_provider_rate_limit_wait_seconds_total",
@@ -335,6 +342,7 @@ fn providers(f: &Families, report: &StatusReport) {
         waits.with_label_values(&[name, "ivcd"]).inc_by(p.limiter_waits as f64);
         waits.with_label_values(&[name, "provider"]).inc_by(p.rate_limit_waits as f64);
         waited.with_label_values(&[name]).inc_by(p.rate_limit_wait_seconds.max(0.0));
+        refusals.with_label_values(&[name]).inc_by(p.rate_limit_refusals as f64);
         let is_open = matches!(p.breaker, Some(crate::providers::resilience::BreakerState::Open { .. }));
         open.with_label_values(&[name]).set(i64::from(is_open));
         if let Some(at) = p.last_success {

@@ -21,6 +21,16 @@ pub fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// User plus system CPU seconds of the calling thread (`/proc/thread-self/stat`).
+#[allow(dead_code, reason = "not every bench samples from a thread of its own")]
+pub fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// A memory figure (`VmHWM`, the peak RSS, or `VmRSS`) of `/proc/<pid>/status`
 /// (`pid` may be `self`), in MiB.
 #[allow(dead_code, reason = "not every bench prints memory")]

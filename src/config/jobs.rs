@@ -53,22 +53,42 @@ impl BackfillConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScanConfig {
-    /// How many tickers a scan (and a backfill) works on at once (default 8); the rate limiters bound the request rate.
+    /// How many tickers a scan (and a backfill, a review) works on at once;
+    /// 0 (the default) sizes it to the chain provider's window
+    /// ([`ScanConfig::in_flight`]). The rate limiters bound the request rate.
     pub concurrency: usize,
+    /// The most tickers in flight when `concurrency` is 0 (default 32).
+    pub max_concurrency: usize,
     /// A chain older than this at the scan carries a warning, in minutes (default 15).
     pub max_chain_age_minutes: u32,
 }
 
 impl Default for ScanConfig {
     fn default() -> Self {
-        Self { concurrency: 8, max_chain_age_minutes: 15 }
+        Self { concurrency: 0, max_concurrency: 32, max_chain_age_minutes: 15 }
     }
 }
 
 impl ScanConfig {
-    /// The bounds of its count and minutes: 1 to 64 tickers at once, 0 to 1,440 minutes.
+    /// How many tickers to keep in flight for a provider that allows
+    /// `allowance` requests a window when a ticker needs `per_ticker`
+    /// dependent requests: `concurrency` when set, else every ticker one
+    /// window's allowance covers at once (`ceil(allowance / per_ticker)`,
+    /// so the window is spent in one ticker's critical path), at most
+    /// `max_concurrency`. Always at least 1.
+    pub fn in_flight(&self, allowance: u32, per_ticker: u32) -> usize {
+        if self.concurrency > 0 {
+            return self.concurrency;
+        }
+        let covered = allowance.div_ceil(per_ticker.max(1));
+        usize::try_from(covered).unwrap_or(usize::MAX).clamp(1, self.max_concurrency.max(1))
+    }
+
+    /// The bounds of its counts and minutes: 0 (sized to the window) to 64
+    /// tickers at once, 1 to 64 at most when sized, 0 to 1,440 minutes.
     pub fn bounds(&self, b: &mut crate::settings::Bounds) {
-        b.int("scan.concurrency", self.concurrency, 1, 64);
+        b.int("scan.concurrency", self.concurrency, 0, 64);
+        b.int("scan.max_concurrency", self.max_concurrency, 1, 64);
         b.int("scan.max_chain_age_minutes", self.max_chain_age_minutes, 0, 1440);
     }
 }

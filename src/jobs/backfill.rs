@@ -70,7 +70,8 @@ pub async fn backfill(
     progress: &(dyn Fn(&Ticker, usize, usize) + Sync),
 ) -> Result<BackfillCounts, JobError> {
     let mut counts = BackfillCounts { tickers: tickers.len(), ..BackfillCounts::default() };
-    let concurrency = ctx.config.scan.concurrency;
+    // A ticker's bars and past reports: about two requests.
+    let concurrency = ctx.config.scan.in_flight(ctx.config.tradier.requests_per_minute, 2);
     let mut results = futures::stream::iter(tickers.iter().cloned())
         .map(|ticker| async move {
             let result = backfill_ticker(ctx, as_of, &ticker).await;

@@ -75,7 +75,8 @@ pub async fn review(
             let news = review.status == ReviewStatus::Reviewed || !d.pending;
             (review, exit, news)
         })
-        .buffer_unordered(ctx.config.scan.concurrency);
+        // An event's exit chain and opening bars: about two requests.
+        .buffer_unordered(ctx.config.scan.in_flight(ctx.config.tradier.requests_per_minute, 2));
     let mut done: Vec<(Review, Option<ChainSnapshot>, bool)> = Vec::with_capacity(total);
     loop {
         let next = tokio::select! {

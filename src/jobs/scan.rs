@@ -12,7 +12,7 @@ use super::{JobContext, JobError};
 use crate::analysis::candidate::{self, CandidateInputs, CandidateParams, ChainInput, NoChain, SpotInput};
 use crate::analysis::full;
 use crate::analysis::implied;
-use crate::analysis::moves::{self, EventSessions};
+use crate::analysis::moves::{self, EventSessions, HistoricalMove};
 use crate::domain::{ChainSnapshot, EarningsEvent, Ticker, Timing, UnderlyingQuote};
 use crate::providers::ProviderError;
 use crate::report::{Candidate, ScanReport};
@@ -66,12 +66,17 @@ pub async fn scan(
     let total = events.len();
     let health = &ctx.providers.health;
     let sent_before = crate::providers::http::requests_by_provider(health);
-    let fetched = tokio::select! {
+    // Every ticker's stored moves and bars in one read, while the quotes are asked for.
+    let stored = read_history(ctx, tickers.clone(), session);
+    let (fetched, stored) = tokio::select! {
         biased;
         () = ctx.cancel.cancelled() => return Err(JobError::Interrupted { done: 0, total }),
-        fetched = async {
-            if tickers.is_empty() { Ok(Vec::new()) } else { ctx.providers.quotes.quotes(&tickers).await }
-        } => fetched,
+        both = async {
+            let quotes = async {
+                if tickers.is_empty() { Ok(Vec::new()) } else { ctx.providers.quotes.quotes(&tickers).await }
+            };
+            tokio::join!(quotes, stored)
+        } => both,
     };
     let quotes: HashMap<Ticker, UnderlyingQuote> = match fetched {
         Ok(quotes) => quotes.into_iter().map(|q| (q.ticker.clone(), q)).collect(),
@@ -81,13 +86,13 @@ pub async fn scan(
         }
     };
 
-    let quotes = &quotes;
+    let (quotes, stored) = (&quotes, &stored);
     let mut analyses = futures::stream::iter(events)
         .map(|event| async move {
             let quote = quotes.get(&event.ticker);
-            analyse_event(ctx, &event, as_of, quote).await
+            analyse_event(ctx, &event, as_of, quote, stored.get(&event.ticker)).await
         })
-        .buffer_unordered(ctx.config.scan.concurrency);
+        .buffer_unordered(in_flight(&ctx.config));
     let mut analysed: Vec<Scanned> = Vec::with_capacity(total);
     loop {
         // A shutdown drops the tickers in flight (they have stored nothing)
@@ -182,30 +187,66 @@ impl AsMut<Candidate> for Scanned {
     }
 }
 
-/// Everything about one event: fetches its stored moves and bars and its
-/// chain, then [`candidate::candidate`] computes every figure (with a reason
-/// instead of figures where an input is missing). Never fails: provider
-/// errors become reasons.
+/// The dependent requests of one ticker: its expirations, its event's
+/// chain, and with `analysis.term.fetch_term_expirations` the two term
+/// structure chains.
+pub fn requests_per_ticker(config: &crate::config::Config) -> u32 {
+    if config.analysis.term.fetch_term_expirations { 4 } else { 2 }
+}
+
+/// How many tickers a scan keeps in flight: `scan.concurrency`, or when 0,
+/// as many as one window of the chain provider (Tradier) covers, so the
+/// window's allowance is spent within one ticker's critical path
+/// ([`crate::config::ScanConfig::in_flight`]; docs/performance.md).
+pub fn in_flight(config: &crate::config::Config) -> usize {
+    config.scan.in_flight(config.tradier.requests_per_minute, requests_per_ticker(config))
+}
+
+/// A ticker's stored historical moves and its daily bars of the 90 days
+/// before the scan's session.
+type Stored = (Vec<HistoricalMove>, Vec<crate::domain::DailyBar>);
+
+/// Every ticker's [`Stored`] history, read in one store call (one blocking
+/// task for the whole scan, not one a ticker). A store failure is logged and
+/// leaves every ticker without history, as the analysis then says.
+async fn read_history(ctx: &JobContext, tickers: Vec<Ticker>, session: NaiveDate) -> HashMap<Ticker, Stored> {
+    // Bars before today's session: today's bar is not complete at the scan.
+    let bars_from = session - chrono::Days::new(90);
+    let bars_to = ctx.calendar.previous_session(session);
+    let read = ctx
+        .store
+        .run(move |db| {
+            let mut out = HashMap::with_capacity(tickers.len());
+            for t in tickers {
+                let moves = db.moves_for_ticker(&t)?;
+                let bars = db.bars(&t, bars_from, bars_to)?.into_values().collect();
+                out.insert(t, (moves, bars));
+            }
+            Ok(out)
+        })
+        .await;
+    read.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot read stored moves and bars");
+        HashMap::new()
+    })
+}
+
+/// Everything about one event: its stored moves and bars (read for the
+/// whole scan by [`read_history`]) and its chain, then
+/// [`candidate::candidate`] computes every figure (with a reason instead of
+/// figures where an input is missing). Never fails: provider errors become
+/// reasons.
 async fn analyse_event(
     ctx: &JobContext,
     event: &EarningsEvent,
     as_of: DateTime<Utc>,
     quote: Option<&UnderlyingQuote>,
+    stored: Option<&Stored>,
 ) -> Scanned {
     let ticker = &event.ticker;
-    let t = ticker.clone();
-    let today = et_date(as_of);
-    // Bars before today's session: today's bar is not complete at the scan.
-    let bars_from = today - chrono::Days::new(90);
-    let bars_to = ctx.calendar.previous_session(today);
-    let stored =
-        ctx.store.run(move |db| Ok((db.moves_for_ticker(&t)?, db.bars(&t, bars_from, bars_to)?))).await;
-    let (moves, bars) = match stored {
-        Ok((all, bars)) => (all, bars.into_values().collect::<Vec<_>>()),
-        Err(e) => {
-            tracing::error!(ticker = %ticker, error = %e, "cannot read stored moves and bars");
-            (Vec::new(), Vec::new())
-        }
+    let (moves, bars): (&[HistoricalMove], &[crate::domain::DailyBar]) = match stored {
+        Some((moves, bars)) => (moves, bars),
+        None => (&[], &[]),
     };
 
     let mut fetch_warnings = Vec::new();
@@ -226,8 +267,8 @@ async fn analyse_event(
             as_of,
             chain,
             spot: SpotInput::ChainElseQuote(quote.and_then(UnderlyingQuote::spot)),
-            moves: &moves,
-            bars: &bars,
+            moves,
+            bars,
             fetch_warnings: &fetch_warnings,
         },
         &ctx.calendar,

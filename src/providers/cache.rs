@@ -10,8 +10,17 @@
 //!
 //! Entries are the parsed answers as JSON. A cache the store cannot read or
 //! write is skipped with a warning: the provider is asked instead.
+//!
+//! The scan asks the cache before every request, so the cache answers what
+//! it does not hold without the database: it reads the requests it holds
+//! once, then keeps that list itself (this process is the database's one
+//! writer). New answers are written [`FLUSH_AT`] at a time, in one
+//! transaction, and what is left when the cache is dropped; until then they
+//! are answered from memory. A crash loses at most those not yet written,
+//! which are then asked of the provider again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,7 +29,10 @@ use serde::{Deserialize, Serialize};
 use super::{OptionChains, ProviderError};
 use crate::clock::Clock;
 use crate::domain::{ChainSnapshot, Ticker};
-use crate::store::Store;
+use crate::store::{CacheEntry, Store};
+
+/// New answers are written to the database this many at a time.
+pub const FLUSH_AT: usize = 32;
 
 /// `[cache]`: how long provider answers are reused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +69,11 @@ pub struct CachedChains {
     store: Store,
     clock: Arc<dyn Clock>,
     config: CacheConfig,
+    /// What the cache holds: request to expiry, read from the database at
+    /// the first ask; `None` before (or when it could not be read).
+    held: Mutex<Option<HashMap<String, DateTime<Utc>>>>,
+    /// Answers not yet written, oldest first.
+    pending: Mutex<Vec<CacheEntry>>,
 }
 
 impl CachedChains {
@@ -68,14 +85,60 @@ impl CachedChains {
         clock: Arc<dyn Clock>,
         config: CacheConfig,
     ) -> Self {
-        Self { inner, provider, store, clock, config }
+        Self {
+            inner,
+            provider,
+            store,
+            clock,
+            config,
+            held: Mutex::new(None),
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the database may hold `request` unexpired at `now`: the
+    /// held list says, once read.
+    async fn may_hold(&self, request: &str, now: DateTime<Utc>) -> bool {
+        if let Some(held) = Self::lock(&self.held).as_ref() {
+            return held.get(request).is_some_and(|expires| *expires > now);
+        }
+        let provider = self.provider;
+        match self.store.run(move |db| db.cached_requests(provider, now)).await {
+            Ok(rows) => {
+                let mut held = Self::lock(&self.held);
+                let list = held.get_or_insert_with(HashMap::new);
+                // Answers kept meanwhile stay listed.
+                for (request, expires) in rows {
+                    list.entry(request).or_insert(expires);
+                }
+                list.get(request).is_some_and(|expires| *expires > now)
+            }
+            // Unknown: ask the database each time.
+            Err(_) => true,
+        }
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, request: &str) -> Option<T> {
         if !self.config.enabled {
             return None;
         }
-        let (provider, key, now) = (self.provider, request.to_owned(), self.clock.now());
+        let now = self.clock.now();
+        let unwritten = Self::lock(&self.pending)
+            .iter()
+            .rev()
+            .find(|e| e.request == request && e.expires_at > now)
+            .map(|e| e.body.clone());
+        if let Some(body) = unwritten {
+            return serde_json::from_str(&body).ok();
+        }
+        if !self.may_hold(request, now).await {
+            return None;
+        }
+        let (provider, key) = (self.provider, request.to_owned());
         match self.store.run(move |db| db.cached_response(provider, &key, now)).await {
             Ok(Some(body)) => serde_json::from_str(&body).ok(),
             Ok(None) => None,
@@ -97,11 +160,40 @@ impl CachedChains {
             return;
         }
         let Ok(body) = serde_json::to_string(value) else { return };
-        let (provider, key, now) = (self.provider, request.to_owned(), self.clock.now());
-        if let Err(e) =
-            self.store.run(move |db| db.cache_response(provider, &key, kind, &body, now, expires_at)).await
-        {
-            tracing::warn!(error = %e, request, "response cache not written");
+        let now = self.clock.now();
+        let flush = {
+            let mut pending = Self::lock(&self.pending);
+            pending.push(CacheEntry { request: request.to_owned(), kind, body, fetched_at: now, expires_at });
+            pending.len() >= FLUSH_AT
+        };
+        if let Some(held) = Self::lock(&self.held).as_mut() {
+            if flush {
+                held.retain(|_, expires| *expires > now);
+            }
+            held.insert(request.to_owned(), expires_at);
+        }
+        if !flush {
+            return;
+        }
+        let batch = std::mem::take(&mut *Self::lock(&self.pending));
+        let provider = self.provider;
+        if let Err(e) = self.store.run(move |db| db.cache_responses(provider, &batch, now)).await {
+            tracing::warn!(error = %e, "response cache not written");
+        }
+    }
+}
+
+impl Drop for CachedChains {
+    /// Writes the answers not yet written (a short transaction).
+    fn drop(&mut self) {
+        let batch = std::mem::take(&mut *Self::lock(&self.pending));
+        if batch.is_empty() {
+            return;
+        }
+        let provider = self.provider;
+        let now = self.clock.now();
+        if let Err(e) = self.store.run_blocking(|db| db.cache_responses(provider, &batch, now)) {
+            tracing::warn!(error = %e, "response cache not written");
         }
     }
 }

@@ -1,18 +1,18 @@
 //! The HTTP plumbing every vendor client shares: a reqwest client with
-//! timeouts, one governor rate limiter per provider, and the mapping of
-//! transport failures and HTTP statuses to [`ProviderError`].
+//! timeouts, one window-exact rate limiter per provider
+//! ([`super::limiter`]), and the mapping of transport failures and HTTP
+//! statuses to [`ProviderError`].
 
 use std::collections::{BTreeMap, VecDeque};
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 
+use super::limiter::{Limiter, Refusal, WindowLimit};
 use super::resilience::{Breaker, BreakerState, CallOutcome, Resilience, RetryConfig};
 use super::{BodyLimit, ClientSetupError, ProviderError};
 use crate::clock::Clock;
@@ -35,10 +35,16 @@ pub struct HealthSnapshot {
     /// Retries sent since the daemon started (included in `requests_sent`).
     #[serde(default)]
     pub retries: u64,
-    /// Waits for the provider's own rate-limit window (Tradier's
-    /// `X-Ratelimit-Available: 0`) since the daemon started.
+    /// Waits for the provider's own rate-limit window (what Tradier's
+    /// `X-Ratelimit-*` headers said was left, or a refusal) since the daemon started.
     #[serde(default)]
     pub rate_limit_waits: u64,
+    /// Answers refusing a request for the vendor's rate limit (HTTP 429, or
+    /// Alpha Vantage's throttle notice) since the daemon started. The
+    /// limiter keeps to the vendor's windows, so each is a bug, or another
+    /// client using the same credentials.
+    #[serde(default)]
+    pub rate_limit_refusals: u64,
     /// The circuit breaker's state; `None` in snapshots from before it existed.
     #[serde(default)]
     pub breaker: Option<BreakerState>,
@@ -53,7 +59,8 @@ pub struct HealthSnapshot {
     /// notice) and `circuit_open` (refused without a request).
     #[serde(default)]
     pub errors_by_kind: BTreeMap<String, u64>,
-    /// Waits for ivcd's own rate limiter (`requests_per_minute`) since the daemon started.
+    /// Waits for ivcd's own count of the window (`requests_per_minute`, a
+    /// long quota) since the daemon started.
     #[serde(default)]
     pub limiter_waits: u64,
     /// Seconds spent in rate-limit waits (ivcd's limiter and the provider's
@@ -78,8 +85,7 @@ struct HealthState {
     recent: VecDeque<DateTime<Utc>>,
     retries: u64,
     rate_limit_waits: u64,
-    /// The provider said its window is used up until then (UTC).
-    window_closed_until: Option<DateTime<Utc>>,
+    rate_limit_refusals: u64,
     requests_by_status: BTreeMap<String, u64>,
     errors_by_kind: BTreeMap<String, u64>,
     limiter_waits: u64,
@@ -87,8 +93,16 @@ struct HealthState {
 }
 
 /// Every value [`error_kind`] gives (the metrics show each from the start).
-pub const ERROR_KINDS: [&str; 7] =
-    ["timeout", "transport", "http_status", "rate_limited", "unauthorized", "invalid_body", "circuit_open"];
+pub const ERROR_KINDS: [&str; 8] = [
+    "timeout",
+    "transport",
+    "http_status",
+    "rate_limited",
+    "unauthorized",
+    "invalid_body",
+    "circuit_open",
+    "quota_used_up",
+];
 
 /// The `errors_by_kind` label of a failed call (see [`HealthSnapshot`]).
 fn error_kind(e: &ProviderError) -> &'static str {
@@ -99,6 +113,7 @@ fn error_kind(e: &ProviderError) -> &'static str {
         ProviderError::RateLimited { .. } => "rate_limited",
         ProviderError::Unauthorized { .. } => "unauthorized",
         ProviderError::CircuitOpen { .. } => "circuit_open",
+        ProviderError::QuotaUsedUp { .. } => "quota_used_up",
         _ => "invalid_body",
     }
 }
@@ -162,6 +177,18 @@ impl ProviderHealth {
         *self.state().requests_by_status.entry(status).or_default() += 1;
     }
 
+    /// Counts a refusal for the vendor's rate limit, which the limiter
+    /// should have made impossible.
+    fn record_refusal(&self, request: &str) {
+        self.state().rate_limit_refusals += 1;
+        tracing::warn!(
+            provider = self.provider,
+            request,
+            "refused for the vendor's rate limit: ivcd's limiter keeps to the vendor's windows, so another \
+             client may be using the same credentials (or this is a bug); waiting for the window"
+        );
+    }
+
     /// The provider's health now.
     pub fn snapshot(&self) -> HealthSnapshot {
         let now = self.clock.now();
@@ -176,6 +203,7 @@ impl ProviderHealth {
             last_error: state.last_error.clone(),
             retries: state.retries,
             rate_limit_waits: state.rate_limit_waits,
+            rate_limit_refusals: state.rate_limit_refusals,
             breaker: Some(self.breaker.state()),
             requests_by_status: state.requests_by_status.clone(),
             errors_by_kind: state.errors_by_kind.clone(),
@@ -191,15 +219,16 @@ pub struct HttpClient {
     provider: &'static str,
     client: reqwest::Client,
     base_url: reqwest::Url,
-    limiter: Arc<DefaultDirectRateLimiter>,
+    limiter: Arc<Limiter>,
     retry: RetryConfig,
     health: ProviderHealth,
 }
 
 impl HttpClient {
     /// A client for `provider` at `base_url`, sending at most
-    /// `requests_per_minute` requests in any 60-second window (one request
-    /// every 60/N seconds, no burst), each with `timeout`, retried and
+    /// `requests_per_minute` requests into any 60-second window of the
+    /// vendor's (as fast as they come, [`super::limiter`]; a vendor's own
+    /// windows through [`HttpClient::with_limit`]), each with `timeout`, retried and
     /// guarded by a circuit breaker as `resilience` says
     /// ([`super::resilience`]). `clock` stamps the health record and times
     /// the breaker's cool-down.
@@ -229,26 +258,38 @@ impl HttpClient {
             .default_headers(default_headers)
             .build()
             .map_err(|error| ClientSetupError::Build { provider, error })?;
-        let per_minute = NonZeroU32::new(requests_per_minute).unwrap_or(NonZeroU32::MIN);
-        let period = Duration::from_secs(60) / per_minute.get();
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_minute(per_minute))
-            .allow_burst(NonZeroU32::MIN);
+        let limit = WindowLimit::per_window(requests_per_minute, Duration::from_secs(60));
         Ok(Self {
             provider,
             client,
             base_url,
-            limiter: Arc::new(RateLimiter::direct(quota)),
+            limiter: Arc::new(Limiter::new(limit)),
             retry,
             health: ProviderHealth {
                 provider,
-                requests_per_minute: per_minute.get(),
+                requests_per_minute: limit.allowance,
                 requests: Arc::new(AtomicU64::new(0)),
                 state: Arc::default(),
                 breaker: Arc::new(Breaker::new(breaker)),
                 clock,
             },
         })
+    }
+
+    /// The same client keeping `limit` instead: the vendor's own windows,
+    /// headers and long quota ([`super::limiter`]).
+    #[must_use]
+    pub fn with_limit(mut self, limit: WindowLimit) -> Self {
+        let window_ms = u64::try_from(limit.window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let per_minute = u64::from(limit.allowance).saturating_mul(60_000) / window_ms;
+        self.health.requests_per_minute = u32::try_from(per_minute).unwrap_or(u32::MAX);
+        self.limiter = Arc::new(Limiter::new(limit));
+        self
+    }
+
+    /// The rate limit this client keeps.
+    pub fn limit(&self) -> WindowLimit {
+        self.limiter.limit()
     }
 
     /// How many requests this client has sent.
@@ -270,7 +311,8 @@ impl HttpClient {
     /// [`ProviderError::Transport`] (connect, timeout, body read),
     /// [`ProviderError::TooLarge`] (a 2xx body beyond `limit`, left unread),
     /// [`ProviderError::RateLimited`] (429, with Retry-After),
-    /// [`ProviderError::Unauthorized`] (401/403), [`ProviderError::Status`] otherwise.
+    /// [`ProviderError::Unauthorized`] (401/403), [`ProviderError::Status`] otherwise;
+    /// [`ProviderError::QuotaUsedUp`] without a request when a long quota is used up.
     pub async fn get_text(
         &self,
         path: &str,
@@ -309,10 +351,20 @@ impl HttpClient {
         }
         let mut delays = self.retry.delays();
         let result = loop {
-            let result = self
-                .get_unrecorded(path, query, shown, limit)
-                .await
-                .and_then(|body| check(&body).map(|()| body));
+            let result = match self.get_unrecorded(path, query, shown, limit).await {
+                Ok(body) => match check(&body) {
+                    Ok(()) => Ok(body),
+                    Err(e) => {
+                        // A throttle notice in a 2xx body: the vendor refused for its rate limit.
+                        if let ProviderError::RateLimited { retry_after, .. } = &e {
+                            self.health.record_refusal(shown);
+                            self.limiter.refused(*retry_after);
+                        }
+                        Err(e)
+                    }
+                },
+                Err(e) => Err(e),
+            };
             self.health.record(result.as_ref().map(|_| ()));
             match (result, delays.next()) {
                 (Err(e), Some(delay)) if e.is_transient() => {
@@ -346,31 +398,36 @@ impl HttpClient {
             message: format!("bad URL: {e}").into(),
             timeout: false,
         })?;
-        if self.limiter.check().is_err() {
-            // Over `requests_per_minute`: wait for the limiter, and count it.
-            let started = tokio::time::Instant::now();
-            self.limiter.until_ready().await;
+        let (permit, waited) = match self.limiter.acquire().await {
+            Ok(granted) => granted,
+            Err(exhausted) => {
+                let now = self.health.clock.now();
+                let wait = chrono::TimeDelta::from_std(exhausted.wait).unwrap_or(chrono::TimeDelta::MAX);
+                let until = now.checked_add_signed(wait).unwrap_or(now);
+                return Err(ProviderError::QuotaUsedUp {
+                    provider: self.provider,
+                    request: shown.to_owned(),
+                    setting: exhausted.setting,
+                    until,
+                });
+            }
+        };
+        if let Some(waited) = waited {
             let mut state = self.health.state();
-            state.limiter_waits += 1;
-            state.rate_limit_wait_seconds += started.elapsed().as_secs_f64();
-        }
-        // The provider's own window (Tradier's X-Ratelimit-* headers) wins
-        // over our limiter when it says it is used up.
-        let closed_until = self.health.state().window_closed_until.take();
-        let now = self.health.clock.now();
-        if let Some(until) = closed_until.filter(|u| *u > now) {
-            tracing::info!(provider = self.provider, %until, "provider's rate-limit window used up; waiting");
-            self.health.state().rate_limit_waits += 1;
-            // Tradier's windows are one minute long: never wait longer than that.
-            let wait = (until - now).to_std().unwrap_or_default().min(Duration::from_secs(60));
-            self.health.state().rate_limit_wait_seconds += wait.as_secs_f64();
-            tokio::time::sleep(wait).await;
+            if waited.for_vendor {
+                state.rate_limit_waits += 1;
+            } else {
+                state.limiter_waits += 1;
+            }
+            state.rate_limit_wait_seconds += waited.duration.as_secs_f64();
         }
         self.health.record_request();
         tracing::debug!(provider = self.provider, request = shown, "request");
         let response = match self.client.get(url).query(query).send().await {
             Ok(response) => response,
             Err(e) => {
+                // No answer: the permit, dropped, counts it as sent and unanswered.
+                drop(permit);
                 self.health.record_answer(if e.is_timeout() { "timeout" } else { "transport" }.to_owned());
                 return Err(self.transport(shown, e));
             }
@@ -378,8 +435,11 @@ impl HttpClient {
         let status = response.status();
         self.health.record_answer(status.as_u16().to_string());
         let retry_after = crate::net::retry_after(response.headers(), self.health.clock.now());
-        if let Some(until) = window_closed_until(response.headers()) {
-            self.health.state().window_closed_until = Some(until);
+        if status.as_u16() == 429 {
+            permit.answered(response.headers(), Refusal::Refused { retry_after });
+            self.health.record_refusal(shown);
+        } else {
+            permit.answered(response.headers(), Refusal::No);
         }
         if status.is_success() {
             return match crate::net::read_limited(response, limit.bytes()).await {
@@ -437,15 +497,4 @@ impl HttpClient {
 fn excerpt(body: &crate::redact::Redacted) -> crate::redact::Redacted {
     let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     one_line.chars().take(200).collect::<String>().into()
-}
-
-/// When Tradier's window reopens, if its headers say it is used up:
-/// `X-Ratelimit-Available: 0` with `X-Ratelimit-Expiry` in epoch
-/// milliseconds (Tradier's documentation, "Rate Limiting").
-fn window_closed_until(headers: &HeaderMap) -> Option<DateTime<Utc>> {
-    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
-    if number("x-ratelimit-available")? > 0 {
-        return None;
-    }
-    DateTime::from_timestamp_millis(number("x-ratelimit-expiry")?)
 }

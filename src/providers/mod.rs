@@ -2,8 +2,8 @@
 //!
 //! One folder per vendor: `tradier/` and `alpha_vantage/` hold the wire types,
 //! the parsers from response bodies to domain types, and the HTTP client (with
-//! its timeouts and its governor rate limiter inside, so no caller can bypass
-//! them). `files/` implements the same traits over recorded files on disk for
+//! its timeouts and its window-exact rate limiter (`limiter.rs`) inside, so
+//! no caller can bypass them). `files/` implements the same traits over recorded files on disk for
 //! replays. Parsers are pure functions of the body text: they never panic and
 //! every error names its input.
 
@@ -20,6 +20,7 @@ pub mod cache;
 pub mod decimal;
 pub mod files;
 pub mod http;
+pub mod limiter;
 pub mod resilience;
 pub mod sec;
 pub mod tradier;
@@ -167,6 +168,22 @@ pub enum ProviderError {
         /// The request, without credentials.
         request: String,
         /// When the next probe may go (UTC).
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// ivcd's own long quota (`alpha_vantage.requests_per_day`) is used up
+    /// for longer than a short window: no request was sent. Not retried.
+    #[error(
+        "{provider}: not asked for {request}: the quota {setting} is used up until {until} (ivcd's own limit, \
+         kept so the vendor never refuses); raise it if your plan allows more"
+    )]
+    QuotaUsedUp {
+        /// Provider name.
+        provider: &'static str,
+        /// The request, without credentials.
+        request: String,
+        /// The configuration key of the quota.
+        setting: &'static str,
+        /// When the quota lets a request through again (UTC).
         until: chrono::DateTime<chrono::Utc>,
     },
     /// The answer was larger than its endpoint's limit: it was left unread,

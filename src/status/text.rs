@@ -169,6 +169,13 @@ pub fn render_text(r: &StatusReport) -> String {
                     p.retries, p.rate_limit_waits
                 );
             }
+            if p.rate_limit_refusals > 0 {
+                let _ = writeln!(
+                    out,
+                    "    {} answers refused for the vendor's rate limit (another client on the same credentials?)",
+                    p.rate_limit_refusals
+                );
+            }
             match p.breaker {
                 Some(crate::providers::resilience::BreakerState::Open { until }) => {
                     let _ = writeln!(out, "    circuit OPEN until {}", et_short(until));

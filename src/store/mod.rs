@@ -35,6 +35,7 @@ mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
+pub use cache::CacheEntry;
 pub use calibration::{CalibrationRow, RecordedImplied};
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use filings::TimingAuditRow;
@@ -338,6 +339,9 @@ impl Store {
             move |cause| StoreError::Sqlite { path: shown, context, cause }
         };
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql_err("set busy timeout"))?;
+        // Room for every statement a scan repeats (the cache's, the history's,
+        // the scan's inserts and its read-back): none is prepared twice.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
             .map_err(sql_err("enable WAL"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err("enable foreign keys"))?;

@@ -106,10 +106,12 @@ impl Db<'_> {
     ) -> Result<i64, StoreError> {
         let u = snapshot.underlying.as_ref();
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO chain_snapshots (ticker, as_of, source, underlying_bid, underlying_ask, underlying_last, stored_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     snapshot.ticker.as_str(),
                     instant_text(snapshot.as_of),
                     snapshot.source,
@@ -117,9 +119,9 @@ impl Db<'_> {
                     u.and_then(|u| opt_text(&u.ask)),
                     u.and_then(|u| opt_text(&u.last)),
                     instant_text(stored_at),
-                ],
-            )
-            .map_err(self.err(format!("store chain snapshot {}", snapshot.ticker)))?;
+                ])
+            })
+            .map_err(|e| self.err(format!("store chain snapshot {}", snapshot.ticker))(e))?;
         let id = self.conn.last_insert_rowid();
         let mut stmt = self
             .conn
@@ -145,7 +147,7 @@ impl Db<'_> {
                 c.delta,
                 c.contract_size,
             ])
-            .map_err(self.err(format!("store option quote {}", c.symbol.as_deref().unwrap_or("?"))))?;
+            .map_err(|e| self.err(format!("store option quote {}", c.symbol.as_deref().unwrap_or("?")))(e))?;
         }
         Ok(id)
     }
@@ -241,7 +243,7 @@ impl Db<'_> {
         // Plain structs with string keys: serialising cannot fail.
         let analysis = c.analysis.as_ref().and_then(|a| serde_json::to_string(a).ok());
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO candidates (scan_id, rank, ticker, report_date, timing, reference_session, reaction_session,
                      expiration, spot, spot_source, straddle, straddle_method, lower_strike, lower_straddle, upper_strike,
                      upper_straddle, implied_move, historical_mean_move, historical_median_move, mad, relative_mad,
@@ -249,7 +251,9 @@ impl Db<'_> {
                      chain_as_of, chain_age_seconds, reason, warnings, analysis)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
                          ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     scan_id,
                     c.rank,
                     c.ticker.as_str(),
@@ -284,9 +288,9 @@ impl Db<'_> {
                     c.reason,
                     warnings,
                     analysis,
-                ],
-            )
-            .map_err(self.err(format!("store candidate {}", c.ticker)))?;
+                ])
+            })
+            .map_err(|e| self.err(format!("store candidate {}", c.ticker))(e))?;
         for structure in &c.structures {
             self.insert_structure(scan_id, &c.ticker, structure)?;
         }
@@ -295,10 +299,12 @@ impl Db<'_> {
 
     fn insert_structure(&mut self, scan_id: i64, ticker: &Ticker, s: &Structure) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO structures (scan_id, ticker, kind, expiration, contract_size, entry_natural, entry_mid, wing_width)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     scan_id,
                     ticker.as_str(),
                     s.kind.code(),
@@ -307,16 +313,18 @@ impl Db<'_> {
                     s.entry_natural().to_string(),
                     s.entry_mid().to_string(),
                     opt_text(&s.wing_width()),
-                ],
-            )
-            .map_err(self.err(format!("store {} {}", ticker, s.kind.label())))?;
+                ])
+            })
+            .map_err(|e| self.err(format!("store {} {}", ticker, s.kind.label()))(e))?;
         let id = self.conn.last_insert_rowid();
         for (i, l) in s.legs.iter().enumerate() {
             self.conn
-                .execute(
+                .prepare_cached(
                     "INSERT INTO structure_legs (structure_id, leg, side, option_right, strike, entry_bid, entry_ask, entry_iv)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
+                )
+                .and_then(|mut stmt| {
+                    stmt.execute(params![
                         id,
                         i as i64,
                         l.side.code(),
@@ -325,9 +333,9 @@ impl Db<'_> {
                         l.entry_bid.to_string(),
                         l.entry_ask.to_string(),
                         l.entry_iv,
-                    ],
-                )
-                .map_err(self.err(format!("store a leg of {} {}", ticker, s.kind.label())))?;
+                    ])
+                })
+                .map_err(|e| self.err(format!("store a leg of {} {}", ticker, s.kind.label()))(e))?;
         }
         Ok(())
     }

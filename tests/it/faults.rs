@@ -141,7 +141,7 @@ async fn the_breaker_opens_fails_fast_probes_after_the_cool_down_and_closes() {
 #[tokio::test]
 async fn a_used_up_tradier_window_makes_the_next_request_wait_for_it() {
     let ok = read_data(&format!("{TRADIER}/quotes_PLTR_2024-06-28.json"));
-    // The window reopens one second after "now" on the client's clock.
+    // The window reopens one second after the answer (its Date).
     let now = at("2024-06-28T19:00:00Z");
     let expiry = (now + chrono::Duration::seconds(1)).timestamp_millis();
     let first = ok.clone();
@@ -155,11 +155,10 @@ async fn a_used_up_tradier_window_makes_the_next_request_wait_for_it() {
     client.quotes(&[pltr()]).await.unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    assert!(
-        requests[1].0 - requests[0].0 >= Duration::from_millis(900),
-        "{:?}",
-        requests[1].0 - requests[0].0
-    );
+    // The vendor's Expiry read on our timeline through its Date, plus the
+    // guard; not the minute a window may last.
+    let gap = requests[1].0 - requests[0].0;
+    assert!(gap >= Duration::from_millis(900) && gap < Duration::from_secs(10), "{gap:?}");
     assert_eq!(client.health().snapshot().rate_limit_waits, 1);
 }
 
@@ -239,11 +238,11 @@ async fn a_scan_completes_under_faults_and_says_what_failed_for_each_ticker() {
         let tries = requests.iter().filter(|r| r.1.contains(&format!("symbol={}", c.ticker))).count();
         assert_eq!(tries, if *transient { max_attempts } else { 1 }, "{} ({})", c.ticker, fault.name());
     }
-    // Within the limit: 1200 a minute is one request every 50 ms, no burst.
-    let mut starts: Vec<tokio::time::Instant> = requests.iter().map(|r| r.0).collect();
-    starts.sort();
-    let tightest = starts.windows(21).map(|w| w[20] - w[0]).min().unwrap_or(Duration::from_secs(1));
-    assert!(tightest >= Duration::from_millis(950), "21 requests within {tightest:?}: over 1200/min");
+    // Every 429 was the injected one, and each was counted as a refusal.
+    let injected_429 = requests.iter().filter(|r| r.2 == "429").count() as u64;
+    assert!(injected_429 > 0);
+    let health = ctx.providers.health.iter().find(|h| h.provider() == "tradier").unwrap().snapshot();
+    assert_eq!(health.rate_limit_refusals, injected_429);
     let stored = ctx.store.run(|db| db.latest_scan()).await.unwrap().unwrap();
     assert_eq!(stored, report);
     let huge = requests.iter().filter(|r| r.2 == "huge body").count();

@@ -150,12 +150,15 @@ async fn alpha_vantage_throttle_is_a_rate_limit_not_data() {
     let mut c = Config::default();
     c.alpha_vantage.base_url = alpha.uri();
     c.alpha_vantage.api_key = Secret::new("sekrit-key");
+    // A throttle holds the client for a window: one try here.
+    c.alpha_vantage.retry.max_attempts = 1;
     let client = AlphaVantageClient::new(&c.alpha_vantage, Arc::new(ivcd::clock::SystemClock)).unwrap();
     let day = NaiveDate::from_ymd_opt(2026, 5, 18).unwrap();
     let err = client.earnings_between(day, day).await.unwrap_err();
     assert!(matches!(err, ProviderError::RateLimited { .. }), "{err}");
     assert!(err.is_transient());
     assert!(!err.to_string().contains("sekrit-key"), "{err}");
+    assert_eq!(client.health().snapshot().rate_limit_refusals, 1, "counted as the vendor's refusal");
 }
 
 #[tokio::test]
@@ -324,4 +327,103 @@ async fn the_response_cache_survives_a_restart_and_expires() {
     second.chain(&pltr, june, start + chrono::Duration::seconds(45)).await.unwrap();
     second.expirations(&pltr, start + chrono::Duration::seconds(45)).await.unwrap();
     assert_eq!(requests().await, 3);
+}
+
+/// A fake Tradier that keeps Tradier's rule: fixed windows of `window`,
+/// each opened by the first request after the last one ended, the first
+/// `allowance` requests of a window served, every other answered 429; every
+/// answer carries `X-Ratelimit-Allowed/Used/Available/Expiry`. It knows no
+/// chain: what it serves is a 404.
+#[derive(Clone)]
+struct WindowedTradier(Arc<std::sync::Mutex<Windowed>>);
+
+struct Windowed {
+    allowance: u32,
+    window: std::time::Duration,
+    opened: Option<std::time::Instant>,
+    used: u32,
+    served: u32,
+    refused: u32,
+}
+
+impl WindowedTradier {
+    fn new(allowance: u32, window: std::time::Duration) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(Windowed {
+            allowance,
+            window,
+            opened: None,
+            used: 0,
+            served: 0,
+            refused: 0,
+        })))
+    }
+
+    fn counts(&self) -> (u32, u32) {
+        let w = self.0.lock().unwrap();
+        (w.served, w.refused)
+    }
+}
+
+impl wiremock::Respond for WindowedTradier {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let mut w = self.0.lock().unwrap();
+        let now = std::time::Instant::now();
+        let opened = match w.opened {
+            Some(at) if now < at + w.window => at,
+            _ => {
+                w.used = 0;
+                *w.opened.insert(now)
+            }
+        };
+        let served = w.used < w.allowance;
+        if served {
+            w.used += 1;
+            w.served += 1;
+        } else {
+            w.refused += 1;
+        }
+        let epoch_ms =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+        let expiry = epoch_ms + (opened + w.window - now).as_millis();
+        ResponseTemplate::new(if served { 404 } else { 429 })
+            .set_body_string(r#"{"fault":"no such symbol here"}"#)
+            .insert_header("x-ratelimit-allowed", w.allowance.to_string().as_str())
+            .insert_header("x-ratelimit-used", w.used.to_string().as_str())
+            .insert_header("x-ratelimit-available", (w.allowance - w.used).to_string().as_str())
+            .insert_header("x-ratelimit-expiry", expiry.to_string().as_str())
+    }
+}
+
+#[tokio::test]
+async fn a_scan_larger_than_a_window_is_never_refused_for_the_rate_limit() {
+    // The 24 reporters of the recorded calendar: 25 requests (the quotes,
+    // then each ticker's expirations) against 10 a window of one second.
+    let windowed = WindowedTradier::new(10, std::time::Duration::from_secs(1));
+    let tradier = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(windowed.clone()).mount(&tradier).await;
+    let alpha = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(query_param("function", "EARNINGS_CALENDAR"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(read_data(AV_CALENDAR)))
+        .mount(&alpha)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&tradier, &alpha, &dir.path().join("ivcd.db"));
+    config.tradier.requests_per_minute = 10;
+    config.tradier.window_seconds = 1;
+    let clock = Arc::new(FixedClock::new(at("2026-05-17T22:00:00Z")));
+    let ctx = ivcd::cli::live_context(&config, clock.clone()).unwrap();
+    jobs::refresh::refresh_calendar(&ctx, at("2026-05-17T22:00:00Z")).await.unwrap();
+    let scan_at = at("2026-05-18T19:00:00Z");
+    clock.set(scan_at);
+    let report = jobs::scan::scan(&ctx, scan_at, scan_at, None).await.unwrap();
+    assert_eq!(report.candidates.len(), 24);
+    assert_eq!(windowed.counts(), (25, 0), "every request served, none refused");
+    let health = ctx.providers.health.iter().find(|h| h.provider() == "tradier").unwrap().snapshot();
+    assert_eq!(health.rate_limit_refusals, 0);
+    assert!(health.rate_limit_waits + health.limiter_waits > 0, "it waited for the next windows");
+    for c in &report.candidates {
+        let reason = c.reason.as_deref().unwrap_or("");
+        assert!(reason.contains("HTTP 404"), "{}: {reason}", c.ticker);
+    }
 }

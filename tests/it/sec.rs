@@ -816,7 +816,7 @@ mod http {
         for _ in 0..11 {
             sec.submissions(cik).await.unwrap();
         }
-        // The governor lets one through at once, then one per 100 ms.
+        // Ten in any second: the eleventh goes a second after the first was answered.
         assert!(started.elapsed() >= std::time::Duration::from_millis(990), "{:?}", started.elapsed());
     }
 

@@ -123,8 +123,9 @@ async fn alerts_pending_at_a_sigkill_are_delivered_after_the_restart() {
 /// (its window is open until the close), once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_scan_then_restart_catches_the_slot_up_once() {
-    // Tradier knows no chain and answers each request after 150 ms: the scan
-    // of 24 reporters lasts well over a second.
+    // Tradier knows no chain and answers each request after 150 ms, and the
+    // scan works on 4 tickers at a time (not sized to the window, which would
+    // take all 24 at once): the scan of 24 reporters lasts well over a second.
     let fakes = Fakes::start(Duration::from_millis(150)).await;
     let mut seed: u64 = 0x5eed_0f1c;
     let mut killed_mid_scan = 0;
@@ -132,7 +133,7 @@ async fn sigkill_mid_scan_then_restart_catches_the_slot_up_once() {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let delay = Duration::from_millis((seed >> 33) % 700);
         let dir = tempfile::tempdir().unwrap();
-        let (config, db) = fakes.write_config(dir.path(), "");
+        let (config, db) = fakes.write_config(dir.path(), "[scan]\nconcurrency = 4\n");
         let daemon = start(&config);
         daemon.wait_for(&["scan started"]);
         // The fault injected: SIGKILL after a seeded delay.

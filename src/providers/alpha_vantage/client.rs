@@ -18,6 +18,7 @@ use super::wire::{self, AvNotice};
 use crate::clock::Clock;
 use crate::domain::{ChainSnapshot, DailyBar, EarningsEvent, Ticker};
 use crate::providers::http::HttpClient;
+use crate::providers::limiter::{LongQuota, WindowLimit};
 use crate::providers::resilience::Resilience;
 use crate::providers::{BodyLimit, ClientSetupError};
 use crate::providers::{DailyBars, EarningsCalendar, EarningsHistory, EndOfDayChains, ProviderError};
@@ -48,7 +49,21 @@ impl AlphaVantageClient {
             HeaderMap::new(),
             clock,
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
-        )?;
+        )?
+        .with_limit(WindowLimit {
+            allowance: config.requests_per_minute,
+            window: Duration::from_secs(60),
+            // A sliding 24 hours: safe whichever day boundary the vendor keeps.
+            long: (config.requests_per_day > 0).then_some(LongQuota {
+                allowance: config.requests_per_day,
+                window: Duration::from_secs(86_400),
+                setting: "alpha_vantage.requests_per_day",
+            }),
+            vendor_headers: false,
+            guard: Duration::ZERO,
+            // Spent as fast as the requests come (the window count bounds it).
+            spaced: false,
+        });
         Ok(Self { http, api_key, limits: config.max_body_kib.clone() })
     }
 

@@ -16,6 +16,9 @@ pub struct AlphaVantageConfig {
     pub api_key: Secret,
     /// Requests per minute (default 75, the smallest premium plan; the free tier allows about 25 a day).
     pub requests_per_minute: u32,
+    /// Requests in any 24 hours, 0 for no daily quota (default 0: premium
+    /// plans have none; the free tier allows 25).
+    pub requests_per_day: u32,
     /// Per-request timeout in seconds (default 30).
     pub timeout_seconds: u64,
     /// Retries of transient failures (`[..retry]`).
@@ -32,6 +35,7 @@ impl AlphaVantageConfig {
     pub fn bounds(&self, b: &mut Bounds) {
         b.int("alpha_vantage.requests_per_minute", self.requests_per_minute, 1, 6000);
         b.int("alpha_vantage.timeout_seconds", self.timeout_seconds, 1, 300);
+        b.int("alpha_vantage.requests_per_day", self.requests_per_day, 0, 1_000_000);
         self.retry.bounds(
             b,
             [
@@ -90,6 +94,7 @@ impl Default for AlphaVantageConfig {
             base_url: "https://www.alphavantage.co".into(),
             api_key: Secret::default(),
             requests_per_minute: 75,
+            requests_per_day: 0,
             timeout_seconds: 30,
             retry: crate::providers::resilience::RetryConfig::default(),
             breaker: crate::providers::resilience::BreakerConfig::default(),

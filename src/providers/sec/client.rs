@@ -22,6 +22,7 @@ use crate::analysis::filing_timing::Cik;
 use crate::clock::Clock;
 use crate::domain::Ticker;
 use crate::providers::http::HttpClient;
+use crate::providers::limiter::WindowLimit;
 use crate::providers::resilience::Resilience;
 use crate::providers::{ClientSetupError, ProviderError};
 
@@ -61,7 +62,9 @@ impl SecClient {
             headers,
             clock,
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
-        )?;
+        )?
+        // The SEC states a steady rate: spaced evenly, and never more in a second.
+        .with_limit(WindowLimit::per_window(config.requests_per_second, Duration::from_secs(1)).spaced());
         Ok(Self {
             http,
             limit: config.body_limit(),

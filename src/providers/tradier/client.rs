@@ -2,7 +2,9 @@
 //! expirations, chains with greeks, daily history, market calendar and clock.
 //!
 //! Authentication is `Authorization: Bearer <token>`. The rate limiter sits
-//! inside [`HttpClient`], so no caller can bypass it.
+//! inside [`HttpClient`], so no caller can bypass it: Tradier's fixed window
+//! per token, synchronised from the `X-Ratelimit-*` headers of every answer
+//! ([`crate::providers::limiter`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use crate::clock::Clock;
 use crate::domain::{ChainSnapshot, DailyBar, Ticker, UnderlyingQuote};
 use crate::providers::ClientSetupError;
 use crate::providers::http::HttpClient;
+use crate::providers::limiter::WindowLimit;
 use crate::providers::resilience::Resilience;
 use crate::providers::{DailyBars, OptionChains, ProviderError, Quotes};
 
@@ -52,8 +55,22 @@ impl TradierClient {
             headers,
             clock.clone(),
             Resilience { retry: config.retry.clone(), breaker: config.breaker.clone() },
-        )?;
+        )?
+        .with_limit(WindowLimit {
+            allowance: config.requests_per_minute,
+            window: Duration::from_secs(config.window_seconds),
+            long: None,
+            vendor_headers: true,
+            guard: Duration::from_millis(config.window_guard_ms),
+            // Spent as fast as the requests come (the window count bounds it).
+            spaced: false,
+        });
         Ok(Self { http, clock, limits: config.max_body_kib.clone() })
+    }
+
+    /// The rate limit the client keeps.
+    pub fn limit(&self) -> WindowLimit {
+        self.http.limit()
     }
 
     /// Requests sent so far.

@@ -14,8 +14,15 @@ pub struct TradierConfig {
     /// The access token (secret). Without it Tradier is not used.
     #[serde(skip_serializing_if = "Secret::is_unset")]
     pub token: Secret,
-    /// Market-data requests per minute (default 120; the sandbox allows 60).
+    /// Market-data requests a rate-limit window allows (default 120 a
+    /// minute; the sandbox allows 60).
     pub requests_per_minute: u32,
+    /// The rate-limit window's length in seconds (default 60: Tradier's
+    /// fixed one-minute window; another value only against a test fake).
+    pub window_seconds: u64,
+    /// Milliseconds added after a window's end read from Tradier's
+    /// `X-Ratelimit-Expiry` (default 500; see docs/performance.md).
+    pub window_guard_ms: u64,
     /// Per-request timeout in seconds (default 10).
     pub timeout_seconds: u64,
     /// Retries of transient failures (`[..retry]`).
@@ -33,6 +40,8 @@ impl TradierConfig {
     pub fn bounds(&self, b: &mut Bounds) {
         b.int("tradier.requests_per_minute", self.requests_per_minute, 1, 6000);
         b.int("tradier.timeout_seconds", self.timeout_seconds, 1, 300);
+        b.int("tradier.window_seconds", self.window_seconds, 1, 3600);
+        b.int("tradier.window_guard_ms", self.window_guard_ms, 0, 10_000);
         self.retry.bounds(
             b,
             [
@@ -137,6 +146,8 @@ impl Default for TradierConfig {
             base_url: "https://api.tradier.com".into(),
             token: Secret::default(),
             requests_per_minute: 120,
+            window_seconds: 60,
+            window_guard_ms: 500,
             timeout_seconds: 10,
             retry: crate::providers::resilience::RetryConfig::default(),
             breaker: crate::providers::resilience::BreakerConfig::default(),

@@ -22,7 +22,8 @@ pub enum Fault {
     /// 200 with this body (JSON).
     Ok(String),
     /// 200 with this body and Tradier's headers saying the window is used up
-    /// until `expiry_ms` (epoch milliseconds).
+    /// until `expiry_ms` (epoch milliseconds), answered (its `Date`) one
+    /// second before that.
     WindowUsedUp(String, i64),
     /// This status with a short JSON body.
     Status(u16),
@@ -143,13 +144,18 @@ impl FaultServer {
                     }
                     let (status, body, extra): (u16, String, String) = match fault {
                         Fault::Ok(body) => (200, body, String::new()),
-                        Fault::WindowUsedUp(body, expiry) => (
-                            200,
-                            body,
-                            format!(
-                                "X-Ratelimit-Allowed: 120\r\nX-Ratelimit-Used: 120\r\nX-Ratelimit-Available: 0\r\nX-Ratelimit-Expiry: {expiry}\r\n"
-                            ),
-                        ),
+                        Fault::WindowUsedUp(body, expiry) => {
+                            let date = std::time::UNIX_EPOCH
+                                + Duration::from_millis(u64::try_from(expiry - 1000).unwrap_or(0));
+                            (
+                                200,
+                                body,
+                                format!(
+                                    "X-Ratelimit-Allowed: 120\r\nX-Ratelimit-Used: 120\r\nX-Ratelimit-Available: 0\r\nX-Ratelimit-Expiry: {expiry}\r\nDate: {}\r\n",
+                                    httpdate::fmt_http_date(date)
+                                ),
+                            )
+                        }
                         Fault::Status(code) => (code, r#"{"fault":"injected"}"#.into(), String::new()),
                         Fault::Answer(code, body) => (code, body, String::new()),
                         Fault::TooMany(secs) => (429, "Too Many Requests".into(), format!("Retry-After: {secs}\r\n")),

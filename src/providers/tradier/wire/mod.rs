@@ -101,11 +101,11 @@ pub fn parse_quotes(body: &str, input: &str) -> Result<Vec<UnderlyingQuote>, Par
         }
         let ticker = Ticker::new(&quote.symbol)
             .map_err(|e| ParseError::new(input, format!("{}: {e}", at("symbol"))))?;
-        let bid = money(quote.bid, input, &at("bid"))?.filter(|p| !p.is_zero());
-        let ask = money(quote.ask, input, &at("ask"))?.filter(|p| !p.is_zero());
-        let last = money(quote.last, input, &at("last"))?;
-        let open = money(quote.open, input, &at("open"))?.filter(|p| !p.is_zero());
-        let prev_close = money(quote.prevclose, input, &at("prevclose"))?.filter(|p| !p.is_zero());
+        let bid = money(quote.bid, input, || at("bid"))?.filter(|p| !p.is_zero());
+        let ask = money(quote.ask, input, || at("ask"))?.filter(|p| !p.is_zero());
+        let last = money(quote.last, input, || at("last"))?;
+        let open = money(quote.open, input, || at("open"))?.filter(|p| !p.is_zero());
+        let prev_close = money(quote.prevclose, input, || at("prevclose"))?.filter(|p| !p.is_zero());
         let as_of = [quote.bid_date.0, quote.ask_date.0, quote.trade_date.0].into_iter().flatten().max();
         quotes.push(UnderlyingQuote {
             ticker,
@@ -211,16 +211,16 @@ pub fn parse_chain(
                 return Err(fail("option_type", "absent, and the symbol is not an OCC symbol".into()));
             }
         };
-        let strike = money(Some(option.strike), input, &at("strike"))?
+        let strike = money(Some(option.strike), input, || at("strike"))?
             .ok_or_else(|| fail("strike", "absent".into()))?;
         let greeks = option.greeks.0.unwrap_or_default();
         contracts.push(OptionQuote {
             expiration,
             strike,
             right,
-            bid: money(option.bid, input, &at("bid"))?,
-            ask: money(option.ask, input, &at("ask"))?,
-            last: money(option.last, input, &at("last"))?,
+            bid: money(option.bid, input, || at("bid"))?,
+            ask: money(option.ask, input, || at("ask"))?,
+            last: money(option.last, input, || at("last"))?,
             volume: option.volume,
             open_interest: option.open_interest,
             iv: greeks.mid_iv.filter(|iv| *iv > 0.0),
@@ -263,7 +263,7 @@ pub fn parse_history(body: &str, input: &str) -> Result<Vec<DailyBar>, ParseErro
         }
         let mut values = [Decimal::ZERO; 4];
         for (slot, (name, price)) in values.iter_mut().zip(prices) {
-            *slot = money(price, input, &at(name))?.ok_or_else(|| {
+            *slot = money(price, input, || at(name))?.ok_or_else(|| {
                 ParseError::new(input, format!("{}: null while other prices are set", at(name)))
             })?;
         }
@@ -386,13 +386,18 @@ fn tradier_error_text(body: &str) -> Option<String> {
     value.get("errors").map(|errors| errors.get("error").unwrap_or(errors).to_string())
 }
 
-/// A JSON price as an exact decimal (see [`decimal_from_f64`]).
-fn money(value: Option<f64>, input: &str, field: &str) -> Result<Option<Decimal>, ParseError> {
+/// A JSON price as an exact decimal (see [`decimal_from_f64`]); `field`
+/// names it in the error (made only then: a chain has thousands of prices).
+fn money(
+    value: Option<f64>,
+    input: &str,
+    field: impl FnOnce() -> String,
+) -> Result<Option<Decimal>, ParseError> {
     match value {
         None => Ok(None),
         Some(v) => decimal_from_f64(v)
             .map(Some)
-            .ok_or_else(|| ParseError::new(input, format!("{field}: {v} is not a representable price"))),
+            .ok_or_else(|| ParseError::new(input, format!("{}: {v} is not a representable price", field()))),
     }
 }
 
