@@ -265,6 +265,66 @@ pub fn recorded_context(
     }
 }
 
+/// A scenario's recorded inputs, loaded once: what a replay and the daemon's
+/// rehearsal (`ivcd run --scenario`) read instead of providers.
+#[derive(Debug, Clone)]
+pub struct LoadedInputs {
+    events: Vec<crate::domain::EarningsEvent>,
+    calendar_source: String,
+    calendar_path: PathBuf,
+    data_dir: PathBuf,
+    bars_dir: PathBuf,
+    chains: Vec<crate::domain::ChainSnapshot>,
+}
+
+impl LoadedInputs {
+    /// Reads the scenario's calendar and chains from `data_dir` (the daily
+    /// bars are read when asked for).
+    ///
+    /// # Errors
+    /// [`ReplayError::Input`] naming the file that is missing or malformed.
+    pub fn load(scenario: &Scenario, data_dir: &Path) -> Result<Self, ReplayError> {
+        let inputs = &scenario.inputs;
+        let events = recorded::load_calendar(
+            data_dir,
+            &inputs.earnings_calendar.path,
+            inputs.earnings_calendar.format,
+        )?;
+        let calendar_source = events.first().map_or_else(|| "files".to_owned(), |e| e.source.clone());
+        let mut chains = Vec::new();
+        for c in &inputs.chains {
+            chains.push(recorded::load_chain(
+                data_dir,
+                &c.path,
+                c.format,
+                c.ticker.as_ref(),
+                c.as_of.map(|t| t.with_timezone(&Utc)),
+            )?);
+        }
+        Ok(Self {
+            events,
+            calendar_source,
+            calendar_path: inputs.earnings_calendar.path.clone(),
+            data_dir: data_dir.to_path_buf(),
+            bars_dir: inputs.daily_bars_dir.clone(),
+            chains,
+        })
+    }
+
+    /// A job context over these inputs (see [`recorded_context`]).
+    pub fn context(&self, store: Store, config: &Config, clock: Arc<dyn crate::clock::Clock>) -> JobContext {
+        let files = RecordedFiles {
+            events: self.events.clone(),
+            calendar_source: self.calendar_source.clone(),
+            calendar_path: &self.calendar_path,
+            data_dir: &self.data_dir,
+            bars_dir: &self.bars_dir,
+            chains: self.chains.clone(),
+        };
+        recorded_context(files, store, config, clock)
+    }
+}
+
 /// Runs `scenario` with recorded data under `data_dir`, writing `database`.
 /// With `notify`, each stored scan and review queues its alert for the channels of
 /// `config.alerts` (delivered by the caller, see [`crate::alert::outbox`]).
@@ -278,31 +338,10 @@ pub async fn run(
     config: &Config,
     notify: bool,
 ) -> Result<ReplayOutcome, ReplayError> {
-    let inputs = &scenario.inputs;
-    let events =
-        recorded::load_calendar(data_dir, &inputs.earnings_calendar.path, inputs.earnings_calendar.format)?;
-    let calendar_source = events.first().map_or_else(|| "files".to_owned(), |e| e.source.clone());
-    let mut chains = Vec::new();
-    for c in &inputs.chains {
-        chains.push(recorded::load_chain(
-            data_dir,
-            &c.path,
-            c.format,
-            c.ticker.as_ref(),
-            c.as_of.map(|t| t.with_timezone(&Utc)),
-        )?);
-    }
+    let inputs = LoadedInputs::load(scenario, data_dir)?;
     let first_at = scenario.steps.first().map_or_else(Utc::now, |s| s.at.with_timezone(&Utc));
     let clock = Arc::new(FixedClock::new(first_at));
-    let files = RecordedFiles {
-        events,
-        calendar_source,
-        calendar_path: &inputs.earnings_calendar.path,
-        data_dir,
-        bars_dir: &inputs.daily_bars_dir,
-        chains,
-    };
-    let mut ctx = recorded_context(files, Store::open(database)?, config, clock.clone());
+    let mut ctx = inputs.context(Store::open(database)?, config, clock.clone());
     ctx.queue_alerts = notify;
     let mut scans = Vec::new();
     let mut reviews = Vec::new();

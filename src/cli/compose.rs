@@ -110,3 +110,30 @@ pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::dae
             .map_err(anyhow::Error::msg)?;
     Ok(crate::daemon::Composed { context, tradier, outbox: Arc::new(outbox) })
 }
+
+/// The daemon's providers for `ivcd run --scenario FILE`: the scenario's
+/// recorded files under `data_dir` (read once, here), the configured
+/// database and alert channels; and the scenario's first step's instant,
+/// where the rehearsal's clock starts unless `--simulate-from` says.
+///
+/// # Errors
+/// When the scenario or one of its recorded files cannot be read.
+pub(super) fn compose_recorded(
+    config: &Config,
+    scenario_file: &std::path::Path,
+) -> Result<(chrono::DateTime<chrono::Utc>, Box<crate::daemon::Compose>)> {
+    let scenario = crate::replay::Scenario::load(scenario_file)?;
+    let start =
+        scenario.steps.first().map(|s| s.at.with_timezone(&chrono::Utc)).with_context(|| {
+            format!("scenario {} has no step to start the clock at", scenario_file.display())
+        })?;
+    let inputs = Arc::new(crate::replay::LoadedInputs::load(&scenario, &config.data_dir)?);
+    let compose = move |config: &Config, clock: Arc<dyn Clock>| -> Result<crate::daemon::Composed> {
+        let mut context = inputs.context(Store::open(&config.database)?, config, clock.clone());
+        context.queue_alerts = true;
+        let outbox = crate::alert::outbox::Outbox::new(context.store.clone(), &config.alerts, clock)
+            .map_err(anyhow::Error::msg)?;
+        Ok(crate::daemon::Composed { context, tradier: None, outbox: Arc::new(outbox) })
+    };
+    Ok((start, Box::new(compose)))
+}

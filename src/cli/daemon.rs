@@ -17,6 +17,7 @@ pub(super) async fn run_daemon(
     config_file: Option<PathBuf>,
     config: Config,
     clock: Arc<dyn Clock>,
+    compose: Box<crate::daemon::Compose>,
 ) -> Result<ExitCode> {
     config.prepare_default_database_dir().with_context(|| {
         format!("cannot create the directory of the database {}", config.database.display())
@@ -36,7 +37,7 @@ pub(super) async fn run_daemon(
             .clone()
             .or_else(|| Some(PathBuf::from(crate::config::SYSTEM_CONFIG)).filter(|p| p.exists())),
         reload: Box::new(move || Config::load(reload_file.as_deref())),
-        compose: Box::new(super::compose::compose_live),
+        compose,
         clock,
         alarms: crate::daemon::alarms::AlarmKind::Cron,
         systemd: crate::daemon::notify::Systemd::from_env(),

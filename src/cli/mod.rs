@@ -233,7 +233,7 @@ pub enum Command {
     },
     /// Run the daemon: the timetable of refreshes, backfills, scans, reviews and housekeeping (systemd Type=notify).
     #[command(
-        after_help = "Examples:\n  ivcd run --config /etc/ivcd/ivcd.toml\n\nExit codes: see `ivcd --help`"
+        after_help = "Examples:\n  ivcd run --config /etc/ivcd/ivcd.toml\n  ivcd run --scenario tests/scenarios/cvna-2023q2.toml --simulate-from 2023-07-18T15:00:05\n\nExit codes: see `ivcd --help`"
     )]
     Run {
         /// Start the daemon's clock at this instant instead of now, then let it run at real speed: a
@@ -241,6 +241,11 @@ pub enum Command {
         /// Never in production.
         #[arg(long, value_name = "TIME", value_parser = parse_instant)]
         simulate_from: Option<DateTime<Utc>>,
+        /// Rehearse offline: the providers are this replay scenario's recorded files (calendar,
+        /// daily bars, chains under `data_dir`) instead of Tradier and Alpha Vantage, so no
+        /// account is needed; the clock starts at --simulate-from, or at the scenario's first step.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
     },
     /// Show the daemon's state: running or not, the market, each job's next and last run, the
     /// database's counts, provider health and open problems. Exit 0 healthy, 1 problems, 3 not running.
@@ -389,9 +394,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Generate { what } => generate(&what),
         Command::Db { action } => db_command(&load_db(Logs::Command)?.config, action).await,
-        Command::Run { simulate_from } => {
+        Command::Run { simulate_from, scenario } => {
             let s = load(Logs::Daemon)?;
-            run_daemon(file, s.config, s.clock.simulated_from(simulate_from)).await
+            let Some(scenario) = scenario else {
+                let compose = Box::new(compose::compose_live);
+                return run_daemon(file, s.config, s.clock.simulated_from(simulate_from), compose).await;
+            };
+            let (start, compose) = compose::compose_recorded(&s.config, &scenario)?;
+            run_daemon(file, s.config, s.clock.simulated_from(simulate_from.or(Some(start))), compose).await
         }
         Command::Status { json, prometheus } => {
             show_status(&load(Logs::Quiet)?.config, json, prometheus).await

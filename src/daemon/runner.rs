@@ -122,7 +122,8 @@ async fn run_slot(
 /// each job runs if its window is still open; the others are recorded as
 /// skipped. A job that never ran only considers its latest slot, and records
 /// nothing when that slot's window has closed (a fresh install is not a
-/// problem).
+/// problem). The slots to run come in time order, the calendar's refresh
+/// first.
 pub(super) async fn plan_catch_up(
     store: &Store,
     timetable: &Timetable,
@@ -174,7 +175,10 @@ pub(super) async fn plan_catch_up(
             _ => to_run.push(latest),
         }
     }
-    to_run.sort();
+    // In time order, but the calendar's refresh first: a backfill or a scan
+    // caught up after it works on the newest calendar (on a new database,
+    // the one there is).
+    to_run.sort_by_key(|s| (s.job != Job::RefreshCalendar, s.at));
     Ok((to_run, skipped))
 }
 

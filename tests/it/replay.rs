@@ -350,3 +350,56 @@ fn the_busy_week_log_aggregates_repeated_warnings() {
     assert_eq!(waiting, 5, "one per review step: {warnings:#?}");
     assert_eq!(warnings.len(), 6, "{warnings:#?}");
 }
+
+/// `ivcd run --scenario` rehearses the daemon's timetable offline on a
+/// scenario's recorded files: started at 15:00:05 ET on 2023-07-18 with an
+/// empty database, it catches up the day's calendar refresh first, then the
+/// backfill, then the 15:00 scan, which finds CVNA's straddle in the
+/// recorded Cboe chain: the implied move 4.7745 / 36.83 = 12.96% that the
+/// replay finds (README).
+#[test]
+fn the_daemon_rehearses_a_recorded_day_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ivcd.db");
+    let config = dir.path().join("ivcd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = {db:?}\ndata_dir = {:?}\n[daemon]\nstatus_socket = {:?}\n",
+            data_dir(),
+            dir.path().join("status.sock")
+        ),
+    )
+    .unwrap();
+    let scenario = crate::support::replay::scenario_path("cvna-2023q2.toml");
+    let daemon = crate::support::daemon::Daemon::spawn(
+        &config,
+        &["run", "--scenario", scenario.to_str().unwrap(), "--simulate-from", "2023-07-18T15:00:05"],
+    );
+    let _guard = crate::support::daemon::KillOnPanic(daemon.pid());
+    daemon.wait_for(&["job=\"scan\"", "job finished"]);
+    daemon.terminate();
+    assert!(daemon.exit_within(std::time::Duration::from_secs(30)).success());
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let order: Vec<String> = conn
+        .prepare("SELECT job FROM job_runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let position =
+        |job: &str| order.iter().position(|j| j == job).unwrap_or_else(|| panic!("{job}: {order:?}"));
+    assert!(
+        position("refresh-calendar") < position("backfill") && position("backfill") < position("scan"),
+        "{order:?}"
+    );
+    let (spot, implied): (String, f64) = conn
+        .query_row("SELECT spot, implied_move FROM candidates WHERE ticker = 'CVNA'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(spot, "36.83");
+    assert!((implied - 4.7745 / 36.83).abs() < 1e-9, "{implied}");
+}
