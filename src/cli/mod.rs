@@ -34,6 +34,7 @@ mod jobs;
 mod logging;
 mod notify;
 mod out;
+mod providers;
 mod replay;
 mod reports;
 
@@ -46,6 +47,7 @@ use self::jobs::ByHand;
 use self::logging::init_tracing;
 use self::notify::{NotifyCommand, notify_command};
 use self::out::note;
+use self::providers::{ProvidersCommand, providers_command};
 
 /// Exit code for configuration errors (sysexits EX_CONFIG).
 pub const EXIT_CONFIG: u8 = 78;
@@ -231,6 +233,15 @@ pub enum Command {
         #[command(subcommand)]
         action: NotifyCommand,
     },
+    /// Check each configured provider's credentials with one cheap request.
+    #[command(
+        after_help = "Examples:\n  ivcd providers test\n  IVCD_TRADIER__TOKEN=... ivcd providers test\n\nExit codes: see `ivcd --help`"
+    )]
+    Providers {
+        /// What to do.
+        #[command(subcommand)]
+        action: ProvidersCommand,
+    },
     /// Run the daemon: the timetable of refreshes, backfills, scans, reviews and housekeeping (systemd Type=notify).
     #[command(
         after_help = "Examples:\n  ivcd run --config /etc/ivcd/ivcd.toml\n  ivcd run --scenario tests/scenarios/cvna-2023q2.toml --simulate-from 2023-07-18T15:00:05\n\nExit codes: see `ivcd --help`"
@@ -412,6 +423,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Notify { action } => {
             let s = load_db(Logs::Command)?;
             notify_command(&s.config, s.clock.0, action).await
+        }
+        Command::Providers { action } => {
+            let s = load(Logs::Quiet)?;
+            providers_command(&s.config, s.clock.0, action).await
         }
         Command::Replay { scenario, db, data_dir, json, notify } => {
             let s = load(Logs::Quiet)?;

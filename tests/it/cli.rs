@@ -457,3 +457,66 @@ fn the_default_database_is_in_the_users_state_directory() {
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).contains(&format!("ivcd: database {}", db.display())), "{}", said(&out));
 }
+
+/// `ivcd providers test` asks each configured provider one cheap question
+/// and says which works and which is refused, never printing a secret:
+/// Tradier's market clock (tradier.rb's recorded clock.json) and Alpha
+/// Vantage's IBM earnings (a recorded EARNINGS body) work; the SEC is not
+/// configured; then a Tradier that refuses the token (401) fails with exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_test_says_which_credentials_work() {
+    use wiremock::matchers::{path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let tradier = MockServer::start().await;
+    Mock::given(path("/v1/markets/clock"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(crate::support::data::read_data(
+                "tradier__tradier.rb/spec/fixtures/clock.json",
+            )),
+        )
+        .mount(&tradier)
+        .await;
+    let alpha = MockServer::start().await;
+    Mock::given(path("/query"))
+        .and(query_param("function", "EARNINGS"))
+        .and(query_param("symbol", "IBM"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(crate::support::data::read_data(
+            "portfoliotree__alphavantage/specification/testdata/examples/fundamental/EARNINGS_d56c999e.json",
+        )))
+        .mount(&alpha)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ivcd.toml");
+    let write = |tradier_uri: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "database = {:?}\n[tradier]\nbase_url = {tradier_uri:?}\ntoken = \"tok-secret-123\"\n\
+                 [alpha_vantage]\nbase_url = {:?}\napi_key = \"av-secret-456\"\n",
+                dir.path().join("ivcd.db"),
+                alpha.uri()
+            ),
+        )
+        .unwrap();
+    };
+    write(&tradier.uri());
+    let out = ivcd().arg("--config").arg(&config).args(["providers", "test"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("tradier: works (the market clock says closed"), "{text}");
+    assert!(text.contains("alpha_vantage: works (") && text.contains("past IBM reports read"), "{text}");
+    assert!(text.contains("sec: not configured (set sec.user_agent"), "{text}");
+
+    let refusing = MockServer::start().await;
+    Mock::given(path("/v1/markets/clock"))
+        .respond_with(ResponseTemplate::new(401).set_body_string("Invalid Access Token"))
+        .mount(&refusing)
+        .await;
+    write(&refusing.uri());
+    let out = ivcd().arg("--config").arg(&config).args(["providers", "test"]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("tradier: FAILED"), "{text}");
+    assert!(text.contains("alpha_vantage: works"), "{text}");
+    assert!(!text.contains("tok-secret-123") && !text.contains("av-secret-456"), "{text}");
+}
