@@ -41,6 +41,7 @@ pub struct SystemClock;
 
 #[async_trait::async_trait]
 impl Clock for SystemClock {
+    #[expect(clippy::disallowed_methods, reason = "the one reader of the wall clock")]
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }

@@ -339,7 +339,10 @@ pub async fn run(
     notify: bool,
 ) -> Result<ReplayOutcome, ReplayError> {
     let inputs = LoadedInputs::load(scenario, data_dir)?;
-    let first_at = scenario.steps.first().map_or_else(Utc::now, |s| s.at.with_timezone(&Utc));
+    let first_at = scenario
+        .steps
+        .first()
+        .map_or_else(|| crate::clock::Clock::now(&crate::clock::SystemClock), |s| s.at.with_timezone(&Utc));
     let clock = Arc::new(FixedClock::new(first_at));
     let mut ctx = inputs.context(Store::open(database)?, config, clock.clone());
     ctx.queue_alerts = notify;

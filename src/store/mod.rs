@@ -359,7 +359,11 @@ impl Store {
             }
             // An ivcd database that this binary migrates: keep a copy first.
             Some(found) if found < supported && shown != ":memory:" => {
-                let dest = pre_migration_backup_path(&path, found + 1, Utc::now());
+                let dest = pre_migration_backup_path(
+                    &path,
+                    found + 1,
+                    crate::clock::Clock::now(&crate::clock::SystemClock),
+                );
                 maintenance::backup_checked(&conn, &dest).map_err(|cause| StoreError::Backup {
                     path: shown.clone(),
                     dest: dest.display().to_string(),

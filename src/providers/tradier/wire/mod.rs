@@ -425,7 +425,8 @@ mod tests {
         assert_eq!(parse_history(r#"{"history":"null"}"#, "t").unwrap(), vec![]);
         assert_eq!(parse_expirations(r#"{"expirations":{"date":"2024-06-28"}}"#, "t").unwrap().len(), 1);
         assert_eq!(parse_expirations(r#"{"expirations":"null"}"#, "t").unwrap(), vec![]);
-        assert!(parse_chain(r#"{"options":null}"#, "t", &pltr(), Utc::now()).unwrap().contracts.is_empty());
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+        assert!(parse_chain(r#"{"options":null}"#, "t", &pltr(), now).unwrap().contracts.is_empty());
     }
 
     #[test]
