@@ -22,6 +22,9 @@ pub(super) async fn run_daemon(
     config.prepare_default_database_dir().with_context(|| {
         format!("cannot create the directory of the database {}", config.database.display())
     })?;
+    config.daemon.prepare_default_socket_dir().with_context(|| {
+        format!("cannot create the directory of the status socket {}", config.daemon.status_socket.display())
+    })?;
     // Never start on a damaged file: every job would write into it. A new
     // database (no file yet) is created by the daemon.
     if config.database.exists() {

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct DaemonConfig {
     /// The Unix socket on which the daemon serves its read-only status
-    /// snapshot, and which `ivcd status` reads (default `ivcd.sock`; the
-    /// systemd setup uses `/run/ivcd/status.sock`).
+    /// snapshot, and which `ivcd status` reads (default
+    /// [`default_status_socket`]; the systemd setup uses
+    /// `/run/ivcd/status.sock`).
     pub status_socket: PathBuf,
     /// On SIGTERM or SIGINT, how long running jobs get to reach a safe point, in
     /// seconds (default 20; keep it below the unit's `TimeoutStopSec`).
@@ -24,8 +25,19 @@ pub struct DaemonConfig {
 
 impl Default for DaemonConfig {
     fn default() -> Self {
-        Self { status_socket: PathBuf::from("ivcd.sock"), drain_timeout_seconds: 20, store_retry_minutes: 5 }
+        Self { status_socket: default_status_socket(), drain_timeout_seconds: 20, store_retry_minutes: 5 }
     }
+}
+
+/// The status socket a user gets without setting `daemon.status_socket`:
+/// `ivcd.sock` in the user's runtime directory (`$XDG_RUNTIME_DIR/ivcd`),
+/// else beside the default database (the XDG state directory), whatever the
+/// working directory, so that `ivcd status` finds the daemon from any folder;
+/// `ivcd.sock` in the working directory only without a home directory.
+pub fn default_status_socket() -> PathBuf {
+    directories::ProjectDirs::from("", "", "ivcd")
+        .and_then(|dirs| dirs.runtime_dir().or_else(|| dirs.state_dir()).map(|d| d.join("ivcd.sock")))
+        .unwrap_or_else(|| PathBuf::from("ivcd.sock"))
 }
 
 impl DaemonConfig {
@@ -33,6 +45,23 @@ impl DaemonConfig {
     pub fn bounds(&self, b: &mut crate::settings::Bounds) {
         b.int("daemon.drain_timeout_seconds", self.drain_timeout_seconds, 1, 600);
         b.int("daemon.store_retry_minutes", self.store_retry_minutes, 1, 60);
+    }
+
+    /// Creates the directory of the default status socket
+    /// ([`default_status_socket`]) when it is missing, for the user alone;
+    /// a socket set in the configuration is left to the operator.
+    ///
+    /// # Errors
+    /// When the directory cannot be created.
+    pub fn prepare_default_socket_dir(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        if self.status_socket != default_status_socket() {
+            return Ok(());
+        }
+        match self.status_socket.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
+            Some(dir) => std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir),
+            None => Ok(()),
+        }
     }
 
     /// The problems bounds do not cover: an empty socket path.

@@ -432,6 +432,13 @@ fn configuration_md_documents_every_key_with_the_codes_default_as_the_example_se
             continue;
         }
         let literal = cell.trim_matches('`');
+        if key == "daemon.status_socket" {
+            assert_eq!(literal, "$XDG_RUNTIME_DIR/ivcd/ivcd.sock");
+            let default = ivcd::config::daemon::default_status_socket();
+            assert_eq!(code, Some(&toml::Value::String(default.display().to_string())));
+            assert!(default.ends_with("ivcd.sock"), "{}", default.display());
+            continue;
+        }
         if key == "database" {
             // The user's state directory, not a literal.
             assert_eq!(literal, "$XDG_STATE_HOME/ivcd/ivcd.db");

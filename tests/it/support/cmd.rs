@@ -26,13 +26,14 @@ pub fn strip_env(cmd: &mut std::process::Command) -> &mut std::process::Command 
 
 /// `ivcd` as a [`std::process::Command`] (to spawn, pipe or kill it), with
 /// none of the caller's `IVCD_*`, `CREDENTIALS_DIRECTORY` or `NOTIFY_SOCKET`,
-/// and `XDG_STATE_HOME` under `target/tmp/xdg-state`.
+/// and `XDG_STATE_HOME` and `XDG_RUNTIME_DIR` under `target/tmp`.
 pub fn ivcd_std() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("ivcd"));
     strip_env(&mut cmd);
     // A command without `database` set never writes into the real home's
     // ~/.local/state/ivcd: its default database is under target/tmp.
-    cmd.env("XDG_STATE_HOME", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-state"));
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    cmd.env("XDG_STATE_HOME", tmp.join("xdg-state")).env("XDG_RUNTIME_DIR", tmp.join("xdg-runtime"));
     cmd
 }
 
