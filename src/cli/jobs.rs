@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::EXIT_ALERT_FAILED;
 use super::compose::{live_context, writer_lock};
 use super::notify::deliver_now;
 use super::out::{note, say, say_part};
@@ -32,7 +31,7 @@ pub(super) struct ByHand {
 impl ByHand {
     /// Runs `job` as of `--as-of` (or now), queueing its alert with
     /// `--notify`; prints its stored result as JSON or with `text`; with
-    /// `--notify` makes one delivery pass, and exits [`EXIT_ALERT_FAILED`]
+    /// `--notify` makes one delivery pass, and exits [`super::EXIT_ALERT_FAILED`]
     /// when a delivery failed for good.
     pub(super) async fn run<T: serde::Serialize>(
         self,
@@ -61,15 +60,10 @@ impl ByHand {
         } else {
             say_part!("{}", text(&result));
         }
-        if self.notify {
-            let pass = deliver_now(config, ctx.store.clone(), clock).await?;
-            for line in &pass.lines {
-                note!("{line}");
-            }
-            if pass.failed > 0 {
-                note!("ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})", pass.failed);
-                return Ok(ExitCode::from(EXIT_ALERT_FAILED));
-            }
+        if self.notify
+            && let Some(failed) = deliver_now(config, ctx.store.clone(), clock).await?.report()
+        {
+            return Ok(failed);
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -8,8 +8,9 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
+use super::EXIT_ALERT_FAILED;
 use super::args::MAX_PENDING_DAYS;
-use super::out::{say, say_part};
+use super::out::{note, say, say_part};
 use crate::alert::channels::Channel;
 use crate::alert::outbox::{AttemptOutcome, Outbox};
 use crate::clock::Clock;
@@ -72,6 +73,18 @@ impl Delivered {
     pub(super) fn extend(&mut self, other: Delivered) {
         self.lines.extend(other.lines);
         self.failed += other.failed;
+    }
+
+    /// Says each attempt on stderr; `Some(exit 4)` when a delivery failed
+    /// for good ([`EXIT_ALERT_FAILED`]).
+    pub(super) fn report(&self) -> Option<ExitCode> {
+        for line in &self.lines {
+            note!("{line}");
+        }
+        (self.failed > 0).then(|| {
+            note!("ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})", self.failed);
+            ExitCode::from(EXIT_ALERT_FAILED)
+        })
     }
 }
 
@@ -163,14 +176,7 @@ pub(super) async fn notify_command(
                     .context("no review is stored yet: run `ivcd review` or `ivcd replay` first")?;
                 crate::alert::review::render(&crate::alert::review::load(&store, slot).await?)?
             } else {
-                let id = match scan_id {
-                    Some(id) => id,
-                    None => store
-                        .run(|db| db.latest_scan())
-                        .await?
-                        .map(|s| s.scan_id)
-                        .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first")?,
-                };
+                let id = scan_or_latest(&store, scan_id).await?;
                 crate::alert::render::scan(&crate::alert::load(&store, id, &alerts).await?)?
             };
             match format.as_str() {
@@ -201,6 +207,21 @@ pub(super) async fn notify_command(
     }
 }
 
+/// `scan_id`, or the latest stored scan's id.
+///
+/// # Errors
+/// When no scan is stored yet (saying what to run), or the store fails.
+async fn scan_or_latest(store: &Store, scan_id: Option<i64>) -> Result<i64> {
+    match scan_id {
+        Some(id) => Ok(id),
+        None => store
+            .run(|db| db.latest_scan())
+            .await?
+            .map(|s| s.scan_id)
+            .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first"),
+    }
+}
+
 /// `ivcd notify preview --out DIR`: every format of the scan's alert (the
 /// latest, or `scan_id`) and of the latest review's, as files in `dir`
 /// (created), one line per file written.
@@ -210,14 +231,7 @@ async fn preview_files(
     alerts: &crate::config::AlertsConfig,
     dir: &std::path::Path,
 ) -> Result<ExitCode> {
-    let id = match scan_id {
-        Some(id) => id,
-        None => store
-            .run(|db| db.latest_scan())
-            .await?
-            .map(|s| s.scan_id)
-            .context("no scan is stored yet: run `ivcd scan` or `ivcd replay` first")?,
-    };
+    let id = scan_or_latest(store, scan_id).await?;
     let mut messages =
         vec![("scan", crate::alert::render::scan(&crate::alert::load(store, id, alerts).await?)?)];
     if let Some(slot) = store.run(|db| db.latest_review_slot()).await? {

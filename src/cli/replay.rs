@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::EXIT_ALERT_FAILED;
 use super::notify::{Delivered, deliver_now};
-use super::out::{note, say, say_part};
+use super::out::{say, say_part};
 use crate::config::Config;
 use crate::present;
 use crate::store::Store;
@@ -87,14 +86,8 @@ pub(super) async fn replay(
             db.display()
         );
     }
-    if let Some(pass) = delivered {
-        for line in &pass.lines {
-            note!("{line}");
-        }
-        if pass.failed > 0 {
-            note!("ivcd: {} alert delivery(ies) failed for good (exit {EXIT_ALERT_FAILED})", pass.failed);
-            return Ok(ExitCode::from(EXIT_ALERT_FAILED));
-        }
+    if let Some(failed) = delivered.and_then(|pass| pass.report()) {
+        return Ok(failed);
     }
     Ok(ExitCode::SUCCESS)
 }
