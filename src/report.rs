@@ -12,6 +12,7 @@ use crate::analysis::full::Analysis;
 use crate::analysis::implied::{SpotSource, StraddleMethod};
 use crate::analysis::liquidity::LiquidityVerdict;
 use crate::analysis::structures::Structure;
+pub use crate::analysis::track_record::{Calibration, RecordedOutcome, TickerRecord, TierRecord};
 use crate::analysis::vrp::Tier;
 use crate::domain::{EarningsEvent, Ticker, Timing};
 
@@ -104,6 +105,15 @@ pub struct Candidate {
     /// consistency, probability bounds and the explained score
     /// (`docs/analysis.md`); `None` for scans stored before it existed.
     pub analysis: Option<Analysis>,
+    /// The record of its tier on recorded past reports, from the last
+    /// `ivcd calibrate` run ([`Calibration::record_of`]); `None` without a
+    /// tier, without a calibration, or when the calibration's thresholds
+    /// put its VRP in another tier. Read at display time, not stored with the scan.
+    pub tier_record: Option<TierRecord>,
+    /// The ticker's own recorded implied moves against what followed,
+    /// over reports whose reaction ended before this event's reference
+    /// session (no look-ahead); `None` when none is stored.
+    pub ticker_record: Option<TickerRecord>,
 }
 
 impl Candidate {
@@ -157,6 +167,8 @@ impl Candidate {
             warnings: a.warnings,
             structures: a.structures,
             analysis: a.analysis,
+            tier_record: None,
+            ticker_record: None,
         }
     }
 
@@ -233,6 +245,9 @@ pub struct ScanReport {
     /// from recorded files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<std::collections::BTreeMap<String, u64>>,
+    /// The last `ivcd calibrate` run the candidates' tier records come
+    /// from; `None` when none was run.
+    pub calibration: Option<Calibration>,
 }
 
 /// What `ivcd moves TICKER` shows: the stored moves (timing-suspect ones
@@ -255,6 +270,11 @@ pub struct MovesReport {
     pub rv30: Option<crate::analysis::consistency::RealizedVol>,
     /// The newest scan that covered the ticker: its slot (UTC) and the candidate.
     pub latest_scan: Option<LatestCandidate>,
+    /// The ticker's own recorded implied moves against what followed, over
+    /// every stored report; `None` when none is stored.
+    pub ticker_record: Option<TickerRecord>,
+    /// The last `ivcd calibrate` run; `None` when none was run.
+    pub calibration: Option<Calibration>,
 }
 
 /// A candidate with the slot of the scan that produced it.
@@ -294,6 +314,8 @@ impl MovesReport {
             moves,
             window,
             latest_scan,
+            ticker_record: None,
+            calibration: None,
         }
     }
 }

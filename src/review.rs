@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::analysis::scoreboard::{self, ReviewedStructure, ScoreLine};
 use crate::analysis::structures::{ExitBasis, StructureKind};
+use crate::analysis::track_record::{Calibration, LiveAgainstCalibrated, LiveOutcome, against_calibration};
 pub use crate::analysis::valuation::{PriceSource, StructureOutcome};
 use crate::analysis::vrp::Tier;
 use crate::domain::{Ticker, Timing};
@@ -154,6 +155,10 @@ pub struct ReportCard {
     pub scoreboard: Vec<ScoreLine>,
     /// Every review, by ticker then reaction session.
     pub reviews: Vec<Review>,
+    /// The last `ivcd calibrate` run; `None` when none was run (or not read).
+    pub calibration: Option<Calibration>,
+    /// Per tier, best first: the live reviews beside the calibrated record.
+    pub against_calibration: Vec<LiveAgainstCalibrated>,
 }
 
 impl ReportCard {
@@ -189,7 +194,37 @@ impl ReportCard {
             n_outside: done.iter().filter(|r| r.outside == Some(true)).count(),
             n_with_implied: done.iter().filter(|r| r.outside.is_some()).count(),
             scoreboard: scoreboard::scoreboard(&reviewed),
+            against_calibration: against_calibration(&live_outcomes(&done), None),
+            calibration: None,
             reviews,
         }
     }
+
+    /// The same card with the live reviews set beside `calibration`'s
+    /// tier records.
+    pub fn with_calibration(mut self, calibration: Option<Calibration>) -> Self {
+        let done: Vec<&Review> = self.reviews.iter().filter(|r| r.status == ReviewStatus::Reviewed).collect();
+        self.against_calibration = against_calibration(&live_outcomes(&done), calibration.as_ref());
+        self.calibration = calibration;
+        self
+    }
+}
+
+/// The reviewed events with a tier as the comparison with the calibration
+/// reads them: inside the implied move, and the short straddle's P&L at mids
+/// per share over the reference close.
+fn live_outcomes(done: &[&Review]) -> Vec<LiveOutcome> {
+    done.iter()
+        .filter_map(|r| {
+            Some(LiveOutcome {
+                tier: r.tier?,
+                vrp: r.vrp,
+                inside: r.outside.map(|o| !o),
+                straddle: r.structure(StructureKind::ShortStraddle).and_then(|s| {
+                    let close = r.reference_close.filter(|c| *c > Decimal::ZERO)?;
+                    f64::try_from(s.mid.per_share / close).ok()
+                }),
+            })
+        })
+        .collect()
 }

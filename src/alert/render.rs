@@ -196,6 +196,7 @@ fn text(v: &ReportView, scan_id: i64) -> String {
     if let Some(age) = &v.data_age {
         let _ = writeln!(out, "{age}");
     }
+    let _ = writeln!(out, "{}", v.calibration);
     let _ = writeln!(
         out,
         "\nImplied move = ATM straddle / spot. VRP = implied move / mean absolute historical gap move.\n\
@@ -326,7 +327,9 @@ fn slack(v: &ReportView) -> Value {
         blocks.push(json!({ "type": "section", "text": mrkdwn(&format!("…and {} more setups (see the email or `ivcd scan`)", v.setups.len() - shown)) }));
     }
     blocks.extend(tail);
-    blocks.push(json!({ "type": "context", "elements": [mrkdwn(&closing)] }));
+    blocks.push(
+        json!({ "type": "context", "elements": [mrkdwn(&closing), mrkdwn(&slack_escape(&v.calibration))] }),
+    );
     json!({ "text": v.subject, "blocks": blocks })
 }
 
@@ -392,10 +395,16 @@ fn discord(v: &ReportView) -> Value {
     if let Some(age) = &v.data_age {
         let _ = write!(rest, "\n{age}");
     }
+
     // The summary embed's title ("Summary") is counted in the total too.
     let budget =
         discord_limits::TOTAL.saturating_sub(total + "Summary".len()).min(discord_limits::DESCRIPTION);
-    embeds.push(json!({ "title": "Summary", "description": clip(&rest, budget), "color": 0x6b_7280 }));
+    // The tier records' source and its credit are never clipped away: the
+    // lists before them are.
+    let credit = clip(&v.calibration, budget);
+    let room = budget.saturating_sub(credit.chars().count() + 1);
+    let summary = if room == 0 { credit } else { format!("{}\n{credit}", clip(&rest, room)) };
+    embeds.push(json!({ "title": "Summary", "description": summary, "color": 0x6b_7280 }));
     json!({
         "content": clip(&format!("**{}**\n{} · {}", v.subject, v.sessions, v.scanned), discord_limits::CONTENT),
         "embeds": embeds,
@@ -440,6 +449,7 @@ mod tests {
             skipped: items,
             totals: String::new(),
             data_age: None,
+            calibration: String::new(),
         };
         let message = slack(&view);
         let blocks = message["blocks"].as_array().unwrap();

@@ -3,8 +3,11 @@
 //! [`crate::present::format`].
 
 use super::{AlertReport, Setup};
-use crate::present::format::{count, day, num, pct, score_line, signed_pct, tier, timing, usd};
-use crate::report::Candidate;
+use crate::present::format::{
+    calibration_line, count, day, num, pct, score_line, signed_pct, ticker_record_line, tier,
+    tier_record_line, timing, usd,
+};
+use crate::report::{Calibration, Candidate};
 use crate::time::{et, human_age};
 
 /// One bar of a setup's chart: the implied move, or one past gap move.
@@ -113,8 +116,8 @@ pub struct Detail {
 }
 
 impl SetupView {
-    /// Formats a setup.
-    pub fn new(s: &Setup) -> Self {
+    /// Formats a setup; `calibration` is the run its tier record comes from.
+    pub fn new(s: &Setup, calibration: Option<&Calibration>) -> Self {
         let c = &s.candidate;
         let date = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "-".into(), day);
         Self {
@@ -144,13 +147,30 @@ impl SetupView {
                 .as_ref()
                 .and_then(|a| a.score.as_ref())
                 .map_or_else(|| "-".to_owned(), score_line),
-            details: crate::present::format::analysis_lines(c)
+            details: record_lines(c, calibration)
                 .into_iter()
-                .filter(|(label, _)| *label != "score" && !label.starts_with(' '))
+                .chain(
+                    crate::present::format::analysis_lines(c)
+                        .into_iter()
+                        .filter(|(label, _)| *label != "score" && !label.starts_with(' ')),
+                )
                 .map(|(label, line)| Detail { label, line })
                 .collect(),
         }
     }
+}
+
+/// The tier record and the ticker's own record of a setup, labelled (first
+/// among its details, so a clipped message keeps them).
+fn record_lines(c: &Candidate, calibration: Option<&Calibration>) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(line) = tier_record_line(c, calibration) {
+        lines.push(("tier record", line));
+    }
+    if let Some(r) = &c.ticker_record {
+        lines.push(("own record", ticker_record_line(r)));
+    }
+    lines
 }
 
 /// A candidate listed by name only (below the cut, or skipped), formatted.
@@ -205,6 +225,9 @@ pub struct ReportView {
     pub totals: String,
     /// `Chains up to 7h 09m old at the scan`, or none.
     pub data_age: Option<String>,
+    /// Where the tier records come from with the source's credit, or that
+    /// no calibration has been run ([`calibration_line`]).
+    pub calibration: String,
 }
 
 impl ReportView {
@@ -219,7 +242,7 @@ impl ReportView {
                 day(r.scan.next_session)
             ),
             scanned: format!("Scanned {} ET", et(r.scan.as_of).format("%a %Y-%m-%d %H:%M")),
-            setups: r.setups.iter().map(SetupView::new).collect(),
+            setups: r.setups.iter().map(|s| SetupView::new(s, r.scan.calibration.as_ref())).collect(),
             below_cut: r.below_cut.iter().map(|c| BriefView::below(c, r)).collect(),
             skipped: r.skipped.iter().map(BriefView::skipped).collect(),
             totals: format!(
@@ -233,6 +256,7 @@ impl ReportView {
                 r.skipped.len()
             ),
             data_age: r.oldest_chain_age().map(|a| format!("Chains up to {} old at the scan", human_age(a))),
+            calibration: calibration_line(r.scan.calibration.as_ref()),
         }
     }
 }

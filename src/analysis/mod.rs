@@ -21,6 +21,7 @@ pub mod skew;
 pub mod structures;
 pub mod term;
 pub mod timing_audit;
+pub mod track_record;
 pub mod valuation;
 pub mod vrp;
 

@@ -26,11 +26,13 @@ use super::judge::{JudgeParams, Judgement};
 use super::report::{self, CalibrationReport};
 use super::timing::{TimingParams, TimingResolution};
 use crate::analysis::AnalysisParams;
+use crate::analysis::vrp::Tier;
 use crate::calendar::NyseCalendar;
 use crate::domain::{DailyBar, EarningsEvent, Ticker};
 use crate::providers::ParseError;
 use crate::providers::files::earnings_watcher::{self, RecordedImpliedMove};
 use crate::providers::files::{ohlcv, trading_desk, vol_premium};
+use crate::report::{Calibration, TierRecord};
 use crate::store::{CalibrationRow, RecordedImplied, Store, StoreError};
 
 /// Bumped whenever the judgement's definitions change, so stored rows of an
@@ -393,7 +395,59 @@ pub fn calibrate(store: &Store, settings: &Settings) -> Result<Calibrated, Calib
         tickers_with_bars,
         reused,
     );
+    if let Some(record) = tier_record(&report, settings.now) {
+        store.run_blocking(|db| db.replace_calibration_tiers(&record))?;
+    }
     Ok(Calibrated { report, records })
+}
+
+/// The tier record the alerts and reports show, from the report's design
+/// tiers at the reaction open; `None` when the report has no dates.
+fn tier_record(report: &CalibrationReport, now: DateTime<Utc>) -> Option<Calibration> {
+    let (first_report, last_report) = report.dates?;
+    let tiers = report
+        .tiers
+        .iter()
+        .filter(|g| g.events > 0)
+        .filter_map(|g| {
+            Some(TierRecord {
+                tier: Tier::from_code(&g.label)?,
+                events: g.events,
+                hit_rate: g.hit_rate.value,
+                hit_rate_low: g.hit_rate.low,
+                hit_rate_high: g.hit_rate.high,
+                mean_edge: g.mean_edge.value,
+                straddle_mean: g.short_straddle.mean.value,
+                straddle_mean_low: g.short_straddle.mean.low,
+                straddle_mean_high: g.short_straddle.mean.high,
+                straddle_es5: g.short_straddle.expected_shortfall_5.value,
+            })
+        })
+        // A figure the bootstrap could not give (NaN) is not stored as one.
+        .filter(|r: &TierRecord| {
+            [
+                r.hit_rate,
+                r.hit_rate_low,
+                r.hit_rate_high,
+                r.mean_edge,
+                r.straddle_mean,
+                r.straddle_mean_low,
+                r.straddle_mean_high,
+                r.straddle_es5,
+            ]
+            .iter()
+            .all(|x| x.is_finite())
+        })
+        .collect();
+    Some(Calibration {
+        source: earnings_watcher::SOURCE.to_owned(),
+        attribution: report.attribution.to_owned(),
+        thresholds: report.design_tiers,
+        first_report,
+        last_report,
+        calibrated_at: now,
+        tiers,
+    })
 }
 
 /// What [`calibrate`] produced: the report and the records it was built from.

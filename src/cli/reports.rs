@@ -18,8 +18,9 @@ use crate::store::Store;
 /// `ivcd report`: the scoreboard of every stored review.
 pub(super) async fn report(config: &Config, since: Option<NaiveDate>, json: bool) -> Result<ExitCode> {
     let store = Store::open_read_only(&config.database)?;
-    let reviews = store.run(move |db| db.reviews(since, None)).await?;
-    let card = crate::review::ReportCard::new(reviews, since);
+    let (reviews, calibration) =
+        store.run(move |db| Ok((db.reviews(since, None)?, db.calibration()?))).await?;
+    let card = crate::review::ReportCard::new(reviews, since).with_calibration(calibration);
     if json {
         say!("{}", serde_json::to_string_pretty(&card)?);
     } else {
@@ -40,12 +41,28 @@ pub(super) async fn moves(
     let t = ticker.clone();
     let today = crate::time::et_date(clock.now());
     let from = today - chrono::Days::new(90);
-    let (moves, bars, latest) = store
-        .run(move |db| Ok((db.moves_for_ticker(&t)?, db.bars(&t, from, today)?, db.latest_candidate(&t)?)))
+    let (moves, bars, latest, calibration, own) = store
+        .run(move |db| {
+            let calibration = db.calibration()?;
+            // Reports whose reaction session is over by today (ET).
+            let own = match &calibration {
+                Some(c) => db.ticker_record(c, &t, today.succ_opt())?,
+                None => None,
+            };
+            Ok((
+                db.moves_for_ticker(&t)?,
+                db.bars(&t, from, today)?,
+                db.latest_candidate(&t)?,
+                calibration,
+                own,
+            ))
+        })
         .await?;
     let bars: Vec<_> = bars.into_values().collect();
     let latest = latest.map(|(slot, candidate)| crate::report::LatestCandidate { slot, candidate });
-    let report = crate::report::MovesReport::new(ticker, moves, &bars, latest, today, &config.analysis);
+    let mut report = crate::report::MovesReport::new(ticker, moves, &bars, latest, today, &config.analysis);
+    report.ticker_record = own;
+    report.calibration = calibration;
     if json {
         say!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -101,7 +101,7 @@ pub fn count(x: Option<u64>) -> String {
     let digits = x.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -423,6 +423,84 @@ pub fn analysis_lines(c: &Candidate) -> Vec<(&'static str, String)> {
         lines.push(("missing", m.clone()));
     }
     lines
+}
+
+/// A candidate's tier record from the last calibration, e.g. `skip: 1,214
+/// past reports, 65.6% inside the implied move [62.9-68.3%], mean
+/// short-straddle result +0.79% of spot (upper bound)`. `None` without a tier
+/// or without a calibration (see [`calibration_line`]); a line saying there is
+/// no record when the calibration's thresholds put the candidate's VRP in
+/// another tier.
+pub fn tier_record_line(c: &Candidate, calibration: Option<&crate::report::Calibration>) -> Option<String> {
+    let (tier, calibration) = (c.tier?, calibration?);
+    Some(match &c.tier_record {
+        Some(r) => format!(
+            "{}: {} past reports, {:.1}% inside the implied move [{:.1}-{:.1}%], mean short-straddle result \
+             {:+.2}% of spot (upper bound)",
+            r.tier.code(),
+            thousands(r.events),
+            r.hit_rate * 100.0,
+            r.hit_rate_low * 100.0,
+            r.hit_rate_high * 100.0,
+            r.straddle_mean * 100.0
+        ),
+        None => {
+            let t = &calibration.thresholds;
+            format!(
+                "{}: no record under the calibrated tiers (VRP >= {:.2} / {:.2} / {:.2}); run `ivcd calibrate`",
+                tier.code(),
+                t.excellent,
+                t.good,
+                t.marginal
+            )
+        }
+    })
+}
+
+/// A ticker's own record, e.g. `9 past reports, 6 inside the implied move,
+/// mean |gap| / implied 0.84 (2021-05-05..2023-05-04)`.
+pub fn ticker_record_line(r: &crate::report::TickerRecord) -> String {
+    format!(
+        "{} past {}, {} inside the implied move, mean |gap| / implied {:.2} ({}..{})",
+        r.events,
+        if r.events == 1 { "report" } else { "reports" },
+        r.inside,
+        r.mean_move_ratio,
+        r.first_report,
+        r.last_report
+    )
+}
+
+/// Where the tier records come from, with the credit the source's licence
+/// asks for; or that no calibration has been run.
+pub fn calibration_line(calibration: Option<&crate::report::Calibration>) -> String {
+    match calibration {
+        None => "Tier record: none yet; run `ivcd calibrate`.".to_owned(),
+        Some(c) => format!(
+            "Tier records: `ivcd calibrate` of {} on recorded reports {}..{} (tiers VRP >= {:.2} / {:.2} / {:.2}; \
+             inside = |gap| at the reaction open below the implied move). Implied moves: {}.",
+            c.calibrated_at.format("%Y-%m-%d"),
+            c.first_report,
+            c.last_report,
+            c.thresholds.excellent,
+            c.thresholds.good,
+            c.thresholds.marginal,
+            c.attribution
+        ),
+    }
+}
+
+/// A count with thousands separators, `1,214`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -175,6 +175,7 @@ pub fn report_card(card: &ReportCard) -> String {
             );
         }
     }
+    against_calibration(&mut out, card);
     if !card.reviews.is_empty() {
         let mut t = table(&[
             "ticker",
@@ -251,4 +252,59 @@ pub fn card_summary(card: &ReportCard) -> String {
         line.push_str(&format!("; {} waiting for an opening price", card.n_pending));
     }
     line
+}
+
+/// The live reviews per tier beside the last calibration's record of the
+/// tier, and whether they keep to it; or that no calibration has been run.
+fn against_calibration(out: &mut String, card: &ReportCard) {
+    let rows: Vec<_> = card.against_calibration.iter().filter(|r| r.live_events > 0).collect();
+    if rows.is_empty() {
+        return;
+    }
+    if card.calibration.is_none() {
+        out.push_str("Live against history: no calibration yet; run `ivcd calibrate`.\n");
+        return;
+    }
+    let mut t = table(&[
+        "tier",
+        "live n",
+        "live inside [95%]",
+        "calibrated n",
+        "calibrated inside [95%]",
+        "keeps to history",
+        "live straddle (mid)",
+        "calibrated straddle (bound)",
+    ]);
+    let rate = |r: Option<f64>, low: Option<f64>, high: Option<f64>| match (r, low, high) {
+        (Some(r), Some(l), Some(h)) => format!("{:.0}% [{:.0}-{:.0}%]", r * 100.0, l * 100.0, h * 100.0),
+        _ => "-".to_owned(),
+    };
+    for r in rows {
+        let c = r.calibrated.as_ref();
+        t.add_row(vec![
+            Cell::new(r.tier.code()),
+            right(r.live_events),
+            right(rate(r.live_hit_rate, r.live_hit_rate_low, r.live_hit_rate_high)),
+            right(c.map_or_else(|| "-".to_owned(), |c| format::thousands(c.events))),
+            right(c.map_or_else(
+                || "-".to_owned(),
+                |c| rate(Some(c.hit_rate), Some(c.hit_rate_low), Some(c.hit_rate_high)),
+            )),
+            Cell::new(match r.keeps_to_history {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "-",
+            }),
+            right(
+                r.live_straddle_mean
+                    .map_or_else(|| "-".to_owned(), |x| format!("{:+.2}% of spot", x * 100.0)),
+            ),
+            right(c.map_or_else(|| "-".to_owned(), |c| format!("{:+.2}% of spot", c.straddle_mean * 100.0))),
+        ]);
+    }
+    out.push_str(&format!(
+        "Live against history (inside = |gap| at the open not above the implied move; keeps to history = the \
+         two 95% intervals overlap, live Wilson, calibrated bootstrap):\n{t}\n{}\n",
+        format::calibration_line(card.calibration.as_ref())
+    ));
 }

@@ -81,6 +81,12 @@ pub fn scan_table(report: &ScanReport) -> String {
             for (label, line) in format::analysis_lines(c) {
                 out.push_str(&format!("{} {label}: {line}\n", c.ticker));
             }
+            if let Some(line) = format::tier_record_line(c, report.calibration.as_ref()) {
+                out.push_str(&format!("{} tier record: {line}\n", c.ticker));
+            }
+            if let Some(r) = &c.ticker_record {
+                out.push_str(&format!("{} own record: {}\n", c.ticker, format::ticker_record_line(r)));
+            }
             for w in &c.warnings {
                 out.push_str(&format!("{} warning: {w}\n", c.ticker));
             }
@@ -112,6 +118,10 @@ pub fn scan_table(report: &ScanReport) -> String {
         unranked.len(),
         report.scan_id
     ));
+    if !ranked.is_empty() {
+        out.push_str(&format::calibration_line(report.calibration.as_ref()));
+        out.push('\n');
+    }
     out
 }
 
@@ -204,7 +214,18 @@ pub fn moves_report(r: &MovesReport) -> String {
         for (label, line) in format::analysis_lines(c) {
             out.push_str(&format!("  {label}: {line}\n"));
         }
+        if let Some(line) = format::tier_record_line(c, r.calibration.as_ref()) {
+            out.push_str(&format!("  tier record: {line}\n"));
+        }
     }
+    if let Some(own) = &r.ticker_record {
+        out.push_str(&format!(
+            "Own record (recorded implied moves against the gaps that followed): {}\n",
+            format::ticker_record_line(own)
+        ));
+    }
+    out.push_str(&format::calibration_line(r.calibration.as_ref()));
+    out.push('\n');
     out
 }
 

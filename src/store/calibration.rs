@@ -5,7 +5,9 @@ use rusqlite::params;
 
 use super::rows::{Fields, row_struct, select_list};
 use super::{Db, StoreError, instant_text};
+use crate::analysis::vrp::{Tier, TierThresholds};
 use crate::domain::{Ticker, Timing};
+use crate::report::{Calibration, Candidate, RecordedOutcome, TickerRecord, TierRecord};
 
 /// One recorded implied move for `historical_implied_moves` (method
 /// `recorded`): a third party's figure, not computed from quotes here.
@@ -231,6 +233,208 @@ impl Db<'_> {
                 })
             })
             .collect()
+    }
+}
+
+impl Db<'_> {
+    /// Replaces the tier record of `calibration.source` with `calibration`
+    /// (table `calibration_tiers`), in one transaction.
+    ///
+    /// # Errors
+    /// SQLite errors (then nothing changed).
+    pub fn replace_calibration_tiers(&mut self, calibration: &Calibration) -> Result<(), StoreError> {
+        self.transaction(|db| {
+            db.conn
+                .execute("DELETE FROM calibration_tiers WHERE source = ?1", [&calibration.source])
+                .map_err(db.err("clear the tier record"))?;
+            let mut stmt = db
+                .conn
+                .prepare_cached(
+                    "INSERT INTO calibration_tiers (source, attribution, tier, vrp_excellent, vrp_good, vrp_marginal,
+                         events, hit_rate, hit_rate_low, hit_rate_high, mean_edge, straddle_mean, straddle_mean_low,
+                         straddle_mean_high, straddle_es5, first_report, last_report, calibrated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                )
+                .map_err(db.err("prepare the tier record"))?;
+            let t = &calibration.thresholds;
+            for r in &calibration.tiers {
+                stmt.execute(params![
+                    calibration.source,
+                    calibration.attribution,
+                    r.tier.code(),
+                    t.excellent,
+                    t.good,
+                    t.marginal,
+                    i64::try_from(r.events).unwrap_or(i64::MAX),
+                    r.hit_rate,
+                    r.hit_rate_low,
+                    r.hit_rate_high,
+                    r.mean_edge,
+                    r.straddle_mean,
+                    r.straddle_mean_low,
+                    r.straddle_mean_high,
+                    r.straddle_es5,
+                    calibration.first_report.to_string(),
+                    calibration.last_report.to_string(),
+                    instant_text(calibration.calibrated_at),
+                ])
+                .map_err(db.err(format!("store the tier record of {}", r.tier.code())))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The last `ivcd calibrate` run (the newest, when several sources were
+    /// calibrated) with its tiers best first; `None` when none was run.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn calibration(&mut self) -> Result<Option<Calibration>, StoreError> {
+        let rows: Vec<CalibrationTierRow> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {} FROM calibration_tiers
+                     WHERE source = (SELECT source FROM calibration_tiers ORDER BY calibrated_at DESC, source LIMIT 1)",
+                    select_list(CalibrationTierRow::COLUMNS, "")
+                ))
+                .map_err(self.err("prepare the tier record"))?;
+            stmt.query_map([], CalibrationTierRow::read)
+                .and_then(|rows| rows.collect())
+                .map_err(self.err("read the tier record"))?
+        };
+        let Some(first) = rows.first() else { return Ok(None) };
+        let f = Fields::new(self, "calibration_tiers");
+        let mut calibration = Calibration {
+            source: first.source.clone(),
+            attribution: first.attribution.clone(),
+            thresholds: TierThresholds {
+                excellent: first.vrp_excellent,
+                good: first.vrp_good,
+                marginal: first.vrp_marginal,
+            },
+            first_report: f.date("first_report", &first.first_report)?,
+            last_report: f.date("last_report", &first.last_report)?,
+            calibrated_at: f.instant("calibrated_at", &first.calibrated_at)?,
+            tiers: Vec::with_capacity(rows.len()),
+        };
+        for row in &rows {
+            calibration.tiers.push(TierRecord {
+                tier: f.code("tier", &row.tier, Tier::from_code)?,
+                events: f.count("events", row.events)?,
+                hit_rate: row.hit_rate,
+                hit_rate_low: row.hit_rate_low,
+                hit_rate_high: row.hit_rate_high,
+                mean_edge: row.mean_edge,
+                straddle_mean: row.straddle_mean,
+                straddle_mean_low: row.straddle_mean_low,
+                straddle_mean_high: row.straddle_mean_high,
+                straddle_es5: row.straddle_es5,
+            });
+        }
+        calibration.tiers.sort_by_key(|r| r.tier);
+        Ok(Some(calibration))
+    }
+
+    /// The record of `ticker`'s recorded implied moves (method `recorded`,
+    /// from the calibrated `source`) against the gaps the calibration
+    /// measured, over reports whose reaction session is before `before`
+    /// (every stored one when `None`); `None` when none.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub fn ticker_record(
+        &mut self,
+        calibration: &Calibration,
+        ticker: &Ticker,
+        before: Option<NaiveDate>,
+    ) -> Result<Option<TickerRecord>, StoreError> {
+        let rows: Vec<RecordedOutcomeRow> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT h.report_date, h.implied_move, e.gap_move
+                     FROM historical_implied_moves h
+                     JOIN calibration_events e
+                       ON e.ticker = h.ticker AND e.report_date = h.report_date AND e.source = h.source
+                     WHERE h.ticker = ?1 AND h.source = ?2 AND h.method = 'recorded' AND e.status = 'judged'
+                       AND h.implied_move IS NOT NULL AND e.gap_move IS NOT NULL
+                       AND (?3 IS NULL OR h.reaction_session < ?3)
+                     ORDER BY h.report_date",
+                )
+                .map_err(self.err("prepare a ticker's record"))?;
+            stmt.query_map(
+                params![ticker.as_str(), calibration.source, before.map(|d| d.to_string())],
+                RecordedOutcomeRow::read,
+            )
+            .and_then(|rows| rows.collect())
+            .map_err(self.err("read a ticker's record"))?
+        };
+        let f = Fields::new(self, "historical_implied_moves");
+        let outcomes = rows
+            .iter()
+            .map(|r| {
+                Ok(RecordedOutcome {
+                    report_date: f.date("report_date", &r.report_date)?,
+                    implied_move: r.implied_move,
+                    gap_move: r.gap_move,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(TickerRecord::from_outcomes(&calibration.source, &calibration.attribution, &outcomes))
+    }
+
+    /// Fills each candidate's tier record and own record from the last
+    /// calibration (the own record over reports whose reaction ended before
+    /// the candidate's reference session, else its report date) and returns
+    /// the calibration.
+    ///
+    /// # Errors
+    /// SQLite errors or a corrupt stored value.
+    pub(crate) fn attach_records(
+        &mut self,
+        candidates: &mut [Candidate],
+    ) -> Result<Option<Calibration>, StoreError> {
+        let Some(calibration) = self.calibration()? else { return Ok(None) };
+        for c in candidates.iter_mut() {
+            c.tier_record = calibration.record_of(c.vrp, c.tier).cloned();
+            let before = c.reference_session.unwrap_or(c.report_date);
+            c.ticker_record = self.ticker_record(&calibration, &c.ticker, Some(before))?;
+        }
+        Ok(Some(calibration))
+    }
+}
+
+row_struct! {
+    /// One row of `calibration_tiers`.
+    struct CalibrationTierRow {
+        source: String,
+        attribution: String,
+        tier: String,
+        vrp_excellent: f64,
+        vrp_good: f64,
+        vrp_marginal: f64,
+        events: i64,
+        hit_rate: f64,
+        hit_rate_low: f64,
+        hit_rate_high: f64,
+        mean_edge: f64,
+        straddle_mean: f64,
+        straddle_mean_low: f64,
+        straddle_mean_high: f64,
+        straddle_es5: f64,
+        first_report: String,
+        last_report: String,
+        calibrated_at: String,
+    }
+}
+
+row_struct! {
+    /// A recorded implied move with the gap the calibration measured.
+    struct RecordedOutcomeRow {
+        report_date: String,
+        implied_move: f64,
+        gap_move: f64,
     }
 }
 

@@ -116,6 +116,8 @@ impl CandidateRow {
             warnings: f.json("warnings", &self.warnings)?,
             structures: Vec::new(),
             analysis: self.analysis.map(|a| f.json("analysis", &a)).transpose()?,
+            tier_record: None,
+            ticker_record: None,
         })
     }
 }

@@ -489,6 +489,7 @@ impl Db<'_> {
         for c in &mut candidates {
             c.structures = structures.remove(c.ticker.as_str()).unwrap_or_default();
         }
+        let calibration = self.attach_records(&mut candidates)?;
         let f = Fields::new(self, "scans");
         Ok(ScanReport {
             scan_id,
@@ -498,6 +499,7 @@ impl Db<'_> {
             next_session: f.date("next_session", &header.next_session)?,
             candidates,
             requests: header.requests_by_provider.map(|t| f.json("requests_by_provider", &t)).transpose()?,
+            calibration,
         })
     }
 
@@ -524,6 +526,7 @@ impl Db<'_> {
         let slot = Fields::new(self, "scans").instant("slot", &slot)?;
         let mut candidates = self.candidates(scan_id, Some(ticker))?;
         let mut structures = self.structures_of(scan_id, Some(ticker))?;
+        self.attach_records(&mut candidates)?;
         Ok(candidates.pop().map(|mut c| {
             c.structures = structures.remove(c.ticker.as_str()).unwrap_or_default();
             (slot, c)

@@ -822,6 +822,11 @@ async fn every_email_fits_600_and_375_pixels_in_chromium() {
     let scan_id = store.run(|db| db.latest_scan()).await.unwrap().unwrap().scan_id;
     let config = AlertsConfig { min_tier: Tier::Skip, ..AlertsConfig::default() };
     emails.push(("scan", render::scan(&alert::load(&store, scan_id, &config).await.unwrap()).unwrap().html));
+    // With the tier record, CVNA's own record and the calibration's credit.
+    crate::support::replay::calibrate_into(&store).await;
+    let calibrated = render::scan(&alert::load(&store, scan_id, &config).await.unwrap()).unwrap().html;
+    assert!(calibrated.contains("earnings-watcher.com") && calibrated.contains("own record"));
+    emails.push(("scan-calibrated", calibrated));
     let slot = store.run(|db| db.latest_review_slot()).await.unwrap().unwrap();
     let review = ivcd::alert::review::load(&store, slot).await.unwrap();
     emails.push(("review", ivcd::alert::review::render(&review).unwrap().html));

@@ -472,3 +472,167 @@ fn a_missing_file_names_its_setting_and_stores_nothing() {
     assert!(e.contains("calibration.implied_moves_file") && e.contains("no-such-dir"), "{e}");
     assert_eq!(store.run_blocking(|db| db.calibration_fingerprint()).unwrap(), None);
 }
+
+/// One tier's row of `calibration_tiers`, read by SQL.
+struct StoredTier {
+    events: usize,
+    hit_rate: f64,
+    hit_rate_low: f64,
+    hit_rate_high: f64,
+    straddle_mean: f64,
+    calibrated_at: String,
+    first_report: String,
+    last_report: String,
+}
+
+fn stored_tier(db: &std::path::Path, tier: &str) -> StoredTier {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT events, hit_rate, hit_rate_low, hit_rate_high, straddle_mean, calibrated_at, first_report, last_report
+         FROM calibration_tiers WHERE tier = ?1",
+        [tier],
+        |r| {
+            Ok(StoredTier {
+                events: r.get::<_, i64>(0)? as usize,
+                hit_rate: r.get(1)?,
+                hit_rate_low: r.get(2)?,
+                hit_rate_high: r.get(3)?,
+                straddle_mean: r.get(4)?,
+                calibrated_at: r.get(5)?,
+                first_report: r.get(6)?,
+                last_report: r.get(7)?,
+            })
+        },
+    )
+    .unwrap()
+}
+
+/// Issue 21, item 6: the CVNA replay's alert (VRP 1.00, tier skip) carries
+/// the skip tier's record as `ivcd calibrate` stored it, CVNA's own
+/// recorded implied moves against the gaps that followed (reports whose
+/// reaction ended before the scan's reference session only), the
+/// calibration's date and the dataset's credit, on every rendering and in
+/// the webhook's JSON; before any calibration, one line says so and no
+/// figure is shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cvna_alert_carries_the_skip_tiers_record_and_cvnas_own() {
+    use ivcd::alert::{self, config::AlertsConfig, render};
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::cvna_copy(dir.path());
+    let store = Store::open(&db).unwrap();
+    let scan_id = crate::support::cvna().outcome.scans[0].scan_id;
+    let config = AlertsConfig { min_tier: Tier::Skip, ..AlertsConfig::default() };
+
+    let before = render::scan(&alert::load(&store, scan_id, &config).await.unwrap()).unwrap();
+    assert!(before.text.contains("Tier record: none yet; run `ivcd calibrate`."), "{}", before.text);
+    assert!(!before.text.contains("past reports"), "no figure without a calibration:\n{}", before.text);
+    assert!(!before.text.contains("earnings-watcher.com"), "{}", before.text);
+
+    let done = crate::support::replay::calibrate_into(&store).await;
+    let skip = stored_tier(&db, "skip");
+    // The stored row is the report's skip tier at the reaction open...
+    let reported = done.report.tiers.iter().find(|g| g.label == "skip").unwrap();
+    assert_eq!(skip.events, reported.events);
+    assert_eq!(
+        (skip.hit_rate, skip.straddle_mean),
+        (reported.hit_rate.value, reported.short_straddle.mean.value)
+    );
+    // ... and its hit rate is the share of the stored judged skip events whose |gap| stayed inside.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (n, inside): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), sum(abs(gap_move) < json_extract(detail, '$.judgement.implied_move'))
+             FROM calibration_events WHERE status = 'judged' AND tier = 'skip' AND gap_move IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(skip.events as i64, n);
+    assert!(close(skip.hit_rate, inside as f64 / n as f64), "{} vs {inside}/{n}", skip.hit_rate);
+
+    let report = alert::load(&store, scan_id, &config).await.unwrap();
+    let cvna = &report.setups[0].candidate;
+    assert_eq!((cvna.ticker.as_str(), cvna.tier), ("CVNA", Some(Tier::Skip)));
+    let rendered = render::scan(&report).unwrap();
+    let tier_line = format!(
+        "skip: {} past reports, {:.1}% inside the implied move [{:.1}-{:.1}%], mean short-straddle result {:+.2}% of spot",
+        thousands(skip.events),
+        skip.hit_rate * 100.0,
+        skip.hit_rate_low * 100.0,
+        skip.hit_rate_high * 100.0,
+        skip.straddle_mean * 100.0
+    );
+    let source_line = format!(
+        "`ivcd calibrate` of {} on recorded reports {}..{}",
+        &skip.calibrated_at[..10],
+        skip.first_report,
+        skip.last_report
+    );
+    // CVNA's own record, from the calibration's judgements: reports whose
+    // reaction ended before 2023-07-18, the scan's reference session.
+    let own: Vec<&Judgement> = done
+        .judged()
+        .into_iter()
+        .filter(|j| j.ticker.as_str() == "CVNA" && j.sessions.reaction_session < d("2023-07-18"))
+        .filter(|j| j.outcome.is_some())
+        .collect();
+    assert!(own.len() >= 4, "CVNA has recorded reports before 2023-07-19: {}", own.len());
+    let own_inside = own.iter().filter(|j| j.outcome.as_ref().unwrap().at_open.inside).count();
+    let ratio = own.iter().map(|j| j.outcome.as_ref().unwrap().gap_move.abs() / j.implied_move).sum::<f64>()
+        / own.len() as f64;
+    let own_line = format!(
+        "{} past reports, {own_inside} inside the implied move, mean |gap| / implied {ratio:.2} ({}..{})",
+        own.len(),
+        own.iter().map(|j| j.report_date).min().unwrap(),
+        own.iter().map(|j| j.report_date).max().unwrap()
+    );
+    for (form, body) in [("text", rendered.text.clone()), ("html", rendered.html.clone())] {
+        let body = body.replace("&#96;", "`").replace("&#x60;", "`");
+        assert!(body.contains(&tier_line), "{form} lacks {tier_line:?}:\n{body}");
+        assert!(body.contains(&own_line), "{form} lacks {own_line:?}:\n{body}");
+        assert!(body.contains(&source_line), "{form} lacks {source_line:?}");
+        assert!(body.contains("EarningsWatcher, https://earnings-watcher.com"), "{form} lacks the credit");
+    }
+    let slack = rendered.slack.to_string();
+    assert!(slack.contains(&tier_line) && slack.contains("EarningsWatcher, https://earnings-watcher.com"));
+    crate::support::channels::assert_valid_slack(&rendered.slack);
+    let discord = rendered.discord.to_string();
+    assert!(
+        discord.contains(&tier_line) && discord.contains("EarningsWatcher, https://earnings-watcher.com")
+    );
+
+    let webhook: serde_json::Value = serde_json::from_slice(&rendered.webhook).unwrap();
+    let record = &webhook["candidates"][0]["tier_record"];
+    assert_eq!(record["tier"], "skip");
+    assert_eq!(record["events"].as_u64(), Some(skip.events as u64));
+    assert_eq!(record["hit_rate"].as_f64(), Some(skip.hit_rate));
+    assert_eq!(
+        webhook["calibration"]["attribution"],
+        "EarningsWatcher, https://earnings-watcher.com (CC BY 4.0)"
+    );
+    assert_eq!(webhook["candidates"][0]["ticker_record"]["events"].as_u64(), Some(own.len() as u64));
+    assert_eq!(webhook["candidates"][0]["ticker_record"]["inside"].as_u64(), Some(own_inside as u64));
+
+    // `ivcd report`: the live CVNA review (outside its implied move) beside the skip record.
+    let (reviews, calibration) =
+        store.run(|db| Ok((db.reviews(None, None)?, db.calibration()?))).await.unwrap();
+    let card = ivcd::review::ReportCard::new(reviews, None).with_calibration(calibration);
+    let row = card.against_calibration.iter().find(|r| r.tier == Tier::Skip).unwrap();
+    assert_eq!((row.live_events, row.live_inside), (1, 0), "CVNA gapped 35.6% against 12.96% implied");
+    assert_eq!(row.calibrated.as_ref().map(|c| (c.events, c.hit_rate)), Some((skip.events, skip.hit_rate)));
+    let text = ivcd::present::report_card(&card);
+    assert!(text.contains("Live against history"), "{text}");
+    assert!(text.contains("EarningsWatcher, https://earnings-watcher.com"), "{text}");
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -97,3 +97,21 @@ pub fn cvna_copy(dir: &Path) -> PathBuf {
         .unwrap();
     db
 }
+
+/// Runs `ivcd calibrate` (default settings, the recorded data) into `store`
+/// off the async workers, as of 2026-10-07 12:00 UTC; returns what it made.
+pub async fn calibrate_into(store: &ivcd::store::Store) -> ivcd::calibration::Calibrated {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let settings = ivcd::calibration::Settings {
+            data_dir: data_dir(),
+            config: ivcd::calibration::CalibrationConfig::default(),
+            analysis: ivcd::analysis::AnalysisParams::default(),
+            calendar: ivcd::calendar::NyseCalendar::new(),
+            now: chrono::DateTime::parse_from_rfc3339("2026-10-07T12:00:00Z").unwrap().into(),
+        };
+        ivcd::calibration::calibrate(&store, &settings).expect("calibrate runs on the recorded data")
+    })
+    .await
+    .unwrap()
+}
