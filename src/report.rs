@@ -255,6 +255,8 @@ pub struct MovesReport {
     pub rv30: Option<crate::analysis::consistency::RealizedVol>,
     /// The newest scan that covered the ticker: its slot (UTC) and the candidate.
     pub latest_scan: Option<LatestCandidate>,
+    /// The timing audit of its past events (issue 23), set by `ivcd moves`.
+    pub timing_audit: Option<crate::analysis::timing_audit::TickerTimingAudit>,
 }
 
 /// A candidate with the slot of the scan that produced it.
@@ -294,6 +296,7 @@ impl MovesReport {
             moves,
             window,
             latest_scan,
+            timing_audit: None,
         }
     }
 }
