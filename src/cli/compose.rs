@@ -126,11 +126,7 @@ type SecProviders = (Arc<SecClient>, Arc<dyn SecFilings>);
 ///
 /// # Errors
 /// When the client cannot be built (a User-Agent that is not a header).
-fn sec_filings(
-    config: &Config,
-    store: &Store,
-    clock: Arc<dyn Clock>,
-) -> Result<Option<SecProviders>> {
+fn sec_filings(config: &Config, store: &Store, clock: Arc<dyn Clock>) -> Result<Option<SecProviders>> {
     if !config.sec.is_configured() {
         return Ok(None);
     }

@@ -20,6 +20,7 @@ mod alerts;
 mod backtest;
 mod bars;
 mod cache;
+mod calendar_changes;
 mod calibration;
 mod candidates;
 mod daemon;
@@ -35,6 +36,7 @@ mod scans;
 
 pub use alerts::{Delivery, DeliveryState};
 pub use backtest::HistoricalImplied;
+pub use calendar_changes::{DateChange, SetupExposure};
 pub use calibration::{CalibrationRow, RecordedImplied};
 pub use daemon::{CalendarOverride, HousekeepingCounts, ScanSummary, StoreCounts};
 pub use filings::TimingAuditRow;
