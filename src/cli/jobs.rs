@@ -95,12 +95,15 @@ pub(super) async fn refresh_calendar(
     let at = as_of.unwrap_or_else(|| clock.now());
     let c = jobs::run_refresh(&ctx, at).await?;
     say!(
-        "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed)",
+        "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed, {} date or timing changes, {} \
+         alerted; `ivcd calendar --changes` lists them)",
         c.events,
         c.from,
         c.to,
         c.with_timing,
-        c.removed
+        c.removed,
+        c.changes,
+        c.change_alerts
     );
     Ok(ExitCode::SUCCESS)
 }
