@@ -255,6 +255,7 @@ pub fn recorded_context(
             quotes: provider.clone(),
             chains: provider.clone(),
             end_of_day_chains: provider,
+            sec: None,
             health: Vec::new(),
         },
         calendar: NyseCalendar::new(),

@@ -275,6 +275,8 @@ pub struct MovesReport {
     pub ticker_record: Option<TickerRecord>,
     /// The last `ivcd calibrate` run; `None` when none was run.
     pub calibration: Option<Calibration>,
+    /// The timing audit of its past events (issue 23), set by `ivcd moves`.
+    pub timing_audit: Option<crate::analysis::timing_audit::TickerTimingAudit>,
 }
 
 /// A candidate with the slot of the scan that produced it.
@@ -316,6 +318,7 @@ impl MovesReport {
             latest_scan,
             ticker_record: None,
             calibration: None,
+            timing_audit: None,
         }
     }
 }

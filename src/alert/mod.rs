@@ -17,6 +17,7 @@ use crate::store::{LegQuote, Store, StoreError};
 
 pub mod channels;
 pub mod config;
+pub mod date_change;
 pub mod outbox;
 pub mod render;
 pub mod review;

@@ -218,6 +218,10 @@ impl Outbox {
                 },
                 None => Err(AlertError::Render(super::RenderError::ReportKey(d.report_key.clone()))),
             },
+            ("date_change", _) => match super::date_change::load(&self.store, &d.report_key).await {
+                Ok(change) => super::date_change::render(&change),
+                Err(e) => Err(e),
+            },
             (_, None) => Err(AlertError::ScanGone),
             (_, Some(id)) => match super::load(&self.store, id, &self.config).await {
                 Ok(report) => render::scan(&report),

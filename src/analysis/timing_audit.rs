@@ -475,6 +475,59 @@ pub fn history_change(
     HistoryChange { calendar: window(events), settled: window(&settled_events), changed }
 }
 
+/// A ticker's timing audit as `ivcd moves TICKER` shows it (`--json`:
+/// docs/json.md, "TickerTimingAudit").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TickerTimingAudit {
+    /// Each past event's audit (calendar, filing and price-gap timing), oldest first.
+    pub events: Vec<EventAudit>,
+    /// `[sec] history_uses_filing_timing`: whether the stored moves use the
+    /// filings' timings where they settle it.
+    pub history_uses_filing_timing: bool,
+    /// The calendar's report dates whose date or timing the filings change.
+    pub changed: Vec<NaiveDate>,
+    /// Mean |gap move| of the history window with the calendar's timings, fraction.
+    pub calendar_mean_abs_move: Option<f64>,
+    /// Mean |gap move| of the window with the filings' timings, fraction.
+    pub settled_mean_abs_move: Option<f64>,
+    /// `settled_mean_abs_move - calendar_mean_abs_move`, fraction: the
+    /// change the filings make to the history; `None` when
+    /// `history_uses_filing_timing` is off, no timing changed, or either
+    /// window is empty.
+    pub mean_abs_move_change: Option<f64>,
+}
+
+/// Audits a ticker's stored `events` (those reported on or before
+/// `last_session`) against its `filings` and `bars`, with the history
+/// windows a scan after `last_session` would use from the calendar's
+/// timings and from the filings' (see [`history_change`]).
+#[allow(clippy::too_many_arguments, reason = "the audit's inputs, each a different kind")]
+pub fn ticker_timing_audit(
+    events: &[EarningsEvent],
+    filings: &[FilingEvidence],
+    bars: &BTreeMap<NaiveDate, DailyBar>,
+    calendar: &NyseCalendar,
+    check: &TimingCheck,
+    window_events: usize,
+    last_session: NaiveDate,
+    history_uses_filing_timing: bool,
+) -> TickerTimingAudit {
+    let audits = audit_events(events, filings, bars, calendar, check, last_session);
+    let before = last_session.succ_opt().unwrap_or(last_session);
+    let change = history_change(events, &audits, bars, calendar, check, window_events, before);
+    let mean = |w: &HistoryWindow| w.stats.as_ref().map(|s| s.mean);
+    let mean_abs_move_change =
+        if history_uses_filing_timing && !change.changed.is_empty() { change.mean_change() } else { None };
+    TickerTimingAudit {
+        events: audits,
+        history_uses_filing_timing,
+        calendar_mean_abs_move: mean(&change.calendar),
+        settled_mean_abs_move: mean(&change.settled),
+        changed: change.changed,
+        mean_abs_move_change,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

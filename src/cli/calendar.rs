@@ -1,4 +1,5 @@
-//! `ivcd calendar`.
+//! `ivcd calendar`: the NYSE sessions, or (`--changes`) the earnings
+//! date and timing changes between calendar refreshes.
 
 use std::process::ExitCode;
 
@@ -36,5 +37,38 @@ pub(super) async fn calendar(
             say!("{}  {}  {}{early}", s.date, s.open.format("%H:%M %Z"), s.close.format("%H:%M %Z"));
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ivcd calendar --changes`: the stored date and timing changes of
+/// upcoming events (table `calendar_changes`), oldest first, with whether
+/// each was alerted and why.
+pub(super) async fn changes(config: &Config, json: bool) -> Result<ExitCode> {
+    let store = crate::store::Store::open_read_only(&config.database)?;
+    let changes = store.run(|db| db.date_changes(None)).await?;
+    if json {
+        say!("{}", serde_json::to_string_pretty(&changes)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if changes.is_empty() {
+        say!(
+            "No earnings date or timing change stored (each calendar refresh compares its listing with the stored one)."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t =
+        crate::present::format::table(&["detected (ET)", "ticker", "was", "now", "source", "alerted"]);
+    for c in &changes {
+        let timing = crate::present::format::timing;
+        t.add_row(vec![
+            crate::time::et(c.detected_at).format("%Y-%m-%d %H:%M").to_string(),
+            c.ticker.to_string(),
+            format!("{} {}", c.old_report_date, timing(c.old_timing)),
+            format!("{} {}", c.new_report_date, timing(c.new_timing)),
+            c.source.clone(),
+            c.alert_reason.clone().unwrap_or_else(|| "no".to_owned()),
+        ]);
+    }
+    say!("{t}");
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::jobs::{JobContext, Providers};
 use crate::providers::alpha_vantage::client::AlphaVantageClient;
+use crate::providers::sec::SecFilings;
+use crate::providers::sec::cache::CachedSec;
+use crate::providers::sec::client::SecClient;
 use crate::providers::tradier::client::TradierClient;
 use crate::providers::unconfigured::Unconfigured;
 use crate::store::Store;
@@ -68,6 +71,7 @@ pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::dae
         None
     };
     let store = Store::open(&config.database)?;
+    let sec = sec_filings(config, &store, clock.clone())?;
     let missing_av = Arc::new(Unconfigured { setting: "alpha_vantage.api_key" });
     let missing_tradier = Arc::new(Unconfigured { setting: "tradier.token" });
     let providers = Providers {
@@ -94,7 +98,13 @@ pub fn compose_live(config: &Config, clock: Arc<dyn Clock>) -> Result<crate::dae
             None => missing_tradier as _,
         },
         end_of_day_chains: alpha.clone().map_or_else(|| missing_av.clone() as _, |a| a as _),
-        health: tradier.iter().map(|t| t.health()).chain(alpha.iter().map(|a| a.health())).collect(),
+        health: tradier
+            .iter()
+            .map(|t| t.health())
+            .chain(alpha.iter().map(|a| a.health()))
+            .chain(sec.iter().map(|(s, _)| s.health()))
+            .collect(),
+        sec: sec.map(|(_, cached)| cached),
     };
     let context = JobContext {
         store,
@@ -136,4 +146,21 @@ pub(super) fn compose_recorded(
         Ok(crate::daemon::Composed { context, tradier: None, outbox: Arc::new(outbox) })
     };
     Ok((start, Box::new(compose)))
+}
+
+/// The SEC client (for its health record) and the provider the jobs use.
+type SecProviders = (Arc<SecClient>, Arc<dyn SecFilings>);
+
+/// The SEC EDGAR client behind the response cache, when `[sec] user_agent`
+/// is set; `None` otherwise (the backfill then skips the SEC, saying so).
+///
+/// # Errors
+/// When the client cannot be built (a User-Agent that is not a header).
+fn sec_filings(config: &Config, store: &Store, clock: Arc<dyn Clock>) -> Result<Option<SecProviders>> {
+    if !config.sec.is_configured() {
+        return Ok(None);
+    }
+    let client = Arc::new(SecClient::new(&config.sec, clock.clone()).map_err(anyhow::Error::msg)?);
+    let cached = CachedSec::new(client.clone(), store.clone(), clock, config.sec.cache_hours);
+    Ok(Some((client, Arc::new(cached))))
 }

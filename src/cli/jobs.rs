@@ -89,12 +89,15 @@ pub(super) async fn refresh_calendar(
     let at = as_of.unwrap_or_else(|| clock.now());
     let c = jobs::run_refresh(&ctx, at).await?;
     say!(
-        "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed)",
+        "{} events from {} to {} ({} with BMO/AMC timing, {} rescheduled removed, {} date or timing changes, {} \
+         alerted; `ivcd calendar --changes` lists them)",
         c.events,
         c.from,
         c.to,
         c.with_timing,
-        c.removed
+        c.removed,
+        c.changes,
+        c.change_alerts
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -127,8 +130,12 @@ pub(super) async fn backfill(
         c.moves_missing_bars,
         c.moves_unchanged
     );
-    if c.failures.is_empty() {
+    let sec_failed = sec_lines(c.sec.as_ref())?;
+    if c.failures.is_empty() && !sec_failed {
         return Ok(ExitCode::SUCCESS);
+    }
+    if c.failures.is_empty() {
+        return Ok(ExitCode::FAILURE);
     }
     // A partial failure: what is stored stays, what failed is named, exit 1.
     note!(
@@ -140,6 +147,38 @@ pub(super) async fn backfill(
         note!("  {ticker}: {reason}");
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// Says what the SEC part of a backfill did; `Ok(true)` when a ticker's filings failed (named on stderr).
+fn sec_lines(sec: Option<&crate::jobs::filings::SecCounts>) -> Result<bool> {
+    // Not configured: the job logged it (INFO).
+    let Some(sec) = sec else { return Ok(false) };
+    let f = &sec.filings;
+    say!(
+        "SEC: {} Item 2.02 filings of {} tickers stored, {} settle the timing",
+        f.filings,
+        f.tickers,
+        f.settled
+    );
+    if let Some(a) = &sec.audit {
+        let of = |v| a.verdict.get(&v).copied().unwrap_or(0);
+        use crate::analysis::timing_audit::Agreement;
+        say!(
+            "timing audit: {} past events: {} agree, {} disagree, {} unknown (`ivcd moves TICKER` shows each)",
+            a.events,
+            of(Agreement::Agree),
+            of(Agreement::Disagree),
+            of(Agreement::Unknown)
+        );
+    }
+    if f.failures.is_empty() {
+        return Ok(false);
+    }
+    note!("SEC filings: {} of {} tickers failed (the others are stored):", f.failures.len(), f.tickers);
+    for (ticker, reason) in &f.failures {
+        note!("  {ticker}: {reason}");
+    }
+    Ok(true)
 }
 
 /// `ivcd backtest TICKER...`: a backfill of the tickers, then the backtest.

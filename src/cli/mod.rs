@@ -290,18 +290,23 @@ pub enum Command {
         #[command(subcommand)]
         what: GenerateCommand,
     },
-    /// List NYSE sessions with their open and close in ET.
+    /// List NYSE sessions with their open and close in ET, or (--changes) the stored earnings date
+    /// and timing changes between calendar refreshes.
     #[command(
-        after_help = "Examples:\n  ivcd calendar 2026-11-23 2026-11-30\n  ivcd calendar 2026-12-21 2026-12-31 --json\n\nExit codes: see `ivcd --help`"
+        after_help = "Examples:\n  ivcd calendar 2026-11-23 2026-11-30\n  ivcd calendar 2026-12-21 2026-12-31 --json\n  ivcd calendar --changes\n\nExit codes: see `ivcd --help`"
     )]
     Calendar {
         /// First date (YYYY-MM-DD, 1990-01-01 to 2099-12-31).
-        #[arg(value_parser = parse_date)]
-        from: NaiveDate,
+        #[arg(value_parser = parse_date, required_unless_present = "changes")]
+        from: Option<NaiveDate>,
         /// Last date (YYYY-MM-DD, 1990-01-01 to 2099-12-31).
-        #[arg(value_parser = parse_date)]
-        to: NaiveDate,
-        /// Print a JSON array of {date, open, close, early_close}.
+        #[arg(value_parser = parse_date, required_unless_present = "changes")]
+        to: Option<NaiveDate>,
+        /// List the stored earnings date and timing changes (table `calendar_changes`), oldest first,
+        /// instead of sessions.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        changes: bool,
+        /// Print a JSON array of {date, open, close, early_close} (with --changes: of DateChange).
         #[arg(long)]
         json: bool,
     },
@@ -417,8 +422,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status { json, prometheus } => {
             show_status(&load(Logs::Quiet)?.config, json, prometheus).await
         }
-        Command::Calendar { from, to, json } => {
-            calendar::calendar(&load(Logs::Command)?.config, from, to, json).await
+        Command::Calendar { from, to, changes, json } => {
+            let config = load(Logs::Command)?.config;
+            match (from, to) {
+                (Some(from), Some(to)) if !changes => calendar::calendar(&config, from, to, json).await,
+                _ => calendar::changes(&config, json).await,
+            }
         }
         Command::Notify { action } => {
             let s = load_db(Logs::Command)?;

@@ -63,12 +63,48 @@ pub(super) async fn moves(
     let mut report = crate::report::MovesReport::new(ticker, moves, &bars, latest, today, &config.analysis);
     report.ticker_record = own;
     report.calibration = calibration;
+    report.timing_audit = Some(timing_audit(config, &store, clock, &report.ticker).await?);
     if json {
         say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         say_part!("{}", present::moves_report(&report));
+        if let Some(audit) = &report.timing_audit {
+            say_part!("{}", present::timing_audit(&report.ticker, audit));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The timing audit of `ticker`'s stored past events, against its stored
+/// SEC filings and bars, as of the last completed session.
+async fn timing_audit(
+    config: &Config,
+    store: &Store,
+    clock: &dyn Clock,
+    ticker: &Ticker,
+) -> Result<crate::analysis::timing_audit::TickerTimingAudit> {
+    let calendar = stored_calendar(config).await;
+    let last_session = calendar.last_completed_session(clock.now());
+    let t = ticker.clone();
+    let (events, filings, bars) = store
+        .run(move |db| {
+            Ok((
+                db.events_for_ticker(&t)?,
+                db.sec_filings_for_ticker(&t)?,
+                db.bars(&t, NaiveDate::MIN, last_session)?,
+            ))
+        })
+        .await?;
+    Ok(crate::analysis::timing_audit::ticker_timing_audit(
+        &events,
+        &filings,
+        &bars,
+        &calendar,
+        &config.analysis.timing_check,
+        config.analysis.window_events,
+        last_session,
+        config.sec.history_uses_filing_timing,
+    ))
 }
 
 /// `ivcd calibrate`: the recorded implied moves judged as the scan would

@@ -42,6 +42,9 @@ pub struct BackfillCounts {
     pub moves_missing_bars: usize,
     /// Tickers that failed, with the reason.
     pub failures: Vec<(String, String)>,
+    /// The SEC filings and the timing audit (`None`: `[sec]` not configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sec: Option<super::filings::SecCounts>,
 }
 
 /// Which tickers a backfill covers: the ones named, else every ticker with a

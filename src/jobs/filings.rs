@@ -4,14 +4,14 @@
 //! filing and its price gaps and store the result ([`audit_timing`], read
 //! back through the `timing_audit` view).
 //!
-//! Not yet called by the daemon's jobs or the CLI (issue 23's later
-//! phase): callers compose an [`SecFilings`] (live, recorded or cached) and
-//! pass it in.
+//! The backfill (nightly, and `ivcd backfill` by hand) calls them through
+//! [`before_backfill`] and [`after_backfill`] when `[sec]` is configured
+//! ([`super::Providers::sec`]); without it they are skipped with one INFO line.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::JobError;
+use super::{JobContext, JobError};
 use crate::analysis::filing_timing::filing_timing;
 use crate::analysis::moves::TimingCheck;
 use crate::analysis::timing_audit::{self, AuditCounts, EventAudit, FilingEvidence, HistoryChange};
@@ -129,4 +129,105 @@ pub async fn audit_timing(
         out.push(audited);
     }
     Ok((out, counts))
+}
+
+/// What the SEC part of a backfill did (`BackfillCounts::sec`, stored with
+/// the job run).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SecCounts {
+    /// The filings fetched before the backfill.
+    pub filings: FilingsCounts,
+    /// The audit after it (`None` when it could not run: the store failed,
+    /// or a shutdown came first).
+    pub audit: Option<AuditCounts>,
+}
+
+/// The log line when `[sec]` is not configured.
+pub const SEC_NOT_CONFIGURED: &str = "SEC filings and the timing audit skipped: [sec] user_agent is not set \
+     (the SEC asks for a name and a contact e-mail address, e.g. \"Jane Doe jane@example.com\"; \
+     docs/timing-audit.md)";
+
+/// The first part of the SEC work of a backfill of `tickers` as of `as_of`:
+/// their Item 2.02 8-Ks filed since `backfill.lookback_days` before, stored
+/// before the backfill measures the moves (which then use the filings'
+/// timings, `[sec] history_uses_filing_timing`). `None` when `[sec]` is
+/// not configured (logged once at INFO). Never fails: a ticker's provider
+/// failure is counted in [`FilingsCounts::failures`], a store failure or a
+/// shutdown is logged and leaves the counts as far as they got.
+pub async fn before_backfill(
+    ctx: &JobContext,
+    as_of: DateTime<Utc>,
+    tickers: &[Ticker],
+) -> Option<SecCounts> {
+    let Some(sec) = ctx.providers.sec.as_deref() else {
+        tracing::info!("{SEC_NOT_CONFIGURED}");
+        return None;
+    };
+    let since = crate::time::et_date(as_of) - chrono::Days::new(u64::from(ctx.config.backfill.lookback_days));
+    let fetched = tokio::select! {
+        biased;
+        () = ctx.cancel.cancelled() => {
+            tracing::warn!("SEC filings not fetched: shutting down");
+            return Some(SecCounts::default());
+        }
+        fetched = fetch_filings(sec, &ctx.store, &ctx.calendar, tickers, since, as_of) => fetched,
+    };
+    match fetched {
+        Ok(filings) => {
+            tracing::info!(
+                tickers = filings.tickers,
+                filings = filings.filings,
+                settled = filings.settled,
+                failures = filings.failures.len(),
+                "SEC filings fetched"
+            );
+            Some(SecCounts { filings, audit: None })
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "SEC filings not stored; the backfill goes on without them");
+            Some(SecCounts {
+                filings: FilingsCounts {
+                    tickers: tickers.len(),
+                    failures: vec![("*".to_owned(), e.to_string())],
+                    ..FilingsCounts::default()
+                },
+                audit: None,
+            })
+        }
+    }
+}
+
+/// The second part: the timing audit of `tickers`' past events (through
+/// the last completed session before `as_of`) once the backfill stored
+/// their bars, into `timing_audits`. Does nothing when `sec` is `None`
+/// (not configured). Never fails: a store failure is logged and leaves
+/// [`SecCounts::audit`] `None`.
+pub async fn after_backfill(
+    ctx: &JobContext,
+    as_of: DateTime<Utc>,
+    tickers: &[Ticker],
+    sec: Option<SecCounts>,
+) -> Option<SecCounts> {
+    let mut sec = sec?;
+    if ctx.cancel.is_cancelled() {
+        return Some(sec);
+    }
+    let last_session = ctx.calendar.last_completed_session(as_of);
+    let check = &ctx.config.analysis.timing_check;
+    let window = ctx.config.analysis.window_events;
+    match audit_timing(&ctx.store, &ctx.calendar, check, window, tickers, last_session, as_of).await {
+        Ok((_, counts)) => {
+            let of = |a| counts.verdict.get(&a).copied().unwrap_or(0);
+            tracing::info!(
+                events = counts.events,
+                agree = of(timing_audit::Agreement::Agree),
+                disagree = of(timing_audit::Agreement::Disagree),
+                unknown = of(timing_audit::Agreement::Unknown),
+                "timing audit stored"
+            );
+            sec.audit = Some(counts);
+        }
+        Err(e) => tracing::warn!(error = %e, "timing audit not stored"),
+    }
+    Some(sec)
 }

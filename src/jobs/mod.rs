@@ -49,6 +49,9 @@ pub struct Providers {
     pub chains: Arc<dyn OptionChains>,
     /// End-of-day chains of past sessions (`ivcd backtest`).
     pub end_of_day_chains: Arc<dyn crate::providers::EndOfDayChains>,
+    /// SEC EDGAR's earnings-release filings (the timing audit); `None`
+    /// when `[sec]` is not configured.
+    pub sec: Option<Arc<dyn crate::providers::sec::SecFilings>>,
     /// The HTTP providers' health records (empty for recorded files).
     pub health: Vec<crate::providers::http::ProviderHealth>,
 }
@@ -177,7 +180,10 @@ pub async fn run_refresh(ctx: &JobContext, slot: DateTime<Utc>) -> Result<refres
 
 /// `backfill` as a recorded job run for `slot`, of `tickers` (or, when
 /// empty, of those reporting soon). `progress` is told each ticker done,
-/// with the count done and the total.
+/// with the count done and the total. With `[sec]` configured, their SEC
+/// filings are fetched first and their timing audited last
+/// ([`filings::before_backfill`], [`filings::after_backfill`]); neither
+/// fails the job.
 ///
 /// # Errors
 /// As [`backfill::backfill`]; the failure is recorded first.
@@ -190,7 +196,9 @@ pub async fn run_backfill(
     recorded_run(ctx, Job::Backfill, slot, |_| async {
         let tickers =
             if tickers.is_empty() { backfill::tickers_to_backfill(ctx, slot).await? } else { tickers };
-        let counts = backfill::backfill(ctx, slot, &tickers, progress).await?;
+        let sec = filings::before_backfill(ctx, slot, &tickers).await;
+        let mut counts = backfill::backfill(ctx, slot, &tickers, progress).await?;
+        counts.sec = filings::after_backfill(ctx, slot, &tickers, sec).await;
         let json = serde_json::to_value(&counts).unwrap_or_default();
         Ok((counts, json))
     })

@@ -7,16 +7,19 @@
 //!   and the full analysis in labelled lines;
 //! - [`scan`]: the ranked scan, a ticker's moves, the backtest;
 //! - [`review`]: a review run, the scoreboard and its summary line;
+//! - [`audit`]: a ticker's timing audit (`ivcd moves`);
 //! - [`db`]: the alerts outbox and `ivcd db check`.
 //!
 //! It reads the records (`report`, `review`, `store`'s row types) and
 //! writes text; it never reads the database or a clock itself.
 
+pub mod audit;
 pub mod db;
 pub mod format;
 pub mod review;
 pub mod scan;
 
+pub use audit::timing_audit;
 pub use db::{db_check, outbox_table};
 pub use review::{card_summary, report_card, review_table};
 pub use scan::{backtest_table, moves_report, scan_table};

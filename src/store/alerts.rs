@@ -164,10 +164,22 @@ impl Db<'_> {
         channels: &[String],
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
+        self.enqueue_keyed_alert(kind, &format!("{kind}/{}", instant_text(slot)), scan_id, channels, now)
+    }
+
+    /// Queues an alert of `kind` under `report_key` for each of `channels`,
+    /// due at once; `None` when `channels` is empty.
+    pub(super) fn enqueue_keyed_alert(
+        &mut self,
+        kind: &'static str,
+        report_key: &str,
+        scan_id: Option<i64>,
+        channels: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
         if channels.is_empty() {
             return Ok(None);
         }
-        let report_key = format!("{kind}/{}", instant_text(slot));
         let installation = self.installation_id()?;
         self.conn
             .execute(

@@ -20,9 +20,12 @@ fn latest() -> u32 {
 /// shape) and added `calibration_events` and `calibration_inputs`; V9
 /// added `installation`; V11 `sec_filings`, `timing_audits` and their view
 /// (and rebuilds `response_cache`, from any shape, to widen its `kind`);
-/// V12 `calibration_tiers`.
+/// V12 `calibration_tiers`; V13 `calendar_versions` and `calendar_changes`
+/// (and rebuilds `alerts` and `alert_deliveries`, from any shape, to widen
+/// the alert's `kind`).
 const ROLL_BACK_TO_7: &str =
-    "DROP TABLE calibration_tiers; DROP VIEW timing_audit; DROP TABLE timing_audits; DROP TABLE sec_filings;
+    "DROP TABLE calendar_changes; DROP TABLE calendar_versions; DROP TABLE calibration_tiers;
+     DROP VIEW timing_audit; DROP TABLE timing_audits; DROP TABLE sec_filings;
      DROP TABLE move_inputs; DROP TABLE installation; DROP TABLE calibration_events; DROP TABLE calibration_inputs;
      DELETE FROM refinery_schema_history WHERE version > 7;";
 

@@ -334,6 +334,7 @@ async fn the_healthy_ticker_is_ranked_as_without_faults_while_the_others_fail() 
                 healthy: Ticker::new("CVNA").unwrap(),
             }),
             end_of_day_chains: provider,
+            sec: None,
             health: Vec::new(),
         },
         calendar: ivcd::calendar::NyseCalendar::new(),

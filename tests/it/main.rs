@@ -20,6 +20,7 @@ mod cli;
 mod config_files;
 mod crash;
 mod daemon;
+mod date_changes;
 mod db;
 mod docs;
 mod expirations;

@@ -915,3 +915,207 @@ async fn the_backfill_measures_with_the_filings_timing_unless_switched_off() {
         }
     }
 }
+
+mod wiring {
+    //! The SEC filings and the timing audit inside the backfill (the
+    //! daemon's nightly slot and `ivcd backfill`), and the audit in `ivcd
+    //! moves`, against the recorded EDGAR answers served by a local fake.
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use ivcd::domain::{Ticker, Timing};
+    use ivcd::providers::files::recorded::{self, CalendarFormat};
+    use ivcd::providers::sec::SecConfig;
+    use ivcd::providers::sec::client::SecClient;
+    use ivcd::replay::{RecordedFiles, recorded_context};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::{BARS, REDFLAG, company_tickers_body, date, stored_move_dates, ticker};
+    use crate::support::cmd::{all_output, ivcd_config, stdout};
+    use crate::support::data::TRADING_DESK;
+    use crate::support::{data_dir, read_data};
+
+    const AGENT: &str = "Jane Doe jane@example.com";
+
+    /// A fake EDGAR: the company tickers file, AAPL's and PEP's recorded submissions, and a 500 for
+    /// INTC's (CIK 50863), which fails that ticker.
+    async fn edgar() -> MockServer {
+        let server = MockServer::start().await;
+        for (route, body) in [
+            ("/files/company_tickers.json", company_tickers_body()),
+            ("/submissions/CIK0000320193.json", read_data(&format!("{REDFLAG}/CIK0000320193.json"))),
+            ("/submissions/CIK0000077476.json", read_data(&format!("{REDFLAG}/CIK0000077476.json"))),
+        ] {
+            Mock::given(method("GET"))
+                .and(path(route))
+                .respond_with(ResponseTemplate::new(200).set_body_string(body))
+                .mount(&server)
+                .await;
+        }
+        Mock::given(method("GET"))
+            .and(path("/submissions/CIK0000050863.json"))
+            .respond_with(ResponseTemplate::new(500).set_body_string("{\"error\":\"injected\"}"))
+            .mount(&server)
+            .await;
+        server
+    }
+
+    fn sec_config(server: &MockServer) -> SecConfig {
+        let mut sec = SecConfig {
+            user_agent: AGENT.into(),
+            base_url: server.uri(),
+            tickers_url: format!("{}/files/company_tickers.json", server.uri()),
+            ..SecConfig::default()
+        };
+        sec.retry.max_attempts = 2;
+        sec.retry.initial_delay_ms = 10;
+        sec
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_backfill_fetches_filings_first_audits_last_and_one_failure_stops_nothing() {
+        let server = edgar().await;
+        // After the 2026-02-25 close (see the_backfill_measures_with_the_filings_timing_unless_switched_off).
+        let at = "2026-02-26T01:00:00Z".parse::<chrono::DateTime<Utc>>().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ivcd.db");
+        let data = data_dir();
+        let files = RecordedFiles {
+            events: recorded::load_calendar(&data, Path::new(TRADING_DESK), CalendarFormat::TradingDesk)
+                .unwrap(),
+            calendar_source: format!("files:{TRADING_DESK}"),
+            calendar_path: Path::new(TRADING_DESK),
+            data_dir: &data,
+            bars_dir: Path::new(BARS),
+            chains: Vec::new(),
+        };
+        let mut config = ivcd::config::Config { database: db.clone(), ..ivcd::config::Config::default() };
+        config.sec = sec_config(&server);
+        let store = ivcd::store::Store::open(&db).unwrap();
+        let clock = Arc::new(ivcd::clock::FixedClock::new(at));
+        let mut ctx = recorded_context(files, store.clone(), &config, clock.clone());
+        ctx.providers.sec = Some(Arc::new(SecClient::new(&config.sec, clock).unwrap()));
+        let tickers: Vec<Ticker> = ["AAPL", "INTC", "PEP"].into_iter().map(ticker).collect();
+        let counts = ivcd::jobs::run_backfill(&ctx, at, tickers.clone(), &|_, _, _| {}).await.unwrap();
+        let sec = counts.sec.expect("[sec] is configured");
+        let failed: Vec<&str> = sec.filings.failures.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(failed, ["INTC"], "{:?}", sec.filings.failures);
+        assert!(sec.filings.failures[0].1.contains("500"), "{:?}", sec.filings.failures);
+        let stored = |t: &str| {
+            crate::support::db::count(&db, &format!("SELECT count(*) FROM sec_filings WHERE ticker = '{t}'"))
+        };
+        // Since 1500 days before 2026-02-25 (2022-01-17): AAPL's and PEP's
+        // recorded Item 2.02 8-Ks from then on.
+        assert!(stored("AAPL") >= 16 && stored("PEP") >= 16, "{} {}", stored("AAPL"), stored("PEP"));
+        assert_eq!(stored("INTC"), 0);
+        assert_eq!(usize::try_from(stored("AAPL") + stored("PEP")).unwrap(), sec.filings.filings);
+        // The filings were stored before the moves were measured: AAPL's
+        // 2026-01-29 report, UNKNOWN in the calendar, is measured AMC (its 8-K
+        // was accepted at 16:30 ET).
+        let moves = stored_move_dates(&store, &tickers[0]).await;
+        assert!(moves.contains(&(date("2026-01-29"), Timing::Amc)), "{moves:?}");
+        // The audit ran after, over all three (INTC without a filing).
+        let audit = sec.audit.expect("the audit ran");
+        let rows = store.run(|db| db.timing_audit(None)).await.unwrap();
+        assert_eq!(rows.len(), audit.events);
+        for t in &tickers {
+            assert!(rows.iter().any(|r| r.ticker == *t), "{t} audited");
+        }
+        assert!(rows.iter().filter(|r| r.ticker.as_str() == "INTC").all(|r| r.filing_accession.is_none()));
+        // The job run's counts carry it.
+        let runs = crate::support::db::query(&db, "SELECT counts FROM job_runs WHERE job = 'backfill'");
+        let json: serde_json::Value = serde_json::from_str(&runs[0][0]).unwrap();
+        assert_eq!(json["sec"]["filings"]["filings"], sec.filings.filings);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_a_user_agent_the_backfill_skips_the_sec_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ivcd.db");
+        let config = crate::support::cmd::config_file(dir.path(), &db);
+        let out = all_output(ivcd_config(&config).args(["backfill", "AAPL"]));
+        assert!(
+            out.contains("SEC filings and the timing audit skipped: [sec] user_agent is not set"),
+            "{out}"
+        );
+        assert_eq!(crate::support::db::count(&db, "SELECT count(*) FROM sec_filings"), 0);
+        // With it, `ivcd backfill` asks the (fake) SEC and says what it stored,
+        // though the ticker's bars fail (no bars provider is configured).
+        let server = edgar().await;
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &config,
+            format!(
+                "{text}[sec]\nuser_agent = {AGENT:?}\nbase_url = {:?}\ntickers_url = \"{}/files/company_tickers.json\"\n",
+                server.uri(),
+                server.uri()
+            ),
+        )
+        .unwrap();
+        let out = all_output(ivcd_config(&config).args(["backfill", "AAPL", "--as-of", "2026-02-25T20:00"]));
+        assert!(out.contains("SEC: ") && out.contains("Item 2.02 filings of 1 tickers stored"), "{out}");
+        assert!(!out.contains("skipped: [sec]"), "{out}");
+        assert!(
+            crate::support::db::count(&db, "SELECT count(*) FROM sec_filings WHERE ticker = 'AAPL'") >= 16
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn moves_shows_each_events_audit_and_the_change_in_the_mean_gap() {
+        use ivcd::jobs::filings::fetch_filings;
+        use ivcd::providers::files::trading_desk::parse_trading_desk_calendar;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ivcd.db");
+        let store = ivcd::store::Store::open(&db).unwrap();
+        let at = "2026-06-29T12:00:00Z".parse::<chrono::DateTime<Utc>>().unwrap();
+        let events: Vec<_> = parse_trading_desk_calendar(&read_data(TRADING_DESK), TRADING_DESK)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.ticker.as_str() == "AAPL")
+            .collect();
+        let bars: Vec<_> = super::bars("AAPL").into_values().collect();
+        store
+            .run(move |db| {
+                db.upsert_events(&events, at)?;
+                db.upsert_bars(&ticker("AAPL"), &bars, "yahoo", at)
+            })
+            .await
+            .unwrap();
+        let sec = ivcd::providers::sec::files::RecordedSec::new(vec![data_dir().join(REDFLAG)], 0);
+        let calendar = ivcd::calendar::NyseCalendar::new();
+        fetch_filings(&sec, &store, &calendar, &[ticker("AAPL")], date("2019-01-01"), at).await.unwrap();
+        drop(store);
+        let config = crate::support::cmd::config_file(dir.path(), &db);
+        let out = stdout(ivcd_config(&config).args(["moves", "AAPL", "--json"]));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        let audit = &json["timing_audit"];
+        let events = audit["events"].as_array().unwrap();
+        assert!(events.len() >= 10, "{}", events.len());
+        // AAPL 2026-01-29: UNKNOWN in the trading-desk calendar, its 8-K
+        // accepted 16:30 ET: the filing settles it AMC.
+        let jan = events.iter().find(|e| e["report_date"] == "2026-01-29").unwrap();
+        assert_eq!(
+            (&jan["calendar_timing"], &jan["filing"]["timing"]["timing"]),
+            (&"unknown".into(), &"amc".into())
+        );
+        assert_eq!(jan["settled"], serde_json::json!(["2026-01-29", "amc"]));
+        assert!(audit["changed"].as_array().unwrap().contains(&"2026-01-29".into()));
+        let (cal, set) = (audit["calendar_mean_abs_move"].as_f64(), audit["settled_mean_abs_move"].as_f64());
+        let change = audit["mean_abs_move_change"].as_f64().unwrap();
+        assert!((set.unwrap() - cal.unwrap() - change).abs() < 1e-12, "{audit}");
+        let text = all_output(ivcd_config(&config).args(["moves", "AAPL"]));
+        assert!(text.contains("timing audit of") && text.contains("2026-01-29"), "{text}");
+        assert!(text.contains("with the filings'") && text.contains("points"), "{text}");
+        // Switched off: the change is not claimed.
+        let cfg = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, format!("{cfg}[sec]\nhistory_uses_filing_timing = false\n")).unwrap();
+        let out = stdout(ivcd_config(&config).args(["moves", "AAPL", "--json"]));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(json["timing_audit"]["mean_abs_move_change"].is_null());
+        let text = all_output(ivcd_config(&config).args(["moves", "AAPL"]));
+        assert!(text.contains("history_uses_filing_timing = false"), "{text}");
+    }
+}
