@@ -40,11 +40,25 @@ pub(super) async fn calendar(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The schema version that added `calendar_changes` (migrations/V13).
+const CHANGES_SCHEMA: u32 = 13;
+
 /// `ivcd calendar --changes`: the stored date and timing changes of
 /// upcoming events (table `calendar_changes`), oldest first, with whether
 /// each was alerted and why.
 pub(super) async fn changes(config: &Config, json: bool) -> Result<ExitCode> {
     let store = crate::store::Store::open_read_only(&config.database)?;
+    // Read-only: an older database is not migrated here, so say what to do
+    // instead of SQLite's "no such table".
+    let version = store.run(|db| db.schema_version()).await?.unwrap_or(0);
+    if version < CHANGES_SCHEMA {
+        bail!(
+            "database {} is at schema version {version}; the date changes are kept from version \
+             {CHANGES_SCHEMA} on. The daemon migrates it at its next start (after a backup), as does any \
+             command that writes (e.g. `ivcd refresh-calendar`); `ivcd db check` shows the versions",
+            config.database.display()
+        );
+    }
     let changes = store.run(|db| db.date_changes(None)).await?;
     if json {
         say!("{}", serde_json::to_string_pretty(&changes)?);

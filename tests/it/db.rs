@@ -121,6 +121,13 @@ fn an_older_database_is_backed_up_then_migrated_on_open() {
     );
     assert_eq!(schema_version(&db), 7, "db check changes nothing");
 
+    // A command that only reads says what to do with a schema too old for it.
+    let out = ivcd(&config).args(["calendar", "--changes"]).output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("is at schema version 7; the date changes are kept from version 13 on"), "{said}");
+    assert_eq!(schema_version(&db), 7, "calendar --changes changes nothing");
+
     // Any command that opens the database for writing migrates it, after a backup.
     let out = ivcd(&config).args(["moves", "CVNA"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
