@@ -29,6 +29,7 @@ mod check_config;
 mod compose;
 mod daemon;
 mod db;
+mod docs;
 mod generate;
 mod jobs;
 mod logging;
@@ -281,6 +282,16 @@ pub enum Command {
         #[command(subcommand)]
         action: DbCommand,
     },
+    /// Print a topic of the documentation built into this binary (Markdown): the configuration's
+    /// keys, the JSON, the database's tables, the alerts, operations, the figures.
+    #[command(
+        after_help = "Examples:\n  ivcd docs config | less\n  ivcd docs json\n  ivcd docs schema\n\nExit codes: see `ivcd --help`"
+    )]
+    Docs {
+        /// The topic.
+        #[arg(value_enum)]
+        topic: docs::Topic,
+    },
     /// Print the man page or shell completions, generated from this command line (for packagers).
     #[command(
         after_help = "Examples:\n  ivcd generate man target/man\n  ivcd generate completions bash > /etc/bash_completion.d/ivcd\n\nExit codes: see `ivcd --help`"
@@ -404,11 +415,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Ok::<Setup, anyhow::Error>(setup)
     };
     match cli.command {
-        // Neither needs a valid configuration: check-config reports its problems.
+        // None needs a valid configuration: check-config reports its problems.
         Command::CheckConfig { file: checked } => {
             check_config::check_config(checked.as_deref().or(file.as_deref()))
         }
         Command::Generate { what } => generate(&what),
+        Command::Docs { topic } => docs::docs(topic),
         Command::Db { action } => db_command(&load_db(Logs::Command)?.config, action).await,
         Command::Run { simulate_from, scenario } => {
             let s = load(Logs::Daemon)?;

@@ -520,3 +520,27 @@ async fn providers_test_says_which_credentials_work() {
     assert!(text.contains("alpha_vantage: works"), "{text}");
     assert!(!text.contains("tok-secret-123") && !text.contains("av-secret-456"), "{text}");
 }
+
+/// `ivcd docs TOPIC` prints each topic's file of docs/ as it is in the tree
+/// (built into the binary), so the configuration's keys and the JSON's
+/// fields can be read where ivcd runs.
+#[test]
+fn docs_prints_each_topic_as_the_tree_has_it() {
+    for (topic, file) in [
+        ("config", "configuration.md"),
+        ("json", "json.md"),
+        ("schema", "schema.md"),
+        ("alerts", "alerts.md"),
+        ("operations", "operations.md"),
+        ("analysis", "analysis.md"),
+        ("review", "review.md"),
+        ("calibration", "calibration.md"),
+        ("timing-audit", "timing-audit.md"),
+    ] {
+        let printed = crate::support::cmd::stdout(ivcd().args(["docs", topic]));
+        let tree = std::fs::read_to_string(crate::support::data::repo().join("docs").join(file)).unwrap();
+        assert!(printed == tree, "ivcd docs {topic} differs from docs/{file}");
+    }
+    let out = ivcd().args(["docs", "nothing"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
