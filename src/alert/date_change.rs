@@ -65,9 +65,12 @@ fn lines(c: &DateChange) -> (String, Vec<String>) {
     (subject, lines)
 }
 
-/// Escapes text for HTML.
+/// Escapes text for HTML, as the email templates do (askama's HTML escaper).
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    match askama::filters::escape(s, askama::filters::Html) {
+        Ok(safe) => safe.to_string(),
+        Err(never) => match never {},
+    }
 }
 
 /// The alert in every channel's form; the webhook's body is the stored

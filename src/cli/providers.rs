@@ -102,8 +102,8 @@ fn unset(name: &str, setting: &str) -> Checked {
 }
 
 /// Runs one request and words its outcome: `works` with what it read and
-/// how long it took, or `FAILED` with the provider's error (which never holds
-/// a secret: every error passes the redactor).
+/// how long it took, or `FAILED` with the provider's error; either line
+/// passes the redactor (a base URL may carry a credential).
 async fn check(
     name: &str,
     base_url: &str,
@@ -113,7 +113,10 @@ async fn check(
     let outcome = request.await;
     let took = started.elapsed().as_millis();
     match outcome {
-        Ok(what) => Checked { line: format!("{name}: works ({what}; {took} ms, {base_url})"), ok: true },
+        Ok(what) => Checked {
+            line: crate::redact::redact(&format!("{name}: works ({what}; {took} ms, {base_url})")).into_owned(),
+            ok: true,
+        },
         Err(e) => Checked {
             line: crate::redact::redact(&format!("{name}: FAILED after {took} ms ({base_url}): {e}"))
                 .into_owned(),
