@@ -207,8 +207,8 @@ impl Timetable {
             return Vec::new();
         }
         // A slot's ET date is within a day of its UTC date either way.
-        let first = from.with_timezone(&NEW_YORK).date_naive() - crate::time::days(1);
-        let last = to.with_timezone(&NEW_YORK).date_naive() + crate::time::days(1);
+        let first = crate::time::et_date(from) - crate::time::days(1);
+        let last = crate::time::et_date(to) + crate::time::days(1);
         first
             .iter_days()
             .take_while(|d| *d <= last)

@@ -43,7 +43,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::NyseCalendar;
 use crate::domain::Timing;
-use crate::time::NEW_YORK;
 
 /// The most calendar days between an evening acceptance and the filing
 /// date EDGAR gives it: a Friday evening before a Monday holiday is dated
@@ -145,7 +144,7 @@ impl Filing {
 
     /// The acceptance instant in America/New_York.
     pub fn accepted_et(&self) -> DateTime<chrono_tz::Tz> {
-        self.accepted_at.with_timezone(&NEW_YORK)
+        crate::time::et(self.accepted_at)
     }
 }
 
@@ -312,8 +311,11 @@ mod tests {
         filing_date: NaiveDate,
     ) -> Filing {
         let (y, m, day, h, min) = accepted_et;
-        let accepted_at =
-            NEW_YORK.with_ymd_and_hms(y, m, day, h, min, 0).single().unwrap().with_timezone(&Utc);
+        let accepted_at = crate::time::NEW_YORK
+            .with_ymd_and_hms(y, m, day, h, min, 0)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc);
         Filing {
             accession: "0000000000-00-000000".into(),
             form: form.into(),

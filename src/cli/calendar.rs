@@ -59,7 +59,7 @@ pub(super) async fn changes(config: &Config, json: bool) -> Result<ExitCode> {
             config.database.display()
         );
     }
-    let changes = store.run(|db| db.date_changes(None)).await?;
+    let changes = store.run(|db| db.date_changes()).await?;
     if json {
         say!("{}", serde_json::to_string_pretty(&changes)?);
         return Ok(ExitCode::SUCCESS);

@@ -114,7 +114,8 @@ async fn check(
     let took = started.elapsed().as_millis();
     match outcome {
         Ok(what) => Checked {
-            line: crate::redact::redact(&format!("{name}: works ({what}; {took} ms, {base_url})")).into_owned(),
+            line: crate::redact::redact(&format!("{name}: works ({what}; {took} ms, {base_url})"))
+                .into_owned(),
             ok: true,
         },
         Err(e) => Checked {

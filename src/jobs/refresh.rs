@@ -1,6 +1,6 @@
 //! `refresh-calendar`: upcoming earnings reports into the store.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, Utc};
 use serde::Serialize;
@@ -100,11 +100,19 @@ pub async fn refresh_calendar(ctx: &JobContext, as_of: DateTime<Utc>) -> Result<
 /// old event left without a partner was removed, a new one is new: neither
 /// is a change.
 pub fn date_changes(old: &[EarningsEvent], new: &[EarningsEvent]) -> Vec<(EarningsEvent, EarningsEvent)> {
-    let tickers: BTreeSet<&Ticker> = old.iter().map(|e| &e.ticker).collect();
+    // Each listing grouped by ticker once (not filtered again per ticker).
+    type Sides<'a> = (Vec<&'a EarningsEvent>, Vec<&'a EarningsEvent>);
+    let mut by_ticker: BTreeMap<&Ticker, Sides<'_>> = BTreeMap::new();
+    for e in old {
+        by_ticker.entry(&e.ticker).or_default().0.push(e);
+    }
+    for e in new {
+        if let Some(sides) = by_ticker.get_mut(&e.ticker) {
+            sides.1.push(e);
+        }
+    }
     let mut out = Vec::new();
-    for ticker in tickers {
-        let mut before: Vec<&EarningsEvent> = old.iter().filter(|e| e.ticker == *ticker).collect();
-        let mut after: Vec<&EarningsEvent> = new.iter().filter(|e| e.ticker == *ticker).collect();
+    for (mut before, mut after) in by_ticker.into_values() {
         before.sort_by_key(|e| e.report_date);
         after.sort_by_key(|e| e.report_date);
         let same_date =

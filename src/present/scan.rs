@@ -155,8 +155,8 @@ pub fn moves_report(r: &MovesReport) -> String {
             m.reference_close.round_dp(2).to_string(),
             m.reaction_open.round_dp(2).to_string(),
             m.reaction_close.round_dp(2).to_string(),
-            format!("{:+.2}%", m.gap_move * 100.0),
-            format!("{:+.2}%", m.close_to_close_move * 100.0),
+            format::signed_pct2(Some(m.gap_move)),
+            format::signed_pct2(Some(m.close_to_close_move)),
             format::signed_pct2(m.other_session_gap_move),
             if m.timing_suspect { "SUSPECT".to_owned() } else { String::new() },
         ]);

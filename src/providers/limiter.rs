@@ -178,7 +178,8 @@ pub struct RateHeaders {
 }
 
 /// How much later than its giving up an unanswered request may still reach
-/// the vendor, at least.
+/// the vendor, at least: a chosen margin (docs/performance.md), not a
+/// figure the vendor publishes.
 const ABANDONED_GUARD: Duration = Duration::from_secs(1);
 
 /// The largest count believed from a header (far above any vendor's allowance).

@@ -95,18 +95,10 @@ impl Db<'_> {
                 "INSERT OR REPLACE INTO calendar_versions (ticker, report_date, timing, status, source, refreshed_at)
                  VALUES (?1, ?2, ?3, 'unknown', ?4, ?5)",
             )
-            .map_err(|cause| StoreError::Sqlite {
-                path: self.path.display().to_string(),
-                context: "prepare record_calendar_version".into(),
-                cause,
-            })?;
+            .map_err(self.err("prepare record_calendar_version"))?;
         for e in events {
             stmt.execute(params![e.ticker.as_str(), e.report_date.to_string(), e.timing.code(), source, at])
-                .map_err(|cause| StoreError::Sqlite {
-                    path: self.path.display().to_string(),
-                    context: format!("store the calendar version of {} {}", e.ticker, e.report_date),
-                    cause,
-                })?;
+                .map_err(self.err("store a calendar version"))?;
         }
         Ok(())
     }
@@ -210,19 +202,17 @@ impl Db<'_> {
         })
     }
 
-    /// The stored date changes detected on or after `since` (all when
-    /// `None`), oldest first.
+    /// Every stored date change, oldest first.
     ///
     /// # Errors
     /// SQLite errors, or a corrupt stored value.
-    pub fn date_changes(&mut self, since: Option<DateTime<Utc>>) -> Result<Vec<DateChange>, StoreError> {
-        let since = since.map_or_else(String::new, instant_text);
+    pub fn date_changes(&mut self) -> Result<Vec<DateChange>, StoreError> {
         self.query_changes(
             &format!(
-                "SELECT {} FROM calendar_changes WHERE detected_at >= ?1 ORDER BY detected_at, id",
+                "SELECT {} FROM calendar_changes ORDER BY detected_at, id",
                 select_list(DateChangeRow::COLUMNS, "")
             ),
-            &[&since],
+            &[],
         )
     }
 
@@ -264,5 +254,40 @@ impl Db<'_> {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    use crate::domain::{EarningsEvent, Ticker, Timing};
+    use crate::store::Store;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn housekeeping_keeps_the_calendar_versions_bounded() {
+        let store = Store::open_in_memory().unwrap();
+        let event = EarningsEvent {
+            ticker: Ticker::new("AGYS").unwrap(),
+            report_date: NaiveDate::from_ymd_opt(2026, 5, 18).unwrap(),
+            timing: Timing::Amc,
+            source: "test".into(),
+        };
+        let count = store
+            .run(move |db| {
+                db.record_calendar_version("test", std::slice::from_ref(&event), at("2025-01-02T11:00:00Z"))?;
+                db.record_calendar_version("test", std::slice::from_ref(&event), at("2026-05-17T22:00:00Z"))?;
+                db.housekeep(at("2026-01-01T00:00:00Z"))?;
+                let n: i64 =
+                    db.conn.query_row("SELECT count(*) FROM calendar_versions", [], |r| r.get(0)).unwrap();
+                Ok(n)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "the version older than the retention is gone, the newer one stays");
     }
 }

@@ -238,6 +238,17 @@ impl Db<'_> {
                     [instant_text(retain_after)],
                 )
                 .map_err(db.err("delete old job runs"))
+                .and_then(|deleted| {
+                    // Every refresh's listing is kept (calendar_versions) for as
+                    // long as the job runs that made it: the table stays bounded.
+                    db.conn
+                        .execute(
+                            "DELETE FROM calendar_versions WHERE refreshed_at < ?1",
+                            [instant_text(retain_after)],
+                        )
+                        .map_err(db.err("delete old calendar versions"))
+                        .map(|_| deleted)
+                })
         })?;
         self.conn.execute_batch("PRAGMA optimize").map_err(self.err("PRAGMA optimize"))?;
         let checkpointed: i64 = self

@@ -85,7 +85,7 @@ async fn a_date_change_between_two_refreshes_is_alerted_exactly_once_through_a_r
     let ctx = ivcd::cli::live_context(&config, clock.clone()).unwrap();
     let again = jobs::refresh::refresh_calendar(&ctx, ivcd::clock::Clock::now(clock.as_ref())).await.unwrap();
     assert_eq!(again.changes, 0, "the stored event already moved");
-    let changes = ctx.store.run(|db| db.date_changes(None)).await.unwrap();
+    let changes = ctx.store.run(|db| db.date_changes()).await.unwrap();
     assert_eq!(changes.len(), 1);
     let c = &changes[0];
     assert_eq!(
