@@ -219,8 +219,8 @@ pub struct CandidateAnalysis {
     /// The chain's age at `as_of`, seconds.
     pub chain_age_seconds: Option<i64>,
     /// Caveats, in this order: fetching, the chain's age, the implied move's,
-    /// tail risk, the structures', timing-suspect events left out, a
-    /// liquidity rejection.
+    /// tail risk, the structures', timing-suspect events left out, the
+    /// market's view of the report date, a liquidity rejection.
     pub warnings: Vec<String>,
 }
 
@@ -345,6 +345,11 @@ pub fn candidate(
         )),
         _ => None,
     };
+    if let Some(view) = analysis.as_ref().and_then(|x| x.market_view.as_ref())
+        && let Some(text) = view.warning()
+    {
+        warnings.push(format!("market view: {text}"));
+    }
     if let Some(l) = analysis.as_ref().and_then(|x| x.liquidity.as_ref())
         && l.verdict == LiquidityVerdict::Reject
         && matches!(verdict, Verdict::Judged { .. })

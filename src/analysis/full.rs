@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{self, ProbabilityBounds};
 use super::consistency::{self, MoveTrend, RealizedVol};
 use super::liquidity::{self, Liquidity};
+use super::market_view::{self, MarketView};
 use super::score::{self, Score, ScoreInputs};
 use super::skew::{self, SkewFit};
 use super::term::{self, AtmIv, EventVariance, ExpiryTime, RateAssumptions, TermSlope};
@@ -94,6 +95,11 @@ pub struct Analysis {
     pub rates: RateAssumptions,
     /// Term structure; `None` when no expiration gave an ATM IV.
     pub term: Option<TermStructure>,
+    /// The chain's view of the event at the event's expiration
+    /// (`[analysis.market_view]`); `None` when disabled or not computable
+    /// (the reason is in `missing`), and in analyses stored before it existed.
+    #[serde(default)]
+    pub market_view: Option<MarketView>,
     /// The smile of the event's expiration.
     pub skew: Option<SkewFit>,
     /// The straddle legs' liquidity and the underlying's volume.
@@ -247,6 +253,17 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
         Some(TermStructure { points, event, slope, iv30 })
     };
 
+    let market_view = match (&term, params.market_view.enabled) {
+        (Some(t), true) => match market_view::market_view(&t.points, inputs.expiration, &params.market_view) {
+            Ok(view) => Some(view),
+            Err(reason) => {
+                missing.push(format!("market view: {reason}"));
+                None
+            }
+        },
+        _ => None,
+    };
+
     // Skew of the event's expiration.
     let skew = match skew::fit_skew(&event_chain, event_time, inputs.spot, &rates, &params.skew) {
         Ok(fit) => Some(fit),
@@ -304,5 +321,5 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
         _ => None,
     };
 
-    Analysis { rates, term, skew, liquidity, consistency, bounds, score, missing }
+    Analysis { rates, term, market_view, skew, liquidity, consistency, bounds, score, missing }
 }

@@ -14,6 +14,7 @@ pub mod filing_timing;
 pub mod full;
 pub mod implied;
 pub mod liquidity;
+pub mod market_view;
 pub mod moves;
 pub mod score;
 pub mod scoreboard;
@@ -28,6 +29,7 @@ pub mod vrp;
 use consistency::ConsistencyParams;
 use full::TermParams;
 use liquidity::LiquidityParams;
+use market_view::MarketViewParams;
 use moves::{HistoricalMove, TimingCheck};
 use score::ScoreParams;
 use skew::SkewParams;
@@ -49,6 +51,8 @@ pub struct AnalysisParams {
     pub timing_check: TimingCheck,
     /// Term structure (`[analysis.term]`).
     pub term: TermParams,
+    /// The chain's view of the report date (`[analysis.market_view]`).
+    pub market_view: MarketViewParams,
     /// Skew (`[analysis.skew]`).
     pub skew: SkewParams,
     /// Liquidity (`[analysis.liquidity]`).
@@ -68,6 +72,7 @@ impl Default for AnalysisParams {
             tail_risk_warning: 2.5,
             timing_check: TimingCheck::default(),
             term: TermParams::default(),
+            market_view: MarketViewParams::default(),
             skew: SkewParams::default(),
             liquidity: LiquidityParams::default(),
             consistency: ConsistencyParams::default(),
@@ -84,6 +89,8 @@ impl AnalysisParams {
         b.int("analysis.min_events", self.min_events, 1, 200);
         b.real("analysis.term.slope_days", self.term.slope_days, 1.0, 730.0);
         b.real("analysis.term.iv_days", self.term.iv_days, 1.0, 730.0);
+        b.real("analysis.market_view.min_event_days", self.market_view.min_event_days, 0.0, 50.0);
+        b.real("analysis.market_view.later_premium_ratio", self.market_view.later_premium_ratio, 0.1, 100.0);
         b.int("analysis.skew.min_points_per_side", self.skew.min_points_per_side, 3, 1000);
         let l = &self.liquidity;
         b.int("analysis.liquidity.open_interest_warn", l.open_interest_warn, 0, 10_000_000);

@@ -310,12 +310,21 @@ pub fn event_variance(front: &AtmIv, back: &AtmIv) -> Result<EventVariance, NoEv
         return Ok(none(true));
     }
     let forward = (v2 - v1) / (t2 - t1);
-    let event = v1 - forward * (t1 - TRADING_DAY_YEARS);
+    let event = event_day_variance(front, forward);
     Ok(EventVariance {
         ex_earnings_iv: Some(forward.sqrt()),
         event_move: (event >= 0.0).then(|| event.sqrt()),
         ..none(false)
     })
+}
+
+/// E^2, the event day's variance (a squared fraction of the spot, not
+/// annualised; may be negative): the front's total variance `s1^2 T1` minus
+/// the normal variance of its non-event days, `forward_variance (T1 - d)`,
+/// with `forward_variance` an annualised variance (sx^2) and d = 1/252
+/// (domain.md §5; the formula of [`event_variance`]).
+pub fn event_day_variance(front: &AtmIv, forward_variance: f64) -> f64 {
+    front.iv * front.iv * front.years - forward_variance * (front.years - TRADING_DAY_YEARS)
 }
 
 /// The ATM IV at `calendar_days`, interpolated linearly in calendar days

@@ -30,13 +30,13 @@ fn yahoo_bars_before(symbol: &str, day: NaiveDate) -> Vec<DailyBar> {
     bars
 }
 
-fn ibm_chain(dir: &str) -> ChainSnapshot {
+pub(crate) fn ibm_chain(dir: &str) -> ChainSnapshot {
     let path = format!("{dir}/options/HISTORICAL_OPTIONS_6c0b1a36.csv");
     av::parse_historical_options_csv(&read_data(&path), &path, &ticker("IBM")).expect("IBM chain")
 }
 
 /// IBM's Alpha Vantage daily bars recorded with the chain, up to and including `day`.
-fn ibm_bars_through(dir: &str, day: NaiveDate) -> Vec<DailyBar> {
+pub(crate) fn ibm_bars_through(dir: &str, day: NaiveDate) -> Vec<DailyBar> {
     let path = format!("{dir}/time_series/TIME_SERIES_DAILY_42a08190.csv");
     let mut bars = av::parse_daily_csv(&read_data(&path), &path).expect("IBM bars");
     bars.retain(|b| b.date <= day);
@@ -47,7 +47,7 @@ fn ibm_bars_through(dir: &str, day: NaiveDate) -> Vec<DailyBar> {
 /// The analysis as the scan runs it on a snapshot of `expirations` (the
 /// event's first): the implied move of the event's expiration at `spot`,
 /// then every part.
-fn analyse(
+pub(crate) fn analyse(
     chain: &ChainSnapshot,
     expirations: &[NaiveDate],
     spot: Decimal,
@@ -75,7 +75,7 @@ fn analyse(
     )
 }
 
-fn no_history() -> HistoryWindow {
+pub(crate) fn no_history() -> HistoryWindow {
     HistoryWindow { moves: Vec::new(), stats: None, excluded: Vec::new() }
 }
 
@@ -306,3 +306,4 @@ fn cvna_full_analysis_on_the_real_chain() {
     let e = a.term.as_ref().and_then(|t| t.event.as_ref()).and_then(|e| e.event_move).expect("E");
     assert!(e > 0.0 && e < 0.5, "E {e}");
 }
+

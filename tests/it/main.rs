@@ -26,6 +26,7 @@ mod docs;
 mod expirations;
 mod extremes;
 mod faults;
+mod market_view;
 mod metrics;
 mod package;
 mod parsers;
