@@ -45,7 +45,7 @@ pub struct MarketViewParams {
     /// term structure (default true).
     pub enabled: bool,
     /// The fewest normal days' variance an earnings session is expected to
-    /// be priced at (default 3.0, 0 to 50): below it at the calendar's
+    /// be priced at (default 3.0, 0.1 to 50): below it at the calendar's
     /// expiration, the chain prices no event there.
     pub min_event_days: f64,
     /// How many times the calendar expiration's event variance a later pair

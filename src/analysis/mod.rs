@@ -89,7 +89,7 @@ impl AnalysisParams {
         b.int("analysis.min_events", self.min_events, 1, 200);
         b.real("analysis.term.slope_days", self.term.slope_days, 1.0, 730.0);
         b.real("analysis.term.iv_days", self.term.iv_days, 1.0, 730.0);
-        b.real("analysis.market_view.min_event_days", self.market_view.min_event_days, 0.0, 50.0);
+        b.real("analysis.market_view.min_event_days", self.market_view.min_event_days, 0.1, 50.0);
         b.real("analysis.market_view.later_premium_ratio", self.market_view.later_premium_ratio, 0.1, 100.0);
         b.int("analysis.skew.min_points_per_side", self.skew.min_points_per_side, 3, 1000);
         let l = &self.liquidity;

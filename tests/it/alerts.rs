@@ -99,6 +99,10 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
             "Fri 2023-07-21",
             "Wed 2023-07-19",
             "7h 09m",
+            // The market view (issue 23): CVNA's chain priced the report a
+            // week after 07-21 (tests/it/market_view.rs works it by hand).
+            "market view: the chain prices the event session at 2023-07-21 like 1.7 normal days",
+            "sits between 2023-07-28 and 2023-09-01",
         ] {
             assert!(body.contains(figure), "{figure} missing from:\n{body}");
         }
@@ -124,6 +128,12 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
     let body: serde_json::Value = serde_json::from_slice(&hooks[0].body).unwrap();
     let stored = store.run(move |db| db.latest_scan()).await.unwrap().unwrap();
     assert_eq!(body, serde_json::to_value(&stored).unwrap());
+    let cvna_json = body["candidates"].as_array().unwrap().iter().find(|c| c["ticker"] == "CVNA").unwrap();
+    let view = &cvna_json["analysis"]["market_view"];
+    assert_eq!(view["expiration"], "2023-07-21");
+    let findings: Vec<&str> =
+        view["findings"].as_array().unwrap().iter().map(|f| f["finding"].as_str().unwrap()).collect();
+    assert_eq!(findings, ["no_event_premium", "premium_later"]);
     assert_signed(&hooks[0]);
     assert!(hooks[0].headers.get("idempotency-key").unwrap().to_str().unwrap().ends_with("/webhook"));
 
@@ -133,7 +143,7 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
     let message: serde_json::Value = serde_json::from_slice(&slack[0].body).unwrap();
     assert_valid_slack(&message);
     let shown = message.to_string();
-    for figure in ["CVNA", "12.96%", "$4.7745", "$36.83", "chain 7h 09m old"] {
+    for figure in ["CVNA", "12.96%", "$4.7745", "$36.83", "chain 7h 09m old", "market view: the chain prices"] {
         assert!(shown.contains(figure), "{figure} missing from the Slack message");
     }
 
