@@ -254,13 +254,15 @@ pub fn analyse(inputs: &AnalysisInputs<'_>, calendar: &NyseCalendar, params: &An
     };
 
     let market_view = match (&term, params.market_view.enabled) {
-        (Some(t), true) => match market_view::market_view(&t.points, inputs.expiration, &params.market_view) {
-            Ok(view) => Some(view),
-            Err(reason) => {
-                missing.push(format!("market view: {reason}"));
-                None
+        (Some(t), true) => {
+            match market_view::market_view(&t.points, inputs.expiration, &params.market_view) {
+                Ok(view) => Some(view),
+                Err(reason) => {
+                    missing.push(format!("market view: {reason}"));
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
 

@@ -237,7 +237,8 @@ pub fn market_view(
 
     let mut findings = Vec::new();
     if event_days < params.min_event_days {
-        findings.push(MarketViewFinding::NoEventPremium { event_days, min_event_days: params.min_event_days });
+        findings
+            .push(MarketViewFinding::NoEventPremium { event_days, min_event_days: params.min_event_days });
     }
     if let Some(l) = largest_later
         && l.event_days >= params.min_event_days
@@ -314,7 +315,8 @@ mod tests {
         // days of variance (an event of 11 normal days) by 07-31.
         let rate = 0.09_f64;
         let v3 = rate * 15.0 / 252.0 + 10.0 * rate / 252.0;
-        let points = [point(21, 5.0, 0.30), point(28, 10.0, 0.30), point(31, 15.0, (v3 * 252.0 / 15.0).sqrt())];
+        let points =
+            [point(21, 5.0, 0.30), point(28, 10.0, 0.30), point(31, 15.0, (v3 * 252.0 / 15.0).sqrt())];
         let view = market_view(&points, day(21), &MarketViewParams::default()).unwrap();
         let later = view.largest_later.unwrap();
         assert_eq!((later.from, later.to), (day(28), day(31)));
@@ -336,8 +338,14 @@ mod tests {
     #[test]
     fn missing_points_say_which() {
         let params = MarketViewParams::default();
-        assert_eq!(market_view(&[point(28, 10.0, 0.3)], day(21), &params), Err(NoMarketView::NoEventPoint(day(21))));
-        assert_eq!(market_view(&[point(21, 5.0, 0.3)], day(21), &params), Err(NoMarketView::NoNextPoint(day(21))));
+        assert_eq!(
+            market_view(&[point(28, 10.0, 0.3)], day(21), &params),
+            Err(NoMarketView::NoEventPoint(day(21)))
+        );
+        assert_eq!(
+            market_view(&[point(21, 5.0, 0.3)], day(21), &params),
+            Err(NoMarketView::NoNextPoint(day(21)))
+        );
         let text = market_view(&[point(21, 0.5, 0.3), point(28, 5.0, 0.3)], day(21), &params)
             .unwrap_err()
             .to_string();

@@ -143,7 +143,8 @@ async fn cvna_report_arrives_on_every_channel_with_the_stored_figures() {
     let message: serde_json::Value = serde_json::from_slice(&slack[0].body).unwrap();
     assert_valid_slack(&message);
     let shown = message.to_string();
-    for figure in ["CVNA", "12.96%", "$4.7745", "$36.83", "chain 7h 09m old", "market view: the chain prices"] {
+    for figure in ["CVNA", "12.96%", "$4.7745", "$36.83", "chain 7h 09m old", "market view: the chain prices"]
+    {
         assert!(shown.contains(figure), "{figure} missing from the Slack message");
     }
 

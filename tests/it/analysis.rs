@@ -306,4 +306,3 @@ fn cvna_full_analysis_on_the_real_chain() {
     let e = a.term.as_ref().and_then(|t| t.event.as_ref()).and_then(|e| e.event_move).expect("E");
     assert!(e > 0.0 && e < 0.5, "E {e}");
 }
-

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use ivcd::analysis::{AnalysisParams, moves};
 use ivcd::analysis::full::{self, Analysis};
 use ivcd::analysis::market_view::{MarketView, MarketViewFinding, MarketViewParams};
+use ivcd::analysis::{AnalysisParams, moves};
 use ivcd::calendar::NyseCalendar;
 use ivcd::domain::{ChainSnapshot, Timing};
-use ivcd::providers::files::{cboe, trading_desk};
 use ivcd::providers::files::earnings_watcher::{self, ATTRIBUTION};
+use ivcd::providers::files::{cboe, trading_desk};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -125,7 +125,8 @@ fn no_event_chains() -> Vec<(&'static str, ChainSnapshot, Decimal)> {
     }
     // IBM reported 2025-10-22 and 2026-01-28; 2026-04-22 and 2026-07 (Alpha
     // Vantage EARNINGS). End-of-day chains: the spot is that day's close.
-    for (name, dir, day) in [("IBM 2025-11-07", AV_2025, "2025-11-07"), ("IBM 2026-05-15", AV, "2026-05-15")] {
+    for (name, dir, day) in [("IBM 2025-11-07", AV_2025, "2025-11-07"), ("IBM 2026-05-15", AV, "2026-05-15")]
+    {
         let bars = ibm_bars_through(dir, date(day));
         let close = bars.last().filter(|b| b.date == date(day)).expect("the chain's close").close;
         chains.push((name, ibm_chain(dir), close));
@@ -172,7 +173,8 @@ fn chains_without_an_event_are_warned_when_a_calendar_puts_one_there() {
     // The TSLA chain of 2023-08-20 has a single usable expiration: no check,
     // and the analysis says why.
     let (chain, spot) = cboe_chain("aryamanwastaken__gamma-exposure/tsla_quotedata.csv");
-    let exps: Vec<NaiveDate> = chain.expirations().into_iter().filter(|e| *e > chain.as_of.date_naive()).collect();
+    let exps: Vec<NaiveDate> =
+        chain.expirations().into_iter().filter(|e| *e > chain.as_of.date_naive()).collect();
     let a = analyse(&chain, &exps, spot, &no_history(), &[]);
     assert_eq!(a.market_view, None);
     assert!(a.missing.iter().any(|m| m.starts_with("market view: ")), "{:?}", a.missing);
@@ -212,7 +214,8 @@ fn the_default_threshold_separates_real_reports_from_chains_without_one() {
         "earnings_implied_moves.csv",
     )
     .expect("EarningsWatcher");
-    let desk = trading_desk::parse_trading_desk_calendar(&read_data(TRADING_DESK), TRADING_DESK).expect("desk");
+    let desk =
+        trading_desk::parse_trading_desk_calendar(&read_data(TRADING_DESK), TRADING_DESK).expect("desk");
     let timing: BTreeMap<(String, NaiveDate), Timing> =
         desk.iter().map(|e| ((e.ticker.as_str().to_owned(), e.report_date), e.timing)).collect();
     let cal = NyseCalendar::new();
@@ -232,7 +235,8 @@ fn the_default_threshold_separates_real_reports_from_chains_without_one() {
         }
         let Some((_, post)) = ivs.get(first + 2) else { continue };
         let reaction = sessions.reaction_session;
-        let friday = reaction + chrono::Days::new(u64::from((11 - reaction.weekday().num_days_from_monday()) % 7));
+        let friday =
+            reaction + chrono::Days::new(u64::from((11 - reaction.weekday().num_days_from_monday()) % 7));
         let expiry = cal.sessions_between(reaction, friday).last().map_or(reaction, |s| s.date);
         let normal_sessions = cal.sessions_between(reaction, expiry).len().saturating_sub(1) as f64;
         let sx = post / 100.0;
@@ -246,8 +250,11 @@ fn the_default_threshold_separates_real_reports_from_chains_without_one() {
     assert!(n >= 100, "{n} reports with all three figures");
     let pct = |q: f64| event_days[((n as f64 - 1.0) * q).round() as usize].0;
     let threshold = MarketViewParams::default().min_event_days;
-    let below: Vec<String> =
-        event_days.iter().filter(|e| e.0 < threshold).map(|e| format!("{} {} {:.2}", e.1, e.2, e.0)).collect();
+    let below: Vec<String> = event_days
+        .iter()
+        .filter(|e| e.0 < threshold)
+        .map(|e| format!("{} {} {:.2}", e.1, e.2, e.0))
+        .collect();
     println!(
         "{n} real reports, approximate event days: 2nd percentile {:.2}, 5th {:.2}, median {:.2}; below {threshold}: {below:?} ({ATTRIBUTION})",
         pct(0.02),
