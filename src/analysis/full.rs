@@ -31,8 +31,10 @@ use crate::domain::{ChainSnapshot, DailyBar};
 #[serde(deny_unknown_fields, default)]
 pub struct TermParams {
     /// Fetch the expirations the term structure needs besides the event's:
-    /// the next one (event move) and the first at or beyond `slope_days`
-    /// (slope, IV30). Default true; false keeps one chain request per ticker.
+    /// the next one (event move), the market view's later ones
+    /// (`[analysis.market_view] later_expirations`) and the first at or
+    /// beyond `slope_days` (slope, IV30). Default true; false keeps one
+    /// chain request per ticker.
     pub fetch_term_expirations: bool,
     /// The far end of the slope, calendar days (default 45).
     pub slope_days: f64,
@@ -162,21 +164,25 @@ pub fn expiry_time(calendar: &NyseCalendar, as_of: DateTime<Utc>, expiration: Na
 }
 
 /// The expirations the term structure needs besides the event's: the next
-/// one after it and the first at least `slope_days` calendar days after
-/// `today`, ascending, without the event's own.
+/// one after it, the `later` ones after that (the market view locates a
+/// later event premium between them, `[analysis.market_view]`), and the
+/// first at least `slope_days` calendar days after `today`; ascending,
+/// without the event's own.
+///
+/// Example (CVNA's weekly expirations of 2023-07-18, event 07-21, later 2):
+/// 07-28, 08-04, 08-11 and 09-01.
 pub fn term_expirations(
     expirations: &[NaiveDate],
     event_expiration: NaiveDate,
     today: NaiveDate,
     slope_days: f64,
+    later: usize,
 ) -> Vec<NaiveDate> {
     let mut sorted: Vec<NaiveDate> = expirations.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let mut wanted = Vec::new();
-    if let Some(next) = sorted.iter().find(|e| **e > event_expiration) {
-        wanted.push(*next);
-    }
+    let mut wanted: Vec<NaiveDate> =
+        sorted.iter().filter(|e| **e > event_expiration).take(later.saturating_add(1)).copied().collect();
     if let Some(far) = sorted.iter().find(|e| (**e - today).num_days() as f64 >= slope_days)
         && *far != event_expiration
         && !wanted.contains(far)

@@ -90,7 +90,14 @@ impl AnalysisParams {
         b.real("analysis.term.slope_days", self.term.slope_days, 1.0, 730.0);
         b.real("analysis.term.iv_days", self.term.iv_days, 1.0, 730.0);
         b.real("analysis.market_view.min_event_days", self.market_view.min_event_days, 0.1, 50.0);
-        b.real("analysis.market_view.later_premium_ratio", self.market_view.later_premium_ratio, 0.1, 100.0);
+        b.real("analysis.market_view.later_premium_ratio", self.market_view.later_premium_ratio, 1.0, 100.0);
+        b.int(
+            "analysis.market_view.max_later_span_sessions",
+            self.market_view.max_later_span_sessions,
+            1,
+            60,
+        );
+        b.int("analysis.market_view.later_expirations", self.market_view.later_expirations, 0, 8);
         b.int("analysis.skew.min_points_per_side", self.skew.min_points_per_side, 3, 1000);
         let l = &self.liquidity;
         b.int("analysis.liquidity.open_interest_warn", l.open_interest_warn, 0, 10_000_000);

@@ -287,8 +287,8 @@ async fn analyse_event(
 /// The event's expiration and its chain, or why there is none.
 ///
 /// With `analysis.term.fetch_term_expirations` the chains of the next
-/// expiration and of the first at or beyond the slope's far end are fetched
-/// too and their contracts added to the snapshot, whose `as_of` becomes the
+/// expiration, of the market view's later ones and of the first at or
+/// beyond the slope's far end are fetched too and their contracts added to the snapshot, whose `as_of` becomes the
 /// oldest of the chains' (so its age is never understated). A failure there
 /// is a warning, never a reason: the implied move needs only the event's.
 async fn fetch_chain(
@@ -309,7 +309,10 @@ async fn fetch_chain(
     let term = &ctx.config.analysis.term;
     if term.fetch_term_expirations {
         let have: std::collections::BTreeSet<NaiveDate> = snapshot.expirations().into_iter().collect();
-        for extra in full::term_expirations(&expirations, expiration, et_date(as_of), term.slope_days) {
+        let view = &ctx.config.analysis.market_view;
+        let later = if view.enabled { view.later_expirations } else { 0 };
+        for extra in full::term_expirations(&expirations, expiration, et_date(as_of), term.slope_days, later)
+        {
             if have.contains(&extra) {
                 continue; // a recorded chain may hold every expiration already
             }

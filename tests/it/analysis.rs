@@ -284,7 +284,7 @@ fn cvna_full_analysis_on_the_real_chain() {
         HistoryWindow::select(&moves, date("2023-07-19"), params.window_events, &params.timing_check);
     let expirations = [date("2023-07-21"), date("2023-07-28"), date("2023-09-01")];
     assert_eq!(
-        full::term_expirations(&chain.expirations(), expirations[0], date("2023-07-18"), 45.0),
+        full::term_expirations(&chain.expirations(), expirations[0], date("2023-07-18"), 45.0, 0),
         expirations[1..]
     );
     let a = analyse(&chain, &expirations, dec!(36.83), &history, &bars);

@@ -200,7 +200,7 @@ fn nvda_implied_move_brackets_the_spot_with_the_event_expirations_strikes() {
     let spot = chain.underlying.as_ref().and_then(|q| q.spot()).expect("NVDA spot");
     assert_eq!(spot, dec!(150.29));
     let event = date("2025-01-10");
-    let term = full::term_expirations(&chain.expirations(), event, date("2025-01-06"), 45.0);
+    let term = full::term_expirations(&chain.expirations(), event, date("2025-01-06"), 45.0, 0);
     assert_eq!(term, [date("2025-01-17")]);
     let snapshot = snapshot_of(&chain, |c| c.expiration == event || term.contains(&c.expiration));
 

@@ -103,7 +103,8 @@ async fn cvna_replay_leaves_a_readable_consistent_database() {
     assert!(n_quotes > 0);
     assert_eq!(straddle_leg, "2.31");
     // The snapshot holds the term-structure expirations the scan fetched too:
-    // 07-21 (the event's), 07-28 (the next) and 09-01 (the first at or beyond 45 days).
+    // 07-21 (the event's), 07-28 (the next), 08-04 and 08-11 (the market
+    // view's two later ones) and 09-01 (the first at or beyond 45 days).
     let expirations: Vec<String> = conn
         .prepare(
             "SELECT DISTINCT q.expiration FROM option_quotes q JOIN candidates c ON q.snapshot_id = c.chain_snapshot_id
@@ -114,7 +115,7 @@ async fn cvna_replay_leaves_a_readable_consistent_database() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(expirations, ["2023-07-21", "2023-07-28", "2023-09-01"]);
+    assert_eq!(expirations, ["2023-07-21", "2023-07-28", "2023-08-04", "2023-08-11", "2023-09-01"]);
     // The analysis columns are read out of the stored JSON, and the score
     // components add up to the score a sqlite3 user sees.
     let (score, liquidity, points, components): (f64, String, f64, i64) = conn
