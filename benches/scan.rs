@@ -41,7 +41,10 @@
 //! minute take 34 windows by construction. `IVCD_BENCH_CONCURRENCY`
 //! (`scan.concurrency`, default 0: sized to the window),
 //! `IVCD_BENCH_CHAIN_KIB` (pad each chain answer with spaces to this size,
-//! default 0), `IVCD_DATA_DIR`. docs/performance.md holds the latest table.
+//! default 0), `IVCD_BENCH_LATER_EXPIRATIONS`
+//! (`analysis.market_view.later_expirations`, default the configuration's:
+//! the bench's chains price no event, so every ticker then fetches them, the
+//! worst case; 0 measures a chain that prices its report), `IVCD_DATA_DIR`. docs/performance.md holds the latest table.
 
 // Benches and tests print their figures to the terminal that runs them: a
 // closed pipe there is the harness failing, not input ivcd must survive
@@ -320,6 +323,11 @@ fn scan(url: &str, size: usize, rate: u32, window_seconds: u64, concurrency: usi
     config.tradier.requests_per_minute = rate;
     config.tradier.window_seconds = window_seconds;
     config.scan.concurrency = concurrency;
+    // The bench's chains price no event, so by default every ticker takes
+    // the market view's later expirations too (the worst case); 0 measures
+    // the common case of a chain that prices its report.
+    config.analysis.market_view.later_expirations =
+        setting("IVCD_BENCH_LATER_EXPIRATIONS", config.analysis.market_view.later_expirations);
     let in_flight = ivcd::jobs::scan::in_flight(&config);
     // Fri 2024-06-28 15:00 ET, the day the PLTR responses were recorded.
     let at: DateTime<Utc> = "2024-06-28T19:00:00Z".parse().expect("instant");

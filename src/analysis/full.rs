@@ -31,10 +31,10 @@ use crate::domain::{ChainSnapshot, DailyBar};
 #[serde(deny_unknown_fields, default)]
 pub struct TermParams {
     /// Fetch the expirations the term structure needs besides the event's:
-    /// the next one (event move), the market view's later ones
-    /// (`[analysis.market_view] later_expirations`) and the first at or
-    /// beyond `slope_days` (slope, IV30). Default true; false keeps one
-    /// chain request per ticker.
+    /// the next one (event move) and the first at or beyond `slope_days`
+    /// (slope, IV30); for a candidate without an event premium, the market
+    /// view's later ones too (`[analysis.market_view] later_expirations`).
+    /// Default true; false keeps one chain request per ticker.
     pub fetch_term_expirations: bool,
     /// The far end of the slope, calendar days (default 45).
     pub slope_days: f64,

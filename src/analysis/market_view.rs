@@ -61,9 +61,10 @@ pub struct MarketViewParams {
     /// The longest later pair, in trading sessions, that can locate a
     /// premium (default 10, 1 to 60).
     pub max_later_span_sessions: u32,
-    /// How many expirations after the next one the scan fetches so a later
-    /// premium can be located to the week (default 2, 0 to 8; each is one
-    /// more chain request per ticker).
+    /// How many expirations after the next one the scan fetches, for a
+    /// candidate with no event premium at its expiration, so a later premium
+    /// can be located to the week (default 2, 0 to 8; each is one more chain
+    /// request for such a candidate).
     pub later_expirations: usize,
 }
 
@@ -136,6 +137,12 @@ pub struct MarketView {
 }
 
 impl MarketView {
+    /// Whether the calendar's expiration prices no event premium (the
+    /// finding that makes the scan fetch the later expirations).
+    pub fn no_event_premium(&self) -> bool {
+        self.findings.iter().any(|f| matches!(f, MarketViewFinding::NoEventPremium { .. }))
+    }
+
     /// One line for a candidate's warnings, or `None` when nothing was found.
     ///
     /// Example: `the chain prices the event session at 2023-07-21 like 1.7

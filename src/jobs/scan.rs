@@ -12,6 +12,7 @@ use super::{JobContext, JobError};
 use crate::analysis::candidate::{self, CandidateInputs, CandidateParams, ChainInput, NoChain, SpotInput};
 use crate::analysis::full;
 use crate::analysis::implied;
+use crate::analysis::market_view::MarketView;
 use crate::analysis::moves::{self, EventSessions, HistoricalMove};
 use crate::domain::{ChainSnapshot, EarningsEvent, Ticker, Timing, UnderlyingQuote};
 use crate::providers::ProviderError;
@@ -189,7 +190,9 @@ impl AsMut<Candidate> for Scanned {
 
 /// The dependent requests of one ticker: its expirations, its event's
 /// chain, and with `analysis.term.fetch_term_expirations` the two term
-/// structure chains.
+/// structure chains. (A candidate whose chain prices no event premium at
+/// its expiration asks up to `analysis.market_view.later_expirations` more;
+/// most do not, so the sizing counts the common case.)
 pub fn requests_per_ticker(config: &crate::config::Config) -> u32 {
     if config.analysis.term.fetch_term_expirations { 4 } else { 2 }
 }
@@ -236,6 +239,12 @@ async fn read_history(ctx: &JobContext, tickers: Vec<Ticker>, session: NaiveDate
 /// [`candidate::candidate`] computes every figure (with a reason instead of
 /// figures where an input is missing). Never fails: provider errors become
 /// reasons.
+///
+/// When the market view finds no event premium at the event's expiration
+/// (`[analysis.market_view]`), the `later_expirations` after the next one
+/// are fetched and the candidate computed again, so the warning can say
+/// where the chain puts the premium. Only such candidates pay those
+/// requests.
 async fn analyse_event(
     ctx: &JobContext,
     event: &EarningsEvent,
@@ -250,54 +259,104 @@ async fn analyse_event(
     };
 
     let mut fetch_warnings = Vec::new();
-    let fetched = match moves::event_sessions(&ctx.calendar, event.report_date, event.timing) {
+    let mut fetched = match moves::event_sessions(&ctx.calendar, event.report_date, event.timing) {
         Some(s) => fetch_chain(ctx, ticker, s, as_of, &mut fetch_warnings).await,
         None => Err(NoChain::UnknownSessions(event.timing)),
     };
-    let chain = match &fetched {
-        Ok((expiration, snapshot)) => ChainInput::Snapshot { expiration: *expiration, snapshot },
-        Err(why) => ChainInput::Missing(why),
-    };
     let config = &ctx.config;
-    let analysis = candidate::candidate(
-        &CandidateInputs {
-            ticker,
-            report_date: event.report_date,
-            timing: event.timing,
-            as_of,
-            chain,
-            spot: SpotInput::ChainElseQuote(quote.and_then(UnderlyingQuote::spot)),
-            moves,
-            bars,
-            fetch_warnings: &fetch_warnings,
-        },
-        &ctx.calendar,
-        &CandidateParams {
-            analysis: &config.analysis,
-            wing_steps: config.review.wing_steps,
-            max_chain_age_minutes: config.scan.max_chain_age_minutes,
-        },
-    );
+    let judge = |fetched: &Result<FetchedChain, NoChain>, fetch_warnings: &[String]| {
+        let chain = match fetched {
+            Ok(f) => ChainInput::Snapshot { expiration: f.expiration, snapshot: &f.snapshot },
+            Err(why) => ChainInput::Missing(why),
+        };
+        candidate::candidate(
+            &CandidateInputs {
+                ticker,
+                report_date: event.report_date,
+                timing: event.timing,
+                as_of,
+                chain,
+                spot: SpotInput::ChainElseQuote(quote.and_then(UnderlyingQuote::spot)),
+                moves,
+                bars,
+                fetch_warnings,
+            },
+            &ctx.calendar,
+            &CandidateParams {
+                analysis: &config.analysis,
+                wing_steps: config.review.wing_steps,
+                max_chain_age_minutes: config.scan.max_chain_age_minutes,
+            },
+        )
+    };
+    let mut analysis = judge(&fetched, &fetch_warnings);
+    let no_premium = analysis
+        .analysis
+        .as_ref()
+        .and_then(|a| a.market_view.as_ref())
+        .is_some_and(MarketView::no_event_premium);
+    if no_premium
+        && let Ok(f) = &mut fetched
+        && fetch_later(ctx, ticker, f, as_of, &mut fetch_warnings).await
+    {
+        analysis = judge(&fetched, &fetch_warnings);
+    }
     if let Some(reason) = analysis.verdict.reason() {
         tracing::info!(ticker = %ticker, reason, "no figures");
     }
-    Scanned { candidate: Candidate::new(event, analysis), snapshot: fetched.ok().map(|(_, s)| s) }
+    Scanned { candidate: Candidate::new(event, analysis), snapshot: fetched.ok().map(|f| f.snapshot) }
+}
+
+/// The event's expiration, its chain (with the term structure's), and the
+/// listed expirations they were chosen from.
+struct FetchedChain {
+    expiration: NaiveDate,
+    snapshot: ChainSnapshot,
+    expirations: Vec<NaiveDate>,
+}
+
+/// Adds the chains of `extra` expirations that `snapshot` lacks; the
+/// snapshot's `as_of` becomes the oldest of the chains' (so its age is never
+/// understated). A failure is a warning. Whether any chain was added.
+async fn add_chains(
+    ctx: &JobContext,
+    ticker: &Ticker,
+    snapshot: &mut ChainSnapshot,
+    extra: Vec<NaiveDate>,
+    as_of: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> bool {
+    let have: std::collections::BTreeSet<NaiveDate> = snapshot.expirations().into_iter().collect();
+    let mut added = false;
+    for extra in extra {
+        if have.contains(&extra) {
+            continue; // a recorded chain may hold every expiration already
+        }
+        match ctx.providers.chains.chain(ticker, extra, as_of).await {
+            Ok(more) => {
+                snapshot.as_of = snapshot.as_of.min(more.as_of);
+                snapshot.contracts.extend(more.contracts.into_iter().filter(|c| c.expiration == extra));
+                added = true;
+            }
+            Err(e) => warnings.push(format!("term structure: no chain for {extra}: {e}")),
+        }
+    }
+    added
 }
 
 /// The event's expiration and its chain, or why there is none.
 ///
 /// With `analysis.term.fetch_term_expirations` the chains of the next
-/// expiration, of the market view's later ones and of the first at or
-/// beyond the slope's far end are fetched too and their contracts added to the snapshot, whose `as_of` becomes the
-/// oldest of the chains' (so its age is never understated). A failure there
-/// is a warning, never a reason: the implied move needs only the event's.
+/// expiration and of the first at or beyond the slope's far end are fetched
+/// too ([`add_chains`]): a failure there is a warning, never a reason, since
+/// the implied move needs only the event's.
 async fn fetch_chain(
     ctx: &JobContext,
     ticker: &Ticker,
     sessions: EventSessions,
     as_of: DateTime<Utc>,
     warnings: &mut Vec<String>,
-) -> Result<(NaiveDate, ChainSnapshot), NoChain> {
+) -> Result<FetchedChain, NoChain> {
     let chains = &ctx.providers.chains;
     let expirations = chains.expirations(ticker, as_of).await.map_err(|e| no_chain(ticker, &e))?;
     let expiration = implied::event_expiration(&expirations, sessions.reaction_session)
@@ -308,24 +367,34 @@ async fn fetch_chain(
     }
     let term = &ctx.config.analysis.term;
     if term.fetch_term_expirations {
-        let have: std::collections::BTreeSet<NaiveDate> = snapshot.expirations().into_iter().collect();
-        let view = &ctx.config.analysis.market_view;
-        let later = if view.enabled { view.later_expirations } else { 0 };
-        for extra in full::term_expirations(&expirations, expiration, et_date(as_of), term.slope_days, later)
-        {
-            if have.contains(&extra) {
-                continue; // a recorded chain may hold every expiration already
-            }
-            match chains.chain(ticker, extra, as_of).await {
-                Ok(more) => {
-                    snapshot.as_of = snapshot.as_of.min(more.as_of);
-                    snapshot.contracts.extend(more.contracts.into_iter().filter(|c| c.expiration == extra));
-                }
-                Err(e) => warnings.push(format!("term structure: no chain for {extra}: {e}")),
-            }
-        }
+        let extra = full::term_expirations(&expirations, expiration, et_date(as_of), term.slope_days, 0);
+        add_chains(ctx, ticker, &mut snapshot, extra, as_of, warnings).await;
     }
-    Ok((expiration, snapshot))
+    Ok(FetchedChain { expiration, snapshot, expirations })
+}
+
+/// The market view's later expirations (`[analysis.market_view]
+/// later_expirations` after the next one) added to `fetched`; whether any
+/// chain was added.
+async fn fetch_later(
+    ctx: &JobContext,
+    ticker: &Ticker,
+    fetched: &mut FetchedChain,
+    as_of: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> bool {
+    let config = &ctx.config.analysis;
+    if !config.term.fetch_term_expirations || config.market_view.later_expirations == 0 {
+        return false;
+    }
+    let extra = full::term_expirations(
+        &fetched.expirations,
+        fetched.expiration,
+        et_date(as_of),
+        config.term.slope_days,
+        config.market_view.later_expirations,
+    );
+    add_chains(ctx, ticker, &mut fetched.snapshot, extra, as_of, warnings).await
 }
 
 /// Why a provider's failure leaves the event without a chain.

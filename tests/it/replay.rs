@@ -103,8 +103,9 @@ async fn cvna_replay_leaves_a_readable_consistent_database() {
     assert!(n_quotes > 0);
     assert_eq!(straddle_leg, "2.31");
     // The snapshot holds the term-structure expirations the scan fetched too:
-    // 07-21 (the event's), 07-28 (the next), 08-04 and 08-11 (the market
-    // view's two later ones) and 09-01 (the first at or beyond 45 days).
+    // 07-21 (the event's), 07-28 (the next), 09-01 (the first at or beyond
+    // 45 days), and 08-04 and 08-11: the market view's two later ones,
+    // asked only because the first three show no event premium at 07-21.
     let expirations: Vec<String> = conn
         .prepare(
             "SELECT DISTINCT q.expiration FROM option_quotes q JOIN candidates c ON q.snapshot_id = c.chain_snapshot_id
