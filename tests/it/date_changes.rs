@@ -10,7 +10,7 @@ use std::sync::Arc;
 use ivcd::alert::outbox::Outbox;
 use ivcd::analysis::vrp::Tier;
 use ivcd::clock::FixedClock;
-use ivcd::config::{Config, Secret};
+use ivcd::config::Config;
 use ivcd::domain::Timing;
 use ivcd::jobs;
 use wiremock::matchers::{method, path, query_param};
@@ -19,7 +19,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::channels::{alerts, only};
 use crate::support::cmd::{ivcd_config, stdout};
 use crate::support::data::{AV_CALENDAR, read_data};
-use crate::support::fakes::{free_port, receivers, requests_to};
+use crate::support::fakes::{free_port, live_config, receivers, requests_to};
 use crate::support::values::{at, date};
 
 /// The recorded line of AGYS (Agilysys), post-market on Mon 2026-05-18.
@@ -29,13 +29,7 @@ const AGYS_RECORDED: &str = "AGYS,AGILYSYS INCORPORATED,2026-05-18,2026-03-31,0.
 const AGYS_MOVED: &str = "AGYS,AGILYSYS INCORPORATED,2026-05-20,2026-03-31,0.37,USD,post-market";
 
 fn config(tradier: &MockServer, alpha: &MockServer, http: &MockServer, db: &std::path::Path) -> Config {
-    let mut c = Config { database: db.to_path_buf(), ..Config::default() };
-    c.tradier.base_url = tradier.uri();
-    c.tradier.token = Secret::new("test-token");
-    c.tradier.requests_per_minute = 6000;
-    c.alpha_vantage.base_url = alpha.uri();
-    c.alpha_vantage.api_key = Secret::new("test-key");
-    c.alpha_vantage.requests_per_minute = 6000;
+    let mut c = live_config(tradier, alpha, db);
     c.alerts = only(alerts(free_port(), &http.uri(), Tier::Skip), "webhook");
     // The scan has no chain (Tradier knows none): its alert is queued anyway.
     c.alerts.send_empty = true;

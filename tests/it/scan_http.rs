@@ -21,19 +21,9 @@ use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::data::{AV_CALENDAR, TRADIER_OPENBB as TRADIER};
+use crate::support::fakes::live_config as config;
 use crate::support::read_data;
 use crate::support::values::at;
-
-fn config(tradier: &MockServer, alpha: &MockServer, db: &std::path::Path) -> Config {
-    let mut c = Config { database: db.to_path_buf(), ..Config::default() };
-    c.tradier.base_url = tradier.uri();
-    c.tradier.token = Secret::new("test-token");
-    c.tradier.requests_per_minute = 6000;
-    c.alpha_vantage.base_url = alpha.uri();
-    c.alpha_vantage.api_key = Secret::new("test-key");
-    c.alpha_vantage.requests_per_minute = 6000;
-    c
-}
 
 #[tokio::test]
 async fn tradier_client_reads_the_recorded_pltr_responses() {

@@ -867,12 +867,25 @@ async fn stored_move_dates(store: &ivcd::store::Store, t: &Ticker) -> Vec<(Naive
         .collect()
 }
 
+/// The recorded trading-desk calendar and the Yahoo bars under `data`, as
+/// the backfill tests read them.
+fn trading_desk_files(data: &std::path::Path) -> ivcd::replay::RecordedFiles<'_> {
+    use ivcd::providers::files::recorded::{self, CalendarFormat};
+    use std::path::Path;
+    ivcd::replay::RecordedFiles {
+        events: recorded::load_calendar(data, Path::new(TRADING_DESK), CalendarFormat::TradingDesk).unwrap(),
+        calendar_source: format!("files:{TRADING_DESK}"),
+        calendar_path: Path::new(TRADING_DESK),
+        data_dir: data,
+        bars_dir: Path::new(BARS),
+        chains: Vec::new(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_backfill_measures_with_the_filings_timing_unless_switched_off() {
     use ivcd::jobs::backfill::backfill;
-    use ivcd::providers::files::recorded::{self, CalendarFormat};
-    use ivcd::replay::{RecordedFiles, recorded_context};
-    use std::path::Path;
+    use ivcd::replay::recorded_context;
     use std::sync::Arc;
     // After the 2026-02-25 close: AAPL's 2026-01-29 report is UNKNOWN in the
     // trading-desk calendar, so the backfill cannot measure it until its
@@ -883,15 +896,7 @@ async fn the_backfill_measures_with_the_filings_timing_unless_switched_off() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("ivcd.db");
         let data = data_dir();
-        let files = RecordedFiles {
-            events: recorded::load_calendar(&data, Path::new(TRADING_DESK), CalendarFormat::TradingDesk)
-                .unwrap(),
-            calendar_source: format!("files:{TRADING_DESK}"),
-            calendar_path: Path::new(TRADING_DESK),
-            data_dir: &data,
-            bars_dir: Path::new(BARS),
-            chains: Vec::new(),
-        };
+        let files = trading_desk_files(&data);
         let mut config = ivcd::config::Config { database: db.clone(), ..ivcd::config::Config::default() };
         config.sec.history_uses_filing_timing = switch;
         let store = ivcd::store::Store::open(&db).unwrap();
@@ -921,19 +926,17 @@ mod wiring {
     //! daemon's nightly slot and `ivcd backfill`), and the audit in `ivcd
     //! moves`, against the recorded EDGAR answers served by a local fake.
 
-    use std::path::Path;
     use std::sync::Arc;
 
     use chrono::Utc;
     use ivcd::domain::{Ticker, Timing};
-    use ivcd::providers::files::recorded::{self, CalendarFormat};
     use ivcd::providers::sec::SecConfig;
     use ivcd::providers::sec::client::SecClient;
-    use ivcd::replay::{RecordedFiles, recorded_context};
+    use ivcd::replay::recorded_context;
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    use super::{BARS, REDFLAG, company_tickers_body, date, stored_move_dates, ticker};
+    use super::{REDFLAG, company_tickers_body, date, stored_move_dates, ticker, trading_desk_files};
     use crate::support::cmd::{all_output, ivcd_config, stdout};
     use crate::support::data::TRADING_DESK;
     use crate::support::{data_dir, read_data};
@@ -983,15 +986,7 @@ mod wiring {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("ivcd.db");
         let data = data_dir();
-        let files = RecordedFiles {
-            events: recorded::load_calendar(&data, Path::new(TRADING_DESK), CalendarFormat::TradingDesk)
-                .unwrap(),
-            calendar_source: format!("files:{TRADING_DESK}"),
-            calendar_path: Path::new(TRADING_DESK),
-            data_dir: &data,
-            bars_dir: Path::new(BARS),
-            chains: Vec::new(),
-        };
+        let files = trading_desk_files(&data);
         let mut config = ivcd::config::Config { database: db.clone(), ..ivcd::config::Config::default() };
         config.sec = sec_config(&server);
         let store = ivcd::store::Store::open(&db).unwrap();

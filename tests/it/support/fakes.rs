@@ -240,6 +240,20 @@ pub fn config(uri: &str) -> Config {
     c
 }
 
+/// A configuration with Tradier and Alpha Vantage at the fakes `tradier`
+/// and `alpha` (credentials, no rate limit to speak of) and the database
+/// `db`.
+pub fn live_config(tradier: &MockServer, alpha: &MockServer, db: &std::path::Path) -> Config {
+    let mut c = Config { database: db.to_path_buf(), ..Config::default() };
+    c.tradier.base_url = tradier.uri();
+    c.tradier.token = Secret::new("test-token");
+    c.tradier.requests_per_minute = 6000;
+    c.alpha_vantage.base_url = alpha.uri();
+    c.alpha_vantage.api_key = Secret::new("test-key");
+    c.alpha_vantage.requests_per_minute = 6000;
+    c
+}
+
 /// A free TCP port on loopback (nothing listens on it once this returns).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
